@@ -1,0 +1,180 @@
+//! nom building blocks shared by the packet parsers: the error type, MQTT's data representations
+//! (MQTT 5 §1.5) and zero-copy slicing back into the frame.
+//!
+//! Inside a frame the input is complete, so only `complete` number parsers are used: a field cut
+//! short is `Truncated`, never `Incomplete`.
+
+use super::error::ErrorKind;
+use super::{ByteString, Bytes};
+use nom::bytes::complete::take;
+use nom::error::ParseError;
+use nom::number::complete::{be_u8, be_u16, be_u32};
+use nom::{IResult, Parser};
+
+/// A parse failure. The offset is derived later from how much input was left (`rest`).
+#[derive(Debug)]
+pub(crate) struct Fail {
+    pub rest: usize,
+    pub field: &'static str,
+    pub kind: ErrorKind,
+}
+
+impl<'a> ParseError<&'a [u8]> for Fail {
+    fn from_error_kind(input: &'a [u8], _: nom::error::ErrorKind) -> Self {
+        Fail { rest: input.len(), field: "", kind: ErrorKind::Truncated }
+    }
+
+    fn append(_: &'a [u8], _: nom::error::ErrorKind, other: Self) -> Self {
+        other
+    }
+}
+
+pub(crate) type PResult<'a, T> = IResult<&'a [u8], T, Fail>;
+
+/// The error for a failure at position `i`.
+pub(crate) fn failure(i: &[u8], field: &'static str, kind: ErrorKind) -> nom::Err<Fail> {
+    nom::Err::Failure(Fail { rest: i.len(), field, kind })
+}
+
+/// Fails at position `i` with `kind`.
+pub(crate) fn fail<'a, T>(i: &'a [u8], field: &'static str, kind: ErrorKind) -> PResult<'a, T> {
+    Err(failure(i, field, kind))
+}
+
+/// Names the field for any error from `parser` that does not name one yet.
+pub(crate) fn field<'a, O>(
+    name: &'static str,
+    mut parser: impl Parser<&'a [u8], Output = O, Error = Fail>,
+) -> impl FnMut(&'a [u8]) -> PResult<'a, O> {
+    move |i| {
+        parser.parse(i).map_err(|e| {
+            e.map(|mut f| {
+                if f.field.is_empty() {
+                    f.field = name;
+                }
+                f
+            })
+        })
+    }
+}
+
+pub(crate) fn u8_<'a>(name: &'static str) -> impl FnMut(&'a [u8]) -> PResult<'a, u8> {
+    field(name, be_u8)
+}
+
+pub(crate) fn u16_<'a>(name: &'static str) -> impl FnMut(&'a [u8]) -> PResult<'a, u16> {
+    field(name, be_u16)
+}
+
+pub(crate) fn u32_<'a>(name: &'static str) -> impl FnMut(&'a [u8]) -> PResult<'a, u32> {
+    field(name, be_u32)
+}
+
+/// A non-zero packet identifier (MQTT 5 §2.2.1).
+pub(crate) fn packet_id(i: &[u8]) -> PResult<'_, u16> {
+    let (rest, id) = u16_("packet identifier")(i)?;
+    if id == 0 {
+        return fail(i, "packet identifier", ErrorKind::ZeroPacketId);
+    }
+    Ok((rest, id))
+}
+
+/// Variable byte integer (MQTT 5 §1.5.5): at most four bytes, minimally encoded.
+pub(crate) fn var_int<'a>(name: &'static str) -> impl FnMut(&'a [u8]) -> PResult<'a, u32> {
+    move |i: &'a [u8]| {
+        let mut value: u32 = 0;
+        for n in 0..4 {
+            let Some(&byte) = i.get(n) else {
+                return fail(&i[i.len()..], name, ErrorKind::Truncated);
+            };
+            value |= u32::from(byte & 0x7f) << (7 * n);
+            if byte & 0x80 == 0 {
+                if n > 0 && byte == 0 {
+                    return fail(i, name, ErrorKind::NonMinimalVarInt);
+                }
+                return Ok((&i[n + 1..], value));
+            }
+        }
+        fail(i, name, ErrorKind::RemainingLengthTooLong)
+    }
+}
+
+/// Binary data (MQTT 5 §1.5.6): two-byte length, then that many bytes, sliced from `frame`.
+pub(crate) fn binary<'a>(frame: &'a Bytes, name: &'static str) -> impl FnMut(&'a [u8]) -> PResult<'a, Bytes> {
+    move |i: &'a [u8]| {
+        let (i, len) = u16_(name)(i)?;
+        let (rest, data) = field(name, take(len))(i)?;
+        Ok((rest, frame.slice_ref(data)))
+    }
+}
+
+/// UTF-8 encoded string (MQTT 5 §1.5.4): well-formed UTF-8 and no U+0000. Zero-copy.
+pub(crate) fn utf8<'a>(frame: &'a Bytes, name: &'static str) -> impl FnMut(&'a [u8]) -> PResult<'a, ByteString> {
+    move |i: &'a [u8]| {
+        let (i, len) = u16_(name)(i)?;
+        let (rest, data) = field(name, take(len))(i)?;
+        let s = validated_str(frame, i, data, name)?;
+        Ok((rest, s))
+    }
+}
+
+/// Checks UTF-8 rules on `data`, a slice of `frame` that starts at `at`, and wraps it.
+fn validated_str(frame: &Bytes, at: &[u8], data: &[u8], name: &'static str) -> Result<ByteString, nom::Err<Fail>> {
+    if data.contains(&0) {
+        return Err(failure(at, name, ErrorKind::NullCharacter));
+    }
+    ByteString::try_from(frame.slice_ref(data)).map_err(|_| failure(at, name, ErrorKind::InvalidUtf8))
+}
+
+/// Takes the rest of the input as a zero-copy slice (payloads).
+pub(crate) fn rest_bytes<'a>(frame: &Bytes, i: &'a [u8]) -> (&'a [u8], Bytes) {
+    (&i[i.len()..], frame.slice_ref(i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn var_int_decodes_spec_boundaries() {
+        // MQTT 5 §1.5.5 table 1-1.
+        let cases: &[(&[u8], u32)] = &[
+            (&[0x00], 0),
+            (&[0x7f], 127),
+            (&[0x80, 0x01], 128),
+            (&[0xff, 0x7f], 16_383),
+            (&[0x80, 0x80, 0x01], 16_384),
+            (&[0xff, 0xff, 0x7f], 2_097_151),
+            (&[0x80, 0x80, 0x80, 0x01], 2_097_152),
+            (&[0xff, 0xff, 0xff, 0x7f], 268_435_455),
+        ];
+        for (bytes, want) in cases {
+            let (rest, got) = var_int("v")(bytes).expect("valid");
+            assert_eq!((rest.len(), got), (0, *want), "{bytes:02x?}");
+        }
+    }
+
+    #[test]
+    fn var_int_rejects_five_bytes_and_non_minimal() {
+        let Err(nom::Err::Failure(f)) = var_int("v")(&[0x80, 0x80, 0x80, 0x80, 0x01]) else {
+            unreachable!("must fail")
+        };
+        assert_eq!(f.kind, ErrorKind::RemainingLengthTooLong);
+        let Err(nom::Err::Failure(f)) = var_int("v")(&[0x80, 0x00]) else { unreachable!("must fail") };
+        assert_eq!(f.kind, ErrorKind::NonMinimalVarInt);
+        let Err(nom::Err::Failure(f)) = var_int("v")(&[0x80]) else { unreachable!("must fail") };
+        assert_eq!(f.kind, ErrorKind::Truncated);
+    }
+
+    #[test]
+    fn utf8_rejects_null_overlong_and_surrogates() {
+        for bad in [&[0, 1, 0][..], &[0, 2, 0xc0, 0x80], &[0, 3, 0xed, 0xa0, 0x80]] {
+            let frame = Bytes::copy_from_slice(bad);
+            let r = utf8(&frame, "s")(&frame[..]);
+            assert!(r.is_err(), "{bad:02x?} accepted");
+        }
+        let frame = Bytes::from_static(&[0, 3, b'a', b'/', b'b', 9]);
+        let (rest, s) = utf8(&frame, "s")(&frame[..]).expect("valid");
+        assert_eq!((&*s, rest), ("a/b", &[9u8][..]));
+    }
+}
