@@ -1,5 +1,9 @@
 //! mqscope: a terminal dashboard for watching and poking MQTT brokers.
 //!
-//! The library holds everything but argument parsing: the codec (pure), and the layers built on it.
+//! The library holds everything but process setup: the codec (pure), and the layers built on it.
 
+pub mod cli;
 pub mod codec;
+pub mod exit;
+pub mod headless;
+pub mod inspect;

@@ -41,7 +41,11 @@ pub(super) fn parse_connect<'a>(frame: &'a Bytes, i: &'a [u8]) -> PResult<'a, Pa
         return fail(at_flags, "will QoS", ErrorKind::InvalidQoS(will_qos_bits));
     };
     if !has_will && (will_qos_bits != 0 || will_retain) {
-        return fail(at_flags, "connect flags", ErrorKind::Invalid("will QoS and will retain must be 0 without a will"));
+        return fail(
+            at_flags,
+            "connect flags",
+            ErrorKind::Invalid("will QoS and will retain must be 0 without a will"),
+        );
     }
     if !v5 && has_password && !has_username {
         return fail(at_flags, "connect flags", ErrorKind::Invalid("password flag set without the user name flag"));
@@ -105,7 +109,8 @@ pub(super) fn parse_connack<'a>(frame: &'a Bytes, v: ProtocolVersion, i: &'a [u8
     if session_present && reason_code != 0 {
         return fail(at, "acknowledge flags", ErrorKind::Invalid("session present set on a refused connection"));
     }
-    let (i, properties) = if v.is_v5() { parse_properties(frame, Place::ConnAck, i)? } else { (i, Properties::default()) };
+    let (i, properties) =
+        if v.is_v5() { parse_properties(frame, Place::ConnAck, i)? } else { (i, Properties::default()) };
     Ok((i, Packet::ConnAck(ConnAck { session_present, reason_code, properties })))
 }
 

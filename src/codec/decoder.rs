@@ -103,7 +103,11 @@ pub fn decode_frame(version: ProtocolVersion, frame: Bytes) -> Result<Packet, De
     }
 }
 
-fn parse_frame(version: ProtocolVersion, header: &fixed_header::FixedHeader, frame: &Bytes) -> Result<Packet, DecodeError> {
+fn parse_frame(
+    version: ProtocolVersion,
+    header: &fixed_header::FixedHeader,
+    frame: &Bytes,
+) -> Result<Packet, DecodeError> {
     let t = header.packet_type;
     let body = &frame[header.header_len..];
     let v = version;

@@ -23,7 +23,7 @@ pub use bytestring::ByteString;
 pub use decoder::{DEFAULT_MAX_PACKET_SIZE, Decoder, decode_frame};
 pub use encode::{EncodeError, encode, encoded_len};
 pub use error::{DecodeError, ErrorKind};
-pub use fixed_header::{FixedHeader, MAX_REMAINING_LENGTH};
+pub use fixed_header::{FixedHeader, MAX_REMAINING_LENGTH, peek as fixed_header_peek};
 pub use properties::{Properties, Property, PropertyId};
 
 use std::fmt;
@@ -114,10 +114,7 @@ impl QoS {
 impl std::str::FromStr for QoS {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        s.parse::<u8>()
-            .ok()
-            .and_then(Self::from_u8)
-            .ok_or_else(|| format!("'{s}' is not a QoS (use 0, 1 or 2)"))
+        s.parse::<u8>().ok().and_then(Self::from_u8).ok_or_else(|| format!("'{s}' is not a QoS (use 0, 1 or 2)"))
     }
 }
 

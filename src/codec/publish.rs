@@ -35,11 +35,8 @@ pub(super) fn parse<'a>(frame: &'a Bytes, v: ProtocolVersion, flags: u8, i: &'a 
         let (i, id) = packet_id(i)?;
         (i, Some(id))
     };
-    let (i, properties) = if v.is_v5() {
-        parse_properties(frame, Place::Publish, i)?
-    } else {
-        (i, Properties::default())
-    };
+    let (i, properties) =
+        if v.is_v5() { parse_properties(frame, Place::Publish, i)? } else { (i, Properties::default()) };
     // MQTT 5 §3.3.2.1: an empty topic name is allowed only with a Topic Alias.
     if topic.is_empty() && properties.topic_alias().is_none() {
         return fail(at_topic, "topic name", ErrorKind::EmptyTopic);
@@ -63,7 +60,9 @@ pub(super) fn len(p: &Publish, v: ProtocolVersion) -> Result<usize, EncodeError>
     match (p.qos, p.packet_id) {
         (QoS::AtMostOnce, None) => {}
         (QoS::AtMostOnce, Some(_)) => return Err(EncodeError::invalid("packet identifier", "QoS 0 has none")),
-        (_, None | Some(0)) => return Err(EncodeError::invalid("packet identifier", "QoS 1 and 2 need a non-zero one")),
+        (_, None | Some(0)) => {
+            return Err(EncodeError::invalid("packet identifier", "QoS 1 and 2 need a non-zero one"));
+        }
         (_, Some(_)) => {}
     }
     let mut len = field_len(p.topic.len(), "topic name")? + p.payload.len();

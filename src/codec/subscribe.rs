@@ -14,7 +14,7 @@ use super::parse::{PResult, fail, packet_id, u8_, utf8};
 use super::properties::{Place, check_places, parse_properties};
 use super::topic::{check_topic_filter, shared_parts};
 use super::{
-    Bytes, ByteString, Packet, PacketType, Properties, ProtocolVersion, QoS, RetainHandling, SubAck, Subscribe,
+    ByteString, Bytes, Packet, PacketType, Properties, ProtocolVersion, QoS, RetainHandling, SubAck, Subscribe,
     Subscription, SubscriptionOptions, UnsubAck, Unsubscribe, reason,
 };
 use bytes::{BufMut, BytesMut};
@@ -48,12 +48,16 @@ fn options(v: ProtocolVersion, i: &[u8]) -> PResult<'_, SubscriptionOptions> {
         2 => RetainHandling::DoNotSend,
         _ => return fail(at, "subscription options", ErrorKind::Invalid("retain handling 3 is reserved")),
     };
-    let opts = SubscriptionOptions { qos, no_local: b & 0x04 != 0, retain_as_published: b & 0x08 != 0, retain_handling };
+    let opts =
+        SubscriptionOptions { qos, no_local: b & 0x04 != 0, retain_as_published: b & 0x08 != 0, retain_handling };
     Ok((i, opts))
 }
 
 fn options_byte(o: &SubscriptionOptions) -> u8 {
-    o.qos.as_u8() | (u8::from(o.no_local) << 2) | (u8::from(o.retain_as_published) << 3) | ((o.retain_handling as u8) << 4)
+    o.qos.as_u8()
+        | (u8::from(o.no_local) << 2)
+        | (u8::from(o.retain_as_published) << 3)
+        | ((o.retain_handling as u8) << 4)
 }
 
 pub(super) fn parse_subscribe<'a>(frame: &'a Bytes, v: ProtocolVersion, i: &'a [u8]) -> PResult<'a, Packet> {
