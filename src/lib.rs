@@ -7,3 +7,4 @@ pub mod codec;
 pub mod exit;
 pub mod headless;
 pub mod inspect;
+pub mod transport;
