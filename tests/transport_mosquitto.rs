@@ -30,7 +30,7 @@ async fn websocket_to_mosquitto_reports_subprotocol_and_headers() {
     let mut opts = broker.options(broker.wss_url());
     opts.headers.push(("Authorization".into(), "Bearer top-secret".into()));
     let mut events = Vec::new();
-    let mut transport = Transport::connect(&opts, &mut |e| events.push(e)).await.unwrap();
+    let mut transport = Transport::connect(&opts, |e| events.push(e)).await.unwrap();
     assert_eq!(transport.subprotocol(), Some("mqtt"));
     assert_eq!(transport.scheme(), Scheme::Wss);
     transport.close().await;
@@ -64,7 +64,7 @@ async fn untrusted_ca_is_unknown_issuer_and_insecure_connects() {
     for url in [broker.tls_url(), broker.wss_url()] {
         let mut opts = TransportOptions::new(url.clone());
         opts.tls.ca_file = Some(other_ca.clone());
-        let err = Transport::connect(&opts, &mut |_| {}).await.unwrap_err();
+        let err = Transport::connect(&opts, |_| {}).await.unwrap_err();
         assert!(matches!(err, TransportError::TlsUnknownIssuer { .. }), "{url}: {err}");
 
         let mut opts = TransportOptions::new(url.clone());
@@ -96,7 +96,7 @@ async fn reconnects_after_a_restart_on_the_same_ports() {
     assert_eq!(mqtt_handshake(&ws, ProtocolVersion::V5, "before").await.reason_code, 0);
     let old_pid = broker.pid();
     broker.stop();
-    let err = Transport::connect(&tcp, &mut |_| {}).await.unwrap_err();
+    let err = Transport::connect(&tcp, |_| {}).await.unwrap_err();
     assert!(matches!(err, TransportError::Refused { .. }), "{err}");
     broker.start_again();
     assert_ne!(broker.pid(), old_pid);

@@ -16,7 +16,7 @@ async fn websocket_connect_gets_connack_from_rumqttd() {
 #[tokio::test]
 async fn rumqttd_answers_the_mqtt_subprotocol() {
     let broker = rumqttd();
-    let mut transport = Transport::connect(&TransportOptions::new(broker.ws_url()), &mut |_| {}).await.unwrap();
+    let mut transport = Transport::connect(&TransportOptions::new(broker.ws_url()), |_| {}).await.unwrap();
     assert_eq!(transport.subprotocol(), Some("mqtt"));
     transport.close().await;
 }

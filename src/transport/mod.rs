@@ -195,7 +195,15 @@ impl std::fmt::Debug for Transport {
 impl Transport {
     /// Resolves, connects, and runs the TLS and WebSocket handshakes as the URL asks. `debug` sees each
     /// step (addresses, TLS parameters, the upgrade request and response with secrets masked).
+    /// Pass `|_| {}` when nothing is to be shown.
     pub async fn connect(
+        opts: &TransportOptions,
+        mut debug: impl FnMut(DebugEvent) + Send,
+    ) -> Result<Self, TransportError> {
+        Self::connect_with(opts, &mut debug).await
+    }
+
+    async fn connect_with(
         opts: &TransportOptions,
         debug: &mut (dyn FnMut(DebugEvent) + Send),
     ) -> Result<Self, TransportError> {
@@ -293,7 +301,7 @@ impl Transport {
                 if buf.capacity() - buf.len() < READ_CHUNK / 4 {
                     buf.reserve(READ_CHUNK);
                 }
-                let n = stream.read_buf(buf).await?;
+                let n = stream.read_buf(buf).await.map_err(|e| stream_error(&self.url, e))?;
                 self.eof = n == 0;
                 Ok(n)
             }
@@ -310,6 +318,7 @@ impl Transport {
     fn finish(&mut self, end: Ending) -> Result<usize, TransportError> {
         self.eof = true;
         match end {
+            Ending::Error(TransportError::Io(e)) => Err(stream_error(&self.url, e)),
             Ending::Error(e) => Err(e),
             Ending::Close(None) => Ok(0),
             Ending::Close(Some(frame)) => {
@@ -331,10 +340,10 @@ impl Transport {
     pub async fn send(&mut self, packet: Bytes) -> Result<(), TransportError> {
         match &mut self.io {
             Io::Stream(stream) => {
-                stream.write_all(&packet).await?;
-                stream.flush().await?;
+                stream.write_all(&packet).await.map_err(|e| stream_error(&self.url, e))?;
+                stream.flush().await.map_err(|e| stream_error(&self.url, e))?;
             }
-            Io::Ws(ws) => ws.send(Message::Binary(packet)).await.map_err(map_ws_error)?,
+            Io::Ws(ws) => ws.send(Message::Binary(packet)).await.map_err(|e| ws_error(&self.url, e))?,
         }
         Ok(())
     }
@@ -348,14 +357,14 @@ impl Transport {
                 for packet in packets {
                     self.write_buf.extend_from_slice(&packet);
                 }
-                stream.write_all(&self.write_buf).await?;
-                stream.flush().await?;
+                stream.write_all(&self.write_buf).await.map_err(|e| stream_error(&self.url, e))?;
+                stream.flush().await.map_err(|e| stream_error(&self.url, e))?;
             }
             Io::Ws(ws) => {
                 for packet in packets {
-                    ws.feed(Message::Binary(packet)).await.map_err(map_ws_error)?;
+                    ws.feed(Message::Binary(packet)).await.map_err(|e| ws_error(&self.url, e))?;
                 }
-                ws.flush().await.map_err(map_ws_error)?;
+                ws.flush().await.map_err(|e| ws_error(&self.url, e))?;
             }
         }
         Ok(())
@@ -419,6 +428,19 @@ fn poll_ws_read(
             return Poll::Ready(Ok(appended));
         }
         return Poll::Ready(Err(end));
+    }
+}
+
+/// IO errors after connecting. With TLS 1.3 a server that rejects the client certificate says so only
+/// after the client has finished its handshake, so TLS alerts can surface here too.
+fn stream_error(url: &BrokerUrl, e: io::Error) -> TransportError {
+    if url.scheme.is_tls() { tls::map_handshake_error(&url.host, e) } else { TransportError::Io(e) }
+}
+
+fn ws_error(url: &BrokerUrl, e: WsError) -> TransportError {
+    match map_ws_error(e) {
+        TransportError::Io(e) => stream_error(url, e),
+        other => other,
     }
 }
 

@@ -118,7 +118,7 @@ pub async fn mqtt_handshake_with_login(
     client_id: &str,
     login: Option<(&str, &str)>,
 ) -> ConnAck {
-    let mut transport = Transport::connect(opts, &mut |_| {}).await.unwrap();
+    let mut transport = Transport::connect(opts, |_| {}).await.unwrap();
     transport.send(encode_packet(&connect_packet_with_login(version, client_id, login), version)).await.unwrap();
     let mut buf = BytesMut::new();
     let packet = read_packet(&mut transport, &mut buf, version).await;
