@@ -1,6 +1,8 @@
 //! The transport against a real mosquitto: TCP, TLS, WebSocket and WebSocket over TLS with raw
 //! CONNECT/CONNACK bytes from our codec, users, trust, and a broker restart on the same ports.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{Mosquitto, MosquittoOptions, TestCa, mqtt_handshake, mqtt_handshake_with_login, write_file};

@@ -1,5 +1,7 @@
 //! The transport against the embedded rumqttd: WebSocket and TCP, raw CONNECT/CONNACK bytes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{mqtt_handshake, rumqttd};

@@ -1,6 +1,8 @@
 //! WebSocket behaviour against a scripted tokio-tungstenite server: frame boundaries that do not match
 //! packet boundaries, control frames, close codes, subprotocol answers, headers and the debug hook.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::time::Duration;
