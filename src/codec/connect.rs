@@ -202,6 +202,9 @@ pub(super) fn connack_len(c: &ConnAck, v: ProtocolVersion) -> Result<usize, Enco
     if reason::name(PacketType::ConnAck, v, c.reason_code).is_none() {
         return Err(EncodeError::invalid("reason code", format!("{:#04x} is not valid in CONNACK", c.reason_code)));
     }
+    if c.session_present && c.reason_code != 0 {
+        return Err(EncodeError::invalid("session present", "set on a refused connection"));
+    }
     Ok(2 + if v.is_v5() { c.properties.wire_len() } else { 0 })
 }
 

@@ -29,19 +29,26 @@ impl EncodeError {
     }
 }
 
-/// Appends the encoded packet to `buf`.
+/// Appends the encoded packet to `buf`. On error `buf` is left as it was.
 pub fn encode(packet: &Packet, version: ProtocolVersion, buf: &mut BytesMut) -> Result<(), EncodeError> {
     let remaining = body_len(packet, version)?;
     if remaining > MAX_REMAINING_LENGTH {
         return Err(EncodeError::PacketTooLarge(remaining));
     }
+    let before = buf.len();
     buf.reserve(1 + var_int_len(remaining) + remaining);
     buf.put_u8(first_byte(packet));
-    put_var_int(buf, remaining)?;
-    let start = buf.len();
-    write_body(packet, version, buf)?;
-    debug_assert_eq!(buf.len() - start, remaining, "{:?}", packet.packet_type());
-    Ok(())
+    let written = put_var_int(buf, remaining).and_then(|()| {
+        let start = buf.len();
+        write_body(packet, version, buf)?;
+        debug_assert_eq!(buf.len() - start, remaining, "{:?}", packet.packet_type());
+        Ok(())
+    });
+    if written.is_err() {
+        // Some checks (U+0000 in a string) only happen while writing: drop the half-written packet.
+        buf.truncate(before);
+    }
+    written
 }
 
 /// Total bytes `encode` writes for this packet, fixed header included.

@@ -118,12 +118,18 @@ pub(crate) fn utf8<'a>(frame: &'a Bytes, name: &'static str) -> impl FnMut(&'a [
     }
 }
 
-/// Checks UTF-8 rules on `data`, a slice of `frame` that starts at `at`, and wraps it.
+/// Checks UTF-8 rules on `data`, a slice of `frame` that starts at `at`, and wraps it. An error
+/// points at the offending byte, not at the start of the string.
 fn validated_str(frame: &Bytes, at: &[u8], data: &[u8], name: &'static str) -> Result<ByteString, nom::Err<Fail>> {
     if data.contains(&0) {
-        return Err(failure(at, name, ErrorKind::NullCharacter));
+        let pos = data.iter().position(|&b| b == 0).unwrap_or(0);
+        return Err(failure(&at[pos..], name, ErrorKind::NullCharacter));
     }
-    ByteString::try_from(frame.slice_ref(data)).map_err(|_| failure(at, name, ErrorKind::InvalidUtf8))
+    ByteString::try_from(frame.slice_ref(data)).map_err(|_| {
+        // Only on the error path: find where the bad sequence starts.
+        let pos = std::str::from_utf8(data).err().map_or(0, |e| e.valid_up_to());
+        failure(&at[pos..], name, ErrorKind::InvalidUtf8)
+    })
 }
 
 /// Takes the rest of the input as a zero-copy slice (payloads).

@@ -3,7 +3,7 @@
 
 use super::encode::{EncodeError, put_binary, put_str, put_var_int, var_int_len};
 use super::error::ErrorKind;
-use super::parse::{Fail, PResult, binary, fail, field, u8_, u16_, u32_, utf8, var_int};
+use super::parse::{Fail, PResult, binary, failure, field, u8_, u16_, u32_, utf8, var_int};
 use super::{ByteString, Bytes};
 use bytes::{BufMut, BytesMut};
 use nom::Parser;
@@ -398,31 +398,44 @@ impl FromIterator<Property> for Properties {
 /// A property list: its length, then properties until that length is used up.
 pub(crate) fn parse_properties<'a>(frame: &'a Bytes, place: Place, i: &'a [u8]) -> PResult<'a, Properties> {
     let (i, len) = var_int("property length")(i)?;
-    let (rest, mut body) = field("property length", take(len))(i)?;
+    let (rest, body) = field("property length", take(len))(i)?;
+    // Offsets are measured from the end of the input, and `body` ends where `rest` begins: count
+    // `rest` in, or an error inside the list would point too far into the packet.
+    let props = parse_property_list(frame, place, body).map_err(|e| {
+        e.map(|mut f| {
+            f.rest += rest.len();
+            f
+        })
+    })?;
+    Ok((rest, props))
+}
+
+/// The properties of one list, until `body` (exactly the list's bytes) is used up.
+fn parse_property_list<'a>(frame: &'a Bytes, place: Place, mut body: &'a [u8]) -> Result<Properties, nom::Err<Fail>> {
     let mut props = Vec::new();
     let mut seen: u64 = 0;
     while !body.is_empty() {
         let at = body;
         let (b, raw_id) = var_int("property identifier")(body)?;
         let Some(id) = PropertyId::from_u32(raw_id) else {
-            return fail(at, "property identifier", ErrorKind::UnknownProperty(raw_id));
+            return Err(failure(at, "property identifier", ErrorKind::UnknownProperty(raw_id)));
         };
         if id.places() & place.bit() == 0 {
-            return fail(at, id.name(), ErrorKind::PropertyNotAllowed(id.name()));
+            return Err(failure(at, id.name(), ErrorKind::PropertyNotAllowed(id.name())));
         }
         let bit = 1u64 << (id as u8);
         if seen & bit != 0 && !id.may_repeat(place) {
-            return fail(at, id.name(), ErrorKind::DuplicateProperty(id.name()));
+            return Err(failure(at, id.name(), ErrorKind::DuplicateProperty(id.name())));
         }
         seen |= bit;
         let (b, prop) = field(id.name(), |b| parse_value(frame, id, b)).parse(b)?;
         if !prop.is_valid() {
-            return fail(at, id.name(), ErrorKind::InvalidPropertyValue(id.name()));
+            return Err(failure(at, id.name(), ErrorKind::InvalidPropertyValue(id.name())));
         }
         props.push(prop);
         body = b;
     }
-    Ok((rest, Properties(props)))
+    Ok(Properties(props))
 }
 
 fn parse_value<'a>(frame: &'a Bytes, id: PropertyId, i: &'a [u8]) -> Result<(&'a [u8], Property), nom::Err<Fail>> {
