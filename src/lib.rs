@@ -7,4 +7,5 @@ pub mod codec;
 pub mod exit;
 pub mod headless;
 pub mod inspect;
+pub mod session;
 pub mod transport;

@@ -1,0 +1,391 @@
+//! The tokio task that drives a `Session` over a `Transport`: read, decode, hand packets to the state
+//! machine, perform its actions; take commands; keep time; reconnect with backoff. All protocol
+//! decisions live in `state.rs`; this file only moves bytes and events.
+
+use super::backoff::{Backoff, jitter};
+use super::state::{Action, Session, SessionConfig, SessionError};
+use super::{Command, FatalKind, Message, SessionEvent};
+use crate::codec::{Decoder, Packet, ProtocolVersion, encode};
+use crate::inspect::packet_json;
+use crate::transport::{DebugEvent, Transport, TransportError, TransportOptions};
+use bytes::{Bytes, BytesMut};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::sleep_until;
+
+/// When and how to reconnect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReconnectPolicy {
+    pub enabled: bool,
+    /// Retry even when the very first connection attempt fails (the TUI does; scripts want an exit).
+    pub retry_first_connect: bool,
+    pub min_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            retry_first_connect: false,
+            min_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskOptions {
+    pub transport: TransportOptions,
+    pub session: SessionConfig,
+    pub reconnect: ReconnectPolicy,
+    /// Emit `SessionEvent::Trace` for connection steps and every packet.
+    pub debug: bool,
+    /// Capacity of each channel (events are batched, so this counts reads, not messages).
+    pub channel_capacity: usize,
+}
+
+impl TaskOptions {
+    pub fn new(transport: TransportOptions, session: SessionConfig) -> Self {
+        Self { transport, session, reconnect: ReconnectPolicy::default(), debug: false, channel_capacity: 256 }
+    }
+}
+
+/// The app's ends of the two channels, and the task.
+#[derive(Debug)]
+pub struct SessionHandle {
+    pub commands: mpsc::Sender<Command>,
+    pub events: mpsc::Receiver<SessionEvent>,
+    pub task: JoinHandle<()>,
+}
+
+/// Starts the session task on the current tokio runtime.
+pub fn spawn(opts: TaskOptions) -> SessionHandle {
+    let (cmd_tx, cmd_rx) = mpsc::channel(opts.channel_capacity.max(1));
+    let (ev_tx, ev_rx) = mpsc::channel(opts.channel_capacity.max(1));
+    let task = tokio::spawn(run(opts, cmd_rx, ev_tx));
+    SessionHandle { commands: cmd_tx, events: ev_rx, task }
+}
+
+/// Why one connection ended.
+enum End {
+    Requested,
+    Session(SessionError),
+    Transport(TransportError),
+    Protocol(String),
+    /// The receiving side of the events channel is gone: nobody is listening.
+    AppGone,
+}
+
+struct Ctx {
+    session: Session,
+    cmd_rx: mpsc::Receiver<Command>,
+    ev_tx: mpsc::Sender<SessionEvent>,
+    debug: bool,
+    out: Vec<Action>,
+    wbuf: BytesMut,
+    ever_connected: bool,
+}
+
+async fn run(opts: TaskOptions, cmd_rx: mpsc::Receiver<Command>, ev_tx: mpsc::Sender<SessionEvent>) {
+    let session = Session::new(opts.session.clone(), Instant::now());
+    let mut cx = Ctx {
+        session,
+        cmd_rx,
+        ev_tx,
+        debug: opts.debug,
+        out: Vec::new(),
+        wbuf: BytesMut::new(),
+        ever_connected: false,
+    };
+    let policy = opts.reconnect;
+    let mut backoff = Backoff::new(policy.min_delay, policy.max_delay);
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let version = cx.session.version();
+        if !cx.emit(SessionEvent::Connecting { url: opts.transport.url.clone(), attempt, version }).await {
+            return;
+        }
+        let mut traces = Vec::new();
+        let debug = cx.debug;
+        let connected = Transport::connect(&opts.transport, &mut |e: DebugEvent| {
+            if debug {
+                traces.push(e.to_string());
+            }
+        })
+        .await;
+        for t in traces {
+            cx.emit(SessionEvent::Trace(t)).await;
+        }
+        let end = match connected {
+            Ok(mut transport) => {
+                let end = cx.drive(&mut transport, opts.session.max_packet_size as usize).await;
+                transport.close().await;
+                end
+            }
+            Err(e) => End::Transport(e),
+        };
+        if cx.ever_connected && cx.session.is_connected() {
+            backoff.reset();
+        }
+        let lost = cx.session.connection_lost();
+        let (reason, fatal, retryable) = match end {
+            End::Requested => {
+                let ev = SessionEvent::Disconnected {
+                    reason: "disconnected".into(),
+                    reconnect_in: None,
+                    fatal: Some(FatalKind::Requested),
+                };
+                cx.emit(ev).await;
+                return;
+            }
+            End::AppGone => return,
+            End::Session(SessionError::Fallback { from, to }) => {
+                cx.emit(SessionEvent::Warning(format!("broker does not accept MQTT {from}; trying MQTT {to}"))).await;
+                continue;
+            }
+            _ if lost.is_some() => {
+                let to = cx.session.version();
+                let text = format!("connection closed before CONNACK on MQTT 5.0; trying MQTT {to}");
+                cx.emit(SessionEvent::Warning(text)).await;
+                continue;
+            }
+            End::Session(e) => {
+                let kind = match &e {
+                    SessionError::Refused { auth: true, .. } => FatalKind::Auth,
+                    SessionError::Refused { .. } => FatalKind::Connect,
+                    SessionError::KeepAliveTimeout(_) | SessionError::ConnAckTimeout(_) => FatalKind::Timeout,
+                    _ => FatalKind::Protocol,
+                };
+                (e.to_string(), kind, e.may_retry())
+            }
+            End::Transport(e) => {
+                let kind = match e {
+                    TransportError::ConnectTimeout { .. } | TransportError::HandshakeTimeout { .. } => {
+                        FatalKind::Timeout
+                    }
+                    _ => FatalKind::Connect,
+                };
+                let retry = e.is_transient() || cx.ever_connected;
+                (e.to_string(), kind, retry)
+            }
+            End::Protocol(why) => (why, FatalKind::Protocol, true),
+        };
+        let may_reconnect = policy.enabled
+            && retryable
+            && (cx.ever_connected || policy.retry_first_connect)
+            && !cx.session.is_closing();
+        if !may_reconnect {
+            cx.emit(SessionEvent::Disconnected { reason, reconnect_in: None, fatal: Some(fatal) }).await;
+            return;
+        }
+        let delay = backoff.next_delay(jitter());
+        cx.emit(SessionEvent::Disconnected { reason, reconnect_in: Some(delay), fatal: None }).await;
+        if !cx.wait(delay).await {
+            cx.emit(SessionEvent::Disconnected {
+                reason: "disconnected".into(),
+                reconnect_in: None,
+                fatal: Some(FatalKind::Requested),
+            })
+            .await;
+            return;
+        }
+    }
+}
+
+impl Ctx {
+    /// Sends an event; false when nobody listens any more.
+    async fn emit(&mut self, ev: SessionEvent) -> bool {
+        self.ev_tx.send(ev).await.is_ok()
+    }
+
+    /// Waits out a reconnect delay while still taking commands. False when told to stop.
+    async fn wait(&mut self, delay: Duration) -> bool {
+        let until = tokio::time::Instant::now() + delay;
+        loop {
+            tokio::select! {
+                _ = sleep_until(until) => return true,
+                cmd = self.cmd_rx.recv() => {
+                    let Some(cmd) = cmd else { return false };
+                    if cmd == Command::Disconnect {
+                        return false;
+                    }
+                    self.apply(cmd);
+                    // Nothing is connected: only events can come out (errors, queued notices).
+                    if self.flush(None).await.is_err() {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, cmd: Command) {
+        let now = Instant::now();
+        let out = &mut self.out;
+        match cmd {
+            Command::Publish { token, publish } => self.session.publish(now, token, publish, out),
+            Command::Subscribe(subs) => self.session.subscribe(now, subs, out),
+            Command::Unsubscribe(filters) => self.session.unsubscribe(now, filters, out),
+            Command::Disconnect => self.session.disconnect(now, out),
+        }
+    }
+
+    /// One connection, from CONNECT to its end.
+    async fn drive(&mut self, t: &mut Transport, max_packet_size: usize) -> End {
+        let version = self.session.version();
+        let mut decoder = Decoder::new(version).with_max_packet_size(max_packet_size);
+        let mut buf = BytesMut::with_capacity(64 * 1024);
+        let connect = self.session.connect(Instant::now());
+        self.out.push(Action::Send(connect));
+        if let Err(end) = self.flush(Some(t)).await {
+            return end;
+        }
+        loop {
+            let deadline = self.session.next_deadline().map(tokio::time::Instant::from_std);
+            tokio::select! {
+                read = t.read(&mut buf) => {
+                    match read {
+                        Ok(0) => {
+                            let why = match t.close_info() {
+                                Some(c) => format!("broker closed the WebSocket ({} {})", c.code, c.reason),
+                                None => "broker closed the connection".to_string(),
+                            };
+                            return End::Protocol(why);
+                        }
+                        Ok(_) => {}
+                        Err(e) => return End::Transport(e),
+                    }
+                    let now = Instant::now();
+                    loop {
+                        match decoder.decode(&mut buf) {
+                            Ok(Some(packet)) => {
+                                if self.debug {
+                                    self.trace("<", &packet, version);
+                                }
+                                if let Err(e) = self.session.handle_packet(now, packet, &mut self.out) {
+                                    return self.fail(t, e).await;
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(e) => {
+                                if let Some(fallback) = self.session.decode_failed() {
+                                    return End::Session(fallback);
+                                }
+                                let _ = self.flush(Some(t)).await;
+                                return End::Protocol(e.to_string());
+                            }
+                        }
+                    }
+                    if let Err(end) = self.flush(Some(t)).await {
+                        return end;
+                    }
+                }
+                cmd = self.cmd_rx.recv() => {
+                    let Some(cmd) = cmd else {
+                        self.session.disconnect(Instant::now(), &mut self.out);
+                        let _ = self.flush(Some(t)).await;
+                        return End::AppGone;
+                    };
+                    let stop = cmd == Command::Disconnect;
+                    self.apply(cmd);
+                    if let Err(end) = self.flush(Some(t)).await {
+                        return end;
+                    }
+                    if stop {
+                        return End::Requested;
+                    }
+                }
+                _ = sleep_until(deadline.unwrap_or_else(far_future)), if deadline.is_some() => {
+                    if let Err(e) = self.session.poll_timeout(Instant::now(), &mut self.out) {
+                        return self.fail(t, e).await;
+                    }
+                    if let Err(end) = self.flush(Some(t)).await {
+                        return end;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Performs what was produced so far, then tells a v5 broker why we are closing.
+    async fn fail(&mut self, t: &mut Transport, e: SessionError) -> End {
+        let _ = self.flush(Some(t)).await;
+        if let Some(packet) = self.session.disconnect_for(&e) {
+            self.out.push(Action::Send(packet));
+            let _ = self.flush(Some(t)).await;
+        }
+        End::Session(e)
+    }
+
+    fn trace(&mut self, dir: &str, packet: &Packet, version: ProtocolVersion) {
+        let line = format!("{dir} {}", packet_json(packet, version));
+        // Traces go out with the next flush, in order with everything else.
+        self.out.push(Action::Emit(SessionEvent::Trace(line)));
+    }
+
+    /// Performs the pending actions: first every event (messages batched, in order), then every packet
+    /// in one write. Acks therefore leave only after their messages were handed over.
+    async fn flush(&mut self, t: Option<&mut Transport>) -> Result<(), End> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let version = self.session.version();
+        let mut packets: Vec<Bytes> = Vec::new();
+        let mut batch: Vec<Message> = Vec::new();
+        let received_at = SystemTime::now();
+        let actions = std::mem::take(&mut self.out);
+        let mut traces = Vec::new();
+        for action in actions {
+            match action {
+                Action::Emit(SessionEvent::Message(mut m)) => {
+                    m.received_at = received_at;
+                    batch.push(m);
+                }
+                Action::Emit(ev) => {
+                    if let SessionEvent::Connected(_) = ev {
+                        self.ever_connected = true;
+                    }
+                    if !batch.is_empty() && !self.emit(SessionEvent::Messages(std::mem::take(&mut batch))).await {
+                        return Err(End::AppGone);
+                    }
+                    if !self.emit(ev).await {
+                        return Err(End::AppGone);
+                    }
+                }
+                Action::Send(packet) => {
+                    if self.debug {
+                        traces.push(format!("> {}", packet_json(&packet, version)));
+                    }
+                    if let Err(e) = encode(&packet, version, &mut self.wbuf) {
+                        // Commands are checked before they get here; this is a bug, not the user's input.
+                        let why = format!("cannot encode {}: {e}", packet.packet_type());
+                        if !self.emit(SessionEvent::Warning(why)).await {
+                            return Err(End::AppGone);
+                        }
+                        continue;
+                    }
+                    packets.push(self.wbuf.split().freeze());
+                }
+            }
+        }
+        if !batch.is_empty() && !self.emit(SessionEvent::Messages(batch)).await {
+            return Err(End::AppGone);
+        }
+        for line in traces {
+            if !self.emit(SessionEvent::Trace(line)).await {
+                return Err(End::AppGone);
+            }
+        }
+        match t {
+            Some(t) if !packets.is_empty() => t.send_batch(packets).await.map_err(End::Transport),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(86_400)
+}
