@@ -159,25 +159,47 @@ pub(crate) fn map_handshake_error(host: &str, err: io::Error) -> TransportError 
                 let detail = if presented.is_empty() {
                     " (it lists no names)".to_owned()
                 } else {
-                    format!(" (it is valid for {})", presented.join(", "))
+                    let names: Vec<&str> = presented.iter().map(|n| presented_name(n)).collect();
+                    format!(" (it is valid for {})", names.join(", "))
                 };
                 TransportError::TlsNameMismatch { host, detail }
             }
             CertificateError::Expired => TransportError::TlsExpired { host, detail: String::new() },
             CertificateError::ExpiredContext { time, not_after } => TransportError::TlsExpired {
                 host,
-                detail: format!(" (not after {} s since 1970, now {})", not_after.as_secs(), time.as_secs()),
+                detail: format!(" (valid until {}, now {})", utc_date(not_after.as_secs()), utc_date(time.as_secs())),
             },
             CertificateError::NotValidYet => TransportError::TlsNotValidYet { host, detail: String::new() },
             CertificateError::NotValidYetContext { time, not_before } => TransportError::TlsNotValidYet {
                 host,
-                detail: format!(" (not before {} s since 1970, now {})", not_before.as_secs(), time.as_secs()),
+                detail: format!(" (valid from {}, now {})", utc_date(not_before.as_secs()), utc_date(time.as_secs())),
             },
             other => TransportError::TlsBadCertificate { host, detail: format!("{other:?}") },
         },
         rustls::Error::AlertReceived(alert) => TransportError::TlsAlert { host, alert: format!("{alert:?}") },
         other => TransportError::Tls { host, source: other.clone() },
     }
+}
+
+/// rustls describes presented names as `DnsName("a.example")` / `IpAddress(..)`; show the bare name.
+fn presented_name(name: &str) -> &str {
+    name.strip_prefix("DnsName(\"").and_then(|n| n.strip_suffix("\")")).unwrap_or(name)
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC` for seconds since 1970 (Howard Hinnant's civil-from-days).
+fn utc_date(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// Accepts any server certificate, but still checks the handshake signatures, so the session is at least
@@ -217,5 +239,29 @@ impl ServerCertVerifier for NoVerification {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(utc_date(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc_date(1_609_459_200), "2021-01-01 00:00:00 UTC");
+        assert_eq!(utc_date(951_782_400 + 3_661), "2000-02-29 01:01:01 UTC");
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(presented_name("DnsName(\"a.example\")"), "a.example");
+        assert_eq!(presented_name("IpAddress(1.2.3.4)"), "IpAddress(1.2.3.4)");
+    }
+
+    #[test]
+    fn insecure_warning_only_when_insecure() {
+        assert_eq!(TlsOptions::default().warning(), None);
+        assert!(TlsOptions { insecure: true, ..Default::default() }.warning().is_some());
     }
 }
