@@ -128,7 +128,7 @@ fn parse_frame(
         PacketType::Auth => control::parse_auth(frame, body),
     };
     match result {
-        Ok((rest, packet)) if rest.is_empty() => Ok(packet),
+        Ok(([], packet)) => Ok(packet),
         Ok((rest, _)) => {
             let kind = ErrorKind::TrailingBytes(rest.len());
             Err(DecodeError::new(t.name(), "end of packet", frame.len() - rest.len(), kind))

@@ -41,11 +41,11 @@ pub fn peek(buf: &[u8], version: ProtocolVersion) -> Result<Option<FixedHeader>,
     let Some(packet_type) = packet_type else {
         return Err(DecodeError::new("packet", "packet type", 0, ErrorKind::ReservedPacketType(raw_type)));
     };
-    if let Some(expected) = packet_type.required_flags() {
-        if flags != expected {
-            let kind = ErrorKind::ReservedFlags { expected, found: flags };
-            return Err(DecodeError::new(packet_type.name(), "fixed header flags", 0, kind));
-        }
+    if let Some(expected) = packet_type.required_flags()
+        && flags != expected
+    {
+        let kind = ErrorKind::ReservedFlags { expected, found: flags };
+        return Err(DecodeError::new(packet_type.name(), "fixed header flags", 0, kind));
     }
     let mut remaining_len = 0usize;
     for n in 0..4 {
