@@ -1,13 +1,17 @@
 //! Command line: subcommands and flags (clap derive).
 
+use crate::codec::QoS;
 use crate::codec::{DEFAULT_MAX_PACKET_SIZE, ProtocolVersion};
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
 Examples:
+  mqscope sub -u ws://broker.example:8080/mqtt -t 'sensors/#' -v
+  mqscope sub -u mqtts://broker.example -t '#' -F json -C 10 --password-env MQTT_PASSWORD --username me
+  mqscope pub -u mqtt://localhost -t greetings -m hello -q 1
+  seq 1000 | mqscope pub -u mqtt://localhost -t numbers -l
   mqscope decode --hex <<< '30 0a 00 03 61 2f 62 68 65 6c 6c 6f'
-  mqscope decode --mqtt 5 capture.bin
 ";
 
 #[derive(Debug, Parser)]
@@ -19,6 +23,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Subscribe and print messages as they arrive (like mosquitto_sub, also over WebSockets).
+    Sub(SubArgs),
+    /// Publish one message, a file, or every line of stdin.
+    Pub(PubArgs),
     /// Decode MQTT packets from a file or stdin and print each as one JSON object per line.
     Decode(DecodeArgs),
 }
@@ -36,4 +44,168 @@ pub struct DecodeArgs {
     /// Largest packet accepted, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_PACKET_SIZE)]
     pub max_packet_size: usize,
+}
+
+/// How to reach the broker and who we are: shared by every command that connects.
+#[derive(Debug, Clone, Args)]
+pub struct ConnArgs {
+    /// Broker URL: ws://, wss://, mqtt:// (TCP) or mqtts:// (TLS), e.g. ws://localhost:8080/mqtt.
+    #[arg(short = 'u', long, env = "MQSCOPE_URL", value_name = "URL")]
+    pub url: Option<String>,
+    /// Client identifier (default: mqscope- and random hex).
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// User name.
+    #[arg(long, env = "MQSCOPE_USERNAME", value_name = "NAME")]
+    pub username: Option<String>,
+    /// Read the password from this environment variable.
+    #[arg(long, value_name = "VAR", group = "password_source")]
+    pub password_env: Option<String>,
+    /// Run this shell command and use its output (first line) as the password.
+    #[arg(long, value_name = "CMD", group = "password_source")]
+    pub password_cmd: Option<String>,
+    /// Ask for the password on the terminal.
+    #[arg(long, group = "password_source")]
+    pub ask_password: bool,
+    /// The password itself. Discouraged: it ends up in shell history and the process list.
+    #[arg(long, value_name = "PASSWORD", group = "password_source")]
+    pub password: Option<String>,
+    /// MQTT version: 3.1, 3.1.1 or 5. Default: 5.0, falling back to 3.1.1 when the broker refuses it.
+    #[arg(long = "mqtt", value_name = "VERSION")]
+    pub version: Option<crate::codec::ProtocolVersion>,
+    /// Keepalive interval in seconds (0 turns it off).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub keepalive: u16,
+    /// Resume a session the broker kept for this client id (clean start off).
+    #[arg(long, conflicts_with = "clean")]
+    pub no_clean: bool,
+    /// Start a clean session (the default).
+    #[arg(long)]
+    pub clean: bool,
+    /// MQTT 5 session expiry interval in seconds (how long the broker keeps the session after we leave).
+    #[arg(long, value_name = "SECS")]
+    pub session_expiry: Option<u32>,
+    /// CA certificate file (PEM) to trust instead of the platform roots.
+    #[arg(long, value_name = "FILE")]
+    pub cafile: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Client private key (PEM) for mutual TLS.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Do not verify the broker's TLS certificate. For test brokers only.
+    #[arg(long)]
+    pub insecure: bool,
+    /// ALPN protocol to offer in TLS (repeatable), e.g. mqtt or x-amzn-mqtt-ca.
+    #[arg(long, value_name = "PROTO")]
+    pub alpn: Vec<String>,
+    /// Extra HTTP header for the WebSocket upgrade, 'Name: value' (repeatable).
+    #[arg(long = "header", value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+    /// Last will topic.
+    #[arg(long, value_name = "TOPIC")]
+    pub will_topic: Option<String>,
+    /// Last will payload.
+    #[arg(long, value_name = "TEXT", requires = "will_topic")]
+    pub will_payload: Option<String>,
+    /// Last will QoS.
+    #[arg(long, value_name = "QOS", default_value = "0", requires = "will_topic")]
+    pub will_qos: QoS,
+    /// Retain the last will.
+    #[arg(long, requires = "will_topic")]
+    pub will_retain: bool,
+    /// Seconds allowed for connecting (DNS, TCP, TLS and WebSocket each).
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub connect_timeout: u64,
+    /// Largest packet accepted from the broker, in bytes (announced to MQTT 5 brokers).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_PACKET_SIZE)]
+    pub max_packet_size: usize,
+    /// Print connection steps, the WebSocket upgrade headers and every packet (as `decode` does) to stderr.
+    #[arg(short = 'd', long)]
+    pub debug: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// The payload (with -v: topic, a space, the payload), one message a line.
+    Text,
+    /// One JSON object a line: topic, qos, retain, dup, properties, payload text and hex, received_at.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SubArgs {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    /// Topic filter to subscribe to (repeatable).
+    #[arg(short = 't', long = "topic", value_name = "FILTER", required = true)]
+    pub topics: Vec<String>,
+    /// QoS for the subscriptions.
+    #[arg(short = 'q', long, default_value = "0")]
+    pub qos: QoS,
+    /// Exit after this many messages.
+    #[arg(short = 'C', long, value_name = "COUNT")]
+    pub count: Option<u64>,
+    /// Exit after this many seconds (exit code 6 when -C was given and not reached).
+    #[arg(short = 'W', long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Print the topic before the payload (text format).
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    /// Output format.
+    #[arg(short = 'F', long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Print only retained messages; exit at the first live one, or when none came for --idle-ms.
+    #[arg(long, conflicts_with = "no_retained")]
+    pub retained_only: bool,
+    /// With --retained-only: exit when no message arrived for this long after the subscription.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub idle_ms: u64,
+    /// Skip retained messages (MQTT 5 asks the broker not to send them).
+    #[arg(long)]
+    pub no_retained: bool,
+    /// MQTT 5: do not receive our own publishes.
+    #[arg(long)]
+    pub no_local: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["message", "file", "lines", "null_message"])))]
+pub struct PubArgs {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    /// Topic to publish to.
+    #[arg(short = 't', long, value_name = "TOPIC")]
+    pub topic: String,
+    /// The message.
+    #[arg(short = 'm', long, value_name = "TEXT")]
+    pub message: Option<String>,
+    /// Send this file's contents as one message.
+    #[arg(short = 'f', long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Send each line of stdin as a message.
+    #[arg(short = 'l', long)]
+    pub lines: bool,
+    /// Send a zero-length message (with -r this clears a retained message).
+    #[arg(short = 'n', long = "null-message")]
+    pub null_message: bool,
+    /// QoS.
+    #[arg(short = 'q', long, default_value = "0")]
+    pub qos: QoS,
+    /// Retain the message.
+    #[arg(short = 'r', long)]
+    pub retain: bool,
+    /// MQTT 5 user property, NAME=VALUE (repeatable, order kept).
+    #[arg(long = "user-property", value_name = "NAME=VALUE")]
+    pub user_properties: Vec<String>,
+    /// MQTT 5 content type.
+    #[arg(long, value_name = "TYPE")]
+    pub content_type: Option<String>,
+    /// MQTT 5 message expiry interval in seconds.
+    #[arg(long, value_name = "SECS")]
+    pub expiry: Option<u32>,
+    /// Give up when nothing was acknowledged for this many seconds (exit code 6).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub ack_timeout: u64,
 }

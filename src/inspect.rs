@@ -109,7 +109,7 @@ fn publish_json(o: &mut Map<String, Value>, p: &Publish, version: ProtocolVersio
 }
 
 /// `payload_len`, `payload_text` when the bytes are UTF-8, and always `payload_hex`.
-fn payload(o: &mut Map<String, Value>, key: &str, data: &Bytes) {
+pub(crate) fn payload(o: &mut Map<String, Value>, key: &str, data: &Bytes) {
     o.insert(format!("{key}_len"), json!(data.len()));
     if let Ok(text) = std::str::from_utf8(data) {
         o.insert(format!("{key}_text"), json!(text));

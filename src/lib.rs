@@ -7,5 +7,7 @@ pub mod codec;
 pub mod exit;
 pub mod headless;
 pub mod inspect;
+pub mod sanitize;
 pub mod session;
+pub mod timefmt;
 pub mod transport;

@@ -1,3 +1,6 @@
-//! Commands for scripts: they reuse the codec (and the session) and print instead of drawing.
+//! Commands for scripts: they reuse the codec and the session and print instead of drawing.
 
+pub mod conn;
 pub mod decode;
+pub mod publish;
+pub mod sub;

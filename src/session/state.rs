@@ -131,10 +131,11 @@ enum Phase {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an outgoing QoS 1/2 message waits for.
 enum Stage {
-    AwaitPubAck,
-    AwaitPubRec,
-    AwaitPubComp,
+    Ack,
+    Rec,
+    Comp,
 }
 
 #[derive(Debug)]
@@ -379,10 +380,8 @@ impl Session {
         let v = self.version;
         if ack.reason_code != 0 {
             let unsupported = if v.is_v5() { ack.reason_code == 0x84 } else { ack.reason_code == 1 };
-            if unsupported {
-                if let Some(fallback) = self.fallback() {
-                    return Err(fallback);
-                }
+            if let Some(fallback) = unsupported.then(|| self.fallback()).flatten() {
+                return Err(fallback);
             }
             // Refused: not a reason to fall back when the connection then closes.
             self.phase = Phase::Disconnected;
@@ -464,9 +463,9 @@ impl Session {
         for id in ids {
             let Some(f) = self.inflight.get_mut(&id) else { continue };
             let packet = match f.stage {
-                Stage::AwaitPubComp if resumed => Packet::PubRel(Ack::new(id)),
+                Stage::Comp if resumed => Packet::PubRel(Ack::new(id)),
                 _ => {
-                    f.stage = if f.publish.qos == QoS::AtLeastOnce { Stage::AwaitPubAck } else { Stage::AwaitPubRec };
+                    f.stage = if f.publish.qos == QoS::AtLeastOnce { Stage::Ack } else { Stage::Rec };
                     f.publish.dup = resumed;
                     Packet::Publish(f.publish.clone())
                 }
@@ -525,7 +524,7 @@ impl Session {
         a: Ack,
         out: &mut Vec<Action>,
     ) -> Result<(), SessionError> {
-        let expected = if t == PacketType::PubAck { Stage::AwaitPubAck } else { Stage::AwaitPubComp };
+        let expected = if t == PacketType::PubAck { Stage::Ack } else { Stage::Comp };
         match self.inflight.get(&a.packet_id) {
             Some(f) if f.stage == expected => {}
             _ => {
@@ -544,16 +543,16 @@ impl Session {
     fn handle_pubrec(&mut self, now: Instant, a: Ack, out: &mut Vec<Action>) -> Result<(), SessionError> {
         let awaiting = self.inflight.get(&a.packet_id).map(|f| f.stage);
         match awaiting {
-            Some(Stage::AwaitPubRec) if a.reason_code >= 0x80 => {
+            Some(Stage::Rec) if a.reason_code >= 0x80 => {
                 self.complete(a.packet_id, PacketType::PubRec, &a, out);
             }
-            Some(Stage::AwaitPubRec) => {
+            Some(Stage::Rec) => {
                 if let Some(f) = self.inflight.get_mut(&a.packet_id) {
-                    f.stage = Stage::AwaitPubComp;
+                    f.stage = Stage::Comp;
                 }
                 self.send(now, Packet::PubRel(Ack::new(a.packet_id)), out);
             }
-            Some(Stage::AwaitPubComp) => self.send(now, Packet::PubRel(Ack::new(a.packet_id)), out),
+            Some(Stage::Comp) => self.send(now, Packet::PubRel(Ack::new(a.packet_id)), out),
             _ => {
                 // MQTT 5 §4.3.3: answer with "Packet Identifier not found" so the broker can move on.
                 let mut rel = Ack::new(a.packet_id);
@@ -724,7 +723,7 @@ impl Session {
                 out.push(Action::Emit(SessionEvent::Published { token, packet_id: None, result: Ok(0) }));
             }
             Some(id) => {
-                let stage = if publish.qos == QoS::AtLeastOnce { Stage::AwaitPubAck } else { Stage::AwaitPubRec };
+                let stage = if publish.qos == QoS::AtLeastOnce { Stage::Ack } else { Stage::Rec };
                 self.inflight.insert(id, Inflight { token, publish: publish.clone(), stage });
                 self.order.push_back(id);
                 self.send(now, Packet::Publish(publish), out);

@@ -1,4 +1,4 @@
-//! TLS client setup with rustls on the `ring` provider: trust roots, client certificates, ALPN, the
+//! TLS client setup with rustls on the `aws-lc-rs` provider: trust roots, client certificates, ALPN, the
 //! insecure mode, and turning rustls errors into ones that say what to fix.
 //!
 //! Trust: the CA file when one is given (and only it, as `mosquitto_sub --cafile` does), otherwise the
@@ -52,7 +52,7 @@ impl TlsOptions {
 }
 
 fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
 /// Builds the rustls client configuration. Reads the files (and the platform store) each time: it runs

@@ -719,7 +719,7 @@ pub async fn silent_server() -> SocketAddr {
     addr
 }
 
-/// A TLS server (rustls, ring) that completes handshakes and echoes what it reads. Optionally requires a
+/// A TLS server (rustls, aws-lc-rs) that completes handshakes and echoes what it reads. Optionally requires a
 /// client certificate signed by `client_ca`.
 pub struct FakeTlsServer {
     pub addr: SocketAddr,
@@ -729,7 +729,7 @@ impl FakeTlsServer {
     pub async fn start(server: &CertPair, client_ca: Option<&TestCa>) -> Self {
         use rustls_pki_types::pem::PemObject;
         use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let chain = vec![CertificateDer::from_pem_slice(server.cert_pem.as_bytes()).unwrap()];
         let key = PrivateKeyDer::from_pem_slice(server.key_pem.as_bytes()).unwrap();
         let builder = rustls::ServerConfig::builder_with_provider(provider.clone())

@@ -1,0 +1,148 @@
+//! From `ConnArgs` to session options: URL, credentials (never echoed), TLS, headers, will. Shared by
+//! every command that connects.
+
+use crate::cli::ConnArgs;
+use crate::codec::{ByteString, Bytes, LastWill, Properties, ProtocolVersion, Subscription};
+use crate::exit;
+use crate::session::{FatalKind, ReconnectPolicy, SessionConfig, TaskOptions};
+use crate::transport::{TlsOptions, TransportOptions};
+use std::time::Duration;
+
+/// A setup problem the user must fix before anything connects.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("no broker URL: pass -u/--url (e.g. -u ws://localhost:8080/mqtt) or set MQSCOPE_URL")]
+    NoUrl,
+    #[error("environment variable '{0}' (from --password-env) is not set")]
+    PasswordEnvMissing(String),
+    #[error("--password-cmd '{cmd}' failed: {why}")]
+    PasswordCmd { cmd: String, why: String },
+    #[error("--ask-password: {0}")]
+    Prompt(String),
+    #[error("--header '{0}' must look like 'Name: value'")]
+    BadHeader(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A random-enough client id: `mqscope-` and eight hex digits.
+pub fn generated_client_id() -> String {
+    let n = (crate::session::backoff::jitter() * f64::from(u32::MAX)) as u32;
+    format!("mqscope-{n:08x}")
+}
+
+/// Resolves the password from the one source given. The value is never printed.
+pub fn password(args: &ConnArgs) -> Result<Option<Bytes>, SetupError> {
+    if let Some(var) = &args.password_env {
+        let value = std::env::var_os(var).ok_or_else(|| SetupError::PasswordEnvMissing(var.clone()))?;
+        return Ok(Some(Bytes::from(value.into_encoded_bytes())));
+    }
+    if let Some(cmd) = &args.password_cmd {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| SetupError::PasswordCmd { cmd: cmd.clone(), why: e.to_string() })?;
+        if !out.status.success() {
+            let why = format!("{} ({})", out.status, String::from_utf8_lossy(&out.stderr).trim());
+            return Err(SetupError::PasswordCmd { cmd: cmd.clone(), why });
+        }
+        let first = out.stdout.split(|&b| b == b'\n').next().unwrap_or_default();
+        let first = first.strip_suffix(b"\r").unwrap_or(first);
+        return Ok(Some(Bytes::copy_from_slice(first)));
+    }
+    if args.ask_password {
+        let prompt = match &args.username {
+            Some(u) => format!("Password for {u}: "),
+            None => "Password: ".to_string(),
+        };
+        let pw = rpassword::prompt_password(prompt).map_err(|e| SetupError::Prompt(e.to_string()))?;
+        return Ok(Some(Bytes::from(pw)));
+    }
+    if let Some(pw) = &args.password {
+        eprintln!(
+            "mqscope: warning: --password leaves the password in shell history and the process list; \
+             prefer --password-env, --password-cmd or --ask-password"
+        );
+        return Ok(Some(Bytes::copy_from_slice(pw.as_bytes())));
+    }
+    Ok(None)
+}
+
+fn headers(args: &ConnArgs) -> Result<Vec<(String, String)>, SetupError> {
+    args.headers
+        .iter()
+        .map(|h| match h.split_once(':') {
+            Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.trim().to_string())),
+            _ => Err(SetupError::BadHeader(h.clone())),
+        })
+        .collect()
+}
+
+/// Everything the session task needs, from the command line. Warnings (insecure TLS, ignored options)
+/// go to stderr here, loudly.
+pub fn task_options(args: &ConnArgs, subscriptions: Vec<Subscription>) -> Result<TaskOptions, SetupError> {
+    let url = args.url.clone().ok_or(SetupError::NoUrl)?;
+    let mut transport = TransportOptions::new(url);
+    transport.headers = headers(args)?;
+    transport.tls = TlsOptions {
+        ca_file: args.cafile.clone(),
+        client_cert: args.cert.clone(),
+        client_key: args.key.clone(),
+        insecure: args.insecure,
+        alpn: args.alpn.clone(),
+    };
+    transport.connect_timeout = Duration::from_secs(args.connect_timeout.max(1));
+    transport.handshake_timeout = transport.connect_timeout;
+    for w in transport.warnings() {
+        eprintln!("mqscope: warning: {w}");
+    }
+    let will = args.will_topic.as_ref().map(|topic| LastWill {
+        topic: ByteString::from(topic.as_str()),
+        payload: Bytes::from(args.will_payload.clone().unwrap_or_default()),
+        qos: args.will_qos,
+        retain: args.will_retain,
+        properties: Properties::default(),
+    });
+    if let Some(w) = &will {
+        crate::codec::topic::check_topic_name(&w.topic)
+            .map_err(|k| SetupError::Invalid(format!("--will-topic '{}': {k}", w.topic)))?;
+    }
+    let max_packet_size = u32::try_from(args.max_packet_size).unwrap_or(u32::MAX);
+    let session = SessionConfig {
+        client_id: args.client_id.clone().unwrap_or_else(generated_client_id),
+        version: args.version.unwrap_or(ProtocolVersion::V5),
+        version_forced: args.version.is_some(),
+        keep_alive: args.keepalive,
+        clean_start: !args.no_clean,
+        session_expiry: args.session_expiry,
+        username: args.username.clone(),
+        password: password(args)?,
+        will,
+        max_packet_size,
+        receive_maximum: 65_535,
+        subscriptions,
+    };
+    let mut opts = TaskOptions::new(transport, session);
+    opts.debug = args.debug;
+    opts.reconnect = ReconnectPolicy { retry_first_connect: false, ..ReconnectPolicy::default() };
+    Ok(opts)
+}
+
+/// The exit code for a session that stopped for good.
+pub fn exit_code(kind: FatalKind) -> u8 {
+    match kind {
+        FatalKind::Connect => exit::CONNECT,
+        FatalKind::Auth => exit::AUTH,
+        FatalKind::Protocol => exit::PROTOCOL,
+        FatalKind::Timeout => exit::TIMEOUT,
+        FatalKind::Requested => exit::OK,
+    }
+}
+
+/// A single-threaded runtime: the session task and the printer share one core, so handing a batch
+/// over costs no cross-thread wake-up, and the other core is left to the broker.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build()
+}

@@ -1,0 +1,157 @@
+//! `mqscope pub`: one message, a file, or every line of stdin; waits for every acknowledgement.
+
+use super::conn::task_options;
+use super::sub::{finish, report, setup_failed};
+use crate::cli::PubArgs;
+use crate::codec::{Bytes, Properties, Property, topic};
+use crate::exit;
+use crate::session::{self, Command, OutgoingPublish, SessionEvent};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::time::{Instant, sleep_until};
+
+/// Publishes in flight (sent to the session, not yet reported) before we stop reading stdin.
+const MAX_OUTSTANDING: u64 = 10_000;
+
+/// The MQTT 5 properties from the flags; `Err` names a malformed `--user-property`.
+pub fn properties(args: &PubArgs) -> Result<Properties, String> {
+    let mut props = Properties::default();
+    if let Some(secs) = args.expiry {
+        props.push(Property::MessageExpiryInterval(secs));
+    }
+    if let Some(ct) = &args.content_type {
+        props.push(Property::ContentType(ct.as_str().into()));
+    }
+    for up in &args.user_properties {
+        let Some((k, v)) = up.split_once('=') else {
+            return Err(format!("--user-property '{up}' must look like NAME=VALUE"));
+        };
+        props.push(Property::UserProperty(k.into(), v.into()));
+    }
+    Ok(props)
+}
+
+/// Runs the command; returns the exit code.
+pub async fn run(args: &PubArgs) -> u8 {
+    let topic_check = if args.topic.is_empty() {
+        Err(crate::codec::ErrorKind::EmptyTopic)
+    } else {
+        topic::check_topic_name(&args.topic)
+    };
+    if let Err(k) = topic_check {
+        eprintln!("mqscope: topic '{}': {k}", args.topic);
+        return exit::USAGE;
+    }
+    let properties = match properties(args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("mqscope: {e}");
+            return exit::USAGE;
+        }
+    };
+    let single = if args.lines {
+        None
+    } else if let Some(m) = &args.message {
+        Some(Bytes::from(m.clone()))
+    } else if let Some(path) = &args.file {
+        match std::fs::read(path) {
+            Ok(data) => Some(Bytes::from(data)),
+            Err(e) => {
+                eprintln!("mqscope: cannot read '{}': {e}", path.display());
+                return exit::FAILURE;
+            }
+        }
+    } else {
+        Some(Bytes::new())
+    };
+    let opts = match task_options(&args.conn, Vec::new()) {
+        Ok(o) => o,
+        Err(e) => return setup_failed(&e),
+    };
+    let debug = opts.debug;
+    let mut handle = session::spawn(opts);
+    let make = |payload: Bytes| OutgoingPublish {
+        topic: args.topic.clone(),
+        payload,
+        qos: args.qos,
+        retain: args.retain,
+        properties: properties.clone(),
+    };
+
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut input_done = false;
+    let mut sent = 0u64;
+    let mut done = 0u64;
+    let mut failed = 0u64;
+    if let Some(payload) = single {
+        if handle.commands.send(Command::Publish { token: 1, publish: make(payload) }).await.is_err() {
+            return exit::FAILURE;
+        }
+        sent = 1;
+        input_done = true;
+    }
+    let ack_timeout = Duration::from_secs(args.ack_timeout.max(1));
+    let mut progress = Instant::now() + ack_timeout;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let code = loop {
+        if input_done && done == sent {
+            break if failed > 0 { exit::PROTOCOL } else { exit::OK };
+        }
+        tokio::select! {
+            line = lines.next_line(), if !input_done && sent - done < MAX_OUTSTANDING => {
+                match line {
+                    Ok(Some(line)) => {
+                        sent += 1;
+                        let publish = make(Bytes::from(line));
+                        if handle.commands.send(Command::Publish { token: sent, publish }).await.is_err() {
+                            break exit::FAILURE;
+                        }
+                        progress = Instant::now() + ack_timeout;
+                    }
+                    Ok(None) => input_done = true,
+                    Err(e) => {
+                        eprintln!("mqscope: reading stdin: {e}");
+                        input_done = true;
+                    }
+                }
+            }
+            ev = handle.events.recv() => {
+                let Some(ev) = ev else { break exit::FAILURE };
+                match ev {
+                    SessionEvent::Published { token, result, .. } => {
+                        done += 1;
+                        progress = Instant::now() + ack_timeout;
+                        if let Err(why) = result {
+                            failed += 1;
+                            eprintln!("mqscope: message {token} was not delivered: {why}");
+                        }
+                    }
+                    SessionEvent::Disconnected { reason, reconnect_in, fatal } => match (reconnect_in, fatal) {
+                        (Some(d), _) => {
+                            eprintln!("mqscope: {reason}; reconnecting in {:.1} s", d.as_secs_f64());
+                            progress = Instant::now() + ack_timeout + d;
+                        }
+                        (None, Some(kind)) => {
+                            eprintln!("mqscope: {reason}");
+                            break super::conn::exit_code(kind).max(exit::FAILURE);
+                        }
+                        (None, None) => break exit::FAILURE,
+                    },
+                    other => report(&other, debug),
+                }
+            }
+            _ = sleep_until(progress) => {
+                eprintln!(
+                    "mqscope: {} of {sent} message(s) not acknowledged within {} s",
+                    sent - done,
+                    ack_timeout.as_secs()
+                );
+                break exit::TIMEOUT;
+            }
+            _ = &mut ctrl_c => break if sent == done { exit::OK } else { exit::TIMEOUT },
+        }
+    };
+    finish(handle, debug).await;
+    code
+}

@@ -1,0 +1,217 @@
+//! `mqscope sub`: subscribe and print, as fast as the broker sends.
+
+use super::conn::{SetupError, exit_code, task_options};
+use crate::cli::{OutputFormat, SubArgs};
+use crate::codec::{RetainHandling, Subscription, SubscriptionOptions};
+use crate::exit;
+use crate::inspect::{payload, properties_json};
+use crate::sanitize;
+use crate::session::{self, Command, Message, SessionEvent, SubscribeOutcome};
+use crate::timefmt::rfc3339_millis;
+use serde_json::{Map, Value, json};
+use std::io::{self, Write};
+use std::time::Duration;
+use tokio::time::{Instant, sleep_until};
+
+/// How messages are written: raw for pipes, sanitised for a terminal, or JSON lines.
+struct Printer {
+    format: OutputFormat,
+    verbose: bool,
+    terminal: bool,
+}
+
+impl Printer {
+    fn print(&self, out: &mut impl Write, m: &Message) -> io::Result<()> {
+        match self.format {
+            OutputFormat::Json => {
+                serde_json::to_writer(&mut *out, &message_json(m)).map_err(io::Error::from)?;
+                out.write_all(b"\n")
+            }
+            OutputFormat::Text if self.terminal => {
+                if self.verbose {
+                    write!(out, "{} ", sanitize::line(&m.topic))?;
+                }
+                writeln!(out, "{}", sanitize::bytes(&m.payload, true))
+            }
+            OutputFormat::Text => {
+                if self.verbose {
+                    out.write_all(m.topic.as_bytes())?;
+                    out.write_all(b" ")?;
+                }
+                out.write_all(&m.payload)?;
+                out.write_all(b"\n")
+            }
+        }
+    }
+}
+
+/// One received message as JSON: topic, flags, MQTT 5 properties, payload text (when UTF-8) and hex,
+/// and when it was received.
+pub fn message_json(m: &Message) -> Value {
+    let mut o = Map::new();
+    o.insert("topic".into(), json!(&*m.topic));
+    o.insert("qos".into(), json!(m.qos.as_u8()));
+    o.insert("retain".into(), json!(m.retain));
+    o.insert("dup".into(), json!(m.dup));
+    if let Some(id) = m.packet_id {
+        o.insert("packet_id".into(), json!(id));
+    }
+    if !m.properties.is_empty() {
+        o.insert("properties".into(), properties_json(&m.properties));
+    }
+    payload(&mut o, "payload", &m.payload);
+    o.insert("received_at".into(), json!(rfc3339_millis(m.received_at)));
+    Value::Object(o)
+}
+
+/// Runs the command; returns the exit code.
+pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
+    let options = SubscriptionOptions {
+        qos: args.qos,
+        no_local: args.no_local,
+        retain_as_published: false,
+        retain_handling: if args.no_retained { RetainHandling::DoNotSend } else { RetainHandling::SendAtSubscribe },
+    };
+    let subs = args.topics.iter().map(|t| Subscription { filter: t.as_str().into(), options }).collect();
+    let opts = match task_options(&args.conn, subs) {
+        Ok(o) => o,
+        Err(e) => return setup_failed(&e),
+    };
+    let debug = opts.debug;
+    let mut handle = session::spawn(opts);
+    let printer = Printer { format: args.format, verbose: args.verbose, terminal };
+    let deadline = args.timeout.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let idle = Duration::from_millis(args.idle_ms);
+    let mut idle_deadline: Option<Instant> = None;
+    let mut received = 0u64;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let code = 'main: loop {
+        tokio::select! {
+            ev = handle.events.recv() => {
+                let Some(ev) = ev else { break 'main exit::FAILURE };
+                match ev {
+                    SessionEvent::Messages(batch) => {
+                        for m in &batch {
+                            if args.retained_only && !m.retain {
+                                break 'main exit::OK;
+                            }
+                            if args.no_retained && m.retain {
+                                continue;
+                            }
+                            if printer.print(&mut out, m).is_err() {
+                                // stdout closed (e.g. `| head`): stop quietly.
+                                break 'main exit::OK;
+                            }
+                            received += 1;
+                            if args.count.is_some_and(|c| received >= c) {
+                                break 'main exit::OK;
+                            }
+                        }
+                        if idle_deadline.is_some() {
+                            idle_deadline = Some(Instant::now() + idle);
+                        }
+                        if out.flush().is_err() {
+                            break 'main exit::OK;
+                        }
+                    }
+                    SessionEvent::Subscribed { results, reason_string } => {
+                        let mut refused = 0;
+                        for (filter, outcome) in &results {
+                            match outcome {
+                                SubscribeOutcome::Granted(q) if debug => {
+                                    eprintln!("mqscope: subscribed to '{}' (QoS {})", sanitize::line(filter), q.as_u8());
+                                }
+                                SubscribeOutcome::Granted(_) => {}
+                                SubscribeOutcome::Refused { code, reason } => {
+                                    refused += 1;
+                                    eprintln!("mqscope: broker refused '{}': {reason} ({code:#04x})", sanitize::line(filter));
+                                }
+                                SubscribeOutcome::Invalid(why) => {
+                                    refused += 1;
+                                    eprintln!("mqscope: invalid topic filter '{}': {why}", sanitize::line(filter));
+                                }
+                            }
+                        }
+                        if let Some(r) = reason_string {
+                            eprintln!("mqscope: broker says: {}", sanitize::line(&r));
+                        }
+                        if refused == results.len() {
+                            eprintln!("mqscope: every subscription was refused");
+                            break 'main exit::AUTH;
+                        }
+                        if args.retained_only {
+                            idle_deadline = Some(Instant::now() + idle);
+                        }
+                    }
+                    SessionEvent::Disconnected { reason, reconnect_in, fatal } => {
+                        match (reconnect_in, fatal) {
+                            (Some(d), _) => eprintln!("mqscope: {reason}; reconnecting in {:.1} s", d.as_secs_f64()),
+                            (None, Some(kind)) => {
+                                eprintln!("mqscope: {reason}");
+                                break 'main exit_code(kind);
+                            }
+                            (None, None) => break 'main exit::FAILURE,
+                        }
+                    }
+                    other => report(&other, debug),
+                }
+            }
+            _ = sleep_until(deadline.unwrap_or_else(far)), if deadline.is_some() => {
+                break 'main if args.count.is_some() { exit::TIMEOUT } else { exit::OK };
+            }
+            _ = sleep_until(idle_deadline.unwrap_or_else(far)), if idle_deadline.is_some() => break 'main exit::OK,
+            _ = &mut ctrl_c => break 'main exit::OK,
+        }
+    };
+    let _ = out.flush();
+    finish(handle, debug).await;
+    code
+}
+
+/// Prints what the session reports besides messages: to stderr, and the chatty parts only with -d.
+pub(crate) fn report(ev: &SessionEvent, debug: bool) {
+    match ev {
+        SessionEvent::Warning(w) => eprintln!("mqscope: {}", sanitize::line(w)),
+        SessionEvent::Trace(t) if debug => eprintln!("{}", sanitize::text(t, true)),
+        SessionEvent::Connecting { url, attempt, version } if debug || *attempt > 1 => {
+            eprintln!("mqscope: connecting to {url} (MQTT {version}, attempt {attempt})");
+        }
+        SessionEvent::Connected(info) if debug => {
+            eprintln!(
+                "mqscope: connected (MQTT {}, client id '{}', session present: {})",
+                info.version,
+                sanitize::line(&info.client_id),
+                info.session_present
+            );
+        }
+        SessionEvent::Pong { rtt } if debug => {
+            eprintln!("mqscope: keepalive round trip {:.1} ms", rtt.as_secs_f64() * 1e3)
+        }
+        _ => {}
+    }
+}
+
+/// Disconnects cleanly and waits (briefly) for the task to finish.
+pub(crate) async fn finish(mut handle: session::SessionHandle, debug: bool) {
+    let _ = handle.commands.send(Command::Disconnect).await;
+    let drain = async {
+        while let Some(ev) = handle.events.recv().await {
+            report(&ev, debug);
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(3), drain).await;
+    handle.task.abort();
+}
+
+pub(crate) fn setup_failed(e: &SetupError) -> u8 {
+    eprintln!("mqscope: {e}");
+    match e {
+        SetupError::NoUrl | SetupError::BadHeader(_) | SetupError::Invalid(_) => exit::USAGE,
+        _ => exit::FAILURE,
+    }
+}
+
+pub(crate) fn far() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365)
+}
