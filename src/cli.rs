@@ -121,6 +121,9 @@ pub struct ConnArgs {
     /// Largest packet accepted from the broker, in bytes (announced to MQTT 5 brokers).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_PACKET_SIZE)]
     pub max_packet_size: usize,
+    /// MQTT 5 topic aliases the broker may use towards us; 0 asks for none (for brokers that get them wrong).
+    #[arg(long, value_name = "N", default_value_t = crate::session::state::TOPIC_ALIAS_MAXIMUM)]
+    pub topic_alias_max: u16,
     /// Print connection steps, the WebSocket upgrade headers and every packet (as `decode` does) to stderr.
     #[arg(short = 'd', long)]
     pub debug: bool,

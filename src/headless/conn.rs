@@ -122,6 +122,7 @@ pub fn task_options(args: &ConnArgs, subscriptions: Vec<Subscription>) -> Result
         will,
         max_packet_size,
         receive_maximum: 65_535,
+        topic_alias_maximum: args.topic_alias_max,
         subscriptions,
     };
     let mut opts = TaskOptions::new(transport, session);

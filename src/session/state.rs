@@ -18,7 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// How long we wait for CONNACK after sending CONNECT.
 pub const CONNACK_TIMEOUT: Duration = Duration::from_secs(10);
-/// Incoming topic aliases we accept (MQTT 5 §3.1.2.11.5); announced in CONNECT.
+/// Incoming topic aliases we accept by default (MQTT 5 §3.1.2.11.5); announced in CONNECT.
 pub const TOPIC_ALIAS_MAXIMUM: u16 = 1024;
 
 /// Everything CONNECT needs, and what the session asks for.
@@ -43,6 +43,9 @@ pub struct SessionConfig {
     pub max_packet_size: u32,
     /// How many QoS 1/2 messages the broker may have in flight to us (MQTT 5 Receive Maximum).
     pub receive_maximum: u16,
+    /// Incoming topic aliases we accept (MQTT 5 Topic Alias Maximum); 0 asks the broker to send none,
+    /// for brokers that get aliases wrong.
+    pub topic_alias_maximum: u16,
     /// Subscriptions made as soon as the session is connected.
     pub subscriptions: Vec<Subscription>,
 }
@@ -74,6 +77,7 @@ impl Default for SessionConfig {
             will: None,
             max_packet_size: crate::codec::DEFAULT_MAX_PACKET_SIZE as u32,
             receive_maximum: 65_535,
+            topic_alias_maximum: TOPIC_ALIAS_MAXIMUM,
             subscriptions: Vec::new(),
         }
     }
@@ -269,7 +273,10 @@ impl Session {
                 properties.push(Property::ReceiveMaximum(self.cfg.receive_maximum.max(1)));
             }
             properties.push(Property::MaximumPacketSize(self.cfg.max_packet_size.max(1)));
-            properties.push(Property::TopicAliasMaximum(TOPIC_ALIAS_MAXIMUM));
+            // Absent means 0: the broker must not send aliases (MQTT 5 §3.1.2.11.5).
+            if self.cfg.topic_alias_maximum > 0 {
+                properties.push(Property::TopicAliasMaximum(self.cfg.topic_alias_maximum));
+            }
         }
         let will = self.cfg.will.clone().map(|mut w| {
             if !v5 {
@@ -478,7 +485,7 @@ impl Session {
 
     fn handle_publish(&mut self, mut p: Publish, out: &mut Vec<Action>) -> Result<(), SessionError> {
         if let Some(alias) = p.properties.topic_alias() {
-            if alias == 0 || alias > TOPIC_ALIAS_MAXIMUM {
+            if alias == 0 || alias > self.cfg.topic_alias_maximum {
                 return Err(SessionError::protocol(format!("topic alias {alias} is out of range"), 0x94));
             }
             if p.topic.is_empty() {

@@ -344,6 +344,26 @@ fn topic_aliases_are_resolved_and_unknown_ones_are_protocol_errors() {
 }
 
 #[test]
+fn topic_alias_maximum_zero_announces_none_and_refuses_any_alias() {
+    let t0 = Instant::now();
+    let mut c = cfg(ProtocolVersion::V5);
+    c.topic_alias_maximum = 0;
+    let mut s = Session::new(c, t0);
+    let Packet::Connect(connect) = s.connect(t0) else { panic!("not a CONNECT") };
+    assert!(
+        !connect.properties.iter().any(|p| matches!(p, Property::TopicAliasMaximum(_))),
+        "absent means 0: {:?}",
+        connect.properties
+    );
+    let mut out = Vec::new();
+    s.handle_packet(t0, connack(false, Properties::default()), &mut out).unwrap();
+    let mut aliased = publish("a/b", QoS::AtMostOnce, None, b"1");
+    aliased.properties = Properties(vec![Property::TopicAlias(1)]);
+    let err = s.handle_packet(t0, Packet::Publish(aliased), &mut out).unwrap_err();
+    assert!(matches!(&err, SessionError::Protocol { reason_code: 0x94, .. }), "{err:?}");
+}
+
+#[test]
 fn keepalive_pings_when_idle_and_a_silent_broker_is_detected_within_one_and_a_half_periods() {
     let (mut s, t0) = connected(ProtocolVersion::V3_1_1, Properties::default());
     let ka = Duration::from_secs(10);
