@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
 Examples:
+  mqscope -u ws://broker.example:8080/mqtt                 watch everything (the dashboard)
+  mqscope -u mqtt://localhost -t 'home/#' -T 'home/noisy/#'
   mqscope sub -u ws://broker.example:8080/mqtt -t 'sensors/#' -v
   mqscope sub -u mqtts://broker.example -t '#' -F json -C 10 --password-env MQTT_PASSWORD --username me
   mqscope pub -u mqtt://localhost -t greetings -m hello -q 1
@@ -15,10 +17,48 @@ Examples:
 ";
 
 #[derive(Debug, Parser)]
-#[command(name = "mqscope", version, about, after_help = EXAMPLES)]
+#[command(name = "mqscope", version, about, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Without a command: the live dashboard.
+    #[command(flatten)]
+    pub tui: TuiArgs,
+}
+
+/// The dashboard's options (used when no command is given).
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    /// Topic filter to watch (repeatable; default '#', which does not include '$SYS/#').
+    #[arg(short = 't', long = "topic", value_name = "FILTER")]
+    pub topics: Vec<String>,
+    /// QoS for the subscriptions.
+    #[arg(short = 'q', long, default_value = "0")]
+    pub qos: QoS,
+    /// Hide topics matching this filter from the tree; they are still counted (repeatable).
+    #[arg(short = 'T', long = "exclude", value_name = "FILTER")]
+    pub exclude: Vec<String>,
+    /// Messages kept per topic.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub history: usize,
+    /// Memory budget for kept payloads, in MiB; the oldest are evicted (and counted) beyond it.
+    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    pub memory: usize,
+    /// Most frames drawn per second.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub fps: u32,
+    /// Payload view for topics matching a filter, FILTER=FORMAT with FORMAT auto, json, text, hex,
+    /// msgpack or cbor (repeatable; first match wins).
+    #[arg(long = "payload-view", value_name = "FILTER=FORMAT")]
+    pub payload_views: Vec<String>,
+    /// Log level for the log file: error, warn, info, debug (debug includes every packet) or trace.
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    pub log_level: String,
+    /// Log file (default: mqscope.log in the platform's data directory).
+    #[arg(long, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,7 +112,7 @@ pub struct ConnArgs {
     pub password: Option<String>,
     /// MQTT version: 3.1, 3.1.1 or 5. Default: 5.0, falling back to 3.1.1 when the broker refuses it.
     #[arg(long = "mqtt", value_name = "VERSION")]
-    pub version: Option<crate::codec::ProtocolVersion>,
+    pub mqtt_version: Option<crate::codec::ProtocolVersion>,
     /// Keepalive interval in seconds (0 turns it off).
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub keepalive: u16,
@@ -211,4 +251,25 @@ pub struct PubArgs {
     /// Give up when nothing was acknowledged for this many seconds (exit code 6).
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub ack_timeout: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn dashboard_flags_parse_without_a_command() {
+        let cli = Cli::try_parse_from(["mqscope", "-u", "ws://h/mqtt", "-t", "a/#", "-T", "$SYS/#", "--mqtt", "5"])
+            .expect("parses");
+        assert!(cli.command.is_none());
+        assert_eq!(cli.tui.topics, ["a/#"]);
+        assert_eq!(cli.tui.conn.mqtt_version, Some(crate::codec::ProtocolVersion::V5));
+        assert!(Cli::try_parse_from(["mqscope", "sub", "-u", "ws://h", "-t", "#"]).is_ok());
+    }
 }

@@ -2,6 +2,7 @@
 //!
 //! The library holds everything but process setup: the codec (pure), and the layers built on it.
 
+pub mod app;
 pub mod cli;
 pub mod codec;
 pub mod exit;
@@ -11,3 +12,6 @@ pub mod sanitize;
 pub mod session;
 pub mod timefmt;
 pub mod transport;
+pub mod tui;
+pub mod tui_setup;
+pub mod ui;

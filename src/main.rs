@@ -1,5 +1,5 @@
-use clap::{CommandFactory, Parser};
-use mqscope::cli::{Cli, Command, DecodeArgs};
+use clap::Parser;
+use mqscope::cli::{Cli, Command, DecodeArgs, TuiArgs};
 use mqscope::exit;
 use mqscope::headless::decode::{self, DecodeFailure};
 use mqscope::headless::{conn, publish, sub};
@@ -17,10 +17,7 @@ fn main() -> ExitCode {
             rt.block_on(sub::run(&args, out, terminal))
         }),
         Some(Command::Pub(args)) => with_runtime(|rt| rt.block_on(publish::run(&args))),
-        None => {
-            let _ = Cli::command().print_help();
-            exit::USAGE
-        }
+        None => run_tui(&cli.tui),
     };
     ExitCode::from(code)
 }
@@ -55,6 +52,42 @@ fn with_runtime(f: impl FnOnce(&tokio::runtime::Runtime) -> u8) -> u8 {
         Ok(rt) => f(&rt),
         Err(e) => {
             eprintln!("mqscope: cannot start the async runtime: {e}");
+            exit::FAILURE
+        }
+    }
+}
+
+fn run_tui(args: &TuiArgs) -> u8 {
+    if args.conn.url.is_none() {
+        eprintln!("mqscope: no broker URL: run 'mqscope -u ws://HOST:PORT/mqtt' (see 'mqscope --help')");
+        return exit::USAGE;
+    }
+    let (config, task) = match mqscope::tui_setup::options(args) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("mqscope: {e}");
+            return exit::USAGE;
+        }
+    };
+    let _log = match mqscope::tui_setup::init_logging(args) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("mqscope: cannot open the log file: {e}");
+            return exit::FAILURE;
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mqscope: cannot start the async runtime: {e}");
+            return exit::FAILURE;
+        }
+    };
+    match rt.block_on(mqscope::tui::run(config, task, args.fps)) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            mqscope::tui::restore_terminal();
+            eprintln!("mqscope: {e:#}");
             exit::FAILURE
         }
     }

@@ -112,8 +112,8 @@ pub fn task_options(args: &ConnArgs, subscriptions: Vec<Subscription>) -> Result
     let max_packet_size = u32::try_from(args.max_packet_size).unwrap_or(u32::MAX);
     let session = SessionConfig {
         client_id: args.client_id.clone().unwrap_or_else(generated_client_id),
-        version: args.version.unwrap_or(ProtocolVersion::V5),
-        version_forced: args.version.is_some(),
+        version: args.mqtt_version.unwrap_or(ProtocolVersion::V5),
+        version_forced: args.mqtt_version.is_some(),
         keep_alive: args.keepalive,
         clean_start: !args.no_clean,
         session_expiry: args.session_expiry,

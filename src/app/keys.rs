@@ -1,0 +1,451 @@
+//! Keys and mouse: what each does, per pane. The help overlay and the README list the same keys
+//! (`HELP`), and a test checks every entry here is listed there.
+
+use super::layout::{self, Pane};
+use super::payload;
+use super::topics::{NodeId, ROOT, TopicFilter};
+use super::{App, Effect, Prompt, PromptKind, TextFilter};
+pub use crossterm::event::KeyEvent as Key;
+use crossterm::event::{KeyCode, KeyModifiers};
+
+/// Every key, grouped, as the help overlay shows it.
+pub const HELP: &[(&str, &[(&str, &str)])] = &[
+    (
+        "Everywhere",
+        &[
+            ("q, Ctrl-C", "quit"),
+            ("?", "show or hide this help"),
+            ("Tab, Shift-Tab", "next / previous pane"),
+            ("space", "pause / resume the message log (counting goes on)"),
+            ("/", "filter the focused pane (tree: text or MQTT filter; log: text or /regex/)"),
+            ("Esc", "close help or prompt, clear the focused pane's filter"),
+            ("mouse", "click selects, wheel scrolls"),
+        ],
+    ),
+    (
+        "Topic tree",
+        &[
+            ("↑ ↓, k j", "move"),
+            ("PgUp PgDn, Home End, g G", "move by page / to the ends"),
+            ("← h, → l", "fold or go to parent / unfold or go to child"),
+            ("Enter", "fold or unfold"),
+            ("E, C", "unfold all / fold all"),
+            ("o", "order by name, last activity or rate"),
+            ("v", "switch payload view: auto, json, text, hex, msgpack, cbor"),
+            ("D", "clear the selected topic's history (and chart)"),
+        ],
+    ),
+    (
+        "Message log",
+        &[
+            ("↑ ↓, k j", "select older / newer message (leaves follow mode)"),
+            ("End, G, F", "follow the newest message"),
+            ("f", "search; n / N next / previous match"),
+            ("a", "all topics or only the selected subtree"),
+        ],
+    ),
+    (
+        "Detail",
+        &[
+            ("↑ ↓, k j, PgUp PgDn", "scroll"),
+            ("v", "switch payload view"),
+            ("c", "choose the fields to chart (space toggles, Enter closes)"),
+            ("D", "clear the topic's history (and chart)"),
+        ],
+    ),
+];
+
+fn is(key: &Key, c: char) -> bool {
+    key.code == KeyCode::Char(c) && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+}
+
+impl App {
+    pub(super) fn on_key(&mut self, key: Key) {
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            self.effects.push(Effect::Quit);
+            return;
+        }
+        if self.prompt.is_some() {
+            self.prompt_key(key);
+            return;
+        }
+        if self.detail.picker.is_some() {
+            self.picker_key(key);
+            return;
+        }
+        if self.show_help {
+            // Any key closes help; q still quits.
+            self.show_help = false;
+            if is(&key, 'q') {
+                self.effects.push(Effect::Quit);
+            }
+            return;
+        }
+        match key.code {
+            KeyCode::Char('q') if is(&key, 'q') => self.effects.push(Effect::Quit),
+            KeyCode::Char('?') => self.show_help = true,
+            KeyCode::Tab => self.focus = self.focus.next(),
+            KeyCode::BackTab => self.focus = self.focus.prev(),
+            KeyCode::Char(' ') => self.toggle_pause(),
+            KeyCode::Char('/') => {
+                let (kind, text) = match self.focus {
+                    Pane::Log => (PromptKind::LogFilter, self.log_view.filter.as_ref().map(TextFilter::source)),
+                    _ => (PromptKind::TreeFilter, self.tree.filter().map(filter_source)),
+                };
+                self.prompt = Some(Prompt { kind, text: text.unwrap_or_default(), error: None });
+            }
+            KeyCode::Esc => match self.focus {
+                Pane::Log => self.log_view.filter = None,
+                _ => self.set_tree_filter(None),
+            },
+            _ => match self.focus {
+                Pane::Tree => self.tree_key(key),
+                Pane::Log => self.log_key(key),
+                Pane::Detail => self.detail_key(key),
+            },
+        }
+    }
+
+    fn toggle_pause(&mut self) {
+        self.log_view.paused_at = match self.log_view.paused_at {
+            Some(_) => None,
+            None => Some(self.store.next_seq().saturating_sub(1)),
+        };
+    }
+
+    fn set_tree_filter(&mut self, f: Option<TopicFilter>) {
+        self.tree.set_filter(f);
+        self.tree_view.offset = 0;
+    }
+
+    fn prompt_key(&mut self, key: Key) {
+        let Some(p) = self.prompt.as_mut() else { return };
+        match key.code {
+            KeyCode::Esc => self.prompt = None,
+            KeyCode::Backspace => {
+                p.text.pop();
+                p.error = None;
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                p.text.push(c);
+                p.error = None;
+            }
+            KeyCode::Enter => {
+                let text = p.text.clone();
+                match p.kind {
+                    PromptKind::TreeFilter => {
+                        self.set_tree_filter(TopicFilter::parse(&text));
+                        self.prompt = None;
+                    }
+                    PromptKind::LogFilter | PromptKind::LogSearch => match TextFilter::parse(&text) {
+                        Ok(f) => {
+                            if p.kind == PromptKind::LogFilter {
+                                self.log_view.filter = f;
+                            } else {
+                                self.log_view.search = f;
+                                self.search(true);
+                            }
+                            self.prompt = None;
+                        }
+                        Err(e) => p.error = Some(e),
+                    },
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn tree_key(&mut self, key: Key) {
+        let page = self.areas().tree.map_or(10, |r| usize::from(layout::inner(r).height.max(1)));
+        match key.code {
+            KeyCode::Up => self.move_tree(-1),
+            KeyCode::Down => self.move_tree(1),
+            KeyCode::Char('k') if is(&key, 'k') => self.move_tree(-1),
+            KeyCode::Char('j') if is(&key, 'j') => self.move_tree(1),
+            KeyCode::PageUp => self.move_tree(-(page as i64)),
+            KeyCode::PageDown => self.move_tree(page as i64),
+            KeyCode::Home => self.move_tree(i64::MIN / 2),
+            KeyCode::End => self.move_tree(i64::MAX / 2),
+            KeyCode::Char('g') if is(&key, 'g') => self.move_tree(i64::MIN / 2),
+            KeyCode::Char('G') => self.move_tree(i64::MAX / 2),
+            KeyCode::Left => self.fold_or_parent(),
+            KeyCode::Char('h') if is(&key, 'h') => self.fold_or_parent(),
+            KeyCode::Right => self.unfold_or_child(),
+            KeyCode::Char('l') if is(&key, 'l') => self.unfold_or_child(),
+            KeyCode::Enter => {
+                if let Some(id) = self.tree_view.selected {
+                    let expanded = self.tree.node(id).expanded;
+                    self.tree.set_expanded(id, !expanded);
+                }
+            }
+            KeyCode::Char('E') => self.tree.set_all_expanded(true),
+            KeyCode::Char('C') => self.tree.set_all_expanded(false),
+            KeyCode::Char('o') if is(&key, 'o') => {
+                let next = self.tree.sort().next();
+                self.tree.set_sort(next);
+            }
+            KeyCode::Char('v') if is(&key, 'v') => self.cycle_format(),
+            KeyCode::Char('D') => self.clear_selected(),
+            _ => {}
+        }
+    }
+
+    /// Moves the tree selection by `delta` rows (clamped).
+    pub(super) fn move_tree(&mut self, delta: i64) {
+        let now = self.now_ms;
+        let rows = self.tree.rows(now);
+        if rows.is_empty() {
+            return;
+        }
+        let cur = self.tree_view.selected.and_then(|s| rows.iter().position(|&r| r == s)).unwrap_or(0);
+        let next = (cur as i64).saturating_add(delta).clamp(0, rows.len() as i64 - 1) as usize;
+        self.tree_view.selected = Some(rows[next]);
+        self.detail.scroll = 0;
+    }
+
+    fn fold_or_parent(&mut self) {
+        let Some(id) = self.tree_view.selected else { return };
+        if !self.tree.set_expanded(id, false) {
+            let parent = self.tree.node(id).parent;
+            if parent != ROOT {
+                self.tree_view.selected = Some(parent);
+            }
+        }
+    }
+
+    fn unfold_or_child(&mut self) {
+        let Some(id) = self.tree_view.selected else { return };
+        if !self.tree.set_expanded(id, true) {
+            self.move_tree(1);
+        }
+    }
+
+    fn cycle_format(&mut self) {
+        let Some(node) = self.detail_topic() else { return };
+        let next = self.payload_format(node).next();
+        self.detail.formats.insert(node, next);
+        self.detail.scroll = 0;
+    }
+
+    fn clear_selected(&mut self) {
+        let Some(node) = self.detail_topic() else { return };
+        self.store.clear(node);
+        self.tree.clear_topic(node);
+        self.notify(format!("cleared the history of '{}'", crate::sanitize::line(&self.tree.node(node).path)));
+    }
+
+    fn log_key(&mut self, key: Key) {
+        match key.code {
+            KeyCode::Up => self.move_log(-1),
+            KeyCode::Down => self.move_log(1),
+            KeyCode::Char('k') if is(&key, 'k') => self.move_log(-1),
+            KeyCode::Char('j') if is(&key, 'j') => self.move_log(1),
+            KeyCode::PageUp => self.move_log(-20),
+            KeyCode::PageDown => self.move_log(20),
+            KeyCode::End | KeyCode::Char('G') | KeyCode::Char('F') => self.log_view.selected = None,
+            KeyCode::Char('a') if is(&key, 'a') => self.log_view.scoped = !self.log_view.scoped,
+            KeyCode::Char('f') if is(&key, 'f') => {
+                let text = self.log_view.search.as_ref().map(TextFilter::source).unwrap_or_default();
+                self.prompt = Some(Prompt { kind: PromptKind::LogSearch, text, error: None });
+            }
+            KeyCode::Char('n') if is(&key, 'n') => self.search(true),
+            KeyCode::Char('N') => self.search(false),
+            KeyCode::Char('v') if is(&key, 'v') => self.cycle_format(),
+            _ => {}
+        }
+    }
+
+    /// Moves the log selection by `delta` visible entries (negative is older).
+    fn move_log(&mut self, delta: i64) {
+        let visible: Vec<u64> = self.store.log().iter().filter(|m| self.log_entry_visible(m)).map(|m| m.seq).collect();
+        if visible.is_empty() {
+            return;
+        }
+        let cur = match self.log_view.selected {
+            Some(s) => visible.iter().position(|&x| x >= s).unwrap_or(visible.len() - 1),
+            None => visible.len() - 1,
+        };
+        let next = (cur as i64 + delta).clamp(0, visible.len() as i64 - 1) as usize;
+        self.log_view.selected = Some(visible[next]);
+    }
+
+    /// Selects the next (older when `older`) log entry matching the search.
+    fn search(&mut self, older: bool) {
+        let Some(search) = self.log_view.search.clone() else { return };
+        let from = self.log_view.selected.unwrap_or(u64::MAX);
+        let hit = {
+            let matches = |m: &&std::rc::Rc<super::StoredMessage>| {
+                self.log_entry_visible(m) && search.matches(&self.tree.node(m.topic).path, &m.payload)
+            };
+            let log = self.store.log();
+            if older {
+                log.iter().rev().filter(|m| m.seq < from || from == u64::MAX).find(matches).map(|m| m.seq)
+            } else {
+                log.iter().filter(|m| m.seq > from && from != u64::MAX).find(matches).map(|m| m.seq)
+            }
+        };
+        match hit {
+            Some(seq) => self.log_view.selected = Some(seq),
+            None => {
+                self.notify(format!("no {} match for '{}'", if older { "older" } else { "newer" }, search.source()))
+            }
+        }
+    }
+
+    fn detail_key(&mut self, key: Key) {
+        match key.code {
+            KeyCode::Up => self.detail.scroll = self.detail.scroll.saturating_sub(1),
+            KeyCode::Down => self.detail.scroll = self.detail.scroll.saturating_add(1),
+            KeyCode::Char('k') if is(&key, 'k') => self.detail.scroll = self.detail.scroll.saturating_sub(1),
+            KeyCode::Char('j') if is(&key, 'j') => self.detail.scroll = self.detail.scroll.saturating_add(1),
+            KeyCode::PageUp => self.detail.scroll = self.detail.scroll.saturating_sub(10),
+            KeyCode::PageDown => self.detail.scroll = self.detail.scroll.saturating_add(10),
+            KeyCode::Home => self.detail.scroll = 0,
+            KeyCode::Char('v') if is(&key, 'v') => self.cycle_format(),
+            KeyCode::Char('c') if is(&key, 'c') => self.open_picker(),
+            KeyCode::Char('D') => self.clear_selected(),
+            _ => {}
+        }
+    }
+
+    /// The numeric fields of the shown topic's latest message.
+    pub fn numeric_candidates(&self) -> Vec<String> {
+        let (Some(node), Some(m)) = (self.detail_topic(), self.detail_message()) else { return Vec::new() };
+        payload::numeric_fields(&m.payload, self.payload_format(node)).into_iter().map(|(k, _)| k).collect()
+    }
+
+    fn open_picker(&mut self) {
+        let fields = self.numeric_candidates();
+        if fields.is_empty() {
+            self.notify("the payload has no numeric fields to chart".into());
+            return;
+        }
+        self.detail.picker = Some((fields, 0));
+    }
+
+    fn picker_key(&mut self, key: Key) {
+        let Some(node) = self.detail_topic() else {
+            self.detail.picker = None;
+            return;
+        };
+        let Some((fields, pos)) = self.detail.picker.as_mut() else { return };
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => *pos = pos.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => *pos = (*pos + 1).min(fields.len().saturating_sub(1)),
+            KeyCode::Char(' ') => {
+                if let Some(field) = fields.get(*pos).cloned() {
+                    let chosen = self.detail.chart_fields.entry(node).or_default();
+                    match chosen.iter().position(|f| *f == field) {
+                        Some(i) => {
+                            chosen.remove(i);
+                        }
+                        None => chosen.push(field),
+                    }
+                }
+            }
+            KeyCode::Enter | KeyCode::Esc | KeyCode::Char('c') | KeyCode::Char('q') => self.detail.picker = None,
+            _ => {}
+        }
+    }
+
+    /// Fields charted for `node`: the user's choice, else the first numeric field.
+    pub fn chart_fields(&self, node: NodeId) -> Vec<String> {
+        match self.detail.chart_fields.get(&node) {
+            Some(f) if !f.is_empty() => f.clone(),
+            _ => self.numeric_candidates().into_iter().take(1).collect(),
+        }
+    }
+
+    pub(super) fn on_click(&mut self, x: u16, y: u16) {
+        self.show_help = false;
+        let areas = self.areas();
+        if let Some(r) = areas.tree.filter(|r| layout::contains(*r, x, y)) {
+            self.focus = Pane::Tree;
+            let inner = layout::inner(r);
+            if layout::contains(inner, x, y) {
+                let row = self.tree_view.offset + usize::from(y - inner.y);
+                let now = self.now_ms;
+                if let Some(&id) = self.tree.rows(now).get(row) {
+                    if self.tree_view.selected == Some(id) {
+                        let expanded = self.tree.node(id).expanded;
+                        self.tree.set_expanded(id, !expanded);
+                    }
+                    self.tree_view.selected = Some(id);
+                    self.detail.scroll = 0;
+                }
+            }
+        } else if let Some(r) = areas.log.filter(|r| layout::contains(*r, x, y)) {
+            self.focus = Pane::Log;
+            let inner = layout::inner(r);
+            if layout::contains(inner, x, y) {
+                let rows = self.log_rows(usize::from(inner.height));
+                if let Some(m) = rows.get(usize::from(y - inner.y)) {
+                    self.log_view.selected = Some(m.seq);
+                }
+            }
+        } else if areas.detail.is_some_and(|r| layout::contains(r, x, y)) {
+            self.focus = Pane::Detail;
+        }
+    }
+
+    pub(super) fn on_scroll(&mut self, x: u16, y: u16, delta: i32) {
+        let areas = self.areas();
+        let delta = i64::from(delta) * 3;
+        if areas.tree.is_some_and(|r| layout::contains(r, x, y)) {
+            self.move_tree(delta);
+        } else if areas.log.is_some_and(|r| layout::contains(r, x, y)) {
+            self.move_log(delta);
+        } else if areas.detail.is_some_and(|r| layout::contains(r, x, y)) {
+            self.detail.scroll = if delta < 0 {
+                self.detail.scroll.saturating_sub(delta.unsigned_abs() as u16)
+            } else {
+                self.detail.scroll.saturating_add(delta as u16)
+            };
+        }
+    }
+
+    /// Makes derived view state current before drawing: tree rows, a valid selection, scroll offsets.
+    pub fn prepare(&mut self) {
+        let now = self.now_ms;
+        let height = self.areas().tree.map_or(0, |r| usize::from(layout::inner(r).height));
+        self.tree.rows(now);
+        let rows = self.tree.cached_rows();
+        if rows.is_empty() {
+            return;
+        }
+        // The selection may have been filtered or folded away: use its nearest visible ancestor.
+        let mut cur = self.tree_view.selected;
+        let mut pos = None;
+        while let Some(id) = cur {
+            if let Some(p) = rows.iter().position(|&r| r == id) {
+                pos = Some(p);
+                break;
+            }
+            cur = (id != ROOT).then(|| self.tree.node(id).parent);
+        }
+        let p = pos.unwrap_or(0);
+        self.tree_view.selected = Some(rows[p]);
+        self.tree_view.offset = layout::scroll_to(self.tree_view.offset, p, height);
+    }
+}
+
+fn filter_source(f: &TopicFilter) -> String {
+    match f {
+        TopicFilter::Wildcard(s) | TopicFilter::Substring(s) => s.clone(),
+    }
+}
+
+/// Every payload view, in the order `v` cycles through them.
+#[cfg(test)]
+pub fn formats() -> Vec<&'static str> {
+    use super::payload::PayloadFormat;
+    let mut f = PayloadFormat::Auto;
+    let mut out = Vec::new();
+    loop {
+        out.push(f.name());
+        f = f.next();
+        if f == PayloadFormat::Auto {
+            return out;
+        }
+    }
+}

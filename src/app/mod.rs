@@ -1,0 +1,499 @@
+//! The app's state and its one reducer. `App::apply(event)` takes session events, keys, mouse,
+//! resizes and ticks; the ui draws from `&App`. Plain data: no terminal, no sockets, no clock of its
+//! own (time comes in with the events), so every path is testable.
+
+pub mod layout;
+pub mod payload;
+pub mod rates;
+pub mod store;
+pub mod topics;
+
+mod keys;
+
+use crate::codec::{ProtocolVersion, topic};
+use crate::session::{Command, ConnectionInfo, FatalKind, SessionEvent, SubscribeOutcome};
+use layout::{Areas, Pane};
+use payload::PayloadFormat;
+use ratatui::layout::Rect;
+use rates::Series;
+use regex::Regex;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use store::{Store, StoredMessage};
+use topics::{NodeId, TopicTree};
+
+pub use keys::Key;
+
+/// The key table the help overlay shows.
+pub fn keys_help() -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
+    keys::HELP
+}
+
+/// Settings the app starts with (command line, later profiles).
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub url: String,
+    pub filters: Vec<String>,
+    /// Topics hidden from the tree (still counted), as MQTT filters.
+    pub exclude: Vec<String>,
+    pub history_per_topic: usize,
+    pub byte_budget: usize,
+    pub log_capacity: usize,
+    /// Payload view per topic filter, first match wins.
+    pub payload_views: Vec<(String, PayloadFormat)>,
+    /// `NO_COLOR`: no colours, only bold/dim/reverse.
+    pub no_color: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            filters: vec!["#".into()],
+            exclude: Vec::new(),
+            history_per_topic: 100,
+            byte_budget: 256 * 1024 * 1024,
+            log_capacity: 10_000,
+            payload_views: Vec::new(),
+            no_color: false,
+        }
+    }
+}
+
+/// Everything that can happen to the app.
+#[derive(Debug)]
+pub enum AppEvent {
+    Session(SessionEvent),
+    Key(Key),
+    /// A click (left button) at a screen cell.
+    Click {
+        x: u16,
+        y: u16,
+    },
+    /// Mouse wheel: negative is up.
+    Scroll {
+        x: u16,
+        y: u16,
+        delta: i32,
+    },
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// The clock moved on (ms since the epoch).
+    Tick {
+        now_ms: u64,
+    },
+    /// Session events still queued after this frame's budget: the screen is behind.
+    Backlog(usize),
+}
+
+/// What the app asks its owner to do.
+#[derive(Debug, PartialEq)]
+pub enum Effect {
+    Quit,
+    Send(Command),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnStatus {
+    Connecting { attempt: u32 },
+    Connected,
+    Reconnecting { at_ms: u64, error: String },
+    Stopped { reason: String },
+}
+
+/// What the status bar says about the connection.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub status: ConnStatus,
+    pub url: String,
+    pub version: Option<ProtocolVersion>,
+    pub client_id: String,
+    pub rtt: Option<Duration>,
+    pub info: Option<Box<ConnectionInfo>>,
+}
+
+/// A filter over log entries: substring (case-insensitive) of topic or payload, or `/regex/`.
+#[derive(Debug, Clone)]
+pub enum TextFilter {
+    Substring(String),
+    Regex(Regex),
+}
+
+impl TextFilter {
+    pub fn parse(s: &str) -> Result<Option<Self>, String> {
+        let t = s.trim();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        if t.len() >= 2 && t.starts_with('/') && t.ends_with('/') {
+            let re = regex::RegexBuilder::new(&t[1..t.len() - 1])
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| format!("bad regex: {e}"))?;
+            return Ok(Some(Self::Regex(re)));
+        }
+        Ok(Some(Self::Substring(t.to_lowercase())))
+    }
+
+    pub fn matches(&self, topic: &str, payload: &[u8]) -> bool {
+        let text = String::from_utf8_lossy(payload);
+        match self {
+            Self::Substring(s) => topics::contains_ignore_case(topic, s) || topics::contains_ignore_case(&text, s),
+            Self::Regex(re) => re.is_match(topic) || re.is_match(&text),
+        }
+    }
+
+    pub fn source(&self) -> String {
+        match self {
+            Self::Substring(s) => s.clone(),
+            Self::Regex(re) => format!("/{}/", re.as_str()),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct TreeView {
+    /// The selected node, kept across rebuilds of the rows.
+    pub selected: Option<NodeId>,
+    pub offset: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct LogView {
+    /// Paused at this sequence number: newer messages are counted but not shown.
+    pub paused_at: Option<u64>,
+    /// Only the selected subtree.
+    pub scoped: bool,
+    pub filter: Option<TextFilter>,
+    pub search: Option<TextFilter>,
+    /// The selected entry; `None` follows the newest.
+    pub selected: Option<u64>,
+}
+
+#[derive(Debug, Default)]
+pub struct DetailView {
+    /// Per-topic choice made with `v`.
+    pub formats: HashMap<NodeId, PayloadFormat>,
+    pub scroll: u16,
+    /// Fields plotted, by topic.
+    pub chart_fields: HashMap<NodeId, Vec<String>>,
+    /// The field picker, when open: candidates and the highlighted one.
+    pub picker: Option<(Vec<String>, usize)>,
+}
+
+/// A line being typed at the bottom of the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub text: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    TreeFilter,
+    LogFilter,
+    LogSearch,
+}
+
+impl PromptKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::TreeFilter => "filter topics (text, or MQTT filter like a/+/c): ",
+            Self::LogFilter => "filter log (text, or /regex/): ",
+            Self::LogSearch => "search log (text, or /regex/): ",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct App {
+    pub config: Config,
+    pub conn: Connection,
+    pub tree: TopicTree,
+    pub store: Store,
+    pub series: Series,
+    pub focus: Pane,
+    pub tree_view: TreeView,
+    pub log_view: LogView,
+    pub detail: DetailView,
+    pub prompt: Option<Prompt>,
+    pub show_help: bool,
+    pub size: Rect,
+    pub now_ms: u64,
+    pub received: u64,
+    pub received_bytes: u64,
+    /// Session events queued behind the screen at the last frame.
+    pub backlog: usize,
+    /// The last notice worth showing (warnings, refused subscriptions), with when it came.
+    pub notice: Option<(String, u64)>,
+    dirty: bool,
+    effects: Vec<Effect>,
+}
+
+/// Milliseconds since the epoch.
+pub fn epoch_ms(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+impl App {
+    pub fn new(config: Config, now_ms: u64) -> Self {
+        let tree = TopicTree::new(config.exclude.clone());
+        let store = Store::new(config.history_per_topic, config.byte_budget, config.log_capacity);
+        Self {
+            conn: Connection {
+                status: ConnStatus::Connecting { attempt: 1 },
+                url: config.url.clone(),
+                version: None,
+                client_id: String::new(),
+                rtt: None,
+                info: None,
+            },
+            config,
+            tree,
+            store,
+            series: Series::new(600),
+            focus: Pane::Tree,
+            tree_view: TreeView::default(),
+            log_view: LogView::default(),
+            detail: DetailView::default(),
+            prompt: None,
+            show_help: false,
+            size: Rect::new(0, 0, 80, 24),
+            now_ms,
+            received: 0,
+            received_bytes: 0,
+            backlog: 0,
+            notice: None,
+            dirty: true,
+            effects: Vec::new(),
+        }
+    }
+
+    /// True once since the last call when something visible changed.
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    pub fn areas(&self) -> Areas {
+        layout::compute(self.size, self.focus)
+    }
+
+    pub fn apply(&mut self, event: AppEvent) {
+        match event {
+            AppEvent::Session(ev) => self.on_session(ev),
+            AppEvent::Key(k) => self.on_key(k),
+            AppEvent::Click { x, y } => self.on_click(x, y),
+            AppEvent::Scroll { x, y, delta } => self.on_scroll(x, y, delta),
+            AppEvent::Resize { width, height } => {
+                self.size = Rect::new(0, 0, width, height);
+            }
+            AppEvent::Tick { now_ms } => {
+                // Redraw once a second for ages and rates, not on every tick.
+                if now_ms / 1000 != self.now_ms / 1000 {
+                    self.dirty = true;
+                }
+                self.now_ms = self.now_ms.max(now_ms);
+                if self.notice.as_ref().is_some_and(|(_, at)| self.now_ms > at + 8_000) {
+                    self.notice = None;
+                    self.dirty = true;
+                }
+                return;
+            }
+            AppEvent::Backlog(n) => {
+                if n != self.backlog {
+                    self.backlog = n;
+                    self.dirty = true;
+                }
+                return;
+            }
+        }
+        self.dirty = true;
+    }
+
+    fn notify(&mut self, text: String) {
+        self.notice = Some((text, self.now_ms));
+    }
+
+    fn on_session(&mut self, ev: SessionEvent) {
+        match ev {
+            SessionEvent::Messages(batch) => {
+                for m in &batch {
+                    self.record(m);
+                }
+            }
+            SessionEvent::Message(m) => self.record(&m),
+            SessionEvent::Connecting { url, attempt, version } => {
+                self.conn.url = url;
+                self.conn.version = Some(version);
+                self.conn.status = ConnStatus::Connecting { attempt };
+            }
+            SessionEvent::Connected(info) => {
+                self.conn.status = ConnStatus::Connected;
+                self.conn.version = Some(info.version);
+                self.conn.client_id.clone_from(&info.client_id);
+                self.conn.info = Some(info);
+            }
+            SessionEvent::Disconnected { reason, reconnect_in, fatal } => {
+                self.conn.rtt = None;
+                self.conn.status = match (reconnect_in, fatal) {
+                    (Some(d), _) => {
+                        ConnStatus::Reconnecting { at_ms: self.now_ms + d.as_millis() as u64, error: reason }
+                    }
+                    (None, Some(FatalKind::Requested)) => ConnStatus::Stopped { reason: "disconnected".into() },
+                    (None, _) => ConnStatus::Stopped { reason },
+                };
+            }
+            SessionEvent::Pong { rtt } => self.conn.rtt = Some(rtt),
+            SessionEvent::Subscribed { results, reason_string } => {
+                let refused: Vec<String> = results
+                    .iter()
+                    .filter_map(|(f, o)| match o {
+                        SubscribeOutcome::Granted(_) => None,
+                        SubscribeOutcome::Refused { reason, .. } => Some(format!("'{f}' refused: {reason}")),
+                        SubscribeOutcome::Invalid(why) => Some(format!("'{f}' invalid: {why}")),
+                    })
+                    .collect();
+                if !refused.is_empty() {
+                    let mut text = format!("subscription {}", refused.join("; "));
+                    if let Some(r) = reason_string {
+                        text.push_str(&format!(" ({r})"));
+                    }
+                    self.notify(text);
+                }
+            }
+            SessionEvent::Warning(w) => self.notify(w),
+            SessionEvent::Published { result: Err(why), .. } => self.notify(format!("publish failed: {why}")),
+            SessionEvent::Published { .. } | SessionEvent::Unsubscribed { .. } | SessionEvent::Trace(_) => {}
+        }
+    }
+
+    fn record(&mut self, m: &crate::session::Message) {
+        let ms = epoch_ms(m.received_at);
+        self.now_ms = self.now_ms.max(ms);
+        let bytes = m.payload.len();
+        let node = self.tree.record(&m.topic, bytes, ms, m.retain);
+        self.store.push(node, ms, m);
+        self.series.add((ms / 1000) as u32, bytes);
+        self.received += 1;
+        self.received_bytes += bytes as u64;
+    }
+
+    // ---- queries used by the ui ----
+
+    /// The visible tree rows (rebuilt when stale).
+    pub fn tree_rows(&mut self) -> &[NodeId] {
+        let now = self.now_ms;
+        self.tree.rows(now)
+    }
+
+    /// The topic the detail pane shows: the selected log entry's when the log has focus and one is
+    /// selected, else the tree's selection.
+    pub fn detail_topic(&self) -> Option<NodeId> {
+        if self.focus == Pane::Log
+            && let Some(m) = self.selected_log_message()
+        {
+            return Some(m.topic);
+        }
+        self.tree_view.selected
+    }
+
+    /// The message the detail pane shows.
+    pub fn detail_message(&self) -> Option<&Rc<StoredMessage>> {
+        if self.focus == Pane::Log
+            && let Some(m) = self.selected_log_message()
+        {
+            return Some(m);
+        }
+        self.tree_view.selected.and_then(|id| self.store.latest(id))
+    }
+
+    pub fn payload_format(&self, node: NodeId) -> PayloadFormat {
+        if let Some(f) = self.detail.formats.get(&node) {
+            return *f;
+        }
+        let path = &self.tree.node(node).path;
+        self.config
+            .payload_views
+            .iter()
+            .find(|(filter, _)| topic::matches(filter, path))
+            .map_or(PayloadFormat::Auto, |(_, f)| *f)
+    }
+
+    fn log_entry_visible(&self, m: &StoredMessage) -> bool {
+        if self.log_view.paused_at.is_some_and(|p| m.seq > p) {
+            return false;
+        }
+        if self.log_view.scoped
+            && let Some(sel) = self.tree_view.selected
+            && !self.is_in_subtree(m.topic, sel)
+        {
+            return false;
+        }
+        self.log_view.filter.as_ref().is_none_or(|f| f.matches(&self.tree.node(m.topic).path, &m.payload))
+    }
+
+    fn is_in_subtree(&self, mut node: NodeId, root: NodeId) -> bool {
+        loop {
+            if node == root {
+                return true;
+            }
+            if node == topics::ROOT {
+                return false;
+            }
+            node = self.tree.node(node).parent;
+        }
+    }
+
+    /// Log rows to show in `height` lines, oldest first, ending at the selection (or the newest).
+    pub fn log_rows(&self, height: usize) -> Vec<&Rc<StoredMessage>> {
+        let mut rows = Vec::with_capacity(height);
+        let mut started = self.log_view.selected.is_none();
+        for m in self.store.log().iter().rev() {
+            if !started {
+                if m.seq > self.log_view.selected.unwrap_or(u64::MAX) {
+                    continue;
+                }
+                started = true;
+            }
+            if self.log_entry_visible(m) {
+                rows.push(m);
+                if rows.len() == height {
+                    break;
+                }
+            }
+        }
+        rows.reverse();
+        rows
+    }
+
+    /// Log entries shown (after pause, scope and filter), and messages that arrived since a pause.
+    pub fn log_counts(&self) -> (usize, u64) {
+        let shown = self.store.log().iter().filter(|m| self.log_entry_visible(m)).count();
+        let since_pause = self.log_view.paused_at.map_or(0, |p| self.store.next_seq().saturating_sub(p + 1));
+        (shown, since_pause)
+    }
+
+    pub fn selected_log_message(&self) -> Option<&Rc<StoredMessage>> {
+        let seq = self.log_view.selected?;
+        let log = self.store.log();
+        let first = log.front()?.seq;
+        let idx = seq.checked_sub(first)? as usize;
+        log.get(idx).filter(|m| m.seq == seq)
+    }
+
+    /// Messages per second over the last complete second, and bytes per second.
+    pub fn rates_now(&self) -> (u64, u64) {
+        self.series.per_second((self.now_ms / 1000) as u32)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,290 @@
+//! Bounded message history: a ring per topic (default 100 messages) and a global byte budget for the
+//! payloads they hold (default 256 MiB), plus the log of the newest messages across all topics.
+//! What is evicted is counted, never silently lost from the counts.
+
+use super::topics::NodeId;
+use crate::codec::{ByteString, Bytes, Properties, Property, QoS};
+use crate::session::Message;
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+/// One received message as kept by the app: payload and properties copied out of the read buffer,
+/// so a kept message does not pin the socket's whole read chunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Arrival order across all topics, from 1.
+    pub seq: u64,
+    pub topic: NodeId,
+    pub at_ms: u64,
+    pub qos: QoS,
+    pub retain: bool,
+    pub dup: bool,
+    pub payload: Bytes,
+    pub properties: Properties,
+}
+
+impl StoredMessage {
+    /// Bytes this message holds, for the budget.
+    pub fn cost(&self) -> usize {
+        self.payload.len() + props_cost(&self.properties)
+    }
+}
+
+fn props_cost(p: &Properties) -> usize {
+    p.iter()
+        .map(|p| match p {
+            Property::ContentType(s) | Property::ResponseTopic(s) => s.len(),
+            Property::UserProperty(k, v) => k.len() + v.len(),
+            Property::CorrelationData(b) => b.len(),
+            _ => 8,
+        })
+        .sum()
+}
+
+/// Copies every string and binary property value, so none points into the read buffer.
+pub fn detach(p: &Properties) -> Properties {
+    let copy = |s: &ByteString| ByteString::from(&**s);
+    p.iter()
+        .map(|p| match p {
+            Property::ContentType(s) => Property::ContentType(copy(s)),
+            Property::ResponseTopic(s) => Property::ResponseTopic(copy(s)),
+            Property::CorrelationData(b) => Property::CorrelationData(Bytes::copy_from_slice(b)),
+            Property::UserProperty(k, v) => Property::UserProperty(copy(k), copy(v)),
+            Property::AssignedClientIdentifier(s) => Property::AssignedClientIdentifier(copy(s)),
+            Property::AuthenticationMethod(s) => Property::AuthenticationMethod(copy(s)),
+            Property::AuthenticationData(b) => Property::AuthenticationData(Bytes::copy_from_slice(b)),
+            Property::ResponseInformation(s) => Property::ResponseInformation(copy(s)),
+            Property::ServerReference(s) => Property::ServerReference(copy(s)),
+            Property::ReasonString(s) => Property::ReasonString(copy(s)),
+            other => other.clone(),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Evicted {
+    /// Messages dropped from a topic's ring because it was full.
+    pub by_ring: u64,
+    /// Messages dropped to stay within the byte budget.
+    pub by_budget: u64,
+    pub bytes: u64,
+}
+
+#[derive(Debug)]
+pub struct Store {
+    per_topic: usize,
+    budget: usize,
+    used: usize,
+    histories: HashMap<NodeId, VecDeque<Rc<StoredMessage>>>,
+    /// Round-robin order for budget eviction.
+    order: Vec<NodeId>,
+    cursor: usize,
+    pub evicted: Evicted,
+    log: VecDeque<Rc<StoredMessage>>,
+    log_capacity: usize,
+    next_seq: u64,
+    /// Stands in for a topic without history.
+    empty: VecDeque<Rc<StoredMessage>>,
+}
+
+impl Store {
+    pub fn new(per_topic: usize, budget: usize, log_capacity: usize) -> Self {
+        Self {
+            per_topic: per_topic.max(1),
+            budget,
+            used: 0,
+            histories: HashMap::new(),
+            order: Vec::new(),
+            cursor: 0,
+            evicted: Evicted::default(),
+            log: VecDeque::new(),
+            log_capacity: log_capacity.max(1),
+            next_seq: 1,
+            empty: VecDeque::new(),
+        }
+    }
+
+    /// Bytes held by histories now, and the budget.
+    pub fn usage(&self) -> (usize, usize) {
+        (self.used, self.budget)
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Keeps a message: copies its payload and properties and appends it to its topic's ring and to
+    /// the log, then evicts to stay within the ring size and the budget.
+    pub fn push(&mut self, topic: NodeId, at_ms: u64, m: &Message) -> Rc<StoredMessage> {
+        let msg = Rc::new(StoredMessage {
+            seq: self.next_seq,
+            topic,
+            at_ms,
+            qos: m.qos,
+            retain: m.retain,
+            dup: m.dup,
+            payload: Bytes::copy_from_slice(&m.payload),
+            properties: if m.properties.is_empty() { Properties::default() } else { detach(&m.properties) },
+        });
+        self.next_seq += 1;
+        self.used += msg.cost();
+        let ring = match self.histories.get_mut(&topic) {
+            Some(r) => r,
+            None => {
+                self.order.push(topic);
+                self.histories.entry(topic).or_default()
+            }
+        };
+        ring.push_back(msg.clone());
+        if ring.len() > self.per_topic
+            && let Some(old) = ring.pop_front()
+        {
+            self.used -= old.cost();
+            self.evicted.by_ring += 1;
+            self.evicted.bytes += old.cost() as u64;
+        }
+        if self.log.len() == self.log_capacity {
+            self.log.pop_front();
+        }
+        self.log.push_back(msg.clone());
+        if self.used > self.budget {
+            self.enforce_budget(topic);
+        }
+        msg
+    }
+
+    /// Drops the oldest messages, topic by topic in turn, until the budget holds. A topic keeps its
+    /// latest message while any topic has more than one; only then do latest messages go too, never
+    /// the one just received (`protect`), which may alone exceed the budget.
+    fn enforce_budget(&mut self, protect: NodeId) {
+        let mut keep_last = true;
+        let mut idle = 0;
+        while self.used > self.budget && !self.order.is_empty() {
+            if self.cursor >= self.order.len() {
+                self.cursor = 0;
+            }
+            let topic = self.order[self.cursor];
+            self.cursor += 1;
+            let min = usize::from(keep_last || topic == protect);
+            match self.histories.get_mut(&topic) {
+                Some(ring) if ring.len() > min => {
+                    if let Some(old) = ring.pop_front() {
+                        self.used -= old.cost();
+                        self.evicted.by_budget += 1;
+                        self.evicted.bytes += old.cost() as u64;
+                    }
+                    idle = 0;
+                }
+                _ => {
+                    idle += 1;
+                    if idle > self.order.len() {
+                        if !keep_last {
+                            return;
+                        }
+                        keep_last = false;
+                        idle = 0;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A topic's kept messages, oldest first.
+    pub fn history(&self, topic: NodeId) -> std::collections::vec_deque::Iter<'_, Rc<StoredMessage>> {
+        self.histories.get(&topic).unwrap_or(&self.empty).iter()
+    }
+
+    pub fn latest(&self, topic: NodeId) -> Option<&Rc<StoredMessage>> {
+        self.histories.get(&topic).and_then(|r| r.back())
+    }
+
+    /// Forgets a topic's history (the user cleared it).
+    pub fn clear(&mut self, topic: NodeId) {
+        if let Some(ring) = self.histories.get_mut(&topic) {
+            for m in ring.drain(..) {
+                self.used -= m.cost();
+            }
+        }
+    }
+
+    /// The log, oldest first.
+    pub fn log(&self) -> &VecDeque<Rc<StoredMessage>> {
+        &self.log
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(payload: &[u8], properties: Properties) -> Message {
+        Message {
+            topic: "t".into(),
+            payload: Bytes::copy_from_slice(payload),
+            qos: QoS::AtLeastOnce,
+            retain: true,
+            dup: false,
+            packet_id: None,
+            properties,
+            received_at: std::time::UNIX_EPOCH,
+        }
+    }
+
+    fn push(s: &mut Store, topic: NodeId, payload: &[u8]) {
+        s.push(topic, 0, &message(payload, Properties::default()));
+    }
+
+    #[test]
+    fn ring_keeps_the_newest_and_counts_evictions() {
+        let mut s = Store::new(3, 1 << 20, 100);
+        for i in 0..5u8 {
+            push(&mut s, 1, &[i]);
+        }
+        let kept: Vec<u8> = s.history(1).map(|m| m.payload[0]).collect();
+        assert_eq!(kept, [2, 3, 4]);
+        assert_eq!(s.evicted.by_ring, 2);
+        assert_eq!(s.usage().0, 3);
+        assert_eq!(s.log().len(), 5, "the log has its own capacity");
+    }
+
+    #[test]
+    fn budget_evicts_round_robin_keeping_latest_first() {
+        let mut s = Store::new(100, 10, 100);
+        for _ in 0..4 {
+            push(&mut s, 1, &[0; 2]);
+        }
+        push(&mut s, 2, &[0; 2]);
+        push(&mut s, 2, &[0; 2]);
+        // 12 bytes > 10: one of topic 1's oldest goes.
+        assert_eq!(s.usage().0, 10);
+        assert_eq!(s.evicted.by_budget, 1);
+        // A huge message: everything but latest messages goes, then the latest ones too.
+        push(&mut s, 3, &[0; 9]);
+        assert!(s.usage().0 <= 10, "{:?}", s.usage());
+        assert_eq!(s.latest(3).map(|m| m.payload.len()), Some(9));
+        assert_eq!(s.evicted.by_budget + s.evicted.by_ring, 6);
+    }
+
+    #[test]
+    fn payload_and_properties_are_copied_out_of_the_read_buffer() {
+        let chunk = Bytes::from(vec![7u8; 4096]);
+        let props = Properties(vec![Property::UserProperty("k".into(), "v".into())]);
+        let mut incoming = message(&[], props.clone());
+        incoming.payload = chunk.slice(0..4);
+        drop(chunk);
+        let mut s = Store::new(10, 1 << 20, 10);
+        let m = s.push(1, 0, &incoming);
+        assert!(!std::ptr::eq(m.payload.as_ptr(), incoming.payload.as_ptr()), "copied, not shared");
+        drop(incoming);
+        assert_eq!(&m.payload[..], &[7, 7, 7, 7]);
+        assert_eq!(m.properties, props);
+    }
+
+    #[test]
+    fn clearing_a_topic_frees_its_bytes() {
+        let mut s = Store::new(10, 100, 10);
+        push(&mut s, 1, &[0; 5]);
+        s.clear(1);
+        assert_eq!((s.usage().0, s.history(1).len()), (0, 0));
+    }
+}

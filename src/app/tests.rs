@@ -1,0 +1,411 @@
+//! Reducer tests: events in, state out. No terminal.
+
+use super::layout::Pane;
+use super::payload::PayloadFormat;
+use super::topics::SortBy;
+use super::*;
+use crate::codec::{ByteString, Bytes, Properties, QoS};
+use crate::session::{ConnectionInfo, Message};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::time::{Duration, UNIX_EPOCH};
+
+pub(crate) const T0: u64 = 1_795_628_616_000;
+
+pub(crate) fn msg(topic: &str, payload: &[u8], at_ms: u64) -> Message {
+    Message {
+        topic: ByteString::from(topic),
+        payload: Bytes::copy_from_slice(payload),
+        qos: QoS::AtMostOnce,
+        retain: false,
+        dup: false,
+        packet_id: None,
+        properties: Properties::default(),
+        received_at: UNIX_EPOCH + Duration::from_millis(at_ms),
+    }
+}
+
+pub(crate) fn feed(app: &mut App, msgs: Vec<Message>) {
+    app.apply(AppEvent::Session(SessionEvent::Messages(msgs)));
+    app.prepare();
+}
+
+pub(crate) fn key(app: &mut App, code: KeyCode) {
+    app.apply(AppEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    app.prepare();
+}
+
+pub(crate) fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+pub(crate) fn app() -> App {
+    let mut a = App::new(Config { url: "ws://127.0.0.1:1883/mqtt".into(), ..Config::default() }, T0);
+    a.apply(AppEvent::Resize { width: 160, height: 48 });
+    a
+}
+
+fn selected_path(a: &App) -> String {
+    a.tree_view.selected.map(|id| a.tree.node(id).path.to_string()).unwrap_or_default()
+}
+
+fn sample(a: &mut App) {
+    feed(
+        a,
+        vec![
+            msg("sensors/kitchen/temp", b"21.5", T0),
+            msg("sensors/kitchen/hum", b"40", T0 + 10),
+            msg("sensors/garage/door", b"open", T0 + 20),
+            msg("ticker/AAPL", br#"{"px":189.5,"vol":10}"#, T0 + 30),
+        ],
+    );
+}
+
+#[test]
+fn messages_build_the_tree_and_counts() {
+    let mut a = app();
+    sample(&mut a);
+    assert_eq!(a.received, 4);
+    assert_eq!(a.tree.topic_count(), 4);
+    assert_eq!(a.tree.root().sub.count, 4);
+    assert_eq!(selected_path(&a), "sensors", "the first row is selected once messages arrive");
+    let kitchen = a.tree.node(a.tree.find("sensors/kitchen/temp").unwrap()).parent;
+    assert_eq!(a.tree.node(kitchen).sub.count, 2);
+    assert_eq!(a.store.log().len(), 4);
+    assert!(a.take_dirty());
+    assert!(!a.take_dirty());
+}
+
+#[test]
+fn arrow_and_vim_keys_move_fold_and_unfold() {
+    let mut a = app();
+    sample(&mut a);
+    // 0 sensors / 1 garage / 2 door / 3 kitchen / 4 hum / 5 temp / 6 ticker / 7 AAPL
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Char('j'));
+    assert_eq!(selected_path(&a), "sensors/garage/door");
+    key(&mut a, KeyCode::Left);
+    assert_eq!(selected_path(&a), "sensors/garage", "a leaf goes to its parent");
+    key(&mut a, KeyCode::Left);
+    assert!(!a.tree.node(a.tree_view.selected.unwrap()).expanded, "then folds it");
+    key(&mut a, KeyCode::Char('l'));
+    assert!(a.tree.node(a.tree_view.selected.unwrap()).expanded);
+    key(&mut a, KeyCode::Char('G'));
+    assert_eq!(selected_path(&a), "ticker/AAPL");
+    key(&mut a, KeyCode::Char('g'));
+    assert_eq!(selected_path(&a), "sensors");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.tree.cached_rows().len(), 3, "sensors folded: sensors, ticker, AAPL");
+    key(&mut a, KeyCode::Char('C'));
+    assert_eq!(a.tree.cached_rows().len(), 2);
+    key(&mut a, KeyCode::Char('E'));
+    assert_eq!(a.tree.cached_rows().len(), 8);
+    key(&mut a, KeyCode::End);
+    key(&mut a, KeyCode::Home);
+    key(&mut a, KeyCode::PageDown);
+    assert_eq!(selected_path(&a), "ticker/AAPL");
+    key(&mut a, KeyCode::PageUp);
+    key(&mut a, KeyCode::Char('k'));
+    key(&mut a, KeyCode::Up);
+    assert_eq!(selected_path(&a), "sensors");
+}
+
+#[test]
+fn folding_away_the_selection_falls_back_to_its_parent() {
+    let mut a = app();
+    sample(&mut a);
+    key(&mut a, KeyCode::Char('G'));
+    key(&mut a, KeyCode::Char('C'));
+    assert_eq!(selected_path(&a), "ticker");
+}
+
+#[test]
+fn tree_filter_prompt_filters_and_escape_clears() {
+    let mut a = app();
+    sample(&mut a);
+    key(&mut a, KeyCode::Char('/'));
+    assert_eq!(a.prompt.as_ref().map(|p| p.kind), Some(PromptKind::TreeFilter));
+    typed(&mut a, "sensors/+/door");
+    key(&mut a, KeyCode::Enter);
+    assert!(a.prompt.is_none());
+    let rows: Vec<String> = a.tree.cached_rows().iter().map(|&id| a.tree.node(id).path.to_string()).collect();
+    assert_eq!(rows, ["sensors", "sensors/garage", "sensors/garage/door"]);
+    // Backspace edits, Esc abandons the prompt without changing the filter.
+    key(&mut a, KeyCode::Char('/'));
+    key(&mut a, KeyCode::Backspace);
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.tree.cached_rows().len(), 3);
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.tree.cached_rows().len(), 8);
+}
+
+#[test]
+fn sort_key_cycles_orders() {
+    let mut a = app();
+    sample(&mut a);
+    key(&mut a, KeyCode::Char('o'));
+    assert_eq!(a.tree.sort(), SortBy::Activity);
+    assert_eq!(a.tree.node(a.tree.cached_rows()[0]).name.as_ref(), "ticker", "most recent first");
+    key(&mut a, KeyCode::Char('o'));
+    assert_eq!(a.tree.sort(), SortBy::Rate);
+    key(&mut a, KeyCode::Char('o'));
+    assert_eq!(a.tree.sort(), SortBy::Name);
+}
+
+#[test]
+fn tab_moves_focus_and_help_opens_and_closes() {
+    let mut a = app();
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(a.focus, Pane::Log);
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(a.focus, Pane::Detail);
+    key(&mut a, KeyCode::BackTab);
+    assert_eq!(a.focus, Pane::Log);
+    key(&mut a, KeyCode::Char('?'));
+    assert!(a.show_help);
+    key(&mut a, KeyCode::Char('x'));
+    assert!(!a.show_help);
+    assert!(a.take_effects().is_empty(), "a key that closes help does nothing else");
+}
+
+#[test]
+fn q_and_ctrl_c_quit() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('q'));
+    assert_eq!(a.take_effects(), vec![Effect::Quit]);
+    a.apply(AppEvent::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+    assert_eq!(a.take_effects(), vec![Effect::Quit]);
+    // In a prompt, q is text.
+    key(&mut a, KeyCode::Char('/'));
+    key(&mut a, KeyCode::Char('q'));
+    assert!(a.take_effects().is_empty());
+    assert_eq!(a.prompt.as_ref().map(|p| p.text.as_str()), Some("q"));
+}
+
+#[test]
+fn pause_freezes_the_log_while_counting_goes_on() {
+    let mut a = app();
+    sample(&mut a);
+    key(&mut a, KeyCode::Char(' '));
+    feed(&mut a, vec![msg("late/one", b"1", T0 + 100), msg("late/two", b"2", T0 + 101)]);
+    assert_eq!(a.received, 6, "still counted");
+    let (shown, new) = a.log_counts();
+    assert_eq!((shown, new), (4, 2));
+    assert!(a.log_rows(10).iter().all(|m| m.seq <= 4));
+    key(&mut a, KeyCode::Char(' '));
+    assert_eq!(a.log_counts(), (6, 0));
+}
+
+#[test]
+fn log_filter_regex_scope_and_search() {
+    let mut a = app();
+    sample(&mut a);
+    a.focus = Pane::Log;
+    key(&mut a, KeyCode::Char('/'));
+    typed(&mut a, "/^(open|40)$/");
+    key(&mut a, KeyCode::Enter);
+    let payloads: Vec<&[u8]> = a.log_rows(10).iter().map(|m| &m.payload[..]).collect();
+    assert_eq!(payloads, [&b"40"[..], b"open"]);
+    // A bad regex keeps the prompt open with the error.
+    key(&mut a, KeyCode::Char('/'));
+    for _ in 0..20 {
+        key(&mut a, KeyCode::Backspace);
+    }
+    typed(&mut a, "/(/");
+    key(&mut a, KeyCode::Enter);
+    assert!(a.prompt.as_ref().is_some_and(|p| p.error.is_some()));
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Esc);
+    assert!(a.log_view.filter.is_none());
+    // Search selects the newest match first, then older ones.
+    key(&mut a, KeyCode::Char('f'));
+    typed(&mut a, "kitchen");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.selected_log_message().map(|m| &m.payload[..]), Some(&b"40"[..]));
+    key(&mut a, KeyCode::Char('n'));
+    assert_eq!(a.selected_log_message().map(|m| &m.payload[..]), Some(&b"21.5"[..]));
+    key(&mut a, KeyCode::Char('n'));
+    assert!(a.notice.as_ref().is_some_and(|(n, _)| n.contains("no older match")));
+    key(&mut a, KeyCode::Char('N'));
+    assert_eq!(a.selected_log_message().map(|m| &m.payload[..]), Some(&b"40"[..]));
+    // The detail pane follows the log selection while the log has focus.
+    assert_eq!(a.detail_topic().map(|id| a.tree.node(id).path.to_string()).as_deref(), Some("sensors/kitchen/hum"));
+    // Scope to the selected subtree (the tree selects 'sensors').
+    key(&mut a, KeyCode::End);
+    key(&mut a, KeyCode::Char('a'));
+    assert_eq!(a.log_counts().0, 3);
+    key(&mut a, KeyCode::Up);
+    key(&mut a, KeyCode::Char('k'));
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Char('j'));
+    assert!(a.log_view.selected.is_some());
+    key(&mut a, KeyCode::Char('F'));
+    assert!(a.log_view.selected.is_none(), "F follows again");
+}
+
+#[test]
+fn payload_view_cycles_per_topic_and_respects_configured_patterns() {
+    let mut a = App::new(Config { payload_views: vec![("bin/#".into(), PayloadFormat::Hex)], ..Config::default() }, T0);
+    feed(&mut a, vec![msg("bin/x", b"\x00\x01", T0), msg("j", b"{}", T0)]);
+    let bin = a.tree.find("bin/x").unwrap();
+    let j = a.tree.find("j").unwrap();
+    assert_eq!(a.payload_format(bin), PayloadFormat::Hex);
+    assert_eq!(a.payload_format(j), PayloadFormat::Auto);
+    a.tree_view.selected = Some(j);
+    key(&mut a, KeyCode::Char('v'));
+    assert_eq!(a.payload_format(j), PayloadFormat::Auto.next());
+    assert_eq!(a.payload_format(bin), PayloadFormat::Hex, "other topics keep theirs");
+}
+
+#[test]
+fn clearing_history_resets_the_chart_and_keeps_counts() {
+    let mut a = app();
+    feed(&mut a, (0..5).map(|i| msg("t", format!("{i}").as_bytes(), T0 + i * 1000)).collect());
+    let t = a.tree.find("t").unwrap();
+    a.tree_view.selected = Some(t);
+    assert_eq!(a.chart_fields(t), ["value"]);
+    key(&mut a, KeyCode::Char('D'));
+    assert_eq!(a.store.history(t).len(), 0);
+    assert!(a.chart_fields(t).is_empty(), "no message, nothing to chart");
+    assert_eq!(a.tree.node(t).own.count, 5, "counts stay");
+}
+
+#[test]
+fn chart_field_picker_toggles_fields() {
+    let mut a = app();
+    feed(&mut a, vec![msg("q", br#"{"bid":1.5,"ask":1.6,"sym":"X"}"#, T0)]);
+    a.tree_view.selected = a.tree.find("q");
+    a.focus = Pane::Detail;
+    key(&mut a, KeyCode::Char('c'));
+    let (fields, _) = a.detail.picker.clone().expect("picker open");
+    assert_eq!(fields, ["/bid", "/ask"]);
+    key(&mut a, KeyCode::Char(' '));
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Char(' '));
+    key(&mut a, KeyCode::Enter);
+    assert!(a.detail.picker.is_none());
+    assert_eq!(a.chart_fields(a.tree.find("q").unwrap()), ["/bid", "/ask"]);
+    // Detail scrolling keys.
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::PageDown);
+    assert_eq!(a.detail.scroll, 11);
+    key(&mut a, KeyCode::Char('k'));
+    key(&mut a, KeyCode::Home);
+    assert_eq!(a.detail.scroll, 0);
+}
+
+#[test]
+fn connection_events_drive_the_status() {
+    let mut a = app();
+    a.apply(AppEvent::Session(SessionEvent::Connecting {
+        url: "ws://h/mqtt".into(),
+        attempt: 2,
+        version: crate::codec::ProtocolVersion::V5,
+    }));
+    assert_eq!(a.conn.status, ConnStatus::Connecting { attempt: 2 });
+    let info = ConnectionInfo {
+        version: crate::codec::ProtocolVersion::V3_1_1,
+        session_present: false,
+        client_id: "cid".into(),
+        keep_alive: 30,
+        receive_maximum: 10,
+        maximum_qos: QoS::ExactlyOnce,
+        retain_available: true,
+        max_packet_size: None,
+        topic_alias_maximum: 0,
+        wildcard_available: true,
+        subscription_ids_available: true,
+        shared_available: true,
+        reason_string: None,
+        response_information: None,
+        server_reference: None,
+        user_properties: vec![],
+    };
+    a.apply(AppEvent::Session(SessionEvent::Connected(Box::new(info))));
+    assert_eq!((a.conn.status.clone(), a.conn.client_id.as_str()), (ConnStatus::Connected, "cid"));
+    a.apply(AppEvent::Session(SessionEvent::Pong { rtt: Duration::from_millis(3) }));
+    assert_eq!(a.conn.rtt, Some(Duration::from_millis(3)));
+    a.apply(AppEvent::Session(SessionEvent::Disconnected {
+        reason: "broker closed the connection".into(),
+        reconnect_in: Some(Duration::from_secs(2)),
+        fatal: None,
+    }));
+    assert!(matches!(&a.conn.status, ConnStatus::Reconnecting { error, .. } if error.contains("closed")));
+    a.apply(AppEvent::Session(SessionEvent::Subscribed {
+        results: vec![("secret/#".into(), SubscribeOutcome::Refused { code: 0x87, reason: "Not authorized".into() })],
+        reason_string: None,
+    }));
+    assert!(a.notice.as_ref().is_some_and(|(n, _)| n.contains("secret/#") && n.contains("Not authorized")));
+    a.apply(AppEvent::Tick { now_ms: T0 + 60_000 });
+    assert!(a.notice.is_none(), "notices fade");
+}
+
+#[test]
+fn clicks_select_rows_and_focus_panes_and_the_wheel_scrolls() {
+    let mut a = app();
+    sample(&mut a);
+    let areas = a.areas();
+    let tree = areas.tree.unwrap();
+    // Row 2 of the tree (inside the border).
+    a.apply(AppEvent::Click { x: tree.x + 3, y: tree.y + 1 + 2 });
+    a.prepare();
+    assert_eq!(selected_path(&a), "sensors/garage/door");
+    let log = areas.log.unwrap();
+    a.apply(AppEvent::Click { x: log.x + 3, y: log.y + 1 });
+    assert_eq!(a.focus, Pane::Log);
+    assert_eq!(a.log_view.selected, Some(1));
+    a.apply(AppEvent::Click { x: areas.detail.unwrap().x + 2, y: areas.detail.unwrap().y + 2 });
+    assert_eq!(a.focus, Pane::Detail);
+    a.apply(AppEvent::Scroll { x: tree.x + 2, y: tree.y + 2, delta: 1 });
+    a.prepare();
+    assert_eq!(selected_path(&a), "sensors/kitchen/temp");
+    a.apply(AppEvent::Scroll { x: areas.detail.unwrap().x + 2, y: areas.detail.unwrap().y + 2, delta: 1 });
+    assert_eq!(a.detail.scroll, 3);
+}
+
+#[test]
+fn excluded_topics_are_counted_but_not_listed() {
+    let mut a = App::new(Config { exclude: vec!["$SYS/#".into()], ..Config::default() }, T0);
+    feed(&mut a, vec![msg("$SYS/broker/uptime", b"1", T0), msg("a", b"1", T0)]);
+    assert_eq!(a.received, 2);
+    assert_eq!(a.tree.cached_rows().len(), 1);
+    assert_eq!(a.tree.excluded_messages, 1);
+}
+
+#[test]
+fn every_handled_key_is_in_the_help() {
+    let help: String = keys::HELP.iter().flat_map(|(_, ks)| ks.iter().map(|(k, _)| *k)).collect::<Vec<_>>().join(" ");
+    for k in [
+        "q", "?", "Tab", "space", "/", "Esc", "k j", "g G", "E, C", "o", "v", "D", "Enter", "f", "n / N", "a", "c", "F",
+    ] {
+        let k = k.split(' ').next().unwrap_or(k);
+        assert!(
+            help.contains(k) || keys::HELP.iter().any(|(_, ks)| ks.iter().any(|(_, w)| w.contains(k))),
+            "{k} missing"
+        );
+    }
+    assert_eq!(keys::formats(), ["auto", "json", "text", "hex", "msgpack", "cbor"]);
+}
+
+#[test]
+fn resize_to_tiny_and_back_never_panics() {
+    let mut a = app();
+    sample(&mut a);
+    for (w, h) in [(80, 24), (20, 5), (0, 0), (200, 60), (40, 8)] {
+        a.apply(AppEvent::Resize { width: w, height: h });
+        a.prepare();
+        key(&mut a, KeyCode::PageDown);
+    }
+}
+
+#[test]
+fn backlog_is_reported_and_only_marks_dirty_on_change() {
+    let mut a = app();
+    a.take_dirty();
+    a.apply(AppEvent::Backlog(0));
+    assert!(!a.take_dirty());
+    a.apply(AppEvent::Backlog(12));
+    assert!(a.take_dirty());
+    assert_eq!(a.backlog, 12);
+}

@@ -1,0 +1,498 @@
+//! The topic tree: topics split on `/` into an arena of nodes, each with its own counters and the
+//! totals of its subtree, kept up to date per message by walking up the parents. The list of visible
+//! rows is rebuilt only when the shape, the folding, the filter or the order changes.
+//!
+//! ```text
+//! 0 (root)
+//! 1   sensors/          subtree: count, bytes, rate, last activity, topic count
+//! 2     kitchen/temp    own: count, bytes, rate, last activity, retained
+//! ```
+
+use super::rates::RateTrack;
+use crate::codec::topic;
+use std::collections::HashMap;
+
+pub type NodeId = u32;
+pub const ROOT: NodeId = 0;
+
+/// Counters of a node's own messages, or of its whole subtree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub count: u64,
+    pub bytes: u64,
+    /// Milliseconds since the epoch of the last message, 0 when none.
+    pub last_ms: u64,
+    pub rate: RateTrack,
+}
+
+impl Stats {
+    fn add(&mut self, bytes: usize, ms: u64) {
+        self.count += 1;
+        self.bytes += bytes as u64;
+        self.last_ms = self.last_ms.max(ms);
+        self.rate.add((ms / 1000) as u32);
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// This level's name (may be empty: `a//b` has an empty middle level).
+    pub name: Box<str>,
+    /// The full topic up to this level.
+    pub path: Box<str>,
+    pub parent: NodeId,
+    pub depth: u16,
+    /// Sorted by name.
+    pub children: Vec<NodeId>,
+    pub expanded: bool,
+    /// Whether a message was published to exactly this topic.
+    pub is_topic: bool,
+    /// Hidden by an exclude pattern (still counted).
+    pub excluded: bool,
+    /// The last message on this topic had the retain flag (a retained message is held by the broker).
+    pub retained: bool,
+    pub own: Stats,
+    pub sub: Stats,
+    /// Topics (with messages) in this subtree, this node included, excluded ones not counted.
+    pub topics: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortBy {
+    #[default]
+    Name,
+    /// Most recent message first.
+    Activity,
+    /// Highest messages/s first.
+    Rate,
+}
+
+impl SortBy {
+    pub fn next(self) -> Self {
+        match self {
+            Self::Name => Self::Activity,
+            Self::Activity => Self::Rate,
+            Self::Rate => Self::Name,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Activity => "activity",
+            Self::Rate => "rate",
+        }
+    }
+}
+
+/// A filter typed by the user: an MQTT wildcard pattern when it contains `+` or `#`, else a
+/// case-insensitive substring of the topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopicFilter {
+    Wildcard(String),
+    Substring(String),
+}
+
+impl TopicFilter {
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        if s.is_empty() {
+            None
+        } else if s.contains(['+', '#']) && topic::check_topic_filter(s).is_ok() {
+            Some(Self::Wildcard(s.to_string()))
+        } else {
+            Some(Self::Substring(s.to_lowercase()))
+        }
+    }
+
+    pub fn matches(&self, path: &str) -> bool {
+        match self {
+            Self::Wildcard(f) => topic::matches(f, path),
+            Self::Substring(s) => contains_ignore_case(path, s),
+        }
+    }
+}
+
+/// `needle` must already be lower case.
+pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    if hay.is_ascii() && needle.is_ascii() {
+        let (h, n) = (hay.as_bytes(), needle.as_bytes());
+        return n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+    }
+    hay.to_lowercase().contains(needle)
+}
+
+/// Which nodes are rows on screen, in order, with what shapes them.
+#[derive(Debug, Default)]
+struct Visible {
+    rows: Vec<NodeId>,
+    dirty: bool,
+    /// For time-based orders: when the rows were last built, so they are not reshuffled every frame.
+    built_ms: u64,
+}
+
+#[derive(Debug)]
+pub struct TopicTree {
+    nodes: Vec<Node>,
+    by_topic: HashMap<Box<str>, NodeId>,
+    exclude: Vec<String>,
+    /// Messages on excluded topics: counted, not shown.
+    pub excluded_messages: u64,
+    pub excluded_topics: u32,
+    sort: SortBy,
+    filter: Option<TopicFilter>,
+    visible: Visible,
+}
+
+/// How long a non-name order stays put before it is rebuilt.
+const RESORT_MS: u64 = 1000;
+
+impl TopicTree {
+    pub fn new(exclude: Vec<String>) -> Self {
+        let root = Node {
+            name: "".into(),
+            path: "".into(),
+            parent: ROOT,
+            depth: 0,
+            children: Vec::new(),
+            expanded: true,
+            is_topic: false,
+            excluded: false,
+            retained: false,
+            own: Stats::default(),
+            sub: Stats::default(),
+            topics: 0,
+        };
+        Self {
+            nodes: vec![root],
+            by_topic: HashMap::new(),
+            exclude,
+            excluded_messages: 0,
+            excluded_topics: 0,
+            sort: SortBy::Name,
+            filter: None,
+            visible: Visible { dirty: true, ..Visible::default() },
+        }
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.len() == 1
+    }
+
+    /// Topics with messages, excluded ones included.
+    pub fn topic_count(&self) -> usize {
+        self.by_topic.len()
+    }
+
+    pub fn root(&self) -> &Node {
+        &self.nodes[0]
+    }
+
+    pub fn find(&self, topic: &str) -> Option<NodeId> {
+        self.by_topic.get(topic).copied()
+    }
+
+    pub fn sort(&self) -> SortBy {
+        self.sort
+    }
+
+    pub fn set_sort(&mut self, sort: SortBy) {
+        self.sort = sort;
+        self.visible.dirty = true;
+    }
+
+    pub fn filter(&self) -> Option<&TopicFilter> {
+        self.filter.as_ref()
+    }
+
+    pub fn set_filter(&mut self, filter: Option<TopicFilter>) {
+        self.filter = filter;
+        self.visible.dirty = true;
+    }
+
+    /// Records a message on `topic` and returns its node. New levels are created on the way.
+    pub fn record(&mut self, topic: &str, bytes: usize, ms: u64, retained: bool) -> NodeId {
+        let id = match self.by_topic.get(topic) {
+            Some(&id) => id,
+            None => self.insert(topic),
+        };
+        let n = &mut self.nodes[id as usize];
+        n.own.add(bytes, ms);
+        n.retained = retained;
+        if n.excluded {
+            self.excluded_messages += 1;
+        }
+        let mut cur = id;
+        loop {
+            let node = &mut self.nodes[cur as usize];
+            node.sub.add(bytes, ms);
+            if cur == ROOT {
+                break;
+            }
+            cur = node.parent;
+        }
+        id
+    }
+
+    fn insert(&mut self, topic: &str) -> NodeId {
+        let excluded = self.exclude.iter().any(|f| topic::matches(f, topic));
+        let mut cur = ROOT;
+        let mut end = 0;
+        for (depth, level) in topic.split('/').enumerate() {
+            end += level.len();
+            let path = &topic[..end];
+            end += 1; // the '/' that follows
+            cur = self.child(cur, level, path, depth as u16);
+        }
+        self.nodes[cur as usize].is_topic = true;
+        self.nodes[cur as usize].excluded = excluded;
+        self.by_topic.insert(topic.into(), cur);
+        if excluded {
+            self.excluded_topics += 1;
+        } else {
+            let mut up = cur;
+            loop {
+                self.nodes[up as usize].topics += 1;
+                if up == ROOT {
+                    break;
+                }
+                up = self.nodes[up as usize].parent;
+            }
+        }
+        self.visible.dirty = true;
+        cur
+    }
+
+    fn child(&mut self, parent: NodeId, name: &str, path: &str, depth: u16) -> NodeId {
+        let pos = {
+            let nodes = &self.nodes;
+            nodes[parent as usize].children.binary_search_by(|&c| (*nodes[c as usize].name).cmp(name))
+        };
+        match pos {
+            Ok(i) => self.nodes[parent as usize].children[i],
+            Err(i) => {
+                let id = self.nodes.len() as NodeId;
+                // `$SYS` and friends start folded: they are the broker's chatter, not the user's data.
+                let expanded = !(depth == 0 && name.starts_with('$'));
+                self.nodes.push(Node {
+                    name: name.into(),
+                    path: path.into(),
+                    parent,
+                    depth,
+                    children: Vec::new(),
+                    expanded,
+                    is_topic: false,
+                    excluded: false,
+                    retained: false,
+                    own: Stats::default(),
+                    sub: Stats::default(),
+                    topics: 0,
+                });
+                self.nodes[parent as usize].children.insert(i, id);
+                id
+            }
+        }
+    }
+
+    /// Whether a node has anything to show: a non-excluded topic in its subtree.
+    fn shown(&self, id: NodeId) -> bool {
+        self.nodes[id as usize].topics > 0
+    }
+
+    pub fn set_expanded(&mut self, id: NodeId, expanded: bool) -> bool {
+        let n = &mut self.nodes[id as usize];
+        if n.children.is_empty() || n.expanded == expanded {
+            return false;
+        }
+        n.expanded = expanded;
+        self.visible.dirty = true;
+        true
+    }
+
+    /// Expands or folds every node (folding keeps the top level visible).
+    pub fn set_all_expanded(&mut self, expanded: bool) {
+        for n in self.nodes.iter_mut().skip(1) {
+            n.expanded = expanded;
+        }
+        self.visible.dirty = true;
+    }
+
+    /// The visible rows, rebuilt when needed. `now_ms` paces reordering for time-based sorts.
+    pub fn rows(&mut self, now_ms: u64) -> &[NodeId] {
+        let stale_order = self.sort != SortBy::Name && now_ms >= self.visible.built_ms + RESORT_MS;
+        if self.visible.dirty || stale_order {
+            self.rebuild(now_ms);
+        }
+        &self.visible.rows
+    }
+
+    /// The rows as last built, without rebuilding (for rendering from `&self`).
+    pub fn cached_rows(&self) -> &[NodeId] {
+        &self.visible.rows
+    }
+
+    pub fn rows_dirty(&self) -> bool {
+        self.visible.dirty
+    }
+
+    fn rebuild(&mut self, now_ms: u64) {
+        let mut rows = std::mem::take(&mut self.visible.rows);
+        rows.clear();
+        let now_sec = (now_ms / 1000) as u32;
+        match &self.filter {
+            None => self.push_children(ROOT, now_sec, &mut rows, &|_| true, false),
+            Some(f) => {
+                // Matching topics and the levels above them, all shown unfolded.
+                let mut keep = vec![false; self.nodes.len()];
+                for (path, &id) in &self.by_topic {
+                    if self.nodes[id as usize].excluded || !f.matches(path) {
+                        continue;
+                    }
+                    let mut up = id;
+                    while up != ROOT && !keep[up as usize] {
+                        keep[up as usize] = true;
+                        up = self.nodes[up as usize].parent;
+                    }
+                }
+                self.push_children(ROOT, now_sec, &mut rows, &|id| keep[id as usize], true);
+            }
+        }
+        self.visible = Visible { rows, dirty: false, built_ms: now_ms };
+    }
+
+    fn push_children(
+        &self,
+        parent: NodeId,
+        now_sec: u32,
+        rows: &mut Vec<NodeId>,
+        keep: &dyn Fn(NodeId) -> bool,
+        force_open: bool,
+    ) {
+        let mut kids: Vec<NodeId> =
+            self.nodes[parent as usize].children.iter().copied().filter(|&c| self.shown(c) && keep(c)).collect();
+        match self.sort {
+            SortBy::Name => {}
+            SortBy::Activity => kids.sort_by_key(|&c| std::cmp::Reverse(self.nodes[c as usize].sub.last_ms)),
+            SortBy::Rate => kids.sort_by_key(|&c| {
+                let n = &self.nodes[c as usize];
+                (std::cmp::Reverse(n.sub.rate.per_second(now_sec)), std::cmp::Reverse(n.sub.last_ms))
+            }),
+        }
+        for c in kids {
+            rows.push(c);
+            let n = &self.nodes[c as usize];
+            if (n.expanded || force_open) && !n.children.is_empty() {
+                self.push_children(c, now_sec, rows, keep, force_open);
+            }
+        }
+    }
+
+    /// Resets a topic's own counters (its history was cleared); subtree totals keep their counts.
+    pub fn clear_topic(&mut self, id: NodeId) {
+        let n = &mut self.nodes[id as usize];
+        n.own.rate = RateTrack::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(tree: &mut TopicTree) -> Vec<String> {
+        let rows: Vec<NodeId> = tree.rows(0).to_vec();
+        rows.iter()
+            .map(|&id| {
+                let n = tree.node(id);
+                format!("{}{}", "  ".repeat(n.depth as usize), n.name)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn topics_become_levels_with_subtree_totals() {
+        let mut t = TopicTree::new(vec![]);
+        t.record("sensors/kitchen/temp", 4, 1_000, false);
+        t.record("sensors/kitchen/temp", 4, 2_000, true);
+        t.record("sensors/garage", 10, 3_000, false);
+        // 0 sensors
+        // 1   garage
+        // 2   kitchen
+        // 3     temp
+        assert_eq!(names(&mut t), ["sensors", "  garage", "  kitchen", "    temp"]);
+        let first = t.rows(0)[0];
+        let sensors = t.node(first);
+        assert_eq!((sensors.sub.count, sensors.sub.bytes, sensors.sub.last_ms, sensors.topics), (3, 18, 3_000, 2));
+        let temp = t.node(t.find("sensors/kitchen/temp").unwrap());
+        assert_eq!((temp.own.count, temp.retained, &*temp.path), (2, true, "sensors/kitchen/temp"));
+        assert_eq!(t.root().sub.count, 3);
+    }
+
+    #[test]
+    fn folding_hides_children_and_sys_starts_folded() {
+        let mut t = TopicTree::new(vec![]);
+        t.record("$SYS/broker/load", 1, 0, false);
+        t.record("a/b", 1, 0, false);
+        assert_eq!(names(&mut t), ["$SYS", "a", "  b"]);
+        let a = t.find("a/b").map(|id| t.node(id).parent).unwrap();
+        assert!(t.set_expanded(a, false));
+        assert_eq!(names(&mut t), ["$SYS", "a"]);
+        t.set_all_expanded(true);
+        assert_eq!(names(&mut t), ["$SYS", "  broker", "    load", "a", "  b"]);
+    }
+
+    #[test]
+    fn excluded_topics_are_hidden_but_counted() {
+        let mut t = TopicTree::new(vec!["$SYS/#".into(), "noise/+".into()]);
+        t.record("$SYS/broker/uptime", 1, 0, false);
+        t.record("noise/x", 1, 0, false);
+        t.record("keep/x", 1, 0, false);
+        assert_eq!(names(&mut t), ["keep", "  x"]);
+        assert_eq!((t.excluded_messages, t.excluded_topics, t.root().sub.count), (2, 2, 3));
+    }
+
+    #[test]
+    fn filter_by_substring_or_wildcard_keeps_ancestors() {
+        let mut t = TopicTree::new(vec![]);
+        for topic in ["home/kitchen/temp", "home/garage/door", "office/temp"] {
+            t.record(topic, 1, 0, false);
+        }
+        t.set_filter(TopicFilter::parse("TEMP"));
+        assert_eq!(names(&mut t), ["home", "  kitchen", "    temp", "office", "  temp"]);
+        t.set_filter(TopicFilter::parse("home/+/door"));
+        assert_eq!(names(&mut t), ["home", "  garage", "    door"]);
+        t.set_filter(None);
+        assert_eq!(names(&mut t).len(), 7);
+    }
+
+    #[test]
+    fn sort_by_activity_and_rate() {
+        let mut t = TopicTree::new(vec![]);
+        t.record("old", 1, 1_000, false);
+        t.record("new", 1, 5_000, false);
+        for _ in 0..3 {
+            t.record("busy", 1, 4_000, false);
+        }
+        t.set_sort(SortBy::Activity);
+        assert_eq!(names(&mut t), ["new", "busy", "old"]);
+        t.set_sort(SortBy::Rate);
+        let first = t.rows(5_000)[0];
+        assert_eq!(&*t.node(first).name, "busy");
+    }
+
+    #[test]
+    fn empty_levels_are_kept() {
+        let mut t = TopicTree::new(vec![]);
+        t.record("/leading", 1, 0, false);
+        t.record("a//b", 1, 0, false);
+        assert_eq!(names(&mut t), ["", "  leading", "a", "  ", "    b"]);
+        assert_eq!(&*t.node(t.find("a//b").unwrap()).path, "a//b");
+    }
+}

@@ -1,0 +1,62 @@
+//! From the dashboard's command line to app and session options, and the log file.
+
+use crate::app::Config;
+use crate::app::payload::PayloadFormat;
+use crate::cli::TuiArgs;
+use crate::codec::{Subscription, SubscriptionOptions, topic};
+use crate::headless::conn::task_options;
+use crate::session::TaskOptions;
+use std::path::PathBuf;
+
+/// App config and session options; `Err` says which flag is wrong.
+pub fn options(args: &TuiArgs) -> Result<(Config, TaskOptions), String> {
+    let filters: Vec<String> = if args.topics.is_empty() { vec!["#".into()] } else { args.topics.clone() };
+    for f in filters.iter().chain(&args.exclude) {
+        topic::check_topic_filter(f).map_err(|k| format!("topic filter '{f}': {k}"))?;
+    }
+    let mut payload_views = Vec::new();
+    for pv in &args.payload_views {
+        let (filter, format) =
+            pv.split_once('=').ok_or_else(|| format!("--payload-view '{pv}' must be FILTER=FORMAT"))?;
+        topic::check_topic_filter(filter).map_err(|k| format!("--payload-view filter '{filter}': {k}"))?;
+        let format: PayloadFormat = format.parse().map_err(|e| format!("--payload-view '{pv}': {e}"))?;
+        payload_views.push((filter.to_string(), format));
+    }
+    let subs = filters
+        .iter()
+        .map(|f| Subscription { filter: f.as_str().into(), options: SubscriptionOptions::qos(args.qos) })
+        .collect();
+    let mut task = task_options(&args.conn, subs).map_err(|e| e.to_string())?;
+    // The dashboard keeps trying and shows why in the status line.
+    task.reconnect.retry_first_connect = true;
+    let config = Config {
+        url: args.conn.url.clone().unwrap_or_default(),
+        filters,
+        exclude: args.exclude.clone(),
+        history_per_topic: args.history.max(1),
+        byte_budget: args.memory.saturating_mul(1024 * 1024),
+        payload_views,
+        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        ..Config::default()
+    };
+    Ok((config, task))
+}
+
+/// Where the log goes by default: `mqscope.log` in the platform's data directory.
+pub fn default_log_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "mqscope").map(|d| d.data_dir().join("mqscope.log"))
+}
+
+/// Sends `tracing` output to the log file (never to the screen). Keep the guard alive.
+pub fn init_logging(args: &TuiArgs) -> std::io::Result<tracing_appender::non_blocking::WorkerGuard> {
+    let path =
+        args.log_file.clone().or_else(default_log_path).unwrap_or_else(|| std::env::temp_dir().join("mqscope.log"));
+    let dir = path.parent().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&dir)?;
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    let level = args.log_level.parse().unwrap_or(tracing::Level::INFO);
+    let _ = tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_max_level(level).try_init();
+    tracing::info!("mqscope {} starting, log at {}", env!("CARGO_PKG_VERSION"), path.display());
+    Ok(guard)
+}

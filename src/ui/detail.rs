@@ -1,0 +1,227 @@
+//! The detail pane: the shown topic's latest (or selected) payload in the chosen view, its MQTT 5
+//! properties, a chart of numeric fields over its history, and the history with changes.
+
+use super::fmt;
+use super::theme::Theme;
+use crate::app::App;
+use crate::app::layout::{self, Pane};
+use crate::app::payload::{self, TokenKind};
+use crate::codec::Property;
+use crate::sanitize;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Chart, Clear, Dataset, GraphType, List, ListItem, Paragraph};
+
+pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
+    let node = app.detail_topic();
+    let title = match node {
+        Some(id) => format!(" {} ", sanitize::line(&app.tree.node(id).path)),
+        None => " Detail ".to_string(),
+    };
+    f.render_widget(super::pane_block(app, Pane::Detail, title, theme), area);
+    let inner = layout::inner(area);
+    let (Some(node), Some(msg)) = (node, app.detail_message()) else {
+        let text = if node.is_some() { "no message kept for this topic (history cleared)" } else { "select a topic" };
+        f.render_widget(Paragraph::new(Span::styled(text, theme.dim)), inner);
+        return;
+    };
+    let format = app.payload_format(node);
+    let fields = app.chart_fields(node);
+    let history: Vec<_> = app.store.history(node).collect();
+    let chartable = !fields.is_empty() && history.len() >= 2 && inner.height >= 16;
+    let chart_h = if chartable { inner.height / 3 } else { 0 };
+    let hist_h = if inner.height >= 12 { (inner.height / 4).min(history.len() as u16 + 1) } else { 0 };
+    let top_h = inner.height - chart_h - hist_h;
+    let top = Rect { height: top_h, ..inner };
+
+    let rendered = payload::render(&msg.payload, format, 2_000);
+    let mut lines: Vec<Line> = Vec::new();
+    let mut head = vec![
+        Span::styled(rendered.format_used.name().to_uppercase(), theme.title),
+        Span::styled(format!(" · {} · QoS {}", fmt::bytes(msg.payload.len() as u64), msg.qos.as_u8()), theme.dim),
+    ];
+    if msg.retain {
+        head.push(Span::styled(" · retained", theme.retained));
+    }
+    if msg.dup {
+        head.push(Span::styled(" · dup", theme.dim));
+    }
+    head.push(Span::styled(
+        format!(" · {} ({} ago) · view {} (v)", fmt::clock(msg.at_ms), fmt::age(app.now_ms, msg.at_ms), format.name()),
+        theme.dim,
+    ));
+    lines.push(Line::from(head));
+    if let Some(err) = &rendered.error {
+        lines.push(Line::styled(sanitize::line(err).into_owned(), theme.error));
+    }
+    for l in &rendered.lines {
+        lines.push(Line::from(
+            l.iter().map(|(k, t)| Span::styled(t.clone(), token_style(*k, theme))).collect::<Vec<_>>(),
+        ));
+    }
+    if rendered.truncated {
+        lines.push(Line::styled("… (truncated)", theme.dim));
+    }
+    if !msg.properties.is_empty() {
+        lines.push(Line::styled("── properties", theme.dim));
+        for p in msg.properties.iter() {
+            lines.push(property_line(p, theme));
+        }
+    }
+    f.render_widget(Paragraph::new(lines).scroll((app.detail.scroll, 0)), top);
+
+    let mut y = inner.y + top_h;
+    if chart_h > 0 {
+        chart(f, app, node, &fields, Rect { y, height: chart_h, ..inner }, theme);
+        y += chart_h;
+    }
+    if hist_h > 0 {
+        history_list(f, app, node, format, Rect { y, height: hist_h, ..inner }, theme);
+    }
+    if let Some((cands, pos)) = &app.detail.picker {
+        picker(f, app, node, cands, *pos, inner, theme);
+    }
+}
+
+fn token_style(k: TokenKind, theme: &Theme) -> Style {
+    match k {
+        TokenKind::Key => theme.key,
+        TokenKind::String => theme.string,
+        TokenKind::Number => theme.number,
+        TokenKind::Bool | TokenKind::Null => theme.literal,
+        TokenKind::Punct | TokenKind::HexOffset | TokenKind::Ascii => theme.dim,
+        TokenKind::Error => theme.error,
+        _ => Style::new(),
+    }
+}
+
+fn property_line<'a>(p: &Property, theme: &Theme) -> Line<'a> {
+    let (name, value) = match p {
+        Property::UserProperty(k, v) => (format!("user {}", sanitize::line(k)), sanitize::line(v).into_owned()),
+        Property::ContentType(s) | Property::ResponseTopic(s) => {
+            (p.id().name().to_string(), sanitize::line(s).into_owned())
+        }
+        Property::CorrelationData(b) => (p.id().name().to_string(), sanitize::bytes(b, false).into_owned()),
+        Property::PayloadFormatIndicator(v) => {
+            (p.id().name().to_string(), if *v == 1 { "1 (UTF-8)".into() } else { "0 (bytes)".into() })
+        }
+        Property::MessageExpiryInterval(v) => (p.id().name().to_string(), format!("{v} s")),
+        Property::SubscriptionIdentifier(v) => (p.id().name().to_string(), v.to_string()),
+        Property::TopicAlias(v) => (p.id().name().to_string(), v.to_string()),
+        other => (other.id().name().to_string(), format!("{other:?}")),
+    };
+    Line::from(vec![Span::styled(format!("{name}: "), theme.key), Span::raw(value)])
+}
+
+fn history_list(
+    f: &mut Frame<'_>,
+    app: &App,
+    node: crate::app::topics::NodeId,
+    format: payload::PayloadFormat,
+    area: Rect,
+    theme: &Theme,
+) {
+    let history: Vec<_> = app.store.history(node).collect();
+    let title = format!("── history {} (newest first)", history.len());
+    let mut lines = vec![Line::styled(title, theme.dim)];
+    let width = usize::from(area.width);
+    for (i, m) in history.iter().enumerate().rev().take(usize::from(area.height.saturating_sub(1))) {
+        let change = if i > 0 { payload::diff(&history[i - 1].payload, &m.payload, format) } else { None };
+        let head = format!("{} ", fmt::clock(m.at_ms));
+        let change = change.map(|c| format!("  {}", sanitize::line(&c))).unwrap_or_default();
+        let room = width.saturating_sub(head.len() + change.chars().count());
+        lines.push(Line::from(vec![
+            Span::styled(head, theme.dim),
+            Span::raw(payload::preview(&m.payload, room)),
+            Span::styled(change, theme.number),
+        ]));
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+fn chart(f: &mut Frame<'_>, app: &App, node: crate::app::topics::NodeId, fields: &[String], area: Rect, theme: &Theme) {
+    let format = app.payload_format(node);
+    let history: Vec<_> = app.store.history(node).collect();
+    let Some(t0) = history.first().map(|m| m.at_ms) else { return };
+    let series: Vec<Vec<(f64, f64)>> = fields
+        .iter()
+        .take(4)
+        .map(|field| {
+            history
+                .iter()
+                .filter_map(|m| {
+                    payload::field_value(&m.payload, format, field).map(|v| ((m.at_ms - t0) as f64 / 1000.0, v))
+                })
+                .collect()
+        })
+        .collect();
+    let all = series.iter().flatten();
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &(_, v) in all {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() || !hi.is_finite() {
+        return;
+    }
+    if (hi - lo).abs() < f64::EPSILON {
+        lo -= 1.0;
+        hi += 1.0;
+    }
+    let span = history.last().map_or(1.0, |m| ((m.at_ms - t0) as f64 / 1000.0).max(1.0));
+    let datasets: Vec<Dataset> = series
+        .iter()
+        .zip(fields)
+        .enumerate()
+        .map(|(i, (data, name))| {
+            Dataset::default()
+                .name(sanitize::line(name).into_owned())
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(theme.chart[i % theme.chart.len()])
+                .data(data)
+        })
+        .collect();
+    let label = |v: f64| Span::styled(format!("{v:.2}"), theme.dim);
+    let chart = Chart::new(datasets)
+        .block(Block::new().title(Line::styled("── chart (c: fields)", theme.dim)))
+        .x_axis(
+            Axis::default()
+                .bounds([0.0, span])
+                .labels(vec![Span::styled("0s", theme.dim), Span::styled(format!("{span:.0}s"), theme.dim)]),
+        )
+        .y_axis(Axis::default().bounds([lo, hi]).labels(vec![label(lo), label(hi)]));
+    f.render_widget(chart, area);
+}
+
+fn picker(
+    f: &mut Frame<'_>,
+    app: &App,
+    node: crate::app::topics::NodeId,
+    cands: &[String],
+    pos: usize,
+    area: Rect,
+    theme: &Theme,
+) {
+    let chosen = app.chart_fields(node);
+    let h = (cands.len() as u16 + 2).min(area.height);
+    let w = (cands.iter().map(|c| c.chars().count()).max().unwrap_or(10) as u16 + 8).min(area.width);
+    let r = super::centered(area, w.max(24), h);
+    let items: Vec<ListItem> = cands
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mark = if chosen.contains(c) { "[x] " } else { "[ ] " };
+            let item = ListItem::new(format!("{mark}{}", sanitize::line(c)));
+            if i == pos { item.style(theme.selected) } else { item }
+        })
+        .collect();
+    f.render_widget(Clear, r);
+    f.render_widget(
+        List::new(items).block(Block::bordered().title(" chart fields ").border_style(theme.border_focus)),
+        r,
+    );
+}

@@ -1,0 +1,60 @@
+//! Rendering only: reads `&App`, never changes it. One file per pane; the layout itself is pure
+//! math in `app::layout` (see the diagram there), so clicks land where things are drawn.
+
+mod detail;
+pub mod fmt;
+mod help;
+mod log;
+mod sparks;
+mod status;
+pub mod theme;
+mod tree;
+
+use crate::app::App;
+use crate::app::layout::Pane;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::widgets::{Block, BorderType};
+use theme::Theme;
+
+/// Draws the whole screen. Call `App::prepare` first so the tree rows are current.
+pub fn draw(f: &mut Frame<'_>, app: &App) {
+    let theme = Theme::new(app.config.no_color);
+    let areas = app.areas();
+    if let Some(r) = areas.tree {
+        tree::render(f, app, r, &theme);
+    }
+    if let Some(r) = areas.log {
+        log::render(f, app, r, &theme);
+    }
+    if let Some(r) = areas.detail {
+        detail::render(f, app, r, &theme);
+    }
+    if let Some(r) = areas.sparks {
+        sparks::render(f, app, r, &theme);
+    }
+    status::render(f, app, areas.status, &theme);
+    if app.show_help {
+        help::render(f, f.area(), &theme);
+    }
+}
+
+/// A bordered block whose border shows whether the pane has focus.
+pub(crate) fn pane_block<'a>(app: &App, pane: Pane, title: String, theme: &Theme) -> Block<'a> {
+    let focused = app.focus == pane;
+    Block::bordered()
+        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
+        .border_style(if focused { theme.border_focus } else { theme.border })
+        .title(title)
+        .title_style(theme.title)
+}
+
+/// A rectangle of `w` x `h` centred in `area` (clamped to it).
+pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
+
+#[cfg(test)]
+mod tests;

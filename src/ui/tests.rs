@@ -1,0 +1,206 @@
+//! Whole-screen and per-pane snapshots through ratatui's TestBackend, with a fixed clock.
+
+use crate::app::tests::{T0, app, feed, key, msg, typed};
+use crate::app::{App, AppEvent};
+use crate::codec::{Properties, Property, QoS};
+use crate::session::{ConnectionInfo, SessionEvent};
+use crossterm::event::KeyCode;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::time::Duration;
+
+fn connected(a: &mut App) {
+    let info = ConnectionInfo {
+        version: crate::codec::ProtocolVersion::V5,
+        session_present: false,
+        client_id: "mqscope-test".into(),
+        keep_alive: 30,
+        receive_maximum: 65_535,
+        maximum_qos: QoS::ExactlyOnce,
+        retain_available: true,
+        max_packet_size: None,
+        topic_alias_maximum: 10,
+        wildcard_available: true,
+        subscription_ids_available: true,
+        shared_available: true,
+        reason_string: None,
+        response_information: None,
+        server_reference: None,
+        user_properties: vec![],
+    };
+    a.apply(AppEvent::Session(SessionEvent::Connected(Box::new(info))));
+    a.apply(AppEvent::Session(SessionEvent::Pong { rtt: Duration::from_micros(1_500) }));
+}
+
+/// A broker with sensors, tickers, a binary topic and a hostile payload, over ten seconds.
+fn busy() -> App {
+    let mut a = app();
+    connected(&mut a);
+    let mut msgs = Vec::new();
+    for i in 0..10u64 {
+        let t = T0 + i * 1_000;
+        msgs.push(msg("sensors/kitchen/temp", format!("{}.{} °C", 20 + i % 3, i).as_bytes(), t));
+        msgs.push(msg(
+            "ticker/AAPL",
+            format!(r#"{{"px":{:.2},"vol":{}}}"#, 189.0 + i as f64 * 0.25, 100 + i).as_bytes(),
+            t + 5,
+        ));
+        msgs.push(msg(
+            "ticker/MSFT",
+            format!(r#"{{"px":{:.2},"vol":{}}}"#, 410.0 - i as f64 * 0.5, 50 + i).as_bytes(),
+            t + 7,
+        ));
+    }
+    let mut retained = msg("sensors/garage/door", b"open", T0 + 9_100);
+    retained.retain = true;
+    retained.qos = QoS::AtLeastOnce;
+    msgs.push(retained);
+    msgs.push(msg("devices/cam1/frame", &[0x89, b'P', b'N', b'G', 0, 1, 2, 3, 0xff], T0 + 9_200));
+    let mut evil =
+        msg("evil/\u{1b}]0;owned\u{7}title", b"\x1b[2J\x1b[31mred\x1b[0m and \xe2\x80\xae reversed", T0 + 9_300);
+    evil.properties = Properties(vec![
+        Property::ContentType("text/plain".into()),
+        Property::UserProperty("trace-id".into(), "abc\u{1b}[1m".into()),
+    ]);
+    msgs.push(evil);
+    feed(&mut a, msgs);
+    a.apply(AppEvent::Tick { now_ms: T0 + 10_000 });
+    a.prepare();
+    a
+}
+
+fn screen(a: &mut App, w: u16, h: u16) -> String {
+    a.apply(AppEvent::Resize { width: w, height: h });
+    a.prepare();
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    term.draw(|f| super::draw(f, a)).expect("draw");
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn select(a: &mut App, topic: &str) {
+    a.tree_view.selected = a.tree.find(topic);
+    a.prepare();
+}
+
+#[test]
+fn whole_screen_wide() {
+    let mut a = busy();
+    select(&mut a, "ticker/AAPL");
+    insta::assert_snapshot!(screen(&mut a, 160, 48));
+}
+
+#[test]
+fn whole_screen_80x24() {
+    let mut a = busy();
+    select(&mut a, "sensors/kitchen/temp");
+    insta::assert_snapshot!(screen(&mut a, 80, 24));
+}
+
+#[test]
+fn log_replaces_the_tree_on_small_screens() {
+    let mut a = busy();
+    key(&mut a, KeyCode::Tab);
+    insta::assert_snapshot!(screen(&mut a, 80, 24));
+}
+
+#[test]
+fn help_overlay_80x24_and_160x48() {
+    let mut a = busy();
+    key(&mut a, KeyCode::Char('?'));
+    insta::assert_snapshot!("help_small", screen(&mut a, 80, 24));
+    insta::assert_snapshot!("help_wide", screen(&mut a, 160, 48));
+}
+
+#[test]
+fn hostile_payload_and_topic_are_shown_escaped() {
+    let mut a = busy();
+    let evil = a.tree.topic_count();
+    assert!(evil > 0);
+    let topic = a
+        .tree
+        .node(
+            a.tree
+                .cached_rows()
+                .iter()
+                .copied()
+                .find(|&id| a.tree.node(id).name.starts_with("\u{1b}"))
+                .expect("evil row"),
+        )
+        .path
+        .to_string();
+    select(&mut a, &topic);
+    let s = screen(&mut a, 160, 48);
+    assert!(
+        !s.contains('\u{1b}') && !s.contains('\u{7}') && !s.contains('\u{202e}'),
+        "raw control characters reached the screen"
+    );
+    assert!(s.contains("\\e[2J\\e[31mred"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn binary_payload_as_hex_dump() {
+    let mut a = busy();
+    select(&mut a, "devices/cam1/frame");
+    insta::assert_snapshot!(screen(&mut a, 160, 48));
+}
+
+#[test]
+fn filter_prompt_and_filtered_tree() {
+    let mut a = busy();
+    key(&mut a, KeyCode::Char('/'));
+    typed(&mut a, "ticker/+");
+    insta::assert_snapshot!("prompt", screen(&mut a, 80, 24));
+    key(&mut a, KeyCode::Enter);
+    insta::assert_snapshot!("filtered", screen(&mut a, 80, 24));
+}
+
+#[test]
+fn chart_field_picker() {
+    let mut a = busy();
+    select(&mut a, "ticker/MSFT");
+    a.focus = crate::app::layout::Pane::Detail;
+    key(&mut a, KeyCode::Char('c'));
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Char(' '));
+    insta::assert_snapshot!(screen(&mut a, 160, 48));
+}
+
+#[test]
+fn paused_log_with_evictions_and_reconnecting_status() {
+    let mut a = App::new(
+        crate::app::Config { history_per_topic: 2, url: "ws://127.0.0.1:1883/mqtt".into(), ..Default::default() },
+        T0,
+    );
+    feed(&mut a, (0..5).map(|i| msg("t/x", format!("{i}").as_bytes(), T0 + i * 100)).collect());
+    key(&mut a, KeyCode::Char(' '));
+    feed(&mut a, vec![msg("t/y", b"late", T0 + 900)]);
+    a.apply(AppEvent::Session(SessionEvent::Disconnected {
+        reason: "connection refused by 127.0.0.1:1883".into(),
+        reconnect_in: Some(Duration::from_secs(4)),
+        fatal: None,
+    }));
+    let s = screen(&mut a, 160, 48);
+    assert!(s.contains("PAUSED") && s.contains("1 new"), "{s}");
+    assert!(s.contains("evicted 3"), "{s}");
+    assert!(s.contains("reconnecting in 4s"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn empty_screens_say_what_they_wait_for() {
+    let mut a = app();
+    let s = screen(&mut a, 80, 24);
+    assert!(s.contains("waiting for messages") && s.contains("connecting"), "{s}");
+    insta::assert_snapshot!(s);
+    // Tiny terminals get the status line only, without panicking.
+    let tiny = screen(&mut a, 30, 6);
+    assert_eq!(tiny.lines().filter(|l| !l.trim().is_empty()).count(), 1);
+}
