@@ -409,6 +409,12 @@ impl App {
         let now = self.now_ms;
         let height = self.areas().tree.map_or(0, |r| usize::from(layout::inner(r).height));
         self.tree.rows(now);
+        self.select_visible(height);
+        self.refresh_detail();
+    }
+
+    /// Keeps the tree selection on a visible row and in view.
+    fn select_visible(&mut self, height: usize) {
         let rows = self.tree.cached_rows();
         if rows.is_empty() {
             return;

@@ -2,6 +2,7 @@
 //! resizes and ticks; the ui draws from `&App`. Plain data: no terminal, no sockets, no clock of its
 //! own (time comes in with the events), so every path is testable.
 
+pub mod detail;
 pub mod layout;
 pub mod payload;
 pub mod rates;
@@ -230,6 +231,8 @@ pub struct App {
     pub backlog: usize,
     /// The last notice worth showing (warnings, refused subscriptions), with when it came.
     pub notice: Option<(String, u64)>,
+    /// The detail pane's decoded payload, diffs and chart points (see `detail.rs`).
+    pub detail_cache: detail::DetailCache,
     dirty: bool,
     effects: Vec<Effect>,
 }
@@ -268,6 +271,7 @@ impl App {
             received_bytes: 0,
             backlog: 0,
             notice: None,
+            detail_cache: detail::DetailCache::default(),
             dirty: true,
             effects: Vec::new(),
         }

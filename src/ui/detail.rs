@@ -29,15 +29,15 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
         return;
     };
     let format = app.payload_format(node);
-    let fields = app.chart_fields(node);
-    let history: Vec<_> = app.store.history(node).collect();
-    let chartable = !fields.is_empty() && history.len() >= 2 && inner.height >= 16;
+    let cache = &app.detail_cache;
+    let history_len = app.store.history(node).len();
+    let chartable = cache.chart.iter().any(|s| s.len() >= 2) && inner.height >= 16;
     let chart_h = if chartable { inner.height / 3 } else { 0 };
-    let hist_h = if inner.height >= 12 { (inner.height / 4).min(history.len() as u16 + 1) } else { 0 };
+    let hist_h = if inner.height >= 12 { (inner.height / 4).min(history_len as u16 + 1) } else { 0 };
     let top_h = inner.height - chart_h - hist_h;
     let top = Rect { height: top_h, ..inner };
 
-    let rendered = payload::render(&msg.payload, format, 2_000);
+    let Some(rendered) = cache.rendered.as_ref() else { return };
     let mut lines: Vec<Line> = Vec::new();
     let mut head = vec![
         Span::styled(rendered.format_used.name().to_uppercase(), theme.title),
@@ -75,11 +75,11 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
 
     let mut y = inner.y + top_h;
     if chart_h > 0 {
-        chart(f, app, node, &fields, Rect { y, height: chart_h, ..inner }, theme);
+        chart(f, app, Rect { y, height: chart_h, ..inner }, theme);
         y += chart_h;
     }
     if hist_h > 0 {
-        history_list(f, app, node, format, Rect { y, height: hist_h, ..inner }, theme);
+        history_list(f, app, node, Rect { y, height: hist_h, ..inner }, theme);
     }
     if let Some((cands, pos)) = &app.detail.picker {
         picker(f, app, node, cands, *pos, inner, theme);
@@ -116,20 +116,13 @@ fn property_line<'a>(p: &Property, theme: &Theme) -> Line<'a> {
     Line::from(vec![Span::styled(format!("{name}: "), theme.key), Span::raw(value)])
 }
 
-fn history_list(
-    f: &mut Frame<'_>,
-    app: &App,
-    node: crate::app::topics::NodeId,
-    format: payload::PayloadFormat,
-    area: Rect,
-    theme: &Theme,
-) {
+fn history_list(f: &mut Frame<'_>, app: &App, node: crate::app::topics::NodeId, area: Rect, theme: &Theme) {
     let history: Vec<_> = app.store.history(node).collect();
     let title = format!("── history {} (newest first)", history.len());
     let mut lines = vec![Line::styled(title, theme.dim)];
     let width = usize::from(area.width);
     for (i, m) in history.iter().enumerate().rev().take(usize::from(area.height.saturating_sub(1))) {
-        let change = if i > 0 { payload::diff(&history[i - 1].payload, &m.payload, format) } else { None };
+        let change = if i > 0 { app.detail_cache.diffs.get(&m.seq).cloned().flatten() } else { None };
         let head = format!("{} ", fmt::clock(m.at_ms));
         let change = change.map(|c| format!("  {}", sanitize::line(&c))).unwrap_or_default();
         let room = width.saturating_sub(head.len() + change.chars().count());
@@ -142,22 +135,9 @@ fn history_list(
     f.render_widget(Paragraph::new(lines), area);
 }
 
-fn chart(f: &mut Frame<'_>, app: &App, node: crate::app::topics::NodeId, fields: &[String], area: Rect, theme: &Theme) {
-    let format = app.payload_format(node);
-    let history: Vec<_> = app.store.history(node).collect();
-    let Some(t0) = history.first().map(|m| m.at_ms) else { return };
-    let series: Vec<Vec<(f64, f64)>> = fields
-        .iter()
-        .take(4)
-        .map(|field| {
-            history
-                .iter()
-                .filter_map(|m| {
-                    payload::field_value(&m.payload, format, field).map(|v| ((m.at_ms - t0) as f64 / 1000.0, v))
-                })
-                .collect()
-        })
-        .collect();
+fn chart(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
+    let series = &app.detail_cache.chart;
+    let fields = &app.detail_cache.chart_fields;
     let all = series.iter().flatten();
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for &(_, v) in all {
@@ -171,7 +151,7 @@ fn chart(f: &mut Frame<'_>, app: &App, node: crate::app::topics::NodeId, fields:
         lo -= 1.0;
         hi += 1.0;
     }
-    let span = history.last().map_or(1.0, |m| ((m.at_ms - t0) as f64 / 1000.0).max(1.0));
+    let span = series.iter().flatten().map(|&(t, _)| t).fold(1.0, f64::max);
     let datasets: Vec<Dataset> = series
         .iter()
         .zip(fields)
