@@ -392,7 +392,8 @@ impl Session {
             }
             // Refused: not a reason to fall back when the connection then closes.
             self.phase = Phase::Disconnected;
-            return Err(refused(v, &ack));
+            let credentials = self.cfg.username.is_some() || self.cfg.password.is_some();
+            return Err(refused(v, &ack, credentials));
         }
         if ack.session_present && !self.ever_connected && self.cfg.clean_start {
             // MQTT 5 §3.2.2.2: a client without session state must close when the broker claims one.
@@ -878,8 +879,10 @@ fn upsert(list: &mut Vec<SubEntry>, sub: Subscription) {
     }
 }
 
-/// The error for a refused CONNACK, with a hint and whether a retry can help.
-fn refused(v: ProtocolVersion, ack: &ConnAck) -> SessionError {
+/// The error for a refused CONNACK, with a hint and whether a retry can help. `credentials`: we sent a
+/// user name or password, so "not authorized" most likely means they are wrong (mosquitto answers a wrong
+/// password with 0x87 / return code 5, not 0x86 / 4).
+fn refused(v: ProtocolVersion, ack: &ConnAck, credentials: bool) -> SessionError {
     let code = ack.reason_code;
     let mut reason = reason::name(PacketType::ConnAck, v, code).unwrap_or("unknown reason").to_string();
     if let Some(s) = ack.properties.reason_string() {
@@ -888,10 +891,16 @@ fn refused(v: ProtocolVersion, ack: &ConnAck) -> SessionError {
     if let Some(Property::ServerReference(s)) = ack.properties.get(PropertyId::ServerReference) {
         reason.push_str(&format!(" (server reference: {s})"));
     }
+    let not_authorized = if credentials {
+        "check --username and the password source; the broker may also not allow this user or client"
+    } else {
+        "the broker does not allow this client; it may want --username and a password"
+    };
     let (auth, retry, hint) = if v.is_v5() {
         match code {
             0x86 => (true, false, Some("check --username and the password source")),
-            0x87 | 0x8A => (true, false, Some("the broker does not allow this client")),
+            0x87 => (true, false, Some(not_authorized)),
+            0x8A => (true, false, Some("the broker bans this client")),
             0x8C => (true, false, Some("the broker wants another authentication method")),
             0x84 => (false, false, Some("try --mqtt 3.1.1")),
             0x85 => (false, false, Some("try another --client-id")),
@@ -902,7 +911,7 @@ fn refused(v: ProtocolVersion, ack: &ConnAck) -> SessionError {
     } else {
         match code {
             4 => (true, false, Some("check --username and the password source")),
-            5 => (true, false, Some("the broker does not allow this client")),
+            5 => (true, false, Some(not_authorized)),
             1 => (false, false, Some("try --mqtt 3.1")),
             2 => (false, false, Some("try another --client-id")),
             3 => (false, true, None),

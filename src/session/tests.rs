@@ -433,6 +433,30 @@ fn connection_closed_before_connack_on_v5_falls_back() {
 }
 
 #[test]
+fn not_authorized_after_sending_credentials_points_at_them() {
+    for (version, code) in [(ProtocolVersion::V5, 0x87), (ProtocolVersion::V3_1_1, 5)] {
+        for (username, expect) in [(Some("alice"), "--username and the password"), (None, "may want --username")] {
+            let t0 = Instant::now();
+            let mut c = cfg(version);
+            c.username = username.map(str::to_owned);
+            c.password = username.map(|_| Bytes::from_static(b"pw"));
+            let mut s = Session::new(c, t0);
+            s.connect(t0);
+            let refused = Packet::ConnAck(ConnAck {
+                session_present: false,
+                reason_code: code,
+                properties: Properties::default(),
+            });
+            let err = s.handle_packet(t0, refused, &mut Vec::new()).unwrap_err();
+            assert!(matches!(err, SessionError::Refused { auth: true, retry: false, .. }), "{err:?}");
+            let text = err.to_string();
+            assert!(text.contains("Not authorized") || text.contains("not authorized"), "{text}");
+            assert!(text.contains(expect), "{version}: {text}");
+        }
+    }
+}
+
+#[test]
 fn bad_credentials_are_not_retried_and_do_not_fall_back() {
     for (version, code) in [(ProtocolVersion::V5, 0x86), (ProtocolVersion::V3_1_1, 4)] {
         let t0 = Instant::now();
