@@ -138,6 +138,22 @@ async fn wildcard_filters_match_what_they_should() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_mebibyte_message_arrives_intact_over_websocket() {
+    let broker = rumqttd();
+    let topic = unique("emb/big");
+    let data: Vec<u8> = (0..1u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let mut s = client(broker.ws_url(), "big-sub", None).await;
+    s.subscribe(vec![sub(&topic, QoS::AtLeastOnce)]).await;
+    let mut p = client(broker.tcp_v5_url(), "big-pub", None).await;
+    p.publish(&topic, data.clone(), QoS::AtLeastOnce, false).await;
+    let got = s.messages(1, STEP).await;
+    assert_eq!(got[0].payload.len(), data.len());
+    assert!(got[0].payload[..] == data[..], "payload differs");
+    s.disconnect().await;
+    p.disconnect().await;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The binary
 
