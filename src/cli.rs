@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
 Examples:
+  mqscope demo                                              embedded broker, simulated feed, dashboard
   mqscope -u ws://broker.example:8080/mqtt                 watch everything (the dashboard)
   mqscope -u mqtt://localhost -t 'home/#' -T 'home/noisy/#'
   mqscope sub -u ws://broker.example:8080/mqtt -t 'sensors/#' -v
@@ -67,6 +68,8 @@ pub enum Command {
     Sub(SubArgs),
     /// Publish one message, a file, or every line of stdin.
     Pub(PubArgs),
+    /// Start an embedded broker with a simulated market feed and open the dashboard on it.
+    Demo(DemoArgs),
     /// Decode MQTT packets from a file or stdin and print each as one JSON object per line.
     Decode(DecodeArgs),
 }
@@ -211,6 +214,22 @@ pub struct SubArgs {
     /// MQTT 5: do not receive our own publishes.
     #[arg(long)]
     pub no_local: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Run the broker and the feed only and print their URLs, for other clients.
+    #[arg(long)]
+    pub headless: bool,
+    /// WebSocket port (TCP uses the next one); default: free ports.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Most frames drawn per second.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub fps: u32,
+    /// Log file (default: mqscope.log in the platform's data directory).
+    #[arg(long, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod cli;
 pub mod codec;
+pub mod demo;
 pub mod exit;
 pub mod headless;
 pub mod inspect;

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
             rt.block_on(sub::run(&args, out, terminal))
         }),
         Some(Command::Pub(args)) => with_runtime(|rt| rt.block_on(publish::run(&args))),
+        Some(Command::Demo(args)) => mqscope::demo::run(&args),
         None => run_tui(&cli.tui),
     };
     ExitCode::from(code)

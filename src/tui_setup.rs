@@ -49,13 +49,20 @@ pub fn default_log_path() -> Option<PathBuf> {
 
 /// Sends `tracing` output to the log file (never to the screen). Keep the guard alive.
 pub fn init_logging(args: &TuiArgs) -> std::io::Result<tracing_appender::non_blocking::WorkerGuard> {
-    let path =
-        args.log_file.clone().or_else(default_log_path).unwrap_or_else(|| std::env::temp_dir().join("mqscope.log"));
+    init_logging_to(args.log_file.clone(), &args.log_level)
+}
+
+/// `init_logging` for a given file (default: `default_log_path`) and level.
+pub fn init_logging_to(
+    file: Option<PathBuf>,
+    level: &str,
+) -> std::io::Result<tracing_appender::non_blocking::WorkerGuard> {
+    let path = file.or_else(default_log_path).unwrap_or_else(|| std::env::temp_dir().join("mqscope.log"));
     let dir = path.parent().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&dir)?;
     let file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
     let (writer, guard) = tracing_appender::non_blocking(file);
-    let level = args.log_level.parse().unwrap_or(tracing::Level::INFO);
+    let level = level.parse().unwrap_or(tracing::Level::INFO);
     let _ = tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_max_level(level).try_init();
     tracing::info!("mqscope {} starting, log at {}", env!("CARGO_PKG_VERSION"), path.display());
     Ok(guard)

@@ -24,8 +24,12 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     f.render_widget(super::pane_block(app, Pane::Detail, title, theme), area);
     let inner = layout::inner(area);
     let (Some(node), Some(msg)) = (node, app.detail_message()) else {
-        let text = if node.is_some() { "no message kept for this topic (history cleared)" } else { "select a topic" };
-        f.render_widget(Paragraph::new(Span::styled(text, theme.dim)), inner);
+        let lines = match node {
+            Some(id) if !app.tree.node(id).is_topic => subtree_summary(app, id, theme),
+            Some(_) => vec![Line::styled("no message kept for this topic (history cleared)", theme.dim)],
+            None => vec![Line::styled("select a topic", theme.dim)],
+        };
+        f.render_widget(Paragraph::new(lines).scroll((app.detail.scroll, 0)), inner);
         return;
     };
     let format = app.payload_format(node);
@@ -204,4 +208,32 @@ fn picker(
         List::new(items).block(Block::bordered().title(" chart fields ").border_style(theme.border_focus)),
         r,
     );
+}
+
+/// For a level with no messages of its own: totals and the levels below it with their last values.
+fn subtree_summary<'a>(app: &App, id: crate::app::topics::NodeId, theme: &Theme) -> Vec<Line<'a>> {
+    let n = app.tree.node(id);
+    let now_sec = (app.now_ms / 1000) as u32;
+    let mut lines = vec![Line::styled(
+        format!(
+            "{} topics · {} messages · {}/s · {} · last {} ago",
+            fmt::count(n.topics.into()),
+            fmt::count(n.sub.count),
+            fmt::count(n.sub.rate.per_second(now_sec).into()),
+            fmt::bytes(n.sub.bytes),
+            fmt::age(app.now_ms, n.sub.last_ms)
+        ),
+        theme.title,
+    )];
+    for &c in &n.children {
+        let child = app.tree.node(c);
+        let last = app.store.latest(c).map(|m| payload::preview(&m.payload, 60)).unwrap_or_default();
+        let name = if child.children.is_empty() { child.name.to_string() } else { format!("{}/", child.name) };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<24} ", sanitize::line(&name)), theme.key),
+            Span::styled(format!("{:>7} ", fmt::count(child.sub.count)), theme.count),
+            Span::raw(last),
+        ]));
+    }
+    lines
 }
