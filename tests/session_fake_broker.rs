@@ -1,0 +1,344 @@
+//! The session task against scripted brokers (fake TCP peers): malformed packets, a silent broker, a
+//! 3.1.1-only broker, topic aliases, refused credentials, server DISCONNECT, QoS 2 duplicates and QoS 1
+//! retransmission after a reconnect. Each test plays the broker byte by byte and bounds every wait.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod session_support;
+
+use common::{FakePeer, FakeTcpServer};
+use mqscope::codec::{
+    Ack, Bytes, ConnAck, Packet, Properties, Property, ProtocolVersion, Publish, QoS, ReasonPacket, SubAck,
+};
+use mqscope::session::{FatalKind, OutgoingPublish, SessionEvent, TaskOptions};
+use mqscope::transport::TransportOptions;
+use session_support::{Client, STEP, sub, task_options, unique};
+use std::time::{Duration, Instant};
+
+const V5: ProtocolVersion = ProtocolVersion::V5;
+const V311: ProtocolVersion = ProtocolVersion::V3_1_1;
+
+fn options(server: &FakeTcpServer, version: ProtocolVersion) -> TaskOptions {
+    task_options(TransportOptions::new(server.url()), &unique("fake"), Some(version))
+}
+
+fn connack(code: u8, session_present: bool, properties: Properties) -> Packet {
+    Packet::ConnAck(ConnAck { session_present, reason_code: code, properties })
+}
+
+/// Accepts a connection, reads its CONNECT, answers with a successful CONNACK.
+async fn accept_connected(server: &FakeTcpServer, version: ProtocolVersion) -> FakePeer {
+    let mut peer = server.accept().await;
+    let packet = peer.read_packet(version).await.expect("CONNECT");
+    assert!(matches!(packet, Packet::Connect(_)), "{packet:?}");
+    peer.send_packet(&connack(0, false, Properties::default()), version).await;
+    peer
+}
+
+/// The next `Disconnected` event: (reason, reconnect_in, fatal).
+async fn disconnected(c: &mut Client) -> (String, Option<Duration>, Option<FatalKind>) {
+    c.until(STEP, |ev| match ev {
+        SessionEvent::Disconnected { reason, reconnect_in, fatal } => Some((reason.clone(), *reconnect_in, *fatal)),
+        _ => None,
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_malformed_packet_is_reported_precisely_and_the_session_reconnects() {
+    let server = FakeTcpServer::bind().await;
+    let mut c = Client::spawn(options(&server, V311));
+    let mut peer = accept_connected(&server, V311).await;
+    c.connected().await;
+    // PUBLISH, QoS 0, topic length 2, topic bytes ff fe (not UTF-8), payload "x".
+    peer.write(&[0x30, 0x05, 0x00, 0x02, 0xff, 0xfe, b'x']).await;
+    let (reason, reconnect_in, fatal) = disconnected(&mut c).await;
+    assert!(reason.contains("PUBLISH"), "names the packet: {reason}");
+    assert!(reason.contains("topic"), "names the field: {reason}");
+    assert!(reason.contains("at byte 4"), "names the offset: {reason}");
+    assert!(reconnect_in.is_some() && fatal.is_none(), "{reason} {reconnect_in:?} {fatal:?}");
+    // It comes back (after the backoff) and works.
+    let mut peer = accept_connected(&server, V311).await;
+    c.connected().await;
+    c.handle.commands.send(mqscope::session::Command::Subscribe(vec![sub("a/#", QoS::AtMostOnce)])).await.unwrap();
+    let Some(Packet::Subscribe(s)) = peer.read_packet(V311).await else { panic!("no SUBSCRIBE") };
+    peer.send_packet(
+        &Packet::SubAck(SubAck { packet_id: s.packet_id, properties: Properties::default(), reason_codes: vec![0] }),
+        V311,
+    )
+    .await;
+    c.subscribed().await;
+    c.disconnect().await;
+}
+
+#[tokio::test]
+async fn garbage_in_a_v5_stream_is_reported_and_answered_with_a_disconnect() {
+    let server = FakeTcpServer::bind().await;
+    let mut c = Client::spawn(options(&server, V5));
+    let mut peer = accept_connected(&server, V5).await;
+    c.connected().await;
+    // Reserved packet type 0.
+    peer.write(&[0x00, 0x00]).await;
+    let (reason, reconnect_in, _) = disconnected(&mut c).await;
+    assert!(reason.contains("malformed"), "{reason}");
+    assert!(reconnect_in.is_some());
+    let _ = accept_connected(&server, V5).await;
+    c.connected().await;
+    c.disconnect().await;
+}
+
+/// CONNACK, then not a byte more: with keepalive K the session sends PINGREQ after K and gives up at
+/// 1.5 K, then reconnects.
+async fn silent_broker_is_detected(version: ProtocolVersion, keep_alive: u16) {
+    let server = FakeTcpServer::bind().await;
+    let mut opts = options(&server, version);
+    opts.session.keep_alive = keep_alive;
+    let mut c = Client::spawn(opts);
+    let mut peer = accept_connected(&server, version).await;
+    let since = Instant::now();
+    c.connected().await;
+    let Some(Packet::PingReq) = peer.read_packet(version).await else { panic!("no PINGREQ") };
+    let (reason, reconnect_in, _) = disconnected(&mut c).await;
+    let took = since.elapsed();
+    let ka = Duration::from_secs(keep_alive.into());
+    assert!(reason.contains("went silent") || reason.contains("PINGRESP"), "{reason}");
+    assert!(took >= ka, "detected after {took:?}, before the first PINGREQ was due");
+    // 1.5 x keepalive, plus a little for a loaded machine's scheduling.
+    assert!(took <= ka * 3 / 2 + Duration::from_millis(750), "detected after {took:?} with keepalive {ka:?}");
+    assert!(reconnect_in.is_some());
+    let _ = accept_connected(&server, version).await;
+    c.connected().await;
+    drop(peer);
+    c.disconnect().await;
+}
+
+#[tokio::test]
+async fn a_silent_broker_is_detected_within_one_and_a_half_keepalives_1s() {
+    silent_broker_is_detected(V311, 1).await;
+}
+
+#[tokio::test]
+async fn a_silent_broker_is_detected_within_one_and_a_half_keepalives_2s_v5() {
+    silent_broker_is_detected(V5, 2).await;
+}
+
+#[tokio::test]
+async fn a_3_1_1_broker_that_closes_on_a_v5_connect_gets_3_1_1() {
+    let server = FakeTcpServer::bind().await;
+    let mut opts = options(&server, V5);
+    opts.session.version_forced = false;
+    let mut c = Client::spawn(opts);
+    let mut peer = server.accept().await;
+    let Some(Packet::Connect(first)) = peer.read_packet(V5).await else { panic!("no CONNECT") };
+    assert_eq!(first.protocol, V5);
+    peer.shutdown().await;
+    drop(peer);
+    let mut peer = server.accept().await;
+    let Some(Packet::Connect(second)) = peer.read_packet(V311).await else { panic!("no second CONNECT") };
+    assert_eq!(second.protocol, V311);
+    peer.send_packet(&connack(0, false, Properties::default()), V311).await;
+    let info = c.connected().await;
+    assert_eq!(info.version, V311);
+    let warnings = c.warnings();
+    assert!(warnings.iter().any(|w| w.contains("3.1.1")), "{warnings:?}");
+    c.disconnect().await;
+}
+
+#[tokio::test]
+async fn a_3_1_1_connack_refusing_the_protocol_level_gets_3_1_1() {
+    let server = FakeTcpServer::bind().await;
+    let mut opts = options(&server, V5);
+    opts.session.version_forced = false;
+    let mut c = Client::spawn(opts);
+    let mut peer = server.accept().await;
+    let _ = peer.read_packet(V5).await;
+    // A 3.1.1 CONNACK "unacceptable protocol version" (return code 1).
+    peer.write(&[0x20, 0x02, 0x00, 0x01]).await;
+    let mut peer = server.accept().await;
+    let Some(Packet::Connect(second)) = peer.read_packet(V311).await else { panic!("no second CONNECT") };
+    assert_eq!(second.protocol, V311);
+    peer.send_packet(&connack(0, false, Properties::default()), V311).await;
+    assert_eq!(c.connected().await.version, V311);
+    c.disconnect().await;
+}
+
+#[tokio::test]
+async fn topic_aliases_from_a_v5_broker_are_resolved() {
+    let server = FakeTcpServer::bind().await;
+    let mut c = Client::spawn(options(&server, V5));
+    let mut peer = server.accept().await;
+    let Some(Packet::Connect(connect)) = peer.read_packet(V5).await else { panic!("no CONNECT") };
+    assert!(connect.properties.iter().any(|p| matches!(p, Property::TopicAliasMaximum(n) if *n > 0)));
+    peer.send_packet(&connack(0, false, Properties::default()), V5).await;
+    c.connected().await;
+    let publish = |topic: &str, alias: u16, payload: &'static [u8]| {
+        Packet::Publish(Publish {
+            dup: false,
+            qos: QoS::AtMostOnce,
+            retain: false,
+            topic: topic.into(),
+            packet_id: None,
+            properties: Properties(vec![Property::TopicAlias(alias)]),
+            payload: Bytes::from_static(payload),
+        })
+    };
+    peer.send_packet(&publish("sensors/kitchen/temp", 3, b"1"), V5).await;
+    peer.send_packet(&publish("", 3, b"2"), V5).await;
+    peer.send_packet(&publish("sensors/hall/temp", 3, b"3"), V5).await;
+    peer.send_packet(&publish("", 3, b"4"), V5).await;
+    let got = c.messages(4, STEP).await;
+    let topics: Vec<&str> = got.iter().map(|m| &*m.topic).collect();
+    assert_eq!(topics, ["sensors/kitchen/temp", "sensors/kitchen/temp", "sensors/hall/temp", "sensors/hall/temp"]);
+    // An alias never set is a protocol error: DISCONNECT 0x94 to the broker, reconnect.
+    peer.send_packet(&publish("", 9, b"5"), V5).await;
+    let Some(Packet::Disconnect(d)) = peer.read_packet(V5).await else { panic!("no DISCONNECT") };
+    assert_eq!(d.reason_code, 0x94);
+    let (reason, reconnect_in, _) = disconnected(&mut c).await;
+    assert!(reason.contains("topic alias 9"), "{reason}");
+    assert!(reconnect_in.is_some());
+    c.disconnect().await;
+}
+
+/// A refused CONNACK for bad credentials stops the session for good with `FatalKind::Auth`, even with a
+/// policy that retries first connections, and the broker sees no second connection.
+async fn bad_credentials(version: ProtocolVersion, code: u8) {
+    let server = FakeTcpServer::bind().await;
+    let mut opts = options(&server, version);
+    opts.reconnect.retry_first_connect = true;
+    opts.session.username = Some("alice".into());
+    opts.session.password = Some(Bytes::from_static(b"wrong"));
+    let mut c = Client::spawn(opts);
+    // First a good connection that the broker drops, so the session is in its reconnecting life.
+    let mut peer = accept_connected(&server, version).await;
+    c.connected().await;
+    peer.shutdown().await;
+    drop(peer);
+    let mut peer = server.accept().await;
+    let _ = peer.read_packet(version).await;
+    peer.send_packet(&connack(code, false, Properties::default()), version).await;
+    let (reason, reconnect_in, fatal) = disconnected(&mut c).await;
+    let (reason, reconnect_in, fatal) =
+        if reconnect_in.is_some() { disconnected(&mut c).await } else { (reason, reconnect_in, fatal) };
+    assert_eq!(fatal, Some(FatalKind::Auth), "{reason}");
+    assert_eq!(reconnect_in, None, "{reason}");
+    assert!(reason.contains("--username"), "{reason}");
+    // Well past the longest backoff of these options (500 ms): nobody comes back.
+    let again = tokio::time::timeout(Duration::from_millis(1500), server.accept()).await;
+    assert!(again.is_err(), "{version}: a second connection after the refusal");
+    let _ = tokio::time::timeout(STEP, c.handle.task).await;
+}
+
+#[tokio::test]
+async fn bad_credentials_v5_stop_for_good_without_a_second_attempt() {
+    bad_credentials(V5, 0x86).await;
+}
+
+#[tokio::test]
+async fn bad_credentials_3_1_1_stop_for_good_without_a_second_attempt() {
+    bad_credentials(V311, 4).await;
+}
+
+#[tokio::test]
+async fn a_server_disconnect_with_a_reason_string_is_surfaced() {
+    let server = FakeTcpServer::bind().await;
+    let mut c = Client::spawn(options(&server, V5));
+    let mut peer = accept_connected(&server, V5).await;
+    c.connected().await;
+    let props = Properties(vec![Property::ReasonString("going down for maintenance".into())]);
+    peer.send_packet(&Packet::Disconnect(ReasonPacket { reason_code: 0x8B, properties: props }), V5).await;
+    peer.shutdown().await;
+    let (reason, reconnect_in, _) = disconnected(&mut c).await;
+    assert!(reason.contains("going down for maintenance"), "{reason}");
+    assert!(reason.to_lowercase().contains("server shutting down"), "{reason}");
+    assert!(reconnect_in.is_some(), "{reason}");
+    c.disconnect().await;
+}
+
+#[tokio::test]
+async fn an_incoming_qos2_duplicate_is_delivered_once() {
+    let server = FakeTcpServer::bind().await;
+    let mut c = Client::spawn(options(&server, V5));
+    let mut peer = accept_connected(&server, V5).await;
+    c.connected().await;
+    let mut publish = Publish {
+        dup: false,
+        qos: QoS::ExactlyOnce,
+        retain: false,
+        topic: "q2/topic".into(),
+        packet_id: Some(7),
+        properties: Properties::default(),
+        payload: Bytes::from_static(b"once"),
+    };
+    peer.send_packet(&Packet::Publish(publish.clone()), V5).await;
+    let Some(Packet::PubRec(rec)) = peer.read_packet(V5).await else { panic!("no PUBREC") };
+    assert_eq!(rec.packet_id, 7);
+    // The broker did not see the PUBREC (as far as it knows) and sends it again with DUP.
+    publish.dup = true;
+    peer.send_packet(&Packet::Publish(publish), V5).await;
+    let Some(Packet::PubRec(rec)) = peer.read_packet(V5).await else { panic!("no second PUBREC") };
+    assert_eq!(rec.packet_id, 7);
+    peer.send_packet(&Packet::PubRel(Ack::new(7)), V5).await;
+    let Some(Packet::PubComp(comp)) = peer.read_packet(V5).await else { panic!("no PUBCOMP") };
+    assert_eq!((comp.packet_id, comp.reason_code), (7, 0));
+    let mut got = c.messages(1, STEP).await;
+    got.extend(c.messages_within(Duration::from_millis(300)).await);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(&got[0].payload[..], b"once");
+    // After PUBREL the id is free: a new message with id 7 is a new message.
+    let fresh = Publish {
+        dup: false,
+        qos: QoS::ExactlyOnce,
+        retain: false,
+        topic: "q2/topic".into(),
+        packet_id: Some(7),
+        properties: Properties::default(),
+        payload: Bytes::from_static(b"again"),
+    };
+    peer.send_packet(&Packet::Publish(fresh), V5).await;
+    assert_eq!(&c.messages(1, STEP).await[0].payload[..], b"again");
+    c.disconnect().await;
+}
+
+#[tokio::test]
+async fn an_unacked_qos1_publish_is_resent_with_dup_when_the_session_is_resumed() {
+    let server = FakeTcpServer::bind().await;
+    let mut opts = options(&server, V5);
+    opts.session.clean_start = false;
+    opts.session.session_expiry = Some(300);
+    let mut c = Client::spawn(opts);
+    let mut peer = accept_connected(&server, V5).await;
+    c.connected().await;
+    let publish = OutgoingPublish {
+        topic: "r/1".into(),
+        payload: Bytes::from_static(b"important"),
+        qos: QoS::AtLeastOnce,
+        retain: false,
+        properties: Properties::default(),
+    };
+    c.handle.commands.send(mqscope::session::Command::Publish { token: 42, publish }).await.unwrap();
+    let Some(Packet::Publish(first)) = peer.read_packet(V5).await else { panic!("no PUBLISH") };
+    assert!(!first.dup);
+    let id = first.packet_id.expect("QoS 1 has an id");
+    // The connection breaks before the PUBACK.
+    drop(peer);
+    let mut peer = server.accept().await;
+    let Some(Packet::Connect(connect)) = peer.read_packet(V5).await else { panic!("no CONNECT") };
+    assert!(!connect.clean_start);
+    peer.send_packet(&connack(0, true, Properties::default()), V5).await;
+    let Some(Packet::Publish(again)) = peer.read_packet(V5).await else { panic!("no retransmission") };
+    assert!(again.dup, "DUP set on the retransmission");
+    assert_eq!(again.packet_id, Some(id), "same packet id");
+    assert_eq!((&*again.topic, &again.payload[..]), ("r/1", &b"important"[..]));
+    peer.send_packet(&Packet::PubAck(Ack::new(id)), V5).await;
+    let result = c
+        .until(STEP, |ev| match ev {
+            SessionEvent::Published { token: 42, result, .. } => Some(result.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(result, Ok(0));
+    let info = c.seen.iter().filter(|e| matches!(e, SessionEvent::Connected(i) if i.session_present)).count();
+    assert_eq!(info, 1);
+    c.disconnect().await;
+}
