@@ -120,6 +120,11 @@ pub async fn run(config: Config, task: TaskOptions, fps: u32) -> anyhow::Result<
         for effect in app.take_effects() {
             match effect {
                 Effect::Quit => break 'run,
+                Effect::Bell => {
+                    use std::io::Write as _;
+                    let _ = io::stdout().write_all(b"\x07");
+                    let _ = io::stdout().flush();
+                }
                 Effect::Send(cmd) => {
                     if handle.commands.try_send(cmd).is_err() {
                         tracing::warn!("session command queue full or closed; command dropped");

@@ -4,7 +4,7 @@
 use super::layout::{self, Pane};
 use super::payload;
 use super::topics::{NodeId, ROOT, TopicFilter};
-use super::{App, Effect, Prompt, PromptKind, TextFilter};
+use super::{App, Effect, Prompt, PromptKind, TextFilter, View};
 pub use crossterm::event::KeyEvent as Key;
 use crossterm::event::{KeyCode, KeyModifiers};
 
@@ -19,6 +19,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("space", "pause / resume the message log (counting goes on)"),
             ("/", "filter the focused pane (tree: text or MQTT filter; log: text or /regex/)"),
             ("Esc", "close help or prompt, clear the focused pane's filter"),
+            ("w", "switch between the dashboard and the watch view"),
             ("mouse", "click selects, wheel scrolls"),
         ],
     ),
@@ -33,6 +34,15 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("o", "order by name, last activity or rate"),
             ("v", "switch payload view: auto, json, text, hex, msgpack, cbor"),
             ("D", "clear the selected topic's history (and chart)"),
+            ("+", "add the selected topic to the current watch list"),
+        ],
+    ),
+    (
+        "Watch view",
+        &[
+            ("Tab", "next watch list"),
+            ("0-9", "sort by that column (0 = topic); again reverses"),
+            ("Esc, w", "back to the dashboard"),
         ],
     ),
     (
@@ -84,6 +94,10 @@ impl App {
         match key.code {
             KeyCode::Char('q') if is(&key, 'q') => self.effects.push(Effect::Quit),
             KeyCode::Char('?') => self.show_help = true,
+            KeyCode::Char('w') if is(&key, 'w') => {
+                self.view = if self.view == View::Watch { View::Dashboard } else { View::Watch };
+            }
+            _ if self.view == View::Watch => self.watch_key(key),
             KeyCode::Tab => self.focus = self.focus.next(),
             KeyCode::BackTab => self.focus = self.focus.prev(),
             KeyCode::Char(' ') => self.toggle_pause(),
@@ -186,6 +200,31 @@ impl App {
             }
             KeyCode::Char('v') if is(&key, 'v') => self.cycle_format(),
             KeyCode::Char('D') => self.clear_selected(),
+            KeyCode::Char('+') => self.watch_selected(),
+            _ => {}
+        }
+    }
+
+    fn watch_selected(&mut self) {
+        let Some(id) = self.tree_view.selected else { return };
+        let path = self.tree.node(id).path.to_string();
+        let name = self.watch.current().list.name.clone();
+        if self.watch.add_topic(&path) {
+            // Feed what we already have, so the row is not empty until the next message.
+            if let Some(m) = self.store.latest(id).cloned() {
+                self.watch.on_message(id, &path, &m.payload, m.at_ms);
+            }
+            self.notify(format!("watching '{}' in list '{name}' (w shows it)", crate::sanitize::line(&path)));
+        } else {
+            self.notify(format!("'{}' is already in list '{name}'", crate::sanitize::line(&path)));
+        }
+    }
+
+    fn watch_key(&mut self, key: Key) {
+        match key.code {
+            KeyCode::Tab => self.watch.next_list(),
+            KeyCode::Char(c @ '0'..='9') => self.watch.sort_by(c as usize - '0' as usize),
+            KeyCode::Esc => self.view = View::Dashboard,
             _ => {}
         }
     }

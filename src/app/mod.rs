@@ -8,6 +8,7 @@ pub mod payload;
 pub mod rates;
 pub mod store;
 pub mod topics;
+pub mod watch;
 
 mod keys;
 
@@ -45,6 +46,16 @@ pub struct Config {
     pub payload_views: Vec<(String, PayloadFormat)>,
     /// `NO_COLOR`: no colours, only bold/dim/reverse.
     pub no_color: bool,
+    pub watch_lists: Vec<watch::WatchList>,
+    pub start_view: View,
+}
+
+/// The two screens: the dashboard (tree, log, detail) and the watch table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    #[default]
+    Dashboard,
+    Watch,
 }
 
 impl Default for Config {
@@ -58,6 +69,8 @@ impl Default for Config {
             log_capacity: 10_000,
             payload_views: Vec::new(),
             no_color: false,
+            watch_lists: Vec::new(),
+            start_view: View::Dashboard,
         }
     }
 }
@@ -95,6 +108,8 @@ pub enum AppEvent {
 pub enum Effect {
     Quit,
     Send(Command),
+    /// Ring the terminal bell (a watch alert turned on).
+    Bell,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,6 +248,8 @@ pub struct App {
     pub notice: Option<(String, u64)>,
     /// The detail pane's decoded payload, diffs and chart points (see `detail.rs`).
     pub detail_cache: detail::DetailCache,
+    pub view: View,
+    pub watch: watch::Watch,
     dirty: bool,
     effects: Vec<Effect>,
 }
@@ -245,6 +262,8 @@ pub fn epoch_ms(t: SystemTime) -> u64 {
 impl App {
     pub fn new(config: Config, now_ms: u64) -> Self {
         let tree = TopicTree::new(config.exclude.clone());
+        let watch = watch::Watch::new(config.watch_lists.clone());
+        let view = config.start_view;
         let store = Store::new(config.history_per_topic, config.byte_budget, config.log_capacity);
         Self {
             conn: Connection {
@@ -272,6 +291,8 @@ impl App {
             backlog: 0,
             notice: None,
             detail_cache: detail::DetailCache::default(),
+            view,
+            watch,
             dirty: true,
             effects: Vec::new(),
         }
@@ -300,8 +321,10 @@ impl App {
                 self.size = Rect::new(0, 0, width, height);
             }
             AppEvent::Tick { now_ms } => {
-                // Redraw once a second for ages and rates, not on every tick.
-                if now_ms / 1000 != self.now_ms / 1000 {
+                // Redraw once a second for ages and rates (four times in the watch view, where
+                // changed rows flash briefly), not on every tick.
+                let period = if self.view == View::Watch { 250 } else { 1000 };
+                if now_ms / period != self.now_ms / period {
                     self.dirty = true;
                 }
                 self.now_ms = self.now_ms.max(now_ms);
@@ -385,6 +408,9 @@ impl App {
         let bytes = m.payload.len();
         let node = self.tree.record(&m.topic, bytes, ms, m.retain);
         self.store.push(node, ms, m);
+        if self.watch.on_message(node, &m.topic, &m.payload, ms) {
+            self.effects.push(Effect::Bell);
+        }
         self.series.add((ms / 1000) as u32, bytes);
         self.received += 1;
         self.received_bytes += bytes as u64;

@@ -409,3 +409,49 @@ fn backlog_is_reported_and_only_marks_dirty_on_change() {
     assert!(a.take_dirty());
     assert_eq!(a.backlog, 12);
 }
+
+#[test]
+fn watch_view_toggles_adds_topics_sorts_and_switches_lists() {
+    let mut a = app();
+    sample(&mut a);
+    key(&mut a, KeyCode::Char('w'));
+    assert_eq!(a.view, View::Watch);
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.view, View::Dashboard);
+    // Add the kitchen temperature from the tree: it is fed its latest value at once.
+    a.tree_view.selected = a.tree.find("sensors/kitchen/temp");
+    key(&mut a, KeyCode::Char('+'));
+    assert_eq!(a.watch.current().rows.len(), 1);
+    assert_eq!(a.watch.current().rows[0].cells[0].last, Some(21.5));
+    key(&mut a, KeyCode::Char('+'));
+    assert!(a.notice.as_ref().is_some_and(|(n, _)| n.contains("already")));
+    feed(&mut a, vec![msg("sensors/kitchen/temp", b"22.5", T0 + 1_000)]);
+    assert_eq!(a.watch.current().rows[0].cells[0].change(), Some(1.0));
+    key(&mut a, KeyCode::Char('w'));
+    key(&mut a, KeyCode::Char('1'));
+    assert_eq!(a.watch.current().sort, watch::Sort { column: 1, descending: true });
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(a.watch.current, 0, "one list: Tab stays");
+    key(&mut a, KeyCode::Char('j'));
+    assert_eq!(a.view, View::Watch, "tree keys do nothing here");
+}
+
+#[test]
+fn a_watch_alert_rings_the_bell_once() {
+    let list = watch::WatchList {
+        name: "hot".into(),
+        patterns: vec!["t/+".into()],
+        columns: vec![watch::Column {
+            title: "v".into(),
+            field: watch::FieldSpec::Auto,
+            decimals: None,
+            alert: Some(watch::Alert { above: Some(10.0), ..Default::default() }),
+        }],
+        reference: None,
+        stale_after_ms: 1_000,
+    };
+    let mut a = App::new(Config { watch_lists: vec![list], start_view: View::Watch, ..Config::default() }, T0);
+    assert_eq!(a.view, View::Watch);
+    feed(&mut a, vec![msg("t/a", b"5", T0), msg("t/a", b"11", T0 + 1), msg("t/a", b"12", T0 + 2)]);
+    assert_eq!(a.take_effects(), vec![Effect::Bell]);
+}

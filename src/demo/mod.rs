@@ -246,6 +246,8 @@ pub fn run(args: &crate::cli::DemoArgs) -> u8 {
     task.reconnect.retry_first_connect = true;
     let config = crate::app::Config {
         url,
+        watch_lists: watch_lists(),
+        start_view: crate::app::View::Watch,
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         payload_views: vec![
             ("plant/probe/msgpack".into(), crate::app::payload::PayloadFormat::MsgPack),
@@ -267,6 +269,35 @@ pub fn run(args: &crate::cli::DemoArgs) -> u8 {
             exit::FAILURE
         }
     }
+}
+
+/// The demo's watch lists: the tickers against their opening prices, and the plant's readings.
+pub fn watch_lists() -> Vec<crate::app::watch::WatchList> {
+    use crate::app::watch::{Alert, Column, FieldSpec, Reference, WatchList};
+    let col = |title: &str, field: &str, decimals: Option<usize>| Column {
+        title: title.into(),
+        field: FieldSpec::parse(field).unwrap_or(FieldSpec::Auto),
+        decimals,
+        alert: None,
+    };
+    let mut px = col("px", "/px", Some(2));
+    px.alert = Some(Alert { change_pct: Some(2.0), ..Alert::default() });
+    vec![
+        WatchList {
+            name: "tickers".into(),
+            patterns: vec!["ticker/+".into()],
+            columns: vec![px, col("bid", "/bid", Some(2)), col("ask", "/ask", Some(2)), col("vol", "/vol", None)],
+            reference: Some(Reference { topic: Some("ref/{last}".into()), field: FieldSpec::Pointer("/open".into()) }),
+            stale_after_ms: 5_000,
+        },
+        WatchList {
+            name: "plant".into(),
+            patterns: vec!["plant/#".into()],
+            columns: vec![col("value", "auto", Some(2))],
+            reference: None,
+            stale_after_ms: 5_000,
+        },
+    ]
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

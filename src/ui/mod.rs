@@ -9,6 +9,7 @@ mod sparks;
 mod status;
 pub mod theme;
 mod tree;
+mod watch;
 
 use crate::app::App;
 use crate::app::layout::Pane;
@@ -21,6 +22,18 @@ use theme::Theme;
 pub fn draw(f: &mut Frame<'_>, app: &App) {
     let theme = Theme::new(app.config.no_color);
     let areas = app.areas();
+    if app.view == crate::app::View::Watch {
+        let full = f.area();
+        let body = Rect { height: full.height.saturating_sub(1), ..full };
+        if body.height >= 3 {
+            watch::render(f, app, body, &theme);
+        }
+        status::render(f, app, areas.status, &theme);
+        if app.show_help {
+            help::render(f, full, &theme);
+        }
+        return;
+    }
     if let Some(r) = areas.tree {
         tree::render(f, app, r, &theme);
     }

@@ -204,3 +204,41 @@ fn empty_screens_say_what_they_wait_for() {
     let tiny = screen(&mut a, 30, 6);
     assert_eq!(tiny.lines().filter(|l| !l.trim().is_empty()).count(), 1);
 }
+
+#[test]
+fn watch_view_table() {
+    let mut a = App::new(
+        crate::app::Config {
+            watch_lists: crate::demo::watch_lists(),
+            start_view: crate::app::View::Watch,
+            ..Default::default()
+        },
+        T0,
+    );
+    connected(&mut a);
+    let mut msgs = vec![msg("ref/AAPL", br#"{"open":180.0}"#, T0), msg("ref/MSFT", br#"{"open":420.0}"#, T0)];
+    for i in 0..8u64 {
+        let t = T0 + i * 500;
+        let aapl = 185.0 + (i as f64 * 0.7).sin() * 2.0;
+        let msft = 410.0 - i as f64 * 0.5;
+        msgs.push(msg(
+            "ticker/AAPL",
+            format!(r#"{{"px":{aapl:.2},"bid":{:.2},"ask":{:.2},"vol":{}}}"#, aapl - 0.01, aapl + 0.01, 100 * i)
+                .as_bytes(),
+            t,
+        ));
+        msgs.push(msg(
+            "ticker/MSFT",
+            format!(r#"{{"px":{msft:.2},"bid":{:.2},"ask":{:.2},"vol":{}}}"#, msft - 0.02, msft + 0.02, 50 * i)
+                .as_bytes(),
+            t + 1,
+        ));
+    }
+    msgs.push(msg("ticker/IDLE", br#"{"px":10,"bid":9,"ask":11,"vol":1}"#, T0 - 60_000));
+    feed(&mut a, msgs);
+    a.apply(AppEvent::Tick { now_ms: T0 + 4_000 });
+    let s = screen(&mut a, 160, 48);
+    assert!(s.contains("AAPL") && s.contains("REF%") && s.contains("TREND"), "{s}");
+    insta::assert_snapshot!("watch_wide", s);
+    insta::assert_snapshot!("watch_small", screen(&mut a, 80, 24));
+}
