@@ -1,0 +1,460 @@
+//! The real dashboard binary in a real terminal: tmux runs `mqscope` against a mosquitto broker, the
+//! test types keys with `send-keys` and reads the screen back with `capture-pane`.
+//!
+//! Each test runs its own tmux server (`tmux -S <socket in a temp dir> -f /dev/null`), so neither the user's
+//! tmux nor the other tests are touched, and kills its session when it ends, also on failure. Every
+//! wait is a poll of the screen with a generous bound; nothing sleeps for a fixed time.
+//!
+//! Missing tmux or mosquitto: the tests print "skipping: ..." and pass, except under `CI=true`, where
+//! that is a failure.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::Mosquitto;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Bound for any one thing to show up on screen.
+const SCREEN_WAIT: Duration = Duration::from_secs(15);
+
+/// The title the wrapper script sets before starting mqscope, to prove titles do get through.
+const PROBE_TITLE: &str = "mqscope-probe-title";
+
+fn on_path(name: &str) -> bool {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).chain(["/usr/sbin".into()]).any(|dir| dir.join(name).is_file())
+}
+
+/// Whether the tools are here; when not, fails under `CI=true` and otherwise says why it skips.
+fn tools_present() -> bool {
+    let missing: Vec<&str> = ["tmux", "mosquitto", "mosquitto_pub"].into_iter().filter(|t| !on_path(t)).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "{} not installed, and CI must run the tmux tests: apt-get install -y tmux mosquitto mosquitto-clients",
+            missing.join(", ")
+        );
+    }
+    eprintln!("skipping: {} not installed", missing.join(", "));
+    false
+}
+
+/// A detached tmux session on a private server (its socket in the run's directory); killed on drop.
+struct Tmux {
+    socket: PathBuf,
+    name: String,
+}
+
+impl Tmux {
+    /// Starts `command` (a shell command line) in a `width` x `height` pane.
+    fn start(run: &Run, label: &str, width: u16, height: u16, command: &str) -> Self {
+        let name = format!("mqscope-{label}-{}", std::process::id());
+        let t = Self { socket: run.path("tmux.sock"), name };
+        let out =
+            t.run(&["new-session", "-d", "-s", &t.name, "-x", &width.to_string(), "-y", &height.to_string(), command]);
+        assert!(out.status.success(), "tmux new-session failed: {}", String::from_utf8_lossy(&out.stderr));
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["-f", "/dev/null"])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("tmux runs")
+    }
+
+    fn capture(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", &self.name]).stdout).into_owned()
+    }
+
+    /// Keys by tmux name (`j`, `Down`, `Enter`, `Escape`, `Space`, `Tab`, `?`).
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let out = self.run(&["send-keys", "-t", &self.name, k]);
+            assert!(out.status.success(), "send-keys {k}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+
+    /// Text typed as is.
+    fn type_text(&self, text: &str) {
+        let out = self.run(&["send-keys", "-t", &self.name, "-l", text]);
+        assert!(out.status.success(), "send-keys -l: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// A tmux format about the pane, e.g. `#{pane_title}`.
+    fn display(&self, format: &str) -> String {
+        let out = self.run(&["display-message", "-p", "-t", &self.name, format]);
+        String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
+    }
+
+    /// Polls the screen until `ok` holds; panics with the last screen after [`SCREEN_WAIT`].
+    fn wait_for(&self, what: &str, ok: impl Fn(&Screen) -> bool) -> Screen {
+        let deadline = Instant::now() + SCREEN_WAIT;
+        loop {
+            let screen = Screen(self.capture());
+            if ok(&screen) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; the screen:\n{}", screen.0);
+            }
+            std::thread::sleep(Duration::from_millis(40));
+        }
+    }
+
+    fn wait_text(&self, text: &str) -> Screen {
+        self.wait_for(&format!("'{text}'"), |s| s.has(text))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        // The session is the server's only one, so the server goes with it.
+        let _ = self.run(&["kill-session", "-t", &self.name]);
+    }
+}
+
+/// One capture of the pane.
+struct Screen(String);
+
+impl Screen {
+    fn has(&self, text: &str) -> bool {
+        self.0.contains(text)
+    }
+
+    fn lines(&self) -> Vec<&str> {
+        self.0.lines().collect()
+    }
+
+    /// The rows inside the box whose top border carries `title` (`" Messages"`, `" Topics"`), each cut
+    /// to the box's columns.
+    fn pane(&self, title: &str) -> Vec<String> {
+        let lines = self.lines();
+        let Some((top, col)) = lines.iter().enumerate().find_map(|(i, l)| {
+            let chars: Vec<char> = l.chars().collect();
+            (0..chars.len())
+                .find(|&c| is_corner(chars[c]) && chars[c + 1..].iter().collect::<String>().starts_with(title))
+                .map(|c| (i, c))
+        }) else {
+            return Vec::new();
+        };
+        let width = lines[top].chars().skip(col + 1).position(is_corner).map_or(usize::MAX, |w| w + 2);
+        lines[top + 1..]
+            .iter()
+            .map(|l| l.chars().skip(col).take(width).collect::<String>())
+            .take_while(|l| !l.starts_with(['└', '┗']))
+            .collect()
+    }
+
+    fn pane_has(&self, title: &str, text: &str) -> bool {
+        self.pane(title).iter().any(|l| l.contains(text))
+    }
+
+    /// Whether the box with `title` has the thick (focused) border.
+    fn focused(&self, title: &str) -> bool {
+        self.has(&format!("┏{title}"))
+    }
+
+    /// The detail pane's title (the shown topic): the top border's second box.
+    fn detail_title_is(&self, topic: &str) -> bool {
+        let first = self.lines().first().copied().unwrap_or_default();
+        first.contains(&format!("┌ {topic} ─")) || first.contains(&format!("┏ {topic} ━"))
+    }
+}
+
+fn is_corner(c: char) -> bool {
+    matches!(c, '┌' | '┏')
+}
+
+/// Publishes with mosquitto_pub (payload on stdin, so any bytes go).
+fn publish(broker: &Mosquitto, topic: &str, payload: &[u8], retain: bool) {
+    let mut cmd = Command::new("mosquitto_pub");
+    cmd.args(["-h", "127.0.0.1", "-p", &broker.tcp_port.to_string(), "-t", topic, "-q", "1", "-s"]);
+    if retain {
+        cmd.arg("-r");
+    }
+    let mut child =
+        cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("mosquitto_pub runs");
+    child.stdin.take().unwrap().write_all(payload).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "mosquitto_pub -t {topic}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
+}
+
+/// Files of one run: the wrapper script, mqscope's PID and log.
+struct Run {
+    dir: tempfile::TempDir,
+}
+
+impl Run {
+    fn new() -> Self {
+        Self { dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes a script that sets a probe title, notes the tty settings, runs mqscope (its PID in
+    /// `mqscope.pid`), then prints `EXITED:<status>` and whether the tty settings came back, and stays
+    /// alive so the screen can be read. Returns the command line for tmux.
+    fn script(&self, url: &str) -> String {
+        let script = format!(
+            "printf '\\033]2;{PROBE_TITLE}\\007'\n\
+             before=$(stty -g)\n\
+             sh -c 'echo $$ > \"$1\"; shift; exec \"$@\"' mqscope-pid {pid} {bin} -u '{url}' --log-file {log}\n\
+             status=$?\n\
+             if [ \"$(stty -g)\" = \"$before\" ]; then tty=restored; else tty=changed; fi\n\
+             echo \"EXITED:$status TTY:$tty\"\n\
+             exec sleep 120\n",
+            pid = quote(&self.path("mqscope.pid")),
+            bin = quote(Path::new(env!("CARGO_BIN_EXE_mqscope"))),
+            log = quote(&self.path("mqscope.log")),
+        );
+        let path = self.path("run.sh");
+        std::fs::write(&path, script).unwrap();
+        format!("sh {}", quote(&path))
+    }
+
+    fn pid(&self) -> u32 {
+        let deadline = Instant::now() + SCREEN_WAIT;
+        loop {
+            if let Some(pid) =
+                std::fs::read_to_string(self.path("mqscope.pid")).ok().and_then(|s| s.trim().parse().ok())
+            {
+                return pid;
+            }
+            assert!(Instant::now() < deadline, "mqscope never wrote its PID");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.path("mqscope.log")).unwrap_or_default()
+    }
+}
+
+/// After mqscope ended: the shell's line is on the normal screen, with the tty settings as before.
+fn assert_exited_and_restored(tmux: &Tmux) {
+    let screen = tmux.wait_text("EXITED:");
+    assert!(screen.has("EXITED:0 TTY:restored"), "mqscope did not exit cleanly or left the tty changed:\n{}", screen.0);
+    assert!(!screen.has("panicked"), "{}", screen.0);
+    assert_eq!(tmux.display("#{alternate_on}"), "0", "still on the alternate screen");
+    assert_eq!(tmux.display("#{cursor_flag}"), "1", "the cursor is still hidden");
+    assert_eq!(
+        tmux.display("#{mouse_any_flag}#{mouse_button_flag}#{mouse_standard_flag}"),
+        "000",
+        "mouse capture left on"
+    );
+}
+
+const JSON: &[u8] = br#"{"temp":21.5,"hum":40}"#;
+const HOSTILE: &[u8] = b"evil \x1b]0;pwned\x07 and \x1b[2J clear";
+
+fn publish_retained(broker: &Mosquitto) {
+    publish(broker, "sensors/kitchen/env", JSON, true);
+    publish(broker, "sensors/garage/temp", b"19.25", true);
+    publish(broker, "blob/raw", &[0x00, 0x01, 0x02, 0xff, 0xfe], true);
+    publish(broker, "hostile/title", HOSTILE, true);
+}
+
+#[test]
+fn dashboard_shows_a_live_broker_and_answers_keys() {
+    if !tools_present() {
+        return;
+    }
+    let Some(broker) = Mosquitto::start() else { return };
+    publish_retained(&broker);
+    let run = Run::new();
+    let tmux = Tmux::start(&run, "main", 160, 48, &run.script(&broker.ws_url()));
+
+    // Retained messages arrive: the tree, the log, the status line.
+    let s =
+        tmux.wait_for("the four retained topics", |s| s.has("Topics 4") && s.pane_has(" Messages", "hostile/title"));
+    for row in
+        ["▾ blob", "raw <5 bytes binary> 00 01 02 ff fe", "▾ sensors", "temp 19.25", r#"env {"temp":21.5,"hum":40}"#]
+    {
+        assert!(s.pane_has(" Topics", row), "tree row '{row}' missing:\n{}", s.0);
+    }
+    assert!(s.has("● connected"), "{}", s.0);
+    assert!(s.has(&format!("ws://127.0.0.1:{}/mqtt", broker.ws_port)), "{}", s.0);
+
+    // The hostile payload is shown escaped, and neither its title nor its clear reached the terminal.
+    assert!(s.pane_has(" Messages", r"hostile/title evil \e]0;pwned\x07 and \e[2J clear"), "{}", s.0);
+    assert!(s.pane_has(" Topics", r"title evil \e]0;pwned"), "{}", s.0);
+    assert_eq!(tmux.display("#{pane_title}"), PROBE_TITLE, "the probe title should stand (and never be 'pwned')");
+
+    // Live messages are counted and listed as they come.
+    for i in 1..=3 {
+        publish(&broker, "live/counter", format!("{i}").as_bytes(), false);
+    }
+    let s = tmux.wait_for("three live messages", |s| s.has("Topics 5") && s.has("Messages 7") && s.has("total 7"));
+    assert!(s.pane_has(" Messages", "live/counter 3"), "{}", s.0);
+    assert!(s.pane_has(" Topics", "counter 3"), "{}", s.0);
+
+    // Navigation: the first row is selected; j/Down go down, k/Up go up; the detail pane follows.
+    tmux.wait_for("'blob' selected", |s| s.detail_title_is("blob"));
+    tmux.keys(&["j"]);
+    let s = tmux.wait_for("'blob/raw' selected", |s| s.detail_title_is("blob/raw"));
+    assert!(s.has("HEX · 5 B · QoS 0 · retained"), "{}", s.0);
+    assert!(s.has("00000000  00 01 02 ff fe"), "{}", s.0);
+    tmux.keys(&["Down"]);
+    tmux.wait_for("'hostile' selected", |s| s.detail_title_is("hostile"));
+    tmux.keys(&["Down"]);
+    let s = tmux.wait_for("'hostile/title' selected", |s| s.detail_title_is("hostile/title"));
+    assert!(!s.lines().iter().any(|l| l.contains("pwned") && !l.contains(r"\e]0;pwned")), "{}", s.0);
+    tmux.keys(&["k", "Up", "Up"]);
+    tmux.wait_for("back on 'blob'", |s| s.detail_title_is("blob"));
+
+    // Fold and unfold one level with h/l and Enter.
+    tmux.keys(&["h"]);
+    let s = tmux.wait_text("▸ blob (1)");
+    assert!(!s.pane_has(" Topics", "raw <5 bytes"), "folded 'blob' still shows its child:\n{}", s.0);
+    tmux.keys(&["l"]);
+    tmux.wait_for("'blob' unfolded", |s| s.pane_has(" Topics", "▾ blob") && s.pane_has(" Topics", "raw <5 bytes"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_text("▸ blob (1)");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("'blob' unfolded again", |s| s.pane_has(" Topics", "raw <5 bytes"));
+
+    // Fold all, unfold all.
+    tmux.keys(&["C"]);
+    let s = tmux.wait_for("everything folded", |s| {
+        ["▸ blob (1)", "▸ hostile (1)", "▸ live (1)", "▸ sensors (2)"].iter().all(|r| s.pane_has(" Topics", r))
+    });
+    assert!(!s.pane_has(" Topics", "▾"), "{}", s.0);
+    tmux.keys(&["E"]);
+    let s = tmux.wait_for("everything unfolded", |s| s.pane_has(" Topics", r#"env {"temp""#));
+    assert!(!s.pane_has(" Topics", "▸"), "{}", s.0);
+
+    // Filter the tree: `/`, a pattern, Enter; Esc clears it.
+    tmux.keys(&["/"]);
+    tmux.wait_text("filter topics");
+    tmux.type_text("temp");
+    tmux.wait_text("filter topics (text, or MQTT filter like a/+/c): temp");
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_text("filter 'temp' (3 rows)");
+    assert!(s.pane_has(" Topics", "temp 19.25"), "{}", s.0);
+    for gone in ["blob", "hostile", "kitchen", "live"] {
+        assert!(!s.pane_has(" Topics", gone), "'{gone}' passed the filter 'temp':\n{}", s.0);
+    }
+    tmux.keys(&["Escape"]);
+    let s = tmux.wait_for("the filter cleared", |s| !s.has("filter '") && s.pane_has(" Topics", "▾ blob"));
+    assert!(!s.has("filter topics"), "{}", s.0);
+
+    // Pause: new messages are counted but not listed until resumed.
+    tmux.keys(&["Space"]);
+    tmux.wait_text("· PAUSED");
+    publish(&broker, "live/after", b"LIVE-AFTER-PAUSE", false);
+    let s = tmux.wait_for("the paused message counted", |s| s.has("· 1 new") && s.has("total 8"));
+    assert!(s.has("Messages 7 · PAUSED"), "{}", s.0);
+    assert!(s.pane_has(" Topics", "after LIVE-AFTER-PAUSE"), "the tree counts it:\n{}", s.0);
+    assert!(!s.pane_has(" Messages", "LIVE-AFTER-PAUSE"), "a paused log listed a new message:\n{}", s.0);
+    tmux.keys(&["Space"]);
+    let s = tmux.wait_for("the log resumed", |s| s.pane_has(" Messages", "live/after LIVE-AFTER-PAUSE"));
+    assert!(s.has("Messages 8 · following"), "{}", s.0);
+
+    // Payload views: on the JSON topic, `v` goes json -> text -> hex.
+    tmux.keys(&["G"]);
+    let s = tmux.wait_for("'sensors/kitchen/env' selected", |s| s.detail_title_is("sensors/kitchen/env"));
+    assert!(s.has("view auto (v)") && s.has(r#""temp": 21.5,"#), "pretty JSON expected:\n{}", s.0);
+    tmux.keys(&["v"]);
+    tmux.wait_text("view json (v)");
+    tmux.keys(&["v"]);
+    tmux.wait_text("view text (v)");
+    tmux.keys(&["v"]);
+    let s = tmux.wait_text("view hex (v)");
+    assert!(s.has("00000000  7b 22 74 65 6d 70 22 3a"), "no hex dump line:\n{}", s.0);
+
+    // Help overlay; any key closes it.
+    tmux.keys(&["?"]);
+    let s = tmux.wait_text("mqscope keys");
+    assert!(s.has("pause / resume the message log"), "{}", s.0);
+    tmux.keys(&["x"]);
+    tmux.wait_for("the help closed", |s| !s.has("mqscope keys"));
+
+    // Tab moves the focus (the thick border) tree -> log -> detail -> tree.
+    assert!(tmux.capture().contains("┏ Topics"), "the tree starts focused");
+    tmux.keys(&["Tab"]);
+    tmux.wait_for("the log focused", |s| s.focused(" Messages") && !s.focused(" Topics"));
+    tmux.keys(&["Tab"]);
+    tmux.wait_for("the detail focused", |s| s.focused(" sensors/kitchen/env") && !s.focused(" Messages"));
+    tmux.keys(&["Tab"]);
+    tmux.wait_for("the tree focused", |s| s.focused(" Topics"));
+
+    // Quit: the process ends and the terminal is as it was.
+    tmux.keys(&["q"]);
+    assert_exited_and_restored(&tmux);
+    assert_ne!(tmux.display("#{pane_title}"), "pwned");
+    let log = run.log();
+    assert!(log.contains("connected: MQTT"), "the log file says nothing of the connection:\n{log}");
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_exits() {
+    if !tools_present() {
+        return;
+    }
+    let Some(broker) = Mosquitto::start() else { return };
+    publish(&broker, "sensors/garage/temp", b"19.25", true);
+    let run = Run::new();
+    let tmux = Tmux::start(&run, "sigterm", 120, 40, &run.script(&broker.ws_url()));
+    tmux.wait_for("the retained topic", |s| s.pane_has(" Topics", "temp 19.25"));
+    assert_eq!(tmux.display("#{alternate_on}"), "1", "the dashboard draws on the alternate screen");
+    let pid = run.pid();
+    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    assert!(status.success(), "kill -TERM {pid}");
+    assert_exited_and_restored(&tmux);
+}
+
+#[test]
+fn small_terminal_shows_tree_and_detail_and_survives_resizes() {
+    if !tools_present() {
+        return;
+    }
+    let Some(broker) = Mosquitto::start() else { return };
+    publish_retained(&broker);
+    let run = Run::new();
+    let tmux = Tmux::start(&run, "small", 80, 24, &run.script(&broker.ws_url()));
+
+    let s = tmux.wait_for("the tree at 80x24", |s| s.has("Topics 4") && s.pane_has(" Topics", "temp 19.25"));
+    assert!(s.detail_title_is("blob"), "the detail pane sits right of the tree:\n{}", s.0);
+    assert!(!s.has(" Messages "), "no room for the log beside the tree at 80x24:\n{}", s.0);
+    tmux.keys(&["j"]);
+    let s = tmux.wait_for("'blob/raw' selected", |s| s.detail_title_is("blob/raw"));
+    assert!(s.has("00 01 02 ff fe"), "{}", s.0);
+
+    // Tab puts the log where the tree was.
+    tmux.keys(&["Tab"]);
+    let s = tmux.wait_for("the log in place of the tree", |s| s.focused(" Messages"));
+    assert!(!s.has(" Topics "), "{}", s.0);
+    assert!(s.pane_has(" Messages", "blob/raw <5 bytes") && s.pane_has(" Messages", "hostile/tit"), "{}", s.0);
+    tmux.keys(&["Tab", "Tab"]);
+    tmux.wait_for("the tree back", |s| s.focused(" Topics"));
+
+    // Too small for panes, then back: no panic, the panes return.
+    let resize = |w: &str, h: &str| {
+        let out = tmux.run(&["resize-window", "-t", &tmux.name, "-x", w, "-y", h]);
+        assert!(out.status.success(), "resize-window: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    resize("30", "6");
+    tmux.wait_for("only the status line", |s| !s.has("Topics") && s.has("●"));
+    resize("80", "24");
+    tmux.wait_for("the panes back", |s| s.has("Topics 4") && s.detail_title_is("blob/raw"));
+
+    tmux.keys(&["q"]);
+    assert_exited_and_restored(&tmux);
+}
