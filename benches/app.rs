@@ -1,0 +1,233 @@
+//! The dashboard under a flood, without a terminal: how many messages/s `App::apply` absorbs, and how
+//! long one frame (`App::prepare` + `ui::draw` into a 200x60 `TestBackend`) takes with 100,000 topics.
+//!
+//! `cargo bench --bench app`. Goals (issue 5): apply >= 2 million messages/s, a frame < 8 ms.
+//! After criterion, a plain summary prints the min and median of repeated runs, which says more on a
+//! shared, noisy machine than a mean does.
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group};
+use mqscope::app::{App, AppEvent, Config, Key};
+use mqscope::codec::{ByteString, Bytes, Properties, QoS};
+use mqscope::session::{Message, SessionEvent};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::hint::black_box;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+/// A fixed clock (2026-11-26), so runs are comparable.
+const T0: u64 = 1_795_628_616_000;
+const FLOOD: usize = 100_000;
+const FLOOD_TOPICS: usize = 10_000;
+const TREE_TOPICS: usize = 100_000;
+const BATCH: usize = 1_000;
+const PAYLOAD: usize = 64;
+
+/// Topic `i` of a plant: 20-40 bytes in four levels, e.g. `plant/north/dev-00042/temperature`.
+fn topic(i: usize) -> String {
+    const AREAS: [&str; 8] = ["north", "south", "east", "west", "hall-a", "hall-b", "yard", "roof"];
+    const METRICS: [&str; 4] = ["temp", "humidity", "power", "state"];
+    let dev = i / METRICS.len();
+    format!("plant/{}/dev-{dev:05}/{}", AREAS[dev % AREAS.len()], METRICS[i % METRICS.len()])
+}
+
+/// A 64-byte JSON payload with a number that changes.
+fn payload(seq: usize) -> Vec<u8> {
+    let mut p = format!(r#"{{"v":{}.{},"seq":{seq},"unit":"C","ok":true"#, 15 + seq % 20, seq % 10).into_bytes();
+    p.resize(PAYLOAD - 1, b' ');
+    p.push(b'}');
+    p
+}
+
+/// `count` messages spread over `topics` topics, 100 per millisecond (100,000 msgs/s), in batches as
+/// the session task delivers them: each batch's payloads are slices of one read buffer.
+fn flood(count: usize, topics: usize, start_ms: u64) -> Vec<Vec<Message>> {
+    let names: Vec<ByteString> = (0..topics).map(|i| ByteString::from(topic(i))).collect();
+    (0..count)
+        .step_by(BATCH)
+        .map(|first| {
+            let seqs = first..(first + BATCH).min(count);
+            let buf = Bytes::from(seqs.clone().flat_map(payload).collect::<Vec<u8>>());
+            seqs.enumerate()
+                .map(|(k, i)| Message {
+                    // A stride through the topics, so consecutive messages rarely share one.
+                    topic: names[(i * 7919) % topics].clone(),
+                    payload: buf.slice(k * PAYLOAD..(k + 1) * PAYLOAD),
+                    qos: QoS::AtMostOnce,
+                    retain: false,
+                    dup: false,
+                    packet_id: None,
+                    properties: Properties::default(),
+                    received_at: UNIX_EPOCH + Duration::from_millis(start_ms + (i / 100) as u64),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn new_app() -> App {
+    let mut app = App::new(Config { url: "ws://127.0.0.1:1883/mqtt".into(), ..Config::default() }, T0);
+    app.apply(AppEvent::Resize { width: 200, height: 60 });
+    app
+}
+
+fn apply_all(app: &mut App, batches: Vec<Vec<Message>>) {
+    for b in batches {
+        app.apply(AppEvent::Session(SessionEvent::Messages(b)));
+    }
+}
+
+fn key(app: &mut App, c: char) {
+    app.apply(AppEvent::Key(Key::new(crossterm::event::KeyCode::Char(c), crossterm::event::KeyModifiers::NONE)));
+}
+
+/// An app with `TREE_TOPICS` topics, one message each, at 200x60.
+fn big_tree() -> App {
+    let mut app = new_app();
+    apply_all(&mut app, flood(TREE_TOPICS, TREE_TOPICS, T0));
+    app.apply(AppEvent::Tick { now_ms: T0 + 2_000 });
+    app
+}
+
+/// Selects the middle row of the fully expanded tree.
+fn expand_and_select_middle(app: &mut App) {
+    key(app, 'E');
+    app.prepare();
+    let rows = app.tree.cached_rows();
+    app.tree_view.selected = Some(rows[rows.len() / 2]);
+    app.prepare();
+}
+
+fn terminal() -> Terminal<TestBackend> {
+    Terminal::new(TestBackend::new(200, 60)).expect("a test backend never fails")
+}
+
+fn frame(app: &mut App, term: &mut Terminal<TestBackend>) {
+    app.prepare();
+    term.draw(|f| mqscope::ui::draw(f, app)).expect("a test backend never fails");
+}
+
+fn apply_benches(c: &mut Criterion) {
+    let mut g = c.benchmark_group("apply");
+    g.sample_size(10).measurement_time(Duration::from_secs(8)).throughput(Throughput::Elements(FLOOD as u64));
+    // A fresh app: the first 10,000 messages create the topics.
+    g.bench_function("100k_msgs_10k_topics_fresh", |b| {
+        let batches = flood(FLOOD, FLOOD_TOPICS, T0);
+        b.iter_batched(
+            || (new_app(), batches.clone()),
+            |(mut app, batches)| apply_all(&mut app, batches),
+            BatchSize::PerIteration,
+        )
+    });
+    // The same app again and again: topics known, rings and the log full, evicting as it goes.
+    g.bench_function("100k_msgs_10k_topics_steady", |b| {
+        let batches = flood(FLOOD, FLOOD_TOPICS, T0);
+        let mut app = new_app();
+        apply_all(&mut app, batches.clone());
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let input = batches.clone();
+                let t = Instant::now();
+                apply_all(&mut app, input);
+                total += t.elapsed();
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+fn frame_benches(c: &mut Criterion) {
+    let mut g = c.benchmark_group("frame_200x60_100k_topics");
+    g.sample_size(20).measurement_time(Duration::from_secs(5));
+    let mut term = terminal();
+
+    g.bench_function("top", |b| {
+        let mut app = big_tree();
+        b.iter(|| frame(&mut app, &mut term))
+    });
+    g.bench_function("expanded_selection_in_the_middle", |b| {
+        let mut app = big_tree();
+        expand_and_select_middle(&mut app);
+        b.iter(|| frame(&mut app, &mut term))
+    });
+    // Folding everything and unfolding again: the rows are rebuilt in this frame.
+    g.bench_function("expanded_rows_rebuilt", |b| {
+        let mut app = big_tree();
+        expand_and_select_middle(&mut app);
+        b.iter(|| {
+            key(&mut app, 'E');
+            frame(&mut app, &mut term);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, apply_benches, frame_benches);
+
+/// Min and median of `runs` timings of `f`.
+fn min_median(runs: usize, mut f: impl FnMut() -> Duration) -> (Duration, Duration) {
+    let mut t: Vec<Duration> = (0..runs).map(|_| f()).collect();
+    t.sort();
+    (t[0], t[t.len() / 2])
+}
+
+fn summary() {
+    let batches = flood(FLOOD, FLOOD_TOPICS, T0);
+    let rate = |d: Duration| FLOOD as f64 / d.as_secs_f64() / 1e6;
+    let (min, med) = min_median(15, || {
+        let (mut app, input) = (new_app(), batches.clone());
+        let t = Instant::now();
+        apply_all(&mut app, input);
+        black_box(&app);
+        t.elapsed()
+    });
+    println!(
+        "apply fresh : best {:.2} M msgs/s, median {:.2} M msgs/s ({min:.1?} / {med:.1?} per 100k)",
+        rate(min),
+        rate(med)
+    );
+    let mut app = new_app();
+    apply_all(&mut app, batches.clone());
+    let (min, med) = min_median(15, || {
+        let input = batches.clone();
+        let t = Instant::now();
+        apply_all(&mut app, input);
+        t.elapsed()
+    });
+    println!(
+        "apply steady: best {:.2} M msgs/s, median {:.2} M msgs/s ({min:.1?} / {med:.1?} per 100k)",
+        rate(min),
+        rate(med)
+    );
+
+    let mut term = terminal();
+    let mut time_frame = |app: &mut App, rebuild: bool| {
+        min_median(31, || {
+            if rebuild {
+                key(app, 'E');
+            }
+            let t = Instant::now();
+            frame(app, &mut term);
+            t.elapsed()
+        })
+    };
+    let mut app = big_tree();
+    let (min, med) = time_frame(&mut app, false);
+    println!("frame top             : min {min:.2?}, median {med:.2?}");
+    expand_and_select_middle(&mut app);
+    let (min, med) = time_frame(&mut app, false);
+    println!("frame expanded, middle: min {min:.2?}, median {med:.2?}");
+    let (min, med) = time_frame(&mut app, true);
+    println!("frame rows rebuilt    : min {min:.2?}, median {med:.2?} ({} rows)", app.tree.cached_rows().len());
+}
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    // Not when only checking that the benches run (`cargo test --benches`, `--list`) or profiling.
+    let quick = std::env::args().any(|a| matches!(a.as_str(), "--test" | "--list" | "--profile-time"));
+    if !quick {
+        summary();
+    }
+}
