@@ -179,6 +179,7 @@ fn u0000_is_rejected_in_strings() {
     let bytes = publish_with_topic(&[b'a', b'/', 0x00]);
     assert_malformed(V4, &bytes, "PUBLISH", "topic name", 6, ErrorKind::NullCharacter);
     // In a CONNECT client identifier.
+    #[rustfmt::skip]
     let bytes = [
         0x10, 14, // CONNECT
         0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x02, 0x00, 0x00, // MQTT 3.1.1, clean session
@@ -189,10 +190,11 @@ fn u0000_is_rejected_in_strings() {
 
 #[test]
 fn strings_in_properties_are_checked_too() {
+    #[rustfmt::skip]
     let bytes = [
         0x30, 12, // PUBLISH, QoS 0
         0x00, 0x01, b't', // topic "t"
-        8,    // properties length
+        8, // properties length
         0x26, 0x00, 0x02, b'k', 0xff, 0x00, 0x01, b'v', // user property with a bad name, 0xff at byte 10
     ];
     assert_malformed(V5, &bytes, "PUBLISH", "user_property name", 10, ErrorKind::InvalidUtf8);
@@ -203,35 +205,20 @@ fn strings_in_properties_are_checked_too() {
 
 #[test]
 fn wildcards_in_topic_names_are_rejected() {
-    for topic in [&b"a/+"[..], b"#", b"a/b#", b"+"] {
+    // The offset is the wildcard's: the topic's bytes start at byte 4.
+    for (topic, at) in [(&b"a/+"[..], 6), (b"#", 4), (b"a/b#", 7), (b"+", 4), (b"a/b/c/d/e/f/g/h/+", 20)] {
         let bytes = publish_with_topic(topic);
-        assert_malformed(V4, &bytes, "PUBLISH", "topic name", 2, ErrorKind::WildcardInTopicName);
+        assert_malformed(V4, &bytes, "PUBLISH", "topic name", at, ErrorKind::WildcardInTopicName);
     }
+    #[rustfmt::skip]
     let bytes = [
-        0x10,
-        20, // CONNECT
-        0x00,
-        0x04,
-        b'M',
-        b'Q',
-        b'T',
-        b'T',
-        0x04,
-        0b0000_0110,
-        0x00,
-        0x00, // MQTT 3.1.1, will, clean session
-        0x00,
-        0x00, // client id ""
-        0x00,
-        0x03,
-        b'w',
-        b'/',
-        b'#', // will topic "w/#"
-        0x00,
-        0x01,
-        b'x', // will payload "x"
+        0x10, 20, // CONNECT
+        0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0b0000_0110, 0x00, 0x00, // MQTT 3.1.1, will, clean session
+        0x00, 0x00, // client id ""
+        0x00, 0x03, b'w', b'/', b'#', // will topic "w/#"
+        0x00, 0x01, b'x', // will payload "x"
     ];
-    assert_malformed(V4, &bytes, "CONNECT", "will topic", 14, ErrorKind::WildcardInTopicName);
+    assert_malformed(V4, &bytes, "CONNECT", "will topic", 18, ErrorKind::WildcardInTopicName);
 }
 
 #[test]
@@ -240,26 +227,13 @@ fn empty_topic_name_needs_a_topic_alias() {
     assert_malformed(V4, &bytes, "PUBLISH", "topic name", 2, ErrorKind::EmptyTopic);
     let bytes = [0x30, 0x04, 0x00, 0x00, 0x00, b'x']; // MQTT 5, no properties
     assert_malformed(V5, &bytes, "PUBLISH", "topic name", 2, ErrorKind::EmptyTopic);
+    #[rustfmt::skip]
     let bytes = [
-        0x10,
-        17, // CONNECT
-        0x00,
-        0x04,
-        b'M',
-        b'Q',
-        b'T',
-        b'T',
-        0x04,
-        0b0000_0110,
-        0x00,
-        0x00, // MQTT 3.1.1, will, clean session
-        0x00,
-        0x00, // client id ""
-        0x00,
-        0x00, // will topic ""
-        0x00,
-        0x01,
-        b'x', // will payload "x"
+        0x10, 17, // CONNECT
+        0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0b0000_0110, 0x00, 0x00, // MQTT 3.1.1, will, clean session
+        0x00, 0x00, // client id ""
+        0x00, 0x00, // will topic ""
+        0x00, 0x01, b'x', // will payload "x"
     ];
     assert_malformed(V4, &bytes, "CONNECT", "will topic", 14, ErrorKind::EmptyTopic);
 }
@@ -289,6 +263,7 @@ fn invalid_topic_filters_are_rejected() {
         let bytes = subscribe_with_filter(filter);
         assert_malformed(V4, &bytes, "SUBSCRIBE", "topic filter", 4, kind);
     }
+    #[rustfmt::skip]
     let bytes = [
         0xa2, 12, // UNSUBSCRIBE
         0x00, 0x01, // packet id 1
@@ -305,24 +280,12 @@ fn shared_subscription_rules() {
     let bad_name = invalid_filter("share name must be non-empty and without wildcards");
     assert_malformed(V4, &subscribe_with_filter(b"$share/+/a"), "SUBSCRIBE", "topic filter", 4, bad_name.clone());
     assert_malformed(V4, &subscribe_with_filter(b"$share//a"), "SUBSCRIBE", "topic filter", 4, bad_name);
+    #[rustfmt::skip]
     let bytes = [
-        0x82,
-        16, // SUBSCRIBE
-        0x00,
-        0x01, // packet id 1
+        0x82, 16, // SUBSCRIBE
+        0x00, 0x01, // packet id 1
         0x00, // no properties
-        0x00,
-        0x0a,
-        b'$',
-        b's',
-        b'h',
-        b'a',
-        b'r',
-        b'e',
-        b'/',
-        b'g',
-        b'/',
-        b'c',        // "$share/g/c"
+        0x00, 0x0a, b'$', b's', b'h', b'a', b'r', b'e', b'/', b'g', b'/', b'c', // "$share/g/c"
         0b0000_0100, // no local
     ];
     let kind = ErrorKind::Invalid("no local set on a shared subscription");
@@ -340,21 +303,11 @@ fn qos_3_is_rejected() {
     let mut bytes = bytes.clone();
     *bytes.last_mut().unwrap() = 0x03; // subscription options: QoS 3
     assert_malformed(V4, &bytes, "SUBSCRIBE", "subscription options", 7, ErrorKind::InvalidQoS(3));
+    #[rustfmt::skip]
     let bytes = [
-        0x10,
-        12, // CONNECT
-        0x00,
-        0x04,
-        b'M',
-        b'Q',
-        b'T',
-        b'T',
-        0x04,
-        0b0001_1110,
-        0x00,
-        0x00, // will QoS 3
-        0x00,
-        0x00,
+        0x10, 12, // CONNECT
+        0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0b0001_1110, 0x00, 0x00, // will QoS 3
+        0x00, 0x00,
     ];
     assert_malformed(V4, &bytes, "CONNECT", "will QoS", 9, ErrorKind::InvalidQoS(3));
 }
@@ -400,6 +353,7 @@ fn a_property_that_may_appear_once_appears_twice() {
     let kind = ErrorKind::DuplicateProperty("message_expiry_interval");
     assert_malformed(V5, &publish_with_properties(&props), "PUBLISH", "message_expiry_interval", 11, kind);
     // Subscription identifiers repeat in PUBLISH but not in SUBSCRIBE (MQTT 5 §3.8.2.1.2).
+    #[rustfmt::skip]
     let bytes = [
         0x82, 11, // SUBSCRIBE
         0x00, 0x01, // packet id 1
@@ -419,6 +373,7 @@ fn a_property_not_allowed_in_the_packet_is_rejected() {
     let kind = ErrorKind::PropertyNotAllowed("server_keep_alive");
     assert_malformed(V5, &bytes, "PUBLISH", "server_keep_alive", 6, kind);
     // Will delay interval belongs in the will properties, not in CONNECT's own.
+    #[rustfmt::skip]
     let bytes = [
         0x10, 18, // CONNECT
         0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0x00, 0x00, // MQTT 5, clean start
@@ -429,31 +384,16 @@ fn a_property_not_allowed_in_the_packet_is_rejected() {
     let kind = ErrorKind::PropertyNotAllowed("will_delay_interval");
     assert_malformed(V5, &bytes, "CONNECT", "will_delay_interval", 13, kind);
     // Topic alias is not allowed in a will (MQTT 5 §3.1.3.2).
+    #[rustfmt::skip]
     let bytes = [
-        0x10,
-        22, // CONNECT
-        0x00,
-        0x04,
-        b'M',
-        b'Q',
-        b'T',
-        b'T',
-        0x05,
-        0b0000_0110,
-        0x00,
-        0x00, // MQTT 5, will, clean start
+        0x10, 22, // CONNECT
+        0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0b0000_0110, 0x00, 0x00, // MQTT 5, will, clean start
         0x00, // no properties
-        0x00,
-        0x00, // client id ""
+        0x00, 0x00, // client id ""
         0x03, // will properties length
-        0x23,
-        0x00,
-        0x01, // topic alias 1, at byte 16
-        0x00,
-        0x01,
-        b'w', // will topic "w"
-        0x00,
-        0x00, // will payload ""
+        0x23, 0x00, 0x01, // topic alias 1, at byte 16
+        0x00, 0x01, b'w', // will topic "w"
+        0x00, 0x00, // will payload ""
     ];
     assert_malformed(V5, &bytes, "CONNECT", "topic_alias", 16, ErrorKind::PropertyNotAllowed("topic_alias"));
     // Reason string in DISCONNECT is fine, topic alias is not.
@@ -535,6 +475,7 @@ fn lengths_running_past_the_packet_are_truncated_errors() {
     let bytes = [0x30, 0x06, 0x00, 0x01, b't', 0x09, 0x01, 0x01];
     assert_malformed(V5, &bytes, "PUBLISH", "property length", 6, ErrorKind::Truncated);
     // A property value running past the property list, though the packet goes on.
+    #[rustfmt::skip]
     let bytes = [
         0x30, 10, // PUBLISH
         0x00, 0x01, b't', // topic "t"
@@ -544,6 +485,7 @@ fn lengths_running_past_the_packet_are_truncated_errors() {
     ];
     assert_malformed(V5, &bytes, "PUBLISH", "message_expiry_interval", 7, ErrorKind::Truncated);
     // A string in a property running past the property list.
+    #[rustfmt::skip]
     let bytes = [
         0x30, 10, // PUBLISH
         0x00, 0x01, b't', // topic "t"
@@ -553,25 +495,13 @@ fn lengths_running_past_the_packet_are_truncated_errors() {
     ];
     assert_malformed(V5, &bytes, "PUBLISH", "content_type", 9, ErrorKind::Truncated);
     // CONNECT password length past the end.
+    #[rustfmt::skip]
     let bytes = [
-        0x10,
-        16, // CONNECT
-        0x00,
-        0x04,
-        b'M',
-        b'Q',
-        b'T',
-        b'T',
-        0x04,
-        0b1100_0010,
-        0x00,
-        0x00, // user name, password
-        0x00,
-        0x00, // client id ""
-        0x00,
-        0x00, // user name ""
-        0x00,
-        0x05, // password of 5 bytes: none left
+        0x10, 16, // CONNECT
+        0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0b1100_0010, 0x00, 0x00, // user name, password
+        0x00, 0x00, // client id ""
+        0x00, 0x00, // user name ""
+        0x00, 0x05, // password of 5 bytes: none left
     ];
     assert_malformed(V4, &bytes, "CONNECT", "password", 18, ErrorKind::Truncated);
     // MQTT 5 CONNACK without its property length.
@@ -710,7 +640,7 @@ fn display_names_packet_field_and_offset() {
     let e = decoder.decode(&mut buf).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "malformed PUBLISH packet: topic name at byte 2 (stream byte 4): topic name contains a wildcard ('+' or '#')"
+        "malformed PUBLISH packet: topic name at byte 6 (stream byte 8): topic name contains a wildcard ('+' or '#')"
     );
     let e = decode_frame(V4, Bytes::from_static(&[0x40, 0x02, 0x00, 0x00])).unwrap_err();
     assert_eq!(

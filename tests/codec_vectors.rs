@@ -66,25 +66,14 @@ fn user(k: &'static str, v: &'static str) -> Property {
 
 #[test]
 fn connect_mqtt_3_1_uses_mqisdp_and_level_3() {
+    #[rustfmt::skip]
     let bytes = [
-        0x10,
-        16, // CONNECT, remaining length 16
-        0x00,
-        0x06,
-        b'M',
-        b'Q',
-        b'I',
-        b's',
-        b'd',
-        b'p',        // protocol name "MQIsdp"
-        0x03,        // protocol level 3
+        0x10, 16, // CONNECT, remaining length 16
+        0x00, 0x06, b'M', b'Q', b'I', b's', b'd', b'p', // protocol name "MQIsdp"
+        0x03, // protocol level 3
         0b0000_0010, // flags: clean session
-        0x00,
-        0x3c, // keep alive 60
-        0x00,
-        0x02,
-        b'c',
-        b'1', // client id "c1"
+        0x00, 0x3c, // keep alive 60
+        0x00, 0x02, b'c', b'1', // client id "c1"
     ];
     let connect = Connect {
         protocol: V3,
@@ -102,41 +91,18 @@ fn connect_mqtt_3_1_uses_mqisdp_and_level_3() {
 #[test]
 fn connect_3_1_1_spec_example_with_will_user_and_password() {
     // MQTT 3.1.1 §3.1.2.10: flags 0xCE, keep alive 10.
+    #[rustfmt::skip]
     let bytes = [
-        0x10,
-        32, // CONNECT, remaining length 32
-        0x00,
-        0x04,
-        b'M',
-        b'Q',
-        b'T',
-        b'T',        // protocol name "MQTT"
-        0x04,        // protocol level 4
+        0x10, 32, // CONNECT, remaining length 32
+        0x00, 0x04, b'M', b'Q', b'T', b'T', // protocol name "MQTT"
+        0x04, // protocol level 4
         0b1100_1110, // user name, password, will QoS 1, will, clean session
-        0x00,
-        0x0a, // keep alive 10
-        0x00,
-        0x03,
-        b'a',
-        b'b',
-        b'c', // client id "abc"
-        0x00,
-        0x03,
-        b'w',
-        b'/',
-        b't', // will topic "w/t"
-        0x00,
-        0x03,
-        b'b',
-        b'y',
-        b'e', // will payload "bye"
-        0x00,
-        0x01,
-        b'u', // user name "u"
-        0x00,
-        0x02,
-        b'p',
-        b'w', // password "pw"
+        0x00, 0x0a, // keep alive 10
+        0x00, 0x03, b'a', b'b', b'c', // client id "abc"
+        0x00, 0x03, b'w', b'/', b't', // will topic "w/t"
+        0x00, 0x03, b'b', b'y', b'e', // will payload "bye"
+        0x00, 0x01, b'u', // user name "u"
+        0x00, 0x02, b'p', b'w', // password "pw"
     ];
     let connect = Connect {
         protocol: V4,
@@ -159,21 +125,14 @@ fn connect_3_1_1_spec_example_with_will_user_and_password() {
 
 #[test]
 fn connect_3_1_1_minimal_with_empty_client_id() {
+    #[rustfmt::skip]
     let bytes = [
-        0x10,
-        12, // CONNECT, remaining length 12
-        0x00,
-        0x04,
-        b'M',
-        b'Q',
-        b'T',
-        b'T',        // protocol name
-        0x04,        // level 4
+        0x10, 12, // CONNECT, remaining length 12
+        0x00, 0x04, b'M', b'Q', b'T', b'T', // protocol name
+        0x04, // level 4
         0b0000_0010, // clean session
-        0x00,
-        0x00, // keep alive 0 (off)
-        0x00,
-        0x00, // client id ""
+        0x00, 0x00, // keep alive 0 (off)
+        0x00, 0x00, // client id ""
     ];
     let connect = Connect {
         protocol: V4,
@@ -191,37 +150,18 @@ fn connect_3_1_1_minimal_with_empty_client_id() {
 #[test]
 fn connect_5_with_properties() {
     // MQTT 5 §3.1.2.11 example (session expiry 10), plus receive maximum and a user property.
+    #[rustfmt::skip]
     let bytes = [
-        0x10,
-        28, // CONNECT, remaining length 28
-        0x00,
-        0x04,
-        b'M',
-        b'Q',
-        b'T',
-        b'T',        // protocol name
-        0x05,        // level 5
+        0x10, 28, // CONNECT, remaining length 28
+        0x00, 0x04, b'M', b'Q', b'T', b'T', // protocol name
+        0x05, // level 5
         0b0000_0010, // clean start
-        0x00,
-        0x0a, // keep alive 10
-        15,   // properties length
-        0x11,
-        0x00,
-        0x00,
-        0x00,
-        0x0a, // session expiry interval 10
-        0x21,
-        0x00,
-        0x14, // receive maximum 20
-        0x26,
-        0x00,
-        0x01,
-        b'k',
-        0x00,
-        0x01,
-        b'v', // user property k=v
-        0x00,
-        0x00, // client id ""
+        0x00, 0x0a, // keep alive 10
+        15, // properties length
+        0x11, 0x00, 0x00, 0x00, 0x0a, // session expiry interval 10
+        0x21, 0x00, 0x14, // receive maximum 20
+        0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', // user property k=v
+        0x00, 0x00, // client id ""
     ];
     let connect = Connect {
         protocol: V5,
@@ -238,67 +178,24 @@ fn connect_5_with_properties() {
 
 #[test]
 fn connect_5_with_will_properties_user_and_password() {
+    #[rustfmt::skip]
     let bytes = [
-        0x10,
-        58, // CONNECT, remaining length 58
-        0x00,
-        0x04,
-        b'M',
-        b'Q',
-        b'T',
-        b'T',        // protocol name
-        0x05,        // level 5
+        0x10, 58, // CONNECT, remaining length 58
+        0x00, 0x04, b'M', b'Q', b'T', b'T', // protocol name
+        0x05, // level 5
         0b1111_0110, // user name, password, will retain, will QoS 2, will, clean start
-        0x00,
-        0x3c, // keep alive 60
+        0x00, 0x3c, // keep alive 60
         0x00, // no properties
-        0x00,
-        0x02,
-        b'i',
-        b'd', // client id "id"
-        21,   // will properties length
-        0x18,
-        0x00,
-        0x00,
-        0x00,
-        0x05, // will delay interval 5
-        0x01,
-        0x01, // payload format indicator: UTF-8
-        0x03,
-        0x00,
-        0x04,
-        b't',
-        b'e',
-        b'x',
-        b't', // content type "text"
-        0x26,
-        0x00,
-        0x01,
-        b'a',
-        0x00,
-        0x01,
-        b'b', // user property a=b
-        0x00,
-        0x03,
-        b'l',
-        b'w',
-        b't', // will topic "lwt"
-        0x00,
-        0x04,
-        b'g',
-        b'o',
-        b'n',
-        b'e', // will payload "gone"
-        0x00,
-        0x04,
-        b'u',
-        b's',
-        b'e',
-        b'r', // user name "user"
-        0x00,
-        0x02,
-        0x01,
-        0x02, // password 01 02
+        0x00, 0x02, b'i', b'd', // client id "id"
+        21, // will properties length
+        0x18, 0x00, 0x00, 0x00, 0x05, // will delay interval 5
+        0x01, 0x01, // payload format indicator: UTF-8
+        0x03, 0x00, 0x04, b't', b'e', b'x', b't', // content type "text"
+        0x26, 0x00, 0x01, b'a', 0x00, 0x01, b'b', // user property a=b
+        0x00, 0x03, b'l', b'w', b't', // will topic "lwt"
+        0x00, 0x04, b'g', b'o', b'n', b'e', // will payload "gone"
+        0x00, 0x04, b'u', b's', b'e', b'r', // user name "user"
+        0x00, 0x02, 0x01, 0x02, // password 01 02
     ];
     let connect = Connect {
         protocol: V5,
@@ -326,25 +223,16 @@ fn connect_5_with_will_properties_user_and_password() {
 
 #[test]
 fn connect_5_allows_a_password_without_a_user_name() {
+    #[rustfmt::skip]
     let bytes = [
-        0x10,
-        16, // CONNECT, remaining length 16
-        0x00,
-        0x04,
-        b'M',
-        b'Q',
-        b'T',
-        b'T',        // protocol name
-        0x05,        // level 5
+        0x10, 16, // CONNECT, remaining length 16
+        0x00, 0x04, b'M', b'Q', b'T', b'T', // protocol name
+        0x05, // level 5
         0b0100_0000, // password only, no clean start
-        0x00,
-        0x00, // keep alive 0
+        0x00, 0x00, // keep alive 0
         0x00, // no properties
-        0x00,
-        0x00, // client id ""
-        0x00,
-        0x01,
-        b'p', // password "p"
+        0x00, 0x00, // client id ""
+        0x00, 0x01, b'p', // password "p"
     ];
     let connect = Connect {
         protocol: V5,
@@ -362,6 +250,7 @@ fn connect_5_allows_a_password_without_a_user_name() {
 #[test]
 fn connect_switches_the_streaming_decoder_to_its_version() {
     let mut decoder = Decoder::new(V4);
+    #[rustfmt::skip]
     let mut buf = BytesMut::from(
         &[
             0x10, 13, // CONNECT, remaining length 13
@@ -382,6 +271,7 @@ fn connect_switches_the_streaming_decoder_to_its_version() {
 
 #[test]
 fn connack_3_1_1_accepted_refused_and_session_present() {
+    #[rustfmt::skip]
     let accepted = [
         0x20, 0x02, // CONNACK, remaining length 2
         0x00, // no session present
@@ -402,11 +292,12 @@ fn connack_3_1_1_accepted_refused_and_session_present() {
 
 #[test]
 fn connack_5_with_properties() {
+    #[rustfmt::skip]
     let bytes = [
-        0x20, 14,   // CONNACK, remaining length 14
+        0x20, 14, // CONNACK, remaining length 14
         0x01, // session present
         0x00, // reason code: success
-        11,   // properties length
+        11, // properties length
         0x22, 0x00, 0x0a, // topic alias maximum 10
         0x12, 0x00, 0x03, b'a', b'b', b'c', // assigned client identifier "abc"
         0x24, 0x01, // maximum QoS 1
@@ -425,6 +316,7 @@ fn connack_5_with_properties() {
 
 #[test]
 fn connack_5_refused_without_properties() {
+    #[rustfmt::skip]
     let bytes = [
         0x20, 0x03, // CONNACK, remaining length 3
         0x00, // no session present
@@ -437,10 +329,11 @@ fn connack_5_refused_without_properties() {
 
 #[test]
 fn connack_5_carries_every_connack_property() {
+    #[rustfmt::skip]
     let bytes = [
         0x20, 80, // CONNACK, remaining length 80
         0x00, 0x00, // flags, success
-        77,   // properties length
+        77, // properties length
         0x11, 0x00, 0x00, 0x0e, 0x10, // session expiry interval 3600
         0x21, 0x01, 0x00, // receive maximum 256
         0x24, 0x00, // maximum QoS 0
@@ -492,6 +385,7 @@ fn connack_5_carries_every_connack_property() {
 
 #[test]
 fn publish_qos0_has_no_packet_id() {
+    #[rustfmt::skip]
     let bytes = [
         0x30, 0x07, // PUBLISH, QoS 0, remaining length 7
         0x00, 0x03, b'a', b'/', b'b', // topic "a/b"
@@ -513,18 +407,12 @@ fn publish_qos0_has_no_packet_id() {
 #[test]
 fn publish_qos1_spec_example() {
     // MQTT 3.1.1 §3.3.2.3: topic "a/b", packet identifier 10.
+    #[rustfmt::skip]
     let bytes = [
-        0b0011_0010,
-        9, // PUBLISH, QoS 1, remaining length 9
-        0x00,
-        0x03,
-        b'a',
-        b'/',
-        b'b', // topic "a/b"
-        0x00,
-        0x0a, // packet id 10
-        0xf1,
-        0xf2, // payload
+        0b0011_0010, 9, // PUBLISH, QoS 1, remaining length 9
+        0x00, 0x03, b'a', b'/', b'b', // topic "a/b"
+        0x00, 0x0a, // packet id 10
+        0xf1, 0xf2, // payload
     ];
     let publish = Publish {
         dup: false,
@@ -540,14 +428,11 @@ fn publish_qos1_spec_example() {
 
 #[test]
 fn publish_qos2_dup_retain_with_empty_payload() {
+    #[rustfmt::skip]
     let bytes = [
-        0b0011_1101,
-        5, // PUBLISH, DUP, QoS 2, RETAIN, remaining length 5
-        0x00,
-        0x01,
-        b't', // topic "t"
-        0x12,
-        0x34, // packet id 0x1234
+        0b0011_1101, 5, // PUBLISH, DUP, QoS 2, RETAIN, remaining length 5
+        0x00, 0x01, b't', // topic "t"
+        0x12, 0x34, // packet id 0x1234
     ];
     let publish = Publish {
         dup: true,
@@ -563,17 +448,10 @@ fn publish_qos2_dup_retain_with_empty_payload() {
 
 #[test]
 fn publish_retained_qos0_with_utf8_topic() {
+    #[rustfmt::skip]
     let bytes = [
-        0b0011_0001,
-        9, // PUBLISH, QoS 0, RETAIN, remaining length 9
-        0x00,
-        0x06,
-        b'a',
-        b'/',
-        0xc3,
-        0xbc,
-        b'/',
-        b' ', // topic "a/ü/ "
+        0b0011_0001, 9, // PUBLISH, QoS 0, RETAIN, remaining length 9
+        0x00, 0x06, b'a', b'/', 0xc3, 0xbc, b'/', b' ', // topic "a/ü/ "
         0x00, // payload: one zero byte (payloads are opaque)
     ];
     let publish = Publish {
@@ -590,63 +468,22 @@ fn publish_retained_qos0_with_utf8_topic() {
 
 #[test]
 fn publish_5_keeps_repeated_user_properties_and_subscription_ids_in_order() {
+    #[rustfmt::skip]
     let bytes = [
-        0b0011_0010,
-        54, // PUBLISH, QoS 1, remaining length 54
-        0x00,
-        0x03,
-        b'a',
-        b'/',
-        b'b', // topic "a/b"
-        0x00,
-        0x01, // packet id 1
-        44,   // properties length
-        0x01,
-        0x01, // payload format indicator: UTF-8
-        0x02,
-        0x00,
-        0x00,
-        0x00,
-        0x3c, // message expiry interval 60
-        0x03,
-        0x00,
-        0x04,
-        b'j',
-        b's',
-        b'o',
-        b'n', // content type "json"
-        0x08,
-        0x00,
-        0x03,
-        b'r',
-        b'/',
-        b'1', // response topic "r/1"
-        0x09,
-        0x00,
-        0x02,
-        0xca,
-        0xfe, // correlation data ca fe
-        0x26,
-        0x00,
-        0x01,
-        b'a',
-        0x00,
-        0x01,
-        b'1', // user property a=1
-        0x26,
-        0x00,
-        0x01,
-        b'a',
-        0x00,
-        0x01,
-        b'2', // user property a=2 (same name, kept)
-        0x0b,
-        0x01, // subscription identifier 1
-        0x0b,
-        0x80,
-        0x01, // subscription identifier 128 (two-byte variable integer)
-        b'{',
-        b'}', // payload
+        0b0011_0010, 54, // PUBLISH, QoS 1, remaining length 54
+        0x00, 0x03, b'a', b'/', b'b', // topic "a/b"
+        0x00, 0x01, // packet id 1
+        44, // properties length
+        0x01, 0x01, // payload format indicator: UTF-8
+        0x02, 0x00, 0x00, 0x00, 0x3c, // message expiry interval 60
+        0x03, 0x00, 0x04, b'j', b's', b'o', b'n', // content type "json"
+        0x08, 0x00, 0x03, b'r', b'/', b'1', // response topic "r/1"
+        0x09, 0x00, 0x02, 0xca, 0xfe, // correlation data ca fe
+        0x26, 0x00, 0x01, b'a', 0x00, 0x01, b'1', // user property a=1
+        0x26, 0x00, 0x01, b'a', 0x00, 0x01, b'2', // user property a=2 (same name, kept)
+        0x0b, 0x01, // subscription identifier 1
+        0x0b, 0x80, 0x01, // subscription identifier 128 (two-byte variable integer)
+        b'{', b'}', // payload
     ];
     let publish = Publish {
         dup: false,
@@ -674,10 +511,11 @@ fn publish_5_keeps_repeated_user_properties_and_subscription_ids_in_order() {
 
 #[test]
 fn publish_5_empty_topic_with_topic_alias() {
+    #[rustfmt::skip]
     let bytes = [
         0x30, 7, // PUBLISH, QoS 0, remaining length 7
         0x00, 0x00, // topic "" (the alias stands in)
-        3,    // properties length
+        3, // properties length
         0x23, 0x00, 0x05, // topic alias 5
         b'x', // payload
     ];
@@ -695,6 +533,7 @@ fn publish_5_empty_topic_with_topic_alias() {
 
 #[test]
 fn publish_5_without_properties_still_has_the_length_byte() {
+    #[rustfmt::skip]
     let bytes = [
         0x30, 6, // PUBLISH, QoS 0, remaining length 6
         0x00, 0x03, b'a', b'/', b'b', // topic "a/b"
@@ -782,11 +621,12 @@ fn acks_5_remaining_length_3_is_reason_code_without_properties() {
 
 #[test]
 fn acks_5_with_reason_string_and_user_property() {
+    #[rustfmt::skip]
     let bytes = [
         0x40, 17, // PUBACK, remaining length 17
         0x00, 0x0a, // packet id 10
         0x87, // reason code: not authorized
-        13,   // properties length
+        13, // properties length
         0x1f, 0x00, 0x03, b'b', b'a', b'd', // reason string "bad"
         0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', // user property k=v
     ];
@@ -797,11 +637,12 @@ fn acks_5_with_reason_string_and_user_property() {
     };
     assert_vector(V5, &bytes, Packet::PubAck(ack));
 
+    #[rustfmt::skip]
     let bytes = [
         0x70, 10, // PUBCOMP, remaining length 10
         0x00, 0x07, // packet id 7
         0x00, // reason code: success (needed because properties follow)
-        6,    // properties length
+        6, // properties length
         0x1f, 0x00, 0x03, b'y', b'e', b's', // reason string "yes"
     ];
     let ack = Ack { packet_id: 7, reason_code: 0, properties: props(vec![Property::ReasonString(s("yes"))]) };
@@ -810,6 +651,7 @@ fn acks_5_with_reason_string_and_user_property() {
 
 #[test]
 fn acks_5_success_with_empty_property_list_decodes_to_the_short_form() {
+    #[rustfmt::skip]
     let bytes = [
         0x50, 0x04, // PUBREC, remaining length 4
         0x00, 0x05, // packet id 5
@@ -825,6 +667,7 @@ fn acks_5_success_with_empty_property_list_decodes_to_the_short_form() {
 #[test]
 fn subscribe_3_1_1_spec_example() {
     // MQTT 3.1.1 §3.8.3.1: packet id 10, "a/b" QoS 1, "c/d" QoS 2.
+    #[rustfmt::skip]
     let bytes = [
         0x82, 14, // SUBSCRIBE (flags 0010), remaining length 14
         0x00, 0x0a, // packet id 10
@@ -846,45 +689,18 @@ fn subscribe_3_1_1_spec_example() {
 
 #[test]
 fn subscribe_5_options_no_local_retain_as_published_and_retain_handling() {
+    #[rustfmt::skip]
     let bytes = [
-        0x82,
-        37, // SUBSCRIBE, remaining length 37
-        0x00,
-        0x01, // packet id 1
-        9,    // properties length
-        0x0b,
-        0x05, // subscription identifier 5
-        0x26,
-        0x00,
-        0x01,
-        b'k',
-        0x00,
-        0x01,
-        b'v', // user property k=v
-        0x00,
-        0x03,
-        b'a',
-        b'/',
-        b'+',        // filter "a/+"
+        0x82, 37, // SUBSCRIBE, remaining length 37
+        0x00, 0x01, // packet id 1
+        9, // properties length
+        0x0b, 0x05, // subscription identifier 5
+        0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', // user property k=v
+        0x00, 0x03, b'a', b'/', b'+', // filter "a/+"
         0b0000_0101, // QoS 1, no local
-        0x00,
-        0x03,
-        b'b',
-        b'/',
-        b'#',        // filter "b/#"
+        0x00, 0x03, b'b', b'/', b'#', // filter "b/#"
         0b0001_1010, // QoS 2, retain as published, retain handling 1
-        0x00,
-        0x0a,
-        b'$',
-        b's',
-        b'h',
-        b'a',
-        b'r',
-        b'e',
-        b'/',
-        b'g',
-        b'/',
-        b'c',        // filter "$share/g/c"
+        0x00, 0x0a, b'$', b's', b'h', b'a', b'r', b'e', b'/', b'g', b'/', b'c', // filter "$share/g/c"
         0b0010_0000, // QoS 0, retain handling 2
     ];
     let subscribe = Subscribe {
@@ -916,6 +732,7 @@ fn subscribe_5_options_no_local_retain_as_published_and_retain_handling() {
 #[test]
 fn suback_3_1_1_spec_example() {
     // MQTT 3.1.1 §3.9.3: granted 0, 1, 2 and failure.
+    #[rustfmt::skip]
     let bytes = [
         0x90, 6, // SUBACK, remaining length 6
         0x00, 0x0a, // packet id 10
@@ -927,10 +744,11 @@ fn suback_3_1_1_spec_example() {
 
 #[test]
 fn suback_5_with_reason_string_and_failure_codes() {
+    #[rustfmt::skip]
     let bytes = [
         0x90, 12, // SUBACK, remaining length 12
         0x00, 0x0a, // packet id 10
-        5,    // properties length
+        5, // properties length
         0x1f, 0x00, 0x02, b'o', b'k', // reason string "ok"
         0x01, // granted QoS 1
         0x02, // granted QoS 2
@@ -951,6 +769,7 @@ fn suback_5_with_reason_string_and_failure_codes() {
 #[test]
 fn unsubscribe_3_1_1_spec_example() {
     // MQTT 3.1.1 §3.10.3: "a/b" and "c/d".
+    #[rustfmt::skip]
     let bytes = [
         0xa2, 12, // UNSUBSCRIBE (flags 0010), remaining length 12
         0x00, 0x0b, // packet id 11
@@ -964,10 +783,11 @@ fn unsubscribe_3_1_1_spec_example() {
 
 #[test]
 fn unsubscribe_5_with_user_property() {
+    #[rustfmt::skip]
     let bytes = [
         0xa2, 15, // UNSUBSCRIBE, remaining length 15
         0x00, 0x0b, // packet id 11
-        7,    // properties length
+        7, // properties length
         0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', // user property k=v
         0x00, 0x03, b'a', b'/', b'#', // filter "a/#"
     ];
@@ -987,6 +807,7 @@ fn unsuback_3_1_1_has_no_reason_codes() {
 
 #[test]
 fn unsuback_5_has_one_reason_code_per_filter() {
+    #[rustfmt::skip]
     let bytes = [
         0xb0, 0x05, // UNSUBACK, remaining length 5
         0x00, 0x0b, // packet id 11
@@ -1028,10 +849,11 @@ fn disconnect_5_short_forms() {
 
 #[test]
 fn disconnect_5_with_properties() {
+    #[rustfmt::skip]
     let bytes = [
-        0xe0, 16,   // DISCONNECT, remaining length 16
+        0xe0, 16, // DISCONNECT, remaining length 16
         0x8e, // session taken over
-        14,   // properties length
+        14, // properties length
         0x11, 0x00, 0x00, 0x00, 0x00, // session expiry interval 0
         0x1f, 0x00, 0x01, b'x', // reason string "x"
         0x1c, 0x00, 0x02, b's', b'2', // server reference "s2"
@@ -1050,10 +872,11 @@ fn disconnect_5_with_properties() {
 #[test]
 fn auth_short_and_long_forms() {
     assert_vector(V5, &[0xf0, 0x00], Packet::Auth(ReasonPacket::default())); // AUTH, success
+    #[rustfmt::skip]
     let bytes = [
-        0xf0, 16,   // AUTH, remaining length 16
+        0xf0, 16, // AUTH, remaining length 16
         0x18, // continue authentication
-        14,   // properties length
+        14, // properties length
         0x15, 0x00, 0x05, b'S', b'C', b'R', b'A', b'M', // authentication method "SCRAM"
         0x16, 0x00, 0x03, 0x01, 0x02, 0x03, // authentication data 01 02 03
     ];
@@ -1074,6 +897,7 @@ fn auth_short_and_long_forms() {
 
 #[test]
 fn many_packets_in_one_read_come_out_one_at_a_time() {
+    #[rustfmt::skip]
     let mut buf = BytesMut::from(
         &[
             0xc0, 0x00, // PINGREQ

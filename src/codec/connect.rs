@@ -8,7 +8,7 @@
 
 use super::encode::{EncodeError, field_len, put_binary, put_str};
 use super::error::ErrorKind;
-use super::parse::{PResult, binary, fail, u8_, u16_, utf8};
+use super::parse::{PResult, binary, fail, topic_name, u8_, u16_, utf8};
 use super::properties::{Place, check_places, parse_properties};
 use super::topic::check_topic_name;
 use super::{Bytes, ConnAck, Connect, LastWill, Packet, PacketType, Properties, ProtocolVersion, QoS, reason};
@@ -56,10 +56,7 @@ pub(super) fn parse_connect<'a>(frame: &'a Bytes, i: &'a [u8]) -> PResult<'a, Pa
     let (i, will) = if has_will {
         let (i, will_props) = if v5 { parse_properties(frame, Place::Will, i)? } else { (i, Properties::default()) };
         let at_topic = i;
-        let (i, topic) = utf8(frame, "will topic")(i)?;
-        if let Err(kind) = check_topic_name(&topic) {
-            return fail(at_topic, "will topic", kind);
-        }
+        let (i, topic) = topic_name(frame, "will topic")(i)?;
         if topic.is_empty() {
             return fail(at_topic, "will topic", ErrorKind::EmptyTopic);
         }

@@ -1,9 +1,9 @@
 //! The streaming decoder: frames packets out of a growing buffer, then parses each complete frame.
 
 use super::error::{DecodeError, ErrorKind};
-use super::parse::PResult;
+use super::parse::{Fail, PResult};
 use super::{Bytes, Packet, PacketType, ProtocolVersion, ack, connect, control, fixed_header, publish, subscribe};
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 
 /// Default largest packet accepted: 16 MiB. MQTT allows 256 MiB, but a dashboard holding many
 /// messages should not let one peer claim that much; `Decoder::with_max_packet_size` changes it, and
@@ -77,7 +77,7 @@ impl Decoder {
         }
         let frame = buf.split_to(frame_len).freeze();
         self.consumed += frame_len as u64;
-        let packet = parse_frame(self.version, &header, &frame).map_err(with_offset)?;
+        let packet = parse_frame(self.version, &header, frame).map_err(with_offset)?;
         if let Packet::Connect(c) = &packet {
             self.version = c.protocol;
         }
@@ -99,47 +99,64 @@ pub fn decode_frame(version: ProtocolVersion, frame: Bytes) -> Result<Packet, De
             let kind = ErrorKind::TrailingBytes(frame.len() - header.frame_len());
             Err(DecodeError::new(header.packet_type.name(), "end of packet", header.frame_len(), kind))
         }
-        std::cmp::Ordering::Equal => parse_frame(version, &header, &frame),
+        std::cmp::Ordering::Equal => parse_frame(version, &header, frame),
     }
 }
 
+/// Parses a whole frame. Takes the frame by value so that a PUBLISH payload can be the frame itself,
+/// advanced past the header: no reference-count traffic for the most common packet's largest field.
 fn parse_frame(
     version: ProtocolVersion,
     header: &fixed_header::FixedHeader,
-    frame: &Bytes,
+    frame: Bytes,
 ) -> Result<Packet, DecodeError> {
     let t = header.packet_type;
-    let body = &frame[header.header_len..];
     let v = version;
-    let result: PResult<'_, Packet> = match t {
-        PacketType::Connect => connect::parse_connect(frame, body),
-        PacketType::ConnAck => connect::parse_connack(frame, v, body),
-        PacketType::Publish => publish::parse(frame, v, header.flags, body),
-        PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp => {
-            ack::parse(t, v, frame, body)
-        }
-        PacketType::Subscribe => subscribe::parse_subscribe(frame, v, body),
-        PacketType::SubAck => subscribe::parse_suback(frame, v, body),
-        PacketType::Unsubscribe => subscribe::parse_unsubscribe(frame, v, body),
-        PacketType::UnsubAck => subscribe::parse_unsuback(frame, v, body),
-        PacketType::PingReq => Ok((body, Packet::PingReq)),
-        PacketType::PingResp => Ok((body, Packet::PingResp)),
-        PacketType::Disconnect => control::parse_disconnect(frame, v, body),
-        PacketType::Auth => control::parse_auth(frame, body),
+    let (end, mut packet) = {
+        let f = &frame;
+        let body = &f[header.header_len..];
+        let result: PResult<'_, Packet> = match t {
+            PacketType::Connect => connect::parse_connect(f, body),
+            PacketType::ConnAck => connect::parse_connack(f, v, body),
+            PacketType::Publish => publish::parse(f, v, header.flags, body).map(|(i, p)| (i, Packet::Publish(p))),
+            PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp => {
+                ack::parse(t, v, f, body)
+            }
+            PacketType::Subscribe => subscribe::parse_subscribe(f, v, body),
+            PacketType::SubAck => subscribe::parse_suback(f, v, body),
+            PacketType::Unsubscribe => subscribe::parse_unsubscribe(f, v, body),
+            PacketType::UnsubAck => subscribe::parse_unsuback(f, v, body),
+            PacketType::PingReq => Ok((body, Packet::PingReq)),
+            PacketType::PingResp => Ok((body, Packet::PingResp)),
+            PacketType::Disconnect => control::parse_disconnect(f, v, body),
+            PacketType::Auth => control::parse_auth(f, body),
+        };
+        let (rest, packet) = result.map_err(|e| to_decode_error(t, f, e))?;
+        (f.len() - rest.len(), packet)
     };
-    match result {
-        Ok(([], packet)) => Ok(packet),
-        Ok((rest, _)) => {
-            let kind = ErrorKind::TrailingBytes(rest.len());
-            Err(DecodeError::new(t.name(), "end of packet", frame.len() - rest.len(), kind))
+    match &mut packet {
+        // MQTT 5 §3.3.3: the payload is whatever follows the variable header.
+        Packet::Publish(p) => {
+            let mut payload = frame;
+            payload.advance(end);
+            p.payload = payload;
         }
-        Err(nom::Err::Error(f) | nom::Err::Failure(f)) => {
+        _ if end < frame.len() => {
+            let kind = ErrorKind::TrailingBytes(frame.len() - end);
+            return Err(DecodeError::new(t.name(), "end of packet", end, kind));
+        }
+        _ => {}
+    }
+    Ok(packet)
+}
+
+fn to_decode_error(t: PacketType, frame: &[u8], e: nom::Err<Fail>) -> DecodeError {
+    match e {
+        nom::Err::Error(f) | nom::Err::Failure(f) => {
             let field = if f.field.is_empty() { "packet" } else { f.field };
-            Err(DecodeError::new(t.name(), field, frame.len() - f.rest, f.kind))
+            DecodeError::new(t.name(), field, frame.len() - f.rest, f.kind)
         }
-        Err(nom::Err::Incomplete(_)) => {
-            // Only complete parsers are used inside a frame; treat it as running off the end.
-            Err(DecodeError::new(t.name(), "packet", frame.len(), ErrorKind::Truncated))
-        }
+        // Only complete parsers are used inside a frame; treat it as running off the end.
+        nom::Err::Incomplete(_) => DecodeError::new(t.name(), "packet", frame.len(), ErrorKind::Truncated),
     }
 }

@@ -121,8 +121,7 @@ pub(crate) fn utf8<'a>(frame: &'a Bytes, name: &'static str) -> impl FnMut(&'a [
 /// Checks UTF-8 rules on `data`, a slice of `frame` that starts at `at`, and wraps it. An error
 /// points at the offending byte, not at the start of the string.
 fn validated_str(frame: &Bytes, at: &[u8], data: &[u8], name: &'static str) -> Result<ByteString, nom::Err<Fail>> {
-    if data.contains(&0) {
-        let pos = data.iter().position(|&b| b == 0).unwrap_or(0);
+    if let Some(pos) = find_forbidden(data, false) {
         return Err(failure(&at[pos..], name, ErrorKind::NullCharacter));
     }
     ByteString::try_from(frame.slice_ref(data)).map_err(|_| {
@@ -132,9 +131,50 @@ fn validated_str(frame: &Bytes, at: &[u8], data: &[u8], name: &'static str) -> R
     })
 }
 
-/// Takes the rest of the input as a zero-copy slice (payloads).
-pub(crate) fn rest_bytes<'a>(frame: &Bytes, i: &'a [u8]) -> (&'a [u8], Bytes) {
-    (&i[i.len()..], frame.slice_ref(i))
+/// Topic name (MQTT 5 §4.7.1): a UTF-8 string without wildcards. Checks U+0000, `+` and `#` in one
+/// pass; the error points at the offending byte. Emptiness is the caller's rule.
+pub(crate) fn topic_name<'a>(frame: &'a Bytes, name: &'static str) -> impl FnMut(&'a [u8]) -> PResult<'a, ByteString> {
+    move |i: &'a [u8]| {
+        let (i, len) = u16_(name)(i)?;
+        let (rest, data) = field(name, take(len))(i)?;
+        if let Some(pos) = find_forbidden(data, true) {
+            let kind = if data[pos] == 0 { ErrorKind::NullCharacter } else { ErrorKind::WildcardInTopicName };
+            return fail(&i[pos..], name, kind);
+        }
+        let s = validated_str(frame, i, data, name)?;
+        Ok((rest, s))
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any byte of `v` is zero. Exact as a yes/no answer (the classic SWAR test).
+fn has_zero_byte(v: u64) -> bool {
+    v.wrapping_sub(ONES) & !v & HIGHS != 0
+}
+
+fn is_forbidden(b: u8, wildcards: bool) -> bool {
+    b == 0 || (wildcards && (b == b'+' || b == b'#'))
+}
+
+/// Position of the first U+0000 byte, or with `wildcards` also the first `+` or `#`. Eight bytes at
+/// a time: this runs on every topic of every PUBLISH, so it is on the hot path.
+pub(crate) fn find_forbidden(data: &[u8], wildcards: bool) -> Option<usize> {
+    let mut chunks = data.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        // Always eight bytes; a failed conversion would read as 0 and fall through to the exact scan.
+        let v = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
+        let hit = has_zero_byte(v)
+            || (wildcards
+                && (has_zero_byte(v ^ (ONES * u64::from(b'+'))) || has_zero_byte(v ^ (ONES * u64::from(b'#')))));
+        if hit && let Some(pos) = chunk.iter().position(|&b| is_forbidden(b, wildcards)) {
+            return Some(at + pos);
+        }
+        at += 8;
+    }
+    chunks.remainder().iter().position(|&b| is_forbidden(b, wildcards)).map(|pos| at + pos)
 }
 
 #[cfg(test)]
@@ -170,6 +210,27 @@ mod tests {
         assert_eq!(f.kind, ErrorKind::NonMinimalVarInt);
         let Err(nom::Err::Failure(f)) = var_int("v")(&[0x80]) else { unreachable!("must fail") };
         assert_eq!(f.kind, ErrorKind::Truncated);
+    }
+
+    #[test]
+    fn find_forbidden_finds_the_first_bad_byte_at_every_position() {
+        for len in 0..40 {
+            let clean = vec![b'a'; len];
+            assert_eq!(find_forbidden(&clean, true), None);
+            for pos in 0..len {
+                for bad in [0u8, b'+', b'#'] {
+                    let mut data = clean.clone();
+                    data[pos] = bad;
+                    data.push(0); // a later hit must not win
+                    let want = if bad == 0 { Some(pos) } else { Some(len) };
+                    assert_eq!(find_forbidden(&data, false), want, "{data:?}");
+                    assert_eq!(find_forbidden(&data, true), Some(pos), "{data:?}");
+                }
+            }
+        }
+        // Bytes next to the searched values, and multi-byte UTF-8, are not hits.
+        let near = "*,\"\x01\x7fü€😀 $/".repeat(3);
+        assert_eq!(find_forbidden(near.as_bytes(), true), None);
     }
 
     #[test]

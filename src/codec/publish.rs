@@ -8,13 +8,14 @@
 
 use super::encode::{EncodeError, field_len, put_str};
 use super::error::ErrorKind;
-use super::parse::{PResult, fail, packet_id, rest_bytes, utf8};
+use super::parse::{PResult, fail, packet_id, topic_name};
 use super::properties::{Place, check_places, parse_properties};
 use super::topic::check_topic_name;
-use super::{Bytes, Packet, Properties, ProtocolVersion, Publish, QoS};
+use super::{Bytes, Properties, ProtocolVersion, Publish, QoS};
 use bytes::{BufMut, BytesMut};
 
-pub(super) fn parse<'a>(frame: &'a Bytes, v: ProtocolVersion, flags: u8, i: &'a [u8]) -> PResult<'a, Packet> {
+/// Everything but the payload, which is the rest of the input (MQTT 5 §3.3.3).
+pub(super) fn parse<'a>(frame: &'a Bytes, v: ProtocolVersion, flags: u8, i: &'a [u8]) -> PResult<'a, Publish> {
     let dup = flags & 0x08 != 0;
     let retain = flags & 0x01 != 0;
     let qos_bits = (flags >> 1) & 0x03;
@@ -25,10 +26,7 @@ pub(super) fn parse<'a>(frame: &'a Bytes, v: ProtocolVersion, flags: u8, i: &'a 
         return fail(&frame[..], "fixed header flags", ErrorKind::DupOnQoS0);
     }
     let at_topic = i;
-    let (i, topic) = utf8(frame, "topic name")(i)?;
-    if let Err(kind) = check_topic_name(&topic) {
-        return fail(at_topic, "topic name", kind);
-    }
+    let (i, topic) = topic_name(frame, "topic name")(i)?;
     let (i, packet_id) = if qos == QoS::AtMostOnce {
         (i, None)
     } else {
@@ -41,8 +39,8 @@ pub(super) fn parse<'a>(frame: &'a Bytes, v: ProtocolVersion, flags: u8, i: &'a 
     if topic.is_empty() && properties.topic_alias().is_none() {
         return fail(at_topic, "topic name", ErrorKind::EmptyTopic);
     }
-    let (i, payload) = rest_bytes(frame, i);
-    Ok((i, Packet::Publish(Publish { dup, qos, retain, topic, packet_id, properties, payload })))
+    // The payload is the rest of the frame: the caller slices it off the frame it owns.
+    Ok((i, Publish { dup, qos, retain, topic, packet_id, properties, payload: Bytes::new() }))
 }
 
 pub(super) fn flags(p: &Publish) -> u8 {

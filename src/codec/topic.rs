@@ -4,10 +4,12 @@ use super::error::ErrorKind;
 
 /// Checks a topic name used in PUBLISH: no wildcards (MQTT 5 §4.7.1). Emptiness is the caller's rule.
 pub fn check_topic_name(topic: &str) -> Result<(), ErrorKind> {
-    if topic.bytes().any(|b| b == b'+' || b == b'#') {
-        return Err(ErrorKind::WildcardInTopicName);
+    match super::parse::find_forbidden(topic.as_bytes(), true) {
+        Some(pos) if topic.as_bytes()[pos] != 0 => Err(ErrorKind::WildcardInTopicName),
+        // U+0000 is the string rule's to report (and the encoder's).
+        Some(pos) => check_topic_name(topic.get(pos + 1..).unwrap_or("")),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Checks a topic filter: not empty, `#` only as the whole last level, `+` only as a whole level
