@@ -14,6 +14,7 @@ Examples:
   mqscope sub -u mqtts://broker.example -t '#' -F json -C 10 --password-env MQTT_PASSWORD --username me
   mqscope pub -u mqtt://localhost -t greetings -m hello -q 1
   seq 1000 | mqscope pub -u mqtt://localhost -t numbers -l
+  mqscope clean-retained -u mqtt://localhost 'devices/old/#' --dry-run
   mqscope decode --hex <<< '30 0a 00 03 61 2f 62 68 65 6c 6c 6f'
 ";
 
@@ -22,6 +23,9 @@ Examples:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Config file (default: the platform's config directory, e.g. ~/.config/mqscope/config.toml).
+    #[arg(long, global = true, value_name = "FILE", env = "MQSCOPE_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Without a command: the live dashboard.
     #[command(flatten)]
     pub tui: TuiArgs,
@@ -38,18 +42,27 @@ pub struct TuiArgs {
     /// QoS for the subscriptions.
     #[arg(short = 'q', long, default_value = "0")]
     pub qos: QoS,
+    /// Per-filter QoS from a profile (parallel to `topics`; empty means `qos` for all).
+    #[arg(skip)]
+    pub topic_qos: Vec<QoS>,
     /// Hide topics matching this filter from the tree; they are still counted (repeatable).
     #[arg(short = 'T', long = "exclude", value_name = "FILTER")]
     pub exclude: Vec<String>,
-    /// Messages kept per topic.
-    #[arg(long, value_name = "N", default_value_t = 100)]
-    pub history: usize,
-    /// Memory budget for kept payloads, in MiB; the oldest are evicted (and counted) beyond it.
-    #[arg(long, value_name = "MIB", default_value_t = 256)]
-    pub memory: usize,
-    /// Most frames drawn per second.
-    #[arg(long, value_name = "N", default_value_t = 30)]
-    pub fps: u32,
+    /// Messages kept per topic [default: 100].
+    #[arg(long, value_name = "N")]
+    pub history: Option<usize>,
+    /// Memory budget for kept payloads, in MiB; the oldest are evicted (and counted) beyond it [default: 256].
+    #[arg(long, value_name = "MIB")]
+    pub memory: Option<usize>,
+    /// Most frames drawn per second [default: 30].
+    #[arg(long, value_name = "N")]
+    pub fps: Option<u32>,
+    /// Colour theme: dark, light or high-contrast (NO_COLOR turns colours off) [default: dark].
+    #[arg(long, value_name = "THEME")]
+    pub theme: Option<crate::app::ThemeName>,
+    /// Start in the watch view.
+    #[arg(long)]
+    pub watch: bool,
     /// Payload view for topics matching a filter, FILTER=FORMAT with FORMAT auto, json, text, hex,
     /// msgpack or cbor (repeatable; first match wins).
     #[arg(long = "payload-view", value_name = "FILTER=FORMAT")]
@@ -68,8 +81,18 @@ pub enum Command {
     Sub(SubArgs),
     /// Publish one message, a file, or every line of stdin.
     Pub(PubArgs),
+    /// Clear the retained messages under a topic filter (zero-length retained publishes, QoS 1).
+    CleanRetained(CleanRetainedArgs),
     /// Start an embedded broker with a simulated market feed and open the dashboard on it.
     Demo(DemoArgs),
+    /// Play a recording back in the dashboard (no broker needed), or publish it to a broker (--to).
+    Replay(ReplayArgs),
+    /// List the profiles in the config file (no secrets are shown).
+    Profiles,
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff) to stdout.
+    Man,
     /// Decode MQTT packets from a file or stdin and print each as one JSON object per line.
     Decode(DecodeArgs),
 }
@@ -92,6 +115,9 @@ pub struct DecodeArgs {
 /// How to reach the broker and who we are: shared by every command that connects.
 #[derive(Debug, Clone, Args)]
 pub struct ConnArgs {
+    /// Connect with this saved profile from the config file; flags override its fields.
+    #[arg(short = 'P', long, value_name = "NAME", env = "MQSCOPE_PROFILE")]
+    pub profile: Option<String>,
     /// Broker URL: ws://, wss://, mqtt:// (TCP) or mqtts:// (TLS), e.g. ws://localhost:8080/mqtt.
     #[arg(short = 'u', long, env = "MQSCOPE_URL", value_name = "URL")]
     pub url: Option<String>,
@@ -113,12 +139,15 @@ pub struct ConnArgs {
     /// The password itself. Discouraged: it ends up in shell history and the process list.
     #[arg(long, value_name = "PASSWORD", group = "password_source")]
     pub password: Option<String>,
+    /// A password from the profile (warned about when loading it), never from the command line.
+    #[arg(skip)]
+    pub password_from_profile: Option<String>,
     /// MQTT version: 3.1, 3.1.1 or 5. Default: 5.0, falling back to 3.1.1 when the broker refuses it.
     #[arg(long = "mqtt", value_name = "VERSION")]
     pub mqtt_version: Option<crate::codec::ProtocolVersion>,
-    /// Keepalive interval in seconds (0 turns it off).
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    pub keepalive: u16,
+    /// Keepalive interval in seconds (0 turns it off) [default: 30].
+    #[arg(long, value_name = "SECS")]
+    pub keepalive: Option<u16>,
     /// Resume a session the broker kept for this client id (clean start off).
     #[arg(long, conflicts_with = "clean")]
     pub no_clean: bool,
@@ -214,6 +243,27 @@ pub struct SubArgs {
     /// MQTT 5: do not receive our own publishes.
     #[arg(long)]
     pub no_local: bool,
+    /// Also append every received message to this file as JSON Lines (for `mqscope replay`).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A recording made with `sub --record` or the dashboard's `r` key.
+    pub file: PathBuf,
+    /// Play this many times faster than recorded (0.5 is half speed).
+    #[arg(long, value_name = "N", conflicts_with = "max")]
+    pub speed: Option<f64>,
+    /// Play as fast as possible.
+    #[arg(long)]
+    pub max: bool,
+    /// Publish the recording to this broker instead of opening the dashboard (other connection
+    /// options as for `pub`).
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub conn: ConnArgs,
 }
 
 #[derive(Debug, Args)]
@@ -267,6 +317,28 @@ pub struct PubArgs {
     /// MQTT 5 message expiry interval in seconds.
     #[arg(long, value_name = "SECS")]
     pub expiry: Option<u32>,
+    /// Give up when nothing was acknowledged for this many seconds (exit code 6).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub ack_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanRetainedArgs {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    /// Topic filter whose retained messages are cleared, e.g. 'sensors/#'.
+    #[arg(value_name = "FILTER")]
+    pub filter: String,
+    /// Only list the retained topics that would be cleared (one a line on stdout).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Collecting ends when no message arrived for this long after the subscription (or at the first
+    /// live message).
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub idle_ms: u64,
+    /// QoS of the subscription that collects the retained messages.
+    #[arg(short = 'q', long, default_value = "0")]
+    pub qos: QoS,
     /// Give up when nothing was acknowledged for this many seconds (exit code 6).
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub ack_timeout: u64,

@@ -3,12 +3,17 @@
 //! The library holds everything but process setup: the codec (pure), and the layers built on it.
 
 pub mod app;
+pub mod base64;
 pub mod cli;
 pub mod codec;
+pub mod config;
 pub mod demo;
 pub mod exit;
 pub mod headless;
 pub mod inspect;
+pub mod record;
+pub mod replay;
+pub mod replay_cmd;
 pub mod sanitize;
 pub mod session;
 pub mod timefmt;

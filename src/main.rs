@@ -1,26 +1,164 @@
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use mqscope::cli::{Cli, Command, DecodeArgs, TuiArgs};
 use mqscope::exit;
 use mqscope::headless::decode::{self, DecodeFailure};
-use mqscope::headless::{conn, publish, sub};
+use mqscope::headless::{clean_retained, conn, publish, sub};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let code = match cli.command {
+    let mut cli = Cli::parse();
+    let config = cli.config.clone();
+    let code = match cli.command.take() {
         Some(Command::Decode(args)) => run_decode(&args),
-        Some(Command::Sub(args)) => with_runtime(|rt| {
-            let stdout = std::io::stdout();
-            let terminal = stdout.is_terminal();
-            let out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
-            rt.block_on(sub::run(&args, out, terminal))
-        }),
-        Some(Command::Pub(args)) => with_runtime(|rt| rt.block_on(publish::run(&args))),
+        Some(Command::Sub(mut args)) => match profiles::for_command(config.as_deref(), &mut args.conn) {
+            Ok(()) => with_runtime(|rt| {
+                let stdout = std::io::stdout();
+                let terminal = stdout.is_terminal();
+                let out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+                rt.block_on(sub::run(&args, out, terminal))
+            }),
+            Err(code) => code,
+        },
+        Some(Command::Pub(mut args)) => match profiles::for_command(config.as_deref(), &mut args.conn) {
+            Ok(()) => with_runtime(|rt| rt.block_on(publish::run(&args))),
+            Err(code) => code,
+        },
+        Some(Command::CleanRetained(mut args)) => match profiles::for_command(config.as_deref(), &mut args.conn) {
+            Ok(()) => with_runtime(|rt| {
+                let stdout = std::io::stdout();
+                let terminal = stdout.is_terminal();
+                rt.block_on(clean_retained::run(&args, stdout.lock(), terminal))
+            }),
+            Err(code) => code,
+        },
         Some(Command::Demo(args)) => mqscope::demo::run(&args),
-        None => run_tui(&cli.tui),
+        Some(Command::Profiles) => profiles::list(config.as_deref()),
+        Some(Command::Replay(mut args)) => {
+            if let Some(url) = args.to.take() {
+                args.conn.url = Some(url);
+                match profiles::for_command(config.as_deref(), &mut args.conn) {
+                    Ok(()) => mqscope::replay_cmd::run(&args, true),
+                    Err(code) => code,
+                }
+            } else {
+                mqscope::replay_cmd::run(&args, false)
+            }
+        }
+        Some(Command::Completions { shell }) => {
+            // Into memory first: the generator panics on a closed pipe.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "mqscope", &mut script);
+            print_quietly(&script)
+        }
+        Some(Command::Man) => {
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => print_quietly(&page),
+                Err(e) => {
+                    eprintln!("mqscope: {e}");
+                    exit::FAILURE
+                }
+            }
+        }
+        None => {
+            let mut args = cli.tui;
+            match profiles::for_dashboard(config.as_deref(), &mut args) {
+                Ok(profile) => run_tui(&args, profile.as_ref()),
+                Err(code) => code,
+            }
+        }
     };
     ExitCode::from(code)
+}
+
+/// Profiles from the config file, applied under the command line's flags.
+mod profiles {
+    use mqscope::cli::{ConnArgs, TuiArgs};
+    use mqscope::config::{self, Profile, apply};
+    use mqscope::exit;
+    use std::path::Path;
+
+    fn warn(warnings: Vec<String>) {
+        for w in warnings {
+            eprintln!("mqscope: warning: {w}");
+        }
+    }
+
+    /// The named profile, or the file's default one when nothing names a broker; with the file's theme.
+    fn pick(file: Option<&Path>, name: Option<&str>, has_url: bool) -> Result<(Option<Profile>, Option<String>), u8> {
+        let loaded = config::load(file).map_err(|e| {
+            eprintln!("mqscope: {e}");
+            exit::USAGE
+        })?;
+        let Some((path, cfg)) = loaded else {
+            if let Some(name) = name {
+                eprintln!("mqscope: no config file to take profile '{name}' from (see --config)");
+                return Err(exit::USAGE);
+            }
+            return Ok((None, None));
+        };
+        let name = match (name, &cfg.default_profile) {
+            (Some(n), _) => n,
+            (None, Some(d)) if !has_url => d.as_str(),
+            _ => return Ok((None, cfg.theme.clone())),
+        };
+        let profile = cfg.profile(&path, name).cloned().map_err(|e| {
+            eprintln!("mqscope: {e}");
+            exit::USAGE
+        })?;
+        Ok((Some(profile), cfg.theme.clone()))
+    }
+
+    pub fn for_command(file: Option<&Path>, args: &mut ConnArgs) -> Result<(), u8> {
+        if let (Some(p), _) = pick(file, args.profile.as_deref(), args.url.is_some())? {
+            warn(apply::conn(args, &p).map_err(|e| {
+                eprintln!("mqscope: profile: {e}");
+                exit::USAGE
+            })?);
+        }
+        Ok(())
+    }
+
+    pub fn for_dashboard(file: Option<&Path>, args: &mut TuiArgs) -> Result<Option<Profile>, u8> {
+        let (profile, file_theme) = pick(file, args.conn.profile.as_deref(), args.conn.url.is_some())?;
+        if args.theme.is_none() && profile.as_ref().is_none_or(|p| p.theme.is_none()) {
+            args.theme = file_theme.and_then(|t| t.parse().ok());
+        }
+        if let Some(p) = &profile {
+            warn(apply::tui(args, p).map_err(|e| {
+                eprintln!("mqscope: profile: {e}");
+                exit::USAGE
+            })?);
+        }
+        Ok(profile)
+    }
+
+    pub fn list(file: Option<&Path>) -> u8 {
+        match config::load(file) {
+            Ok(Some((path, cfg))) => {
+                println!("# {}", path.display());
+                print!("{}", config::listing(&cfg));
+                exit::OK
+            }
+            Ok(None) => {
+                let hint = config::locate(None).map(|(p, _)| p.display().to_string()).unwrap_or_default();
+                println!("no config file ({hint}); see config.example.toml");
+                exit::OK
+            }
+            Err(e) => {
+                eprintln!("mqscope: {e}");
+                exit::USAGE
+            }
+        }
+    }
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+fn print_quietly(bytes: &[u8]) -> u8 {
+    use std::io::Write as _;
+    let _ = std::io::stdout().write_all(bytes);
+    exit::OK
 }
 
 fn run_decode(args: &DecodeArgs) -> u8 {
@@ -58,12 +196,12 @@ fn with_runtime(f: impl FnOnce(&tokio::runtime::Runtime) -> u8) -> u8 {
     }
 }
 
-fn run_tui(args: &TuiArgs) -> u8 {
+fn run_tui(args: &TuiArgs, profile: Option<&mqscope::config::Profile>) -> u8 {
     if args.conn.url.is_none() {
         eprintln!("mqscope: no broker URL: run 'mqscope -u ws://HOST:PORT/mqtt' (see 'mqscope --help')");
         return exit::USAGE;
     }
-    let (config, task) = match mqscope::tui_setup::options(args) {
+    let (config, task) = match mqscope::tui_setup::options(args, profile) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("mqscope: {e}");
@@ -84,7 +222,7 @@ fn run_tui(args: &TuiArgs) -> u8 {
             return exit::FAILURE;
         }
     };
-    match rt.block_on(mqscope::tui::run(config, task, args.fps)) {
+    match rt.block_on(mqscope::tui::run(config, task, args.fps.unwrap_or(30))) {
         Ok(()) => exit::OK,
         Err(e) => {
             mqscope::tui::restore_terminal();

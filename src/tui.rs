@@ -14,7 +14,8 @@ use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_ra
 use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use std::io::{self, Stdout};
+use std::collections::VecDeque;
+use std::io::{self, Stdout, Write as _};
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc::error::TryRecvError;
 
@@ -65,8 +66,13 @@ fn now_ms() -> u64 {
 
 /// Runs the dashboard until the user quits or a signal arrives.
 pub async fn run(config: Config, task: TaskOptions, fps: u32) -> anyhow::Result<()> {
+    run_with(config, session::spawn(task), fps).await
+}
+
+/// Runs the dashboard on any source of session events (a live session, or a replay).
+pub async fn run_with(config: Config, mut handle: session::SessionHandle, fps: u32) -> anyhow::Result<()> {
     let mut app = App::new(config, now_ms());
-    let mut handle = session::spawn(task);
+    let mut recorder: Option<crate::record::Recorder> = None;
     let (_guard, mut terminal) = setup_terminal()?;
     let size = terminal.size()?;
     app.apply(AppEvent::Resize { width: size.width, height: size.height });
@@ -77,9 +83,23 @@ pub async fn run(config: Config, task: TaskOptions, fps: u32) -> anyhow::Result<
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let mut session_open = true;
+    // Commands wait here while the session's queue is full (a clear of thousands of retained topics),
+    // so none is dropped and the loop never blocks on the session.
+    let mut outbox: VecDeque<Command> = VecDeque::new();
 
     'run: loop {
         tokio::select! {
+            permit = handle.commands.reserve(), if !outbox.is_empty() => match permit {
+                Ok(permit) => {
+                    if let Some(cmd) = outbox.pop_front() {
+                        permit.send(cmd);
+                    }
+                }
+                Err(_) => {
+                    tracing::warn!("session gone; {} command(s) dropped", outbox.len());
+                    outbox.clear();
+                }
+            },
             ev = keys.next() => match ev {
                 Some(Ok(ev)) => {
                     if let Some(ev) = map_event(ev) {
@@ -92,12 +112,14 @@ pub async fn run(config: Config, task: TaskOptions, fps: u32) -> anyhow::Result<
             ev = handle.events.recv(), if session_open => match ev {
                 Some(ev) => {
                     log_event(&ev);
+                    record(&mut recorder, &mut app, &ev);
                     app.apply(AppEvent::Session(ev));
                     // Drain what else is queued, within a budget, so a flood costs one redraw per frame.
                     for _ in 0..EVENTS_PER_TURN {
                         match handle.events.try_recv() {
                             Ok(ev) => {
                                 log_event(&ev);
+                                record(&mut recorder, &mut app, &ev);
                                 app.apply(AppEvent::Session(ev));
                             }
                             Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
@@ -120,14 +142,35 @@ pub async fn run(config: Config, task: TaskOptions, fps: u32) -> anyhow::Result<
         for effect in app.take_effects() {
             match effect {
                 Effect::Quit => break 'run,
+                Effect::Record(None) => recorder = None,
+                Effect::Record(Some(path)) => match crate::record::Recorder::create(&path) {
+                    Ok(r) => recorder = Some(r),
+                    Err(e) => {
+                        app.recording = None;
+                        app.apply(AppEvent::Session(SessionEvent::Warning(format!(
+                            "cannot record to '{}': {e}",
+                            path.display()
+                        ))));
+                    }
+                },
                 Effect::Bell => {
-                    use std::io::Write as _;
                     let _ = io::stdout().write_all(b"\x07");
                     let _ = io::stdout().flush();
                 }
+                Effect::Copy(text) => {
+                    let _ = io::stdout().write_all(osc52(&text).as_bytes());
+                    let _ = io::stdout().flush();
+                }
                 Effect::Send(cmd) => {
-                    if handle.commands.try_send(cmd).is_err() {
-                        tracing::warn!("session command queue full or closed; command dropped");
+                    if !outbox.is_empty() {
+                        outbox.push_back(cmd);
+                    } else if let Err(e) = handle.commands.try_send(cmd) {
+                        match e {
+                            tokio::sync::mpsc::error::TrySendError::Full(cmd) => outbox.push_back(cmd),
+                            tokio::sync::mpsc::error::TrySendError::Closed(_) => {
+                                tracing::warn!("session gone; command dropped");
+                            }
+                        }
                     }
                 }
             }
@@ -138,6 +181,45 @@ pub async fn run(config: Config, task: TaskOptions, fps: u32) -> anyhow::Result<
         tokio::time::timeout(Duration::from_millis(500), async { while handle.events.recv().await.is_some() {} }).await;
     handle.task.abort();
     Ok(())
+}
+
+/// The OSC 52 sequence that puts `text` on the system clipboard (`c`), base64 encoded. Terminals
+/// that allow it (xterm, kitty, iTerm2, WezTerm, tmux with `set-clipboard on`) set the clipboard of
+/// the machine the terminal runs on, also over SSH.
+pub fn osc52(text: &str) -> String {
+    format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
+}
+
+/// Standard base64 with padding (RFC 4648 §4).
+pub fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Appends the messages of `ev` to the recording, if one is running; stops it on a write error.
+fn record(recorder: &mut Option<crate::record::Recorder>, app: &mut App, ev: &SessionEvent) {
+    let (Some(r), SessionEvent::Messages(batch)) = (recorder.as_mut(), ev) else { return };
+    for m in batch {
+        if let Err(e) = r.write(m) {
+            let why = format!("recording to '{}' stopped: {e}", r.path().display());
+            *recorder = None;
+            app.recording = None;
+            app.apply(AppEvent::Session(SessionEvent::Warning(why)));
+            return;
+        }
+    }
 }
 
 /// Keys (presses only), left clicks, the wheel and resizes become app events.
@@ -176,5 +258,25 @@ fn log_event(ev: &SessionEvent) {
         }
         SessionEvent::Subscribed { results, .. } => tracing::info!("subscribed: {results:?}"),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        let cases =
+            [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE=")];
+        for (plain, encoded) in cases {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+        assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
+    }
+
+    #[test]
+    fn osc52_wraps_the_base64_text() {
+        assert_eq!(osc52("foobar"), "\x1b]52;c;Zm9vYmFy\x07");
     }
 }

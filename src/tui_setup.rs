@@ -9,7 +9,7 @@ use crate::session::TaskOptions;
 use std::path::PathBuf;
 
 /// App config and session options; `Err` says which flag is wrong.
-pub fn options(args: &TuiArgs) -> Result<(Config, TaskOptions), String> {
+pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Result<(Config, TaskOptions), String> {
     let filters: Vec<String> = if args.topics.is_empty() { vec!["#".into()] } else { args.topics.clone() };
     for f in filters.iter().chain(&args.exclude) {
         topic::check_topic_filter(f).map_err(|k| format!("topic filter '{f}': {k}"))?;
@@ -22,9 +22,15 @@ pub fn options(args: &TuiArgs) -> Result<(Config, TaskOptions), String> {
         let format: PayloadFormat = format.parse().map_err(|e| format!("--payload-view '{pv}': {e}"))?;
         payload_views.push((filter.to_string(), format));
     }
+    // The command line's views come first: the first match wins.
+    payload_views.extend(profile.map(|p| p.payload_formats()).unwrap_or_default());
     let subs = filters
         .iter()
-        .map(|f| Subscription { filter: f.as_str().into(), options: SubscriptionOptions::qos(args.qos) })
+        .enumerate()
+        .map(|(i, f)| {
+            let qos = args.topic_qos.get(i).copied().unwrap_or(args.qos);
+            Subscription { filter: f.as_str().into(), options: SubscriptionOptions::qos(qos) }
+        })
         .collect();
     let mut task = task_options(&args.conn, subs).map_err(|e| e.to_string())?;
     // The dashboard keeps trying and shows why in the status line.
@@ -33,8 +39,14 @@ pub fn options(args: &TuiArgs) -> Result<(Config, TaskOptions), String> {
         url: args.conn.url.clone().unwrap_or_default(),
         filters,
         exclude: args.exclude.clone(),
-        history_per_topic: args.history.max(1),
-        byte_budget: args.memory.saturating_mul(1024 * 1024),
+        history_per_topic: args.history.unwrap_or(100).max(1),
+        byte_budget: args.memory.unwrap_or(256).saturating_mul(1024 * 1024),
+        theme: args.theme.unwrap_or_default(),
+        start_view: if args.watch { crate::app::View::Watch } else { crate::app::View::Dashboard },
+        watch_lists: match profile {
+            Some(p) => p.watch_lists()?,
+            None => Vec::new(),
+        },
         payload_views,
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         ..Config::default()

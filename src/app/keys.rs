@@ -20,7 +20,45 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("/", "filter the focused pane (tree: text or MQTT filter; log: text or /regex/)"),
             ("Esc", "close help or prompt, clear the focused pane's filter"),
             ("w", "switch between the dashboard and the watch view"),
+            ("r", "start / stop recording received messages to mqscope-<time>.jsonl (see replay)"),
+            ("p", "publish pane (topic from the selection)"),
+            ("s", "subscribe to a filter (Tab picks the QoS)"),
+            ("u", "subscriptions with their SUBACK results; u there unsubscribes"),
+            ("R", "retained messages: audit and clear"),
+            ("t", "traffic: busiest topics and subtrees, QoS, sizes, $SYS"),
+            ("y, Y", "copy the selected payload / topic to the clipboard (OSC 52)"),
             ("mouse", "click selects, wheel scrolls"),
+        ],
+    ),
+    (
+        "Publish pane",
+        &[
+            ("Tab, Shift-Tab", "next / previous field: topic, payload, QoS, retain, content type, properties"),
+            ("Ctrl-S, F5", "send (Enter breaks lines in the payload)"),
+            ("Ctrl-↑ ↓, Alt-↑ ↓", "recall older / newer sent messages to edit"),
+            ("0-2, ← →, space", "QoS field: set / cycle; retain field: space toggles"),
+            ("Esc", "close (the form is kept)"),
+        ],
+    ),
+    ("Subscriptions (u)", &[("↑ ↓, k j", "move"), ("u, d, Enter", "unsubscribe the selected filter"), ("Esc", "back")]),
+    (
+        "Retained view (R)",
+        &[
+            ("↑ ↓, k j, PgUp PgDn", "move"),
+            ("space", "mark / unmark the topic"),
+            ("a", "mark the selected topic's subtree; again: one level up"),
+            ("d, Del", "clear the marked topics (or the selected one) after a confirmation"),
+            ("Enter / Esc", "on the confirmation: clear / cancel"),
+            ("Esc", "unmark all, then back"),
+        ],
+    ),
+    (
+        "Traffic view (t)",
+        &[
+            ("b", "rank by messages/s or bytes/s"),
+            ("< >", "subtree level"),
+            ("$", "subscribe to $SYS/# for the broker's statistics"),
+            ("Esc", "back"),
         ],
     ),
     (
@@ -79,6 +117,14 @@ impl App {
             self.prompt_key(key);
             return;
         }
+        if self.publisher.open {
+            self.publish_key(key);
+            return;
+        }
+        if self.retained.confirm.is_some() {
+            self.confirm_key(key);
+            return;
+        }
         if self.detail.picker.is_some() {
             self.picker_key(key);
             return;
@@ -97,7 +143,20 @@ impl App {
             KeyCode::Char('w') if is(&key, 'w') => {
                 self.view = if self.view == View::Watch { View::Dashboard } else { View::Watch };
             }
+            KeyCode::Char('r') if is(&key, 'r') => self.toggle_recording(),
+            KeyCode::Char('R') => self.toggle_view(View::Retained),
+            KeyCode::Char('t') if is(&key, 't') => self.toggle_view(View::Traffic),
+            KeyCode::Char('u') if is(&key, 'u') && self.view != View::Subscriptions => {
+                self.toggle_view(View::Subscriptions)
+            }
+            KeyCode::Char('s') if is(&key, 's') => self.open_subscribe_prompt(),
+            KeyCode::Char('p') if is(&key, 'p') => self.open_publisher(),
+            KeyCode::Char('y') if is(&key, 'y') => self.copy(false),
+            KeyCode::Char('Y') => self.copy(true),
             _ if self.view == View::Watch => self.watch_key(key),
+            _ if self.view == View::Retained => self.retained_key(key),
+            _ if self.view == View::Traffic => self.traffic_key(key),
+            _ if self.view == View::Subscriptions => self.subs_key(key),
             KeyCode::Tab => self.focus = self.focus.next(),
             KeyCode::BackTab => self.focus = self.focus.prev(),
             KeyCode::Char(' ') => self.toggle_pause(),
@@ -117,6 +176,30 @@ impl App {
                 Pane::Log => self.log_key(key),
                 Pane::Detail => self.detail_key(key),
             },
+        }
+    }
+
+    /// `r`: starts recording received messages to `mqscope-<UTC time>.jsonl` in the current
+    /// directory, or stops.
+    fn toggle_recording(&mut self) {
+        match self.recording.take() {
+            Some((file, n)) => {
+                self.effects.push(Effect::Record(None));
+                self.notify(format!("recording stopped: {n} messages in {file}"));
+            }
+            None => {
+                let stamp: String = crate::timefmt::rfc3339_millis(
+                    std::time::UNIX_EPOCH + std::time::Duration::from_millis(self.now_ms),
+                )
+                .chars()
+                .filter(|c| c.is_ascii_digit())
+                .take(14)
+                .collect();
+                let file = format!("mqscope-{stamp}.jsonl");
+                self.effects.push(Effect::Record(Some(file.clone().into())));
+                self.notify(format!("recording to {file} (r stops)"));
+                self.recording = Some((file, 0));
+            }
         }
     }
 
@@ -140,6 +223,12 @@ impl App {
                 p.text.pop();
                 p.error = None;
             }
+            KeyCode::Tab | KeyCode::BackTab if matches!(p.kind, PromptKind::Subscribe(_)) => {
+                if let PromptKind::Subscribe(q) = p.kind {
+                    let next = (q.as_u8() + 1) % 3;
+                    p.kind = PromptKind::Subscribe(crate::codec::QoS::from_u8(next).unwrap_or(q));
+                }
+            }
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
                 p.text.push(c);
                 p.error = None;
@@ -147,6 +236,7 @@ impl App {
             KeyCode::Enter => {
                 let text = p.text.clone();
                 match p.kind {
+                    PromptKind::Subscribe(qos) => self.subscribe_from_prompt(&text, qos),
                     PromptKind::TreeFilter => {
                         self.set_tree_filter(TopicFilter::parse(&text));
                         self.prompt = None;
@@ -450,6 +540,7 @@ impl App {
         self.tree.rows(now);
         self.select_visible(height);
         self.refresh_detail();
+        self.prepare_retained();
     }
 
     /// Keeps the tree selection on a visible row and in view.

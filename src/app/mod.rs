@@ -2,12 +2,17 @@
 //! resizes and ticks; the ui draws from `&App`. Plain data: no terminal, no sockets, no clock of its
 //! own (time comes in with the events), so every path is testable.
 
+pub mod clipboard;
 pub mod detail;
 pub mod layout;
 pub mod payload;
+pub mod publish;
 pub mod rates;
+pub mod retained;
 pub mod store;
+pub mod subs;
 pub mod topics;
+pub mod traffic;
 pub mod watch;
 
 mod keys;
@@ -48,14 +53,46 @@ pub struct Config {
     pub no_color: bool,
     pub watch_lists: Vec<watch::WatchList>,
     pub start_view: View,
+    pub theme: ThemeName,
 }
 
-/// The two screens: the dashboard (tree, log, detail) and the watch table.
+/// The built-in themes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ThemeName {
+    #[default]
+    Dark,
+    Light,
+    HighContrast,
+}
+
+impl ThemeName {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "dark" => Ok(Self::Dark),
+            "light" => Ok(Self::Light),
+            "high-contrast" | "high_contrast" | "contrast" => Ok(Self::HighContrast),
+            other => Err(format!("theme '{other}' is not dark, light or high-contrast")),
+        }
+    }
+}
+
+impl std::str::FromStr for ThemeName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+/// The screens: the dashboard (tree, log, detail), the watch table, and the retained, traffic and
+/// subscription views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum View {
     #[default]
     Dashboard,
     Watch,
+    Retained,
+    Traffic,
+    Subscriptions,
 }
 
 impl Default for Config {
@@ -71,6 +108,7 @@ impl Default for Config {
             no_color: false,
             watch_lists: Vec::new(),
             start_view: View::Dashboard,
+            theme: ThemeName::Dark,
         }
     }
 }
@@ -110,6 +148,10 @@ pub enum Effect {
     Send(Command),
     /// Ring the terminal bell (a watch alert turned on).
     Bell,
+    /// Put this text on the clipboard (OSC 52, so it works over SSH too).
+    Copy(String),
+    /// Start appending received messages to this file (JSON Lines), or stop (`None`).
+    Record(Option<std::path::PathBuf>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,14 +255,20 @@ pub enum PromptKind {
     TreeFilter,
     LogFilter,
     LogSearch,
+    /// A topic filter to subscribe to, at this QoS (Tab changes it).
+    Subscribe(crate::codec::QoS),
 }
 
 impl PromptKind {
     pub fn label(self) -> &'static str {
+        use crate::codec::QoS;
         match self {
             Self::TreeFilter => "filter topics (text, or MQTT filter like a/+/c): ",
             Self::LogFilter => "filter log (text, or /regex/): ",
             Self::LogSearch => "search log (text, or /regex/): ",
+            Self::Subscribe(QoS::AtMostOnce) => "subscribe at QoS 0 (Tab: QoS), filter: ",
+            Self::Subscribe(QoS::AtLeastOnce) => "subscribe at QoS 1 (Tab: QoS), filter: ",
+            Self::Subscribe(QoS::ExactlyOnce) => "subscribe at QoS 2 (Tab: QoS), filter: ",
         }
     }
 }
@@ -250,8 +298,32 @@ pub struct App {
     pub detail_cache: detail::DetailCache,
     pub view: View,
     pub watch: watch::Watch,
+    /// The recording in progress: its file and how many messages went into it.
+    pub recording: Option<(String, u64)>,
+    pub publisher: publish::Publisher,
+    pub subs: subs::Subscriptions,
+    pub retained: retained::RetainedView,
+    pub traffic: TrafficView,
+    /// QoS, retained and payload size counters over every message.
+    pub totals: traffic::Totals,
+    /// The last token handed out for a publish command (the session answers with it in `Published`).
+    next_token: u64,
     dirty: bool,
     effects: Vec<Effect>,
+}
+
+/// How the traffic view ranks and which subtree level it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrafficView {
+    pub by: traffic::RankBy,
+    /// 1: top-level subtrees (`sensors/`), 2: one below, ...
+    pub level: u16,
+}
+
+impl Default for TrafficView {
+    fn default() -> Self {
+        Self { by: traffic::RankBy::Messages, level: 1 }
+    }
 }
 
 /// Milliseconds since the epoch.
@@ -265,6 +337,7 @@ impl App {
         let watch = watch::Watch::new(config.watch_lists.clone());
         let view = config.start_view;
         let store = Store::new(config.history_per_topic, config.byte_budget, config.log_capacity);
+        let subs = subs::Subscriptions::new(&config.filters);
         Self {
             conn: Connection {
                 status: ConnStatus::Connecting { attempt: 1 },
@@ -293,6 +366,13 @@ impl App {
             detail_cache: detail::DetailCache::default(),
             view,
             watch,
+            recording: None,
+            publisher: publish::Publisher::default(),
+            subs,
+            retained: retained::RetainedView::default(),
+            traffic: TrafficView::default(),
+            totals: traffic::Totals::default(),
+            next_token: 0,
             dirty: true,
             effects: Vec::new(),
         }
@@ -380,6 +460,7 @@ impl App {
             }
             SessionEvent::Pong { rtt } => self.conn.rtt = Some(rtt),
             SessionEvent::Subscribed { results, reason_string } => {
+                self.subs.on_subscribed(&results);
                 let refused: Vec<String> = results
                     .iter()
                     .filter_map(|(f, o)| match o {
@@ -397,8 +478,16 @@ impl App {
                 }
             }
             SessionEvent::Warning(w) => self.notify(w),
-            SessionEvent::Published { result: Err(why), .. } => self.notify(format!("publish failed: {why}")),
-            SessionEvent::Published { .. } | SessionEvent::Unsubscribed { .. } | SessionEvent::Trace(_) => {}
+            SessionEvent::Published { token, result, .. } => self.on_published(token, result),
+            SessionEvent::Unsubscribed { results } => {
+                for (f, r) in &results {
+                    if let Err(why) = r {
+                        self.notify(format!("unsubscribe '{f}' failed: {why}"));
+                    }
+                }
+                self.subs.on_unsubscribed(&results);
+            }
+            SessionEvent::Trace(_) => {}
         }
     }
 
@@ -412,8 +501,12 @@ impl App {
             self.effects.push(Effect::Bell);
         }
         self.series.add((ms / 1000) as u32, bytes);
+        self.totals.record(m.qos, m.retain, bytes);
         self.received += 1;
         self.received_bytes += bytes as u64;
+        if let Some((_, n)) = self.recording.as_mut() {
+            *n += 1;
+        }
     }
 
     // ---- queries used by the ui ----
@@ -527,3 +620,6 @@ impl App {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+#[cfg(test)]
+mod action_tests;

@@ -12,15 +12,20 @@ pub struct RateTrack {
 
 impl RateTrack {
     pub fn add(&mut self, sec: u32) {
+        self.add_n(sec, 1);
+    }
+
+    /// Adds `n` (messages, or bytes for a byte rate) in second `sec`.
+    pub fn add_n(&mut self, sec: u32, n: u32) {
         if sec == self.sec {
-            self.cur = self.cur.saturating_add(1);
+            self.cur = self.cur.saturating_add(n);
         } else if sec > self.sec {
             self.prev = if sec == self.sec + 1 { self.cur } else { 0 };
             self.sec = sec;
-            self.cur = 1;
+            self.cur = n;
         } else if sec + 1 == self.sec {
             // A message stamped just before the second rolled over.
-            self.prev = self.prev.saturating_add(1);
+            self.prev = self.prev.saturating_add(n);
         }
     }
 

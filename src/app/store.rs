@@ -5,7 +5,7 @@
 use super::topics::NodeId;
 use crate::codec::{ByteString, Bytes, Properties, Property, QoS};
 use crate::session::Message;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 /// One received message as kept by the app: payload and properties copied out of the read buffer,
@@ -75,7 +75,9 @@ pub struct Store {
     per_topic: usize,
     budget: usize,
     used: usize,
-    histories: HashMap<NodeId, VecDeque<Rc<StoredMessage>>>,
+    /// Rings indexed by topic node (node ids are dense), `None` for nodes that never had a message:
+    /// a lookup per message without hashing.
+    histories: Vec<Option<VecDeque<Rc<StoredMessage>>>>,
     /// Round-robin order for budget eviction.
     order: Vec<NodeId>,
     cursor: usize,
@@ -93,7 +95,7 @@ impl Store {
             per_topic: per_topic.max(1),
             budget,
             used: 0,
-            histories: HashMap::new(),
+            histories: Vec::new(),
             order: Vec::new(),
             cursor: 0,
             evicted: Evicted::default(),
@@ -128,13 +130,14 @@ impl Store {
         });
         self.next_seq += 1;
         self.used += msg.cost();
-        let ring = match self.histories.get_mut(&topic) {
-            Some(r) => r,
-            None => {
-                self.order.push(topic);
-                self.histories.entry(topic).or_default()
-            }
-        };
+        let slot = topic as usize;
+        if slot >= self.histories.len() {
+            self.histories.resize_with(slot + 1, || None);
+        }
+        let ring = self.histories[slot].get_or_insert_with(|| {
+            self.order.push(topic);
+            VecDeque::new()
+        });
         ring.push_back(msg.clone());
         if ring.len() > self.per_topic
             && let Some(old) = ring.pop_front()
@@ -166,7 +169,7 @@ impl Store {
             let topic = self.order[self.cursor];
             self.cursor += 1;
             let min = usize::from(keep_last || topic == protect);
-            match self.histories.get_mut(&topic) {
+            match self.histories.get_mut(topic as usize).and_then(Option::as_mut) {
                 Some(ring) if ring.len() > min => {
                     if let Some(old) = ring.pop_front() {
                         self.used -= old.cost();
@@ -189,18 +192,22 @@ impl Store {
         }
     }
 
+    fn ring(&self, topic: NodeId) -> Option<&VecDeque<Rc<StoredMessage>>> {
+        self.histories.get(topic as usize).and_then(Option::as_ref)
+    }
+
     /// A topic's kept messages, oldest first.
     pub fn history(&self, topic: NodeId) -> std::collections::vec_deque::Iter<'_, Rc<StoredMessage>> {
-        self.histories.get(&topic).unwrap_or(&self.empty).iter()
+        self.ring(topic).unwrap_or(&self.empty).iter()
     }
 
     pub fn latest(&self, topic: NodeId) -> Option<&Rc<StoredMessage>> {
-        self.histories.get(&topic).and_then(|r| r.back())
+        self.ring(topic).and_then(|r| r.back())
     }
 
     /// Forgets a topic's history (the user cleared it).
     pub fn clear(&mut self, topic: NodeId) {
-        if let Some(ring) = self.histories.get_mut(&topic) {
+        if let Some(Some(ring)) = self.histories.get_mut(topic as usize) {
             for m in ring.drain(..) {
                 self.used -= m.cost();
             }

@@ -23,6 +23,8 @@ pub struct Stats {
     /// Milliseconds since the epoch of the last message, 0 when none.
     pub last_ms: u64,
     pub rate: RateTrack,
+    /// Bytes per second, the same way.
+    pub byte_rate: RateTrack,
 }
 
 impl Stats {
@@ -30,7 +32,9 @@ impl Stats {
         self.count += 1;
         self.bytes += bytes as u64;
         self.last_ms = self.last_ms.max(ms);
-        self.rate.add((ms / 1000) as u32);
+        let sec = (ms / 1000) as u32;
+        self.rate.add(sec);
+        self.byte_rate.add_n(sec, u32::try_from(bytes).unwrap_or(u32::MAX));
     }
 }
 
@@ -127,6 +131,9 @@ pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
 struct Visible {
     rows: Vec<NodeId>,
     dirty: bool,
+    /// Topics were added since the last build. In a big tree they are merged in at most every
+    /// `RESHAPE_MS`, so a flood of new topics does not rebuild 100,000 rows every frame.
+    new_topics: bool,
     /// For time-based orders: when the rows were last built, so they are not reshuffled every frame.
     built_ms: u64,
 }
@@ -142,10 +149,16 @@ pub struct TopicTree {
     sort: SortBy,
     filter: Option<TopicFilter>,
     visible: Visible,
+    /// Bumped whenever a topic's retained flag changes, so lists of retained topics know to rebuild.
+    retained_gen: u64,
 }
 
 /// How long a non-name order stays put before it is rebuilt.
 const RESORT_MS: u64 = 1000;
+/// From this many rows on, new topics join the rows at most every `RESHAPE_MS` (a rebuild costs
+/// about 0.1 µs a row); folding, filtering and sorting still rebuild at once.
+const BIG_TREE_ROWS: usize = 20_000;
+const RESHAPE_MS: u64 = 500;
 
 impl TopicTree {
     pub fn new(exclude: Vec<String>) -> Self {
@@ -172,7 +185,18 @@ impl TopicTree {
             sort: SortBy::Name,
             filter: None,
             visible: Visible { dirty: true, ..Visible::default() },
+            retained_gen: 0,
         }
+    }
+
+    /// Changes whenever some topic's retained flag changed.
+    pub fn retained_gen(&self) -> u64 {
+        self.retained_gen
+    }
+
+    /// Every node with its id, the root (id 0) first.
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeId, &Node)> {
+        self.nodes.iter().enumerate().map(|(i, n)| (i as NodeId, n))
     }
 
     pub fn node(&self, id: NodeId) -> &Node {
@@ -198,6 +222,20 @@ impl TopicTree {
 
     pub fn find(&self, topic: &str) -> Option<NodeId> {
         self.by_topic.get(topic).copied()
+    }
+
+    /// Any node by its path, also a level that is not a topic itself (`$SYS/brokers`).
+    pub fn find_node(&self, path: &str) -> Option<NodeId> {
+        if let Some(id) = self.find(path) {
+            return Some(id);
+        }
+        let mut cur = ROOT;
+        for level in path.split('/') {
+            let kids = &self.nodes[cur as usize].children;
+            let i = kids.binary_search_by(|&c| (*self.nodes[c as usize].name).cmp(level)).ok()?;
+            cur = kids[i];
+        }
+        Some(cur)
     }
 
     pub fn sort(&self) -> SortBy {
@@ -226,7 +264,10 @@ impl TopicTree {
         };
         let n = &mut self.nodes[id as usize];
         n.own.add(bytes, ms);
-        n.retained = retained;
+        if n.retained != retained {
+            n.retained = retained;
+            self.retained_gen += 1;
+        }
         if n.excluded {
             self.excluded_messages += 1;
         }
@@ -267,7 +308,7 @@ impl TopicTree {
                 up = self.nodes[up as usize].parent;
             }
         }
-        self.visible.dirty = true;
+        self.visible.new_topics = true;
         cur
     }
 
@@ -327,8 +368,10 @@ impl TopicTree {
 
     /// The visible rows, rebuilt when needed. `now_ms` paces reordering for time-based sorts.
     pub fn rows(&mut self, now_ms: u64) -> &[NodeId] {
-        let stale_order = self.sort != SortBy::Name && now_ms >= self.visible.built_ms + RESORT_MS;
-        if self.visible.dirty || stale_order {
+        let v = &self.visible;
+        let stale_order = self.sort != SortBy::Name && now_ms >= v.built_ms + RESORT_MS;
+        let stale_shape = v.new_topics && (v.rows.len() < BIG_TREE_ROWS || now_ms >= v.built_ms + RESHAPE_MS);
+        if v.dirty || stale_order || stale_shape {
             self.rebuild(now_ms);
         }
         &self.visible.rows
@@ -340,7 +383,7 @@ impl TopicTree {
     }
 
     pub fn rows_dirty(&self) -> bool {
-        self.visible.dirty
+        self.visible.dirty || self.visible.new_topics
     }
 
     fn rebuild(&mut self, now_ms: u64) {
@@ -348,7 +391,7 @@ impl TopicTree {
         rows.clear();
         let now_sec = (now_ms / 1000) as u32;
         match &self.filter {
-            None => self.push_children(ROOT, now_sec, &mut rows, &|_| true, false),
+            None => self.push_rows(now_sec, &mut rows, None),
             Some(f) => {
                 // Matching topics and the levels above them, all shown unfolded.
                 let mut keep = vec![false; self.nodes.len()];
@@ -362,22 +405,36 @@ impl TopicTree {
                         up = self.nodes[up as usize].parent;
                     }
                 }
-                self.push_children(ROOT, now_sec, &mut rows, &|id| keep[id as usize], true);
+                self.push_rows(now_sec, &mut rows, Some(&keep));
             }
         }
-        self.visible = Visible { rows, dirty: false, built_ms: now_ms };
+        self.visible = Visible { rows, dirty: false, new_topics: false, built_ms: now_ms };
     }
 
-    fn push_children(
-        &self,
-        parent: NodeId,
-        now_sec: u32,
-        rows: &mut Vec<NodeId>,
-        keep: &dyn Fn(NodeId) -> bool,
-        force_open: bool,
-    ) {
-        let mut kids: Vec<NodeId> =
-            self.nodes[parent as usize].children.iter().copied().filter(|&c| self.shown(c) && keep(c)).collect();
+    /// Appends the rows depth first, siblings in the chosen order, without recursion (a topic may
+    /// have thousands of levels) and without an allocation per node. With `keep` (a filter) only
+    /// kept nodes are rows, shown unfolded.
+    fn push_rows(&self, now_sec: u32, rows: &mut Vec<NodeId>, keep: Option<&[bool]>) {
+        let mut stack: Vec<NodeId> = Vec::new();
+        let mut kids: Vec<NodeId> = Vec::new();
+        let mut parent = ROOT;
+        loop {
+            let n = &self.nodes[parent as usize];
+            if parent == ROOT || ((n.expanded || keep.is_some()) && !n.children.is_empty()) {
+                kids.clear();
+                kids.extend(
+                    n.children.iter().copied().filter(|&c| self.shown(c) && keep.is_none_or(|k| k[c as usize])),
+                );
+                self.sort_siblings(&mut kids, now_sec);
+                stack.extend(kids.iter().rev());
+            }
+            let Some(next) = stack.pop() else { break };
+            rows.push(next);
+            parent = next;
+        }
+    }
+
+    fn sort_siblings(&self, kids: &mut [NodeId], now_sec: u32) {
         match self.sort {
             SortBy::Name => {}
             SortBy::Activity => kids.sort_by_key(|&c| std::cmp::Reverse(self.nodes[c as usize].sub.last_ms)),
@@ -386,19 +443,13 @@ impl TopicTree {
                 (std::cmp::Reverse(n.sub.rate.per_second(now_sec)), std::cmp::Reverse(n.sub.last_ms))
             }),
         }
-        for c in kids {
-            rows.push(c);
-            let n = &self.nodes[c as usize];
-            if (n.expanded || force_open) && !n.children.is_empty() {
-                self.push_children(c, now_sec, rows, keep, force_open);
-            }
-        }
     }
 
     /// Resets a topic's own counters (its history was cleared); subtree totals keep their counts.
     pub fn clear_topic(&mut self, id: NodeId) {
         let n = &mut self.nodes[id as usize];
         n.own.rate = RateTrack::default();
+        n.own.byte_rate = RateTrack::default();
     }
 }
 

@@ -60,6 +60,9 @@ pub fn password(args: &ConnArgs) -> Result<Option<Bytes>, SetupError> {
         let pw = rpassword::prompt_password(prompt).map_err(|e| SetupError::Prompt(e.to_string()))?;
         return Ok(Some(Bytes::from(pw)));
     }
+    if let Some(pw) = &args.password_from_profile {
+        return Ok(Some(Bytes::copy_from_slice(pw.as_bytes())));
+    }
     if let Some(pw) = &args.password {
         eprintln!(
             "mqscope: warning: --password leaves the password in shell history and the process list; \
@@ -114,7 +117,7 @@ pub fn task_options(args: &ConnArgs, subscriptions: Vec<Subscription>) -> Result
         client_id: args.client_id.clone().unwrap_or_else(generated_client_id),
         version: args.mqtt_version.unwrap_or(ProtocolVersion::V5),
         version_forced: args.mqtt_version.is_some(),
-        keep_alive: args.keepalive,
+        keep_alive: args.keepalive.unwrap_or(30),
         clean_start: !args.no_clean,
         session_expiry: args.session_expiry,
         username: args.username.clone(),

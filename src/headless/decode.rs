@@ -175,7 +175,7 @@ mod tests {
         let err = run(&opts(false), &input[..], &mut out).unwrap_err();
         assert!(String::from_utf8(out).unwrap().contains("PINGREQ"));
         let msg = err.to_string();
-        assert!(msg.contains("PUBLISH") && msg.contains("topic name") && msg.contains("stream byte 4"), "{msg}");
+        assert!(msg.contains("PUBLISH") && msg.contains("topic name") && msg.contains("stream byte 7"), "{msg}");
     }
 
     #[test]

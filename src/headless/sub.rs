@@ -78,6 +78,16 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
         Err(e) => return setup_failed(&e),
     };
     let debug = opts.debug;
+    let mut recorder = match &args.record {
+        Some(path) => match crate::record::Recorder::create(path) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("mqscope: cannot record to '{}': {e}", path.display());
+                return exit::FAILURE;
+            }
+        },
+        None => None,
+    };
     let mut handle = session::spawn(opts);
     let printer = Printer { format: args.format, verbose: args.verbose, terminal };
     let deadline = args.timeout.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
@@ -92,6 +102,14 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                 let Some(ev) = ev else { break 'main exit::FAILURE };
                 match ev {
                     SessionEvent::Messages(batch) => {
+                        if let Some(r) = recorder.as_mut() {
+                            for m in &batch {
+                                if let Err(e) = r.write(m) {
+                                    eprintln!("mqscope: recording to '{}' failed: {e}", r.path().display());
+                                    break 'main exit::FAILURE;
+                                }
+                            }
+                        }
                         for m in &batch {
                             if args.retained_only && !m.retain {
                                 break 'main exit::OK;
@@ -165,6 +183,13 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
         }
     };
     let _ = out.flush();
+    if let Some(mut r) = recorder {
+        if let Err(e) = r.flush() {
+            eprintln!("mqscope: recording to '{}' failed: {e}", r.path().display());
+        } else if debug || args.count.is_none() {
+            eprintln!("mqscope: recorded {} messages to '{}'", r.count, r.path().display());
+        }
+    }
     finish(handle, debug).await;
     code
 }

@@ -128,7 +128,7 @@ fn history_list(f: &mut Frame<'_>, app: &App, node: crate::app::topics::NodeId, 
     for (i, m) in history.iter().enumerate().rev().take(usize::from(area.height.saturating_sub(1))) {
         let change = if i > 0 { app.detail_cache.diffs.get(&m.seq).cloned().flatten() } else { None };
         let head = format!("{} ", fmt::clock(m.at_ms));
-        let change = change.map(|c| format!("  {}", sanitize::line(&c))).unwrap_or_default();
+        let change = change.map(|c| fmt::fit(&format!("  {}", sanitize::line(&c)), width / 2)).unwrap_or_default();
         let room = width.saturating_sub(head.len() + change.chars().count());
         lines.push(Line::from(vec![
             Span::styled(head, theme.dim),

@@ -5,14 +5,18 @@ mod detail;
 pub mod fmt;
 mod help;
 mod log;
+mod publish;
+mod retained;
 mod sparks;
 mod status;
+mod subs;
 pub mod theme;
+mod traffic;
 mod tree;
 mod watch;
 
-use crate::app::App;
 use crate::app::layout::Pane;
+use crate::app::{App, View};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::{Block, BorderType};
@@ -20,14 +24,21 @@ use theme::Theme;
 
 /// Draws the whole screen. Call `App::prepare` first so the tree rows are current.
 pub fn draw(f: &mut Frame<'_>, app: &App) {
-    let theme = Theme::new(app.config.no_color);
+    let theme = Theme::new(app.config.theme, app.config.no_color);
     let areas = app.areas();
-    if app.view == crate::app::View::Watch {
+    if app.view != View::Dashboard {
         let full = f.area();
         let body = Rect { height: full.height.saturating_sub(1), ..full };
         if body.height >= 3 {
-            watch::render(f, app, body, &theme);
+            match app.view {
+                View::Watch => watch::render(f, app, body, &theme),
+                View::Retained => retained::render(f, app, body, &theme),
+                View::Traffic => traffic::render(f, app, body, &theme),
+                View::Subscriptions => subs::render(f, app, body, &theme),
+                View::Dashboard => {}
+            }
         }
+        overlays(f, app, &theme);
         status::render(f, app, areas.status, &theme);
         if app.show_help {
             help::render(f, full, &theme);
@@ -46,9 +57,20 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
     if let Some(r) = areas.sparks {
         sparks::render(f, app, r, &theme);
     }
+    overlays(f, app, &theme);
     status::render(f, app, areas.status, &theme);
     if app.show_help {
         help::render(f, f.area(), &theme);
+    }
+}
+
+/// The publish pane and the clear confirmation, over whatever view is shown.
+fn overlays(f: &mut Frame<'_>, app: &App, theme: &Theme) {
+    if app.retained.confirm.is_some() {
+        retained::render_confirm(f, app, f.area(), theme);
+    }
+    if app.publisher.open {
+        publish::render(f, app, f.area(), theme);
     }
 }
 

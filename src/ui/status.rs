@@ -67,6 +67,9 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
             theme.warn,
         ));
     }
+    if let Some((_, n)) = &app.recording {
+        spans.push(Span::styled(format!(" │ ● REC {}", fmt::count(*n)), theme.error));
+    }
     if app.backlog > 0 {
         spans.push(Span::styled(format!(" │ catching up: {} batches queued, counts exact", app.backlog), theme.warn));
     }

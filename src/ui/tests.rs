@@ -242,3 +242,181 @@ fn watch_view_table() {
     insta::assert_snapshot!("watch_wide", s);
     insta::assert_snapshot!("watch_small", screen(&mut a, 80, 24));
 }
+
+// ---- acting on the broker: publish pane, subscriptions, retained view, traffic view ----
+
+fn publish_pane(a: &mut App) {
+    select(a, "ticker/AAPL");
+    key(a, KeyCode::Char('p'));
+}
+
+#[test]
+fn publish_pane_empty() {
+    let mut a = busy();
+    key(&mut a, KeyCode::Char('p'));
+    let s = screen(&mut a, 120, 36);
+    assert!(s.contains("Publish") && s.contains("nothing sent yet"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn publish_pane_filled_with_history() {
+    let mut a = busy();
+    publish_pane(&mut a);
+    typed(&mut a, r#"{"px":190.25}"#);
+    key(&mut a, KeyCode::Enter);
+    typed(&mut a, "second line");
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Char('1'));
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Char(' '));
+    key(&mut a, KeyCode::Tab);
+    typed(&mut a, "application/json");
+    key(&mut a, KeyCode::Tab);
+    typed(&mut a, "source=mqscope");
+    key(&mut a, KeyCode::F(5));
+    a.apply(AppEvent::Session(SessionEvent::Published { token: 1, packet_id: Some(1), result: Ok(0) }));
+    key(&mut a, KeyCode::F(5));
+    let s = screen(&mut a, 120, 36);
+    assert!(s.contains("acked (success)") && s.contains("sending"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn publish_pane_error_80x24() {
+    let mut a = busy();
+    key(&mut a, KeyCode::Char('p'));
+    typed(&mut a, "bad/#/topic");
+    key(&mut a, KeyCode::F(5));
+    let s = screen(&mut a, 80, 24);
+    assert!(s.contains("✕ topic:"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn publish_pane_shows_a_hostile_prefilled_topic_escaped() {
+    let mut a = busy();
+    let evil = a.tree.cached_rows().iter().copied().find(|&id| a.tree.node(id).name.starts_with('\u{1b}'));
+    a.tree_view.selected = Some(evil.expect("evil topic"));
+    key(&mut a, KeyCode::Char('p'));
+    let s = screen(&mut a, 120, 36);
+    assert!(!s.contains('\u{1b}') && !s.contains('\u{7}') && s.contains("\\e]0;owned"), "{s}");
+}
+
+#[test]
+fn subscription_list() {
+    let mut a = busy();
+    a.apply(AppEvent::Session(SessionEvent::Subscribed {
+        results: vec![("#".into(), crate::session::SubscribeOutcome::Granted(QoS::AtMostOnce))],
+        reason_string: None,
+    }));
+    for f in ["$SYS/#", "secret/#", "slow/+/x"] {
+        key(&mut a, KeyCode::Char('s'));
+        typed(&mut a, f);
+        key(&mut a, KeyCode::Enter);
+    }
+    a.apply(AppEvent::Session(SessionEvent::Subscribed {
+        results: vec![
+            ("$SYS/#".into(), crate::session::SubscribeOutcome::Granted(QoS::AtMostOnce)),
+            (
+                "secret/#".into(),
+                crate::session::SubscribeOutcome::Refused { code: 0x87, reason: "Not authorized".into() },
+            ),
+        ],
+        reason_string: None,
+    }));
+    key(&mut a, KeyCode::Char('u'));
+    key(&mut a, KeyCode::Up);
+    let s = screen(&mut a, 100, 24);
+    assert!(
+        s.contains("granted QoS 0") && s.contains("refused: Not authorized (0x87)") && s.contains("pending"),
+        "{s}"
+    );
+    insta::assert_snapshot!(s);
+}
+
+fn retained_screen() -> App {
+    let mut a = busy();
+    let mut msgs = Vec::new();
+    for (i, t) in ["plant/line1/temp", "plant/line1/speed", "plant/line2/temp", "old/device/7/state"].iter().enumerate()
+    {
+        let mut m = msg(t, format!("{{\"v\":{i}}}").as_bytes(), T0 + 5_000 + i as u64 * 1000);
+        m.retain = true;
+        msgs.push(m);
+    }
+    feed(&mut a, msgs);
+    key(&mut a, KeyCode::Char('R'));
+    a
+}
+
+#[test]
+fn retained_view_with_marks() {
+    let mut a = retained_screen();
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('a'));
+    let s = screen(&mut a, 100, 24);
+    assert!(s.contains("Retained 5 topics · 2 marked"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn retained_view_confirmation_lists_what_will_be_cleared() {
+    let mut a = retained_screen();
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('a'));
+    key(&mut a, KeyCode::Char('a'));
+    key(&mut a, KeyCode::Char('d'));
+    let s = screen(&mut a, 100, 24);
+    assert!(s.contains("Clear 3 retained topics?") && s.contains("plant/line2/temp"), "{s}");
+    insta::assert_snapshot!("retained_confirm", s);
+    key(&mut a, KeyCode::Enter);
+    a.apply(AppEvent::Session(SessionEvent::Published { token: 1, packet_id: Some(1), result: Ok(0) }));
+    let s = screen(&mut a, 100, 24);
+    assert!(s.contains("clearing: 1 of 3 acknowledged, 0 failed"), "{s}");
+    insta::assert_snapshot!("retained_clearing", s);
+}
+
+#[test]
+fn traffic_view() {
+    let mut a = busy();
+    // One second of traffic, then the clock moves into the next second so it is the last complete one.
+    let base = T0 + 20_000;
+    let mut msgs = Vec::new();
+    for i in 0..60u64 {
+        msgs.push(msg(&format!("fleet/truck{}/gps", i % 4), &[b'x'; 40], base + i));
+    }
+    for i in 0..12u64 {
+        let mut m = msg("plant/line1/temp", &[b'7'; 3000], base + 100 + i);
+        m.qos = QoS::AtLeastOnce;
+        msgs.push(m);
+    }
+    for (t, v) in [
+        ("$SYS/broker/version", "mosquitto version 2.0.11"),
+        ("$SYS/broker/clients/connected", "12"),
+        ("$SYS/broker/messages/received", "48211"),
+        ("$SYS/broker/load/messages/received/1min", "803.51"),
+        ("$SYS/brokers/emqx@10.0.0.1/version", "5.8.0"),
+        ("$SYS/brokers/emqx@10.0.0.1/stats/connections/count", "431"),
+        ("$SYS/brokers/emqx@10.0.0.1/metrics/bytes/sent", "90210\u{1b}[2J"),
+    ] {
+        let mut m = msg(t, v.as_bytes(), base + 500);
+        m.retain = true;
+        msgs.push(m);
+    }
+    feed(&mut a, msgs);
+    a.apply(AppEvent::Tick { now_ms: base + 1_000 });
+    key(&mut a, KeyCode::Char('t'));
+    let s = screen(&mut a, 160, 48);
+    assert!(
+        s.contains("fleet/truck") && s.contains("mosquitto $SYS/broker") && s.contains("EMQX node emqx@10.0.0.1"),
+        "{s}"
+    );
+    assert!(!s.contains('\u{1b}'), "{s}");
+    insta::assert_snapshot!(s);
+    key(&mut a, KeyCode::Char('b'));
+    let s = screen(&mut a, 100, 30);
+    assert!(s.contains("ranked by bytes/s"), "{s}");
+    insta::assert_snapshot!("traffic_view_by_bytes_100x30", s);
+}

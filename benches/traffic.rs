@@ -1,0 +1,81 @@
+//! The traffic view with 100,000 topics, all with traffic in the last second: one frame is
+//! `App::prepare` + `ui::draw` into a 200x60 `TestBackend`, which ranks the topics and subtrees
+//! (a partial selection) and reads the `$SYS` rows. `cargo bench --bench traffic`.
+
+use criterion::{Criterion, criterion_group};
+use mqscope::app::{App, AppEvent, Config};
+use mqscope::codec::{ByteString, Bytes, Properties, QoS};
+use mqscope::session::{Message, SessionEvent};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+const T0: u64 = 1_795_628_616_000;
+const TOPICS: usize = 100_000;
+
+fn message(topic: String, len: usize, at_ms: u64) -> Message {
+    Message {
+        topic: ByteString::from(topic),
+        payload: Bytes::from(vec![b'x'; len]),
+        qos: QoS::AtMostOnce,
+        retain: false,
+        dup: false,
+        packet_id: None,
+        properties: Properties::default(),
+        received_at: UNIX_EPOCH + Duration::from_millis(at_ms),
+    }
+}
+
+/// 100,000 topics in four levels, each with 1-3 messages in one second, then the clock one second on.
+fn app() -> App {
+    let mut app = App::new(Config { history_per_topic: 1, ..Config::default() }, T0);
+    app.apply(AppEvent::Resize { width: 200, height: 60 });
+    let mut batch = Vec::with_capacity(1_000);
+    for i in 0..TOPICS {
+        let topic = format!("plant/area-{}/dev-{:05}/m{}", i % 16, i / 4, i % 4);
+        for k in 0..=(i % 3) {
+            batch.push(message(topic.clone(), 16 + (i * 7 + k) % 200, T0 + (i % 900) as u64));
+        }
+        if batch.len() >= 1_000 {
+            app.apply(AppEvent::Session(SessionEvent::Messages(std::mem::take(&mut batch))));
+        }
+    }
+    app.apply(AppEvent::Session(SessionEvent::Messages(batch)));
+    app.apply(AppEvent::Tick { now_ms: T0 + 1_000 });
+    app.apply(AppEvent::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('t'))));
+    app
+}
+
+fn frame(app: &mut App, term: &mut Terminal<TestBackend>) {
+    app.prepare();
+    let _ = term.draw(|f| mqscope::ui::draw(f, app));
+}
+
+fn bench(c: &mut Criterion) {
+    let mut app = app();
+    let mut term = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
+    c.bench_function("traffic_view_frame_100k_topics_200x60", |b| b.iter(|| frame(&mut app, &mut term)));
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    // A plain min / median over repeated frames: steadier than a mean on a shared machine.
+    let mut app = app();
+    let mut term = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
+    let mut times: Vec<Duration> = (0..50)
+        .map(|_| {
+            let t = Instant::now();
+            frame(&mut app, &mut term);
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    println!(
+        "traffic view frame, {TOPICS} topics with traffic, 200x60: min {:.2} ms, median {:.2} ms",
+        times[0].as_secs_f64() * 1e3,
+        times[times.len() / 2].as_secs_f64() * 1e3
+    );
+}

@@ -1,0 +1,431 @@
+//! The publish pane: a form of text areas (ratatui-textarea) for topic, payload, content type and
+//! user properties, plus QoS and retain; sending yields a `Command::Publish` with a token, and the
+//! session's `Published` answer for that token marks the message sent, acknowledged or failed.
+//! Sent messages are kept, newest last, to recall and edit.
+
+use super::Key;
+use crate::codec::{Bytes, PacketType, Properties, Property, ProtocolVersion, QoS, reason, topic};
+use crate::session::{Command, OutgoingPublish};
+use crossterm::event::{KeyCode, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+/// Messages kept for recall.
+pub const HISTORY: usize = 50;
+
+/// The form's fields, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Field {
+    #[default]
+    Topic,
+    Payload,
+    Qos,
+    Retain,
+    ContentType,
+    Properties,
+}
+
+impl Field {
+    const ORDER: [Field; 6] =
+        [Field::Topic, Field::Payload, Field::Qos, Field::Retain, Field::ContentType, Field::Properties];
+
+    fn step(self, forward: bool) -> Self {
+        let i = Self::ORDER.iter().position(|f| *f == self).unwrap_or(0);
+        let n = Self::ORDER.len();
+        Self::ORDER[if forward { (i + 1) % n } else { (i + n - 1) % n }]
+    }
+}
+
+/// Where a sent message stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendState {
+    /// Handed to the session; no answer yet.
+    Sending,
+    /// QoS 0: written to the connection.
+    Sent,
+    /// QoS 1/2: acknowledged, with the reason code (MQTT 5: 0x10 "no matching subscribers").
+    Acked(u8),
+    Failed(String),
+}
+
+impl SendState {
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Sending => "sending…".into(),
+            Self::Sent => "sent (QoS 0, no ack)".into(),
+            Self::Acked(0) => "acked (success)".into(),
+            Self::Acked(code) => {
+                let name = reason::name(PacketType::PubAck, ProtocolVersion::V5, *code).unwrap_or("reason");
+                format!("acked ({name}, {code:#04x})")
+            }
+            Self::Failed(why) => format!("error: {why}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub token: u64,
+    pub publish: OutgoingPublish,
+    pub state: SendState,
+    pub at_ms: u64,
+}
+
+#[derive(Debug)]
+pub struct Publisher {
+    pub open: bool,
+    pub field: Field,
+    pub topic: TextArea<'static>,
+    pub payload: TextArea<'static>,
+    pub content_type: TextArea<'static>,
+    /// `NAME=VALUE`, one a line.
+    pub properties: TextArea<'static>,
+    pub qos: QoS,
+    pub retain: bool,
+    /// Why the last send was refused before it left (bad topic, bad property line).
+    pub error: Option<String>,
+    pub history: Vec<Sent>,
+    /// The history entry loaded into the form by Ctrl-Up/Down.
+    pub recall: Option<usize>,
+    /// The tree node the topic was last filled from.
+    prefilled_from: Option<u32>,
+}
+
+impl Default for Publisher {
+    fn default() -> Self {
+        Self {
+            open: false,
+            field: Field::Topic,
+            topic: TextArea::default(),
+            payload: TextArea::default(),
+            content_type: TextArea::default(),
+            properties: TextArea::default(),
+            qos: QoS::AtMostOnce,
+            retain: false,
+            error: None,
+            history: Vec::new(),
+            recall: None,
+            prefilled_from: None,
+        }
+    }
+}
+
+fn set_text(area: &mut TextArea<'static>, text: &str) {
+    *area = TextArea::new(text.split('\n').map(str::to_string).collect());
+    area.move_cursor(ratatui_textarea::CursorMove::Bottom);
+    area.move_cursor(ratatui_textarea::CursorMove::End);
+}
+
+fn cycle_qos(q: QoS, forward: bool) -> QoS {
+    let n = q.as_u8();
+    let next = if forward { (n + 1) % 3 } else { (n + 2) % 3 };
+    QoS::from_u8(next).unwrap_or(QoS::AtMostOnce)
+}
+
+impl Publisher {
+    /// Opens the pane; the topic is filled from the tree selection when that changed since last time.
+    pub fn open(&mut self, selected: Option<(u32, &str)>) {
+        self.open = true;
+        if let Some((id, path)) = selected
+            && self.prefilled_from != Some(id)
+        {
+            set_text(&mut self.topic, path);
+            self.prefilled_from = Some(id);
+            self.field = Field::Payload;
+        }
+    }
+
+    pub fn topic_text(&self) -> String {
+        self.topic.lines().join("")
+    }
+
+    /// The message the form describes, or why it cannot be sent.
+    pub fn build(&self) -> Result<OutgoingPublish, String> {
+        let topic = self.topic_text();
+        if topic.is_empty() {
+            return Err("the topic is empty".into());
+        }
+        topic::check_topic_name(&topic).map_err(|k| format!("topic: {k}"))?;
+        let mut properties = Properties::default();
+        let ct = self.content_type.lines().join("");
+        if !ct.trim().is_empty() {
+            properties.push(Property::ContentType(ct.trim().into()));
+        }
+        for (i, line) in self.properties.lines().iter().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let Some((k, v)) = line.split_once('=') else {
+                return Err(format!("user property line {}: '{line}' must look like NAME=VALUE", i + 1));
+            };
+            properties.push(Property::UserProperty(k.trim().into(), v.trim().into()));
+        }
+        Ok(OutgoingPublish {
+            topic,
+            payload: Bytes::from(self.payload.lines().join("\n")),
+            qos: self.qos,
+            retain: self.retain,
+            properties,
+        })
+    }
+
+    /// Handles a key while the pane is open. `token` makes the token for a send.
+    pub fn key(&mut self, key: Key, now_ms: u64, token: &mut dyn FnMut() -> u64) -> Option<Command> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => self.open = false,
+            KeyCode::F(5) => return self.send(now_ms, token()),
+            KeyCode::Char('s') if ctrl => return self.send(now_ms, token()),
+            KeyCode::Tab => self.field = self.field.step(true),
+            KeyCode::BackTab => self.field = self.field.step(false),
+            KeyCode::Up if ctrl || key.modifiers.contains(KeyModifiers::ALT) => self.recall_step(true),
+            KeyCode::Down if ctrl || key.modifiers.contains(KeyModifiers::ALT) => self.recall_step(false),
+            _ => self.field_key(key),
+        }
+        None
+    }
+
+    fn field_key(&mut self, key: Key) {
+        match self.field {
+            Field::Qos => match key.code {
+                KeyCode::Char(c @ '0'..='2') => self.qos = QoS::from_u8(c as u8 - b'0').unwrap_or(self.qos),
+                KeyCode::Right | KeyCode::Char(' ') | KeyCode::Char('l') => self.qos = cycle_qos(self.qos, true),
+                KeyCode::Left | KeyCode::Char('h') => self.qos = cycle_qos(self.qos, false),
+                KeyCode::Enter => self.field = self.field.step(true),
+                _ => {}
+            },
+            Field::Retain => match key.code {
+                KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right => self.retain = !self.retain,
+                KeyCode::Char('y') => self.retain = true,
+                KeyCode::Char('n') => self.retain = false,
+                KeyCode::Enter => self.field = self.field.step(true),
+                _ => {}
+            },
+            // One-line fields: Enter moves on instead of breaking the line.
+            Field::Topic | Field::ContentType if key.code == KeyCode::Enter => self.field = self.field.step(true),
+            Field::Topic => {
+                self.topic.input(key);
+            }
+            Field::ContentType => {
+                self.content_type.input(key);
+            }
+            Field::Payload => {
+                self.payload.input(key);
+            }
+            Field::Properties => {
+                self.properties.input(key);
+            }
+        }
+        self.error = None;
+    }
+
+    fn send(&mut self, now_ms: u64, token: u64) -> Option<Command> {
+        match self.build() {
+            Ok(publish) => {
+                self.error = None;
+                self.history.push(Sent { token, publish: publish.clone(), state: SendState::Sending, at_ms: now_ms });
+                if self.history.len() > HISTORY {
+                    self.history.remove(0);
+                }
+                self.recall = None;
+                Some(Command::Publish { token, publish })
+            }
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        }
+    }
+
+    /// Takes the session's answer for a token; false when the token is not ours.
+    pub fn on_published(&mut self, token: u64, result: &Result<u8, String>) -> bool {
+        let Some(sent) = self.history.iter_mut().rev().find(|s| s.token == token) else { return false };
+        sent.state = match result {
+            Ok(code) if sent.publish.qos == QoS::AtMostOnce && *code == 0 => SendState::Sent,
+            Ok(code) => SendState::Acked(*code),
+            Err(why) => SendState::Failed(why.clone()),
+        };
+        true
+    }
+
+    /// Ctrl-Up loads the previous sent message into the form, Ctrl-Down the next.
+    fn recall_step(&mut self, older: bool) {
+        if self.history.is_empty() {
+            return;
+        }
+        let last = self.history.len() - 1;
+        let next = match (self.recall, older) {
+            (None, true) => Some(last),
+            (None, false) => None,
+            (Some(i), true) => Some(i.saturating_sub(1)),
+            (Some(i), false) if i < last => Some(i + 1),
+            (Some(_), false) => None,
+        };
+        if let Some(i) = next {
+            self.load(i);
+        }
+        self.recall = next;
+    }
+
+    fn load(&mut self, i: usize) {
+        let Some(sent) = self.history.get(i).cloned() else { return };
+        let p = sent.publish;
+        set_text(&mut self.topic, &p.topic);
+        set_text(&mut self.payload, &String::from_utf8_lossy(&p.payload));
+        self.qos = p.qos;
+        self.retain = p.retain;
+        let mut ct = String::new();
+        let mut props = Vec::new();
+        for prop in p.properties.iter() {
+            match prop {
+                Property::ContentType(s) => ct = s.to_string(),
+                Property::UserProperty(k, v) => props.push(format!("{k}={v}")),
+                _ => {}
+            }
+        }
+        set_text(&mut self.content_type, &ct);
+        set_text(&mut self.properties, &props.join("\n"));
+        self.error = None;
+    }
+
+    /// The state of the newest send, for the pane's status line.
+    pub fn last(&self) -> Option<&Sent> {
+        self.history.last()
+    }
+}
+
+impl super::App {
+    /// `p`: opens the publish pane, the topic filled from the selected tree topic.
+    pub(super) fn open_publisher(&mut self) {
+        let selected = self.tree_view.selected.filter(|&id| self.tree.node(id).is_topic);
+        let path = selected.map(|id| self.tree.node(id).path.to_string());
+        self.publisher.open(selected.zip(path.as_deref()));
+    }
+
+    pub(super) fn publish_key(&mut self, key: Key) {
+        let mut next = self.next_token;
+        let cmd = self.publisher.key(key, self.now_ms, &mut || {
+            next += 1;
+            next
+        });
+        self.next_token = next;
+        if let Some(cmd) = cmd {
+            self.effects.push(super::Effect::Send(cmd));
+        }
+    }
+
+    /// The session finished a publish: the pane's message, a retained clear, or nobody's.
+    pub(super) fn on_published(&mut self, token: u64, result: Result<u8, String>) {
+        if self.publisher.on_published(token, &result) {
+            if let Err(why) = &result
+                && !self.publisher.open
+            {
+                self.notify(format!("publish failed: {why}"));
+            }
+            return;
+        }
+        match self.retained.on_published(token, &result, self.now_ms) {
+            Some(true) => {
+                if let Some(job) = &self.retained.job {
+                    let secs = job.finished_ms.unwrap_or(self.now_ms).saturating_sub(job.started_ms) as f64 / 1e3;
+                    let text = format!(
+                        "cleared {} of {} retained topics in {secs:.1} s ({} failed)",
+                        job.acked, job.total, job.failed
+                    );
+                    self.notify(text);
+                }
+            }
+            Some(false) => {}
+            None => {
+                if let Err(why) = result {
+                    self.notify(format!("publish failed: {why}"));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyEvent;
+
+    fn press(p: &mut Publisher, code: KeyCode, mods: KeyModifiers) -> Option<Command> {
+        let mut next = 0;
+        p.key(KeyEvent::new(code, mods), 1_000, &mut || {
+            next += 1;
+            next
+        })
+    }
+
+    fn type_text(p: &mut Publisher, s: &str) {
+        for c in s.chars() {
+            press(p, KeyCode::Char(c), KeyModifiers::NONE);
+        }
+    }
+
+    #[test]
+    fn form_builds_a_publish_with_properties_and_newlines() {
+        let mut p = Publisher::default();
+        p.open(Some((7, "a/b")));
+        assert_eq!((p.topic_text().as_str(), p.field), ("a/b", Field::Payload));
+        type_text(&mut p, "line1");
+        press(&mut p, KeyCode::Enter, KeyModifiers::NONE);
+        type_text(&mut p, "line2");
+        press(&mut p, KeyCode::Tab, KeyModifiers::NONE);
+        press(&mut p, KeyCode::Char('2'), KeyModifiers::NONE);
+        press(&mut p, KeyCode::Tab, KeyModifiers::NONE);
+        press(&mut p, KeyCode::Char(' '), KeyModifiers::NONE);
+        press(&mut p, KeyCode::Tab, KeyModifiers::NONE);
+        type_text(&mut p, "text/plain");
+        press(&mut p, KeyCode::Tab, KeyModifiers::NONE);
+        type_text(&mut p, "k=v");
+        let cmd = press(&mut p, KeyCode::F(5), KeyModifiers::NONE).expect("sent");
+        let Command::Publish { token, publish } = cmd else { panic!("not a publish") };
+        assert_eq!(token, 1);
+        assert_eq!(&publish.payload[..], b"line1\nline2");
+        assert_eq!((publish.qos, publish.retain), (QoS::ExactlyOnce, true));
+        assert_eq!(
+            publish.properties,
+            Properties(vec![
+                Property::ContentType("text/plain".into()),
+                Property::UserProperty("k".into(), "v".into())
+            ])
+        );
+        assert!(p.on_published(1, &Ok(0)));
+        assert_eq!(p.last().map(|s| &s.state), Some(&SendState::Acked(0)));
+        assert!(!p.on_published(99, &Ok(0)));
+    }
+
+    #[test]
+    fn bad_topic_or_property_is_an_error_in_the_form() {
+        let mut p = Publisher::default();
+        p.open(None);
+        assert!(press(&mut p, KeyCode::Char('s'), KeyModifiers::CONTROL).is_none());
+        assert_eq!(p.error.as_deref(), Some("the topic is empty"));
+        type_text(&mut p, "a/#");
+        press(&mut p, KeyCode::F(5), KeyModifiers::NONE);
+        assert!(p.error.as_deref().is_some_and(|e| e.starts_with("topic:")), "{:?}", p.error);
+    }
+
+    #[test]
+    fn history_recalls_older_and_newer_messages() {
+        let mut p = Publisher::default();
+        p.open(Some((1, "t")));
+        for text in ["one", "two"] {
+            p.payload = TextArea::default();
+            type_text(&mut p, text);
+            press(&mut p, KeyCode::F(5), KeyModifiers::NONE);
+        }
+        p.payload = TextArea::default();
+        press(&mut p, KeyCode::Up, KeyModifiers::CONTROL);
+        assert_eq!(p.payload.lines(), ["two"]);
+        press(&mut p, KeyCode::Up, KeyModifiers::CONTROL);
+        assert_eq!(p.payload.lines(), ["one"]);
+        press(&mut p, KeyCode::Down, KeyModifiers::CONTROL);
+        assert_eq!(p.payload.lines(), ["two"]);
+        press(&mut p, KeyCode::Down, KeyModifiers::CONTROL);
+        assert_eq!(p.recall, None);
+        press(&mut p, KeyCode::Esc, KeyModifiers::NONE);
+        assert!(!p.open);
+    }
+}

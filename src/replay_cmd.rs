@@ -1,0 +1,58 @@
+//! `mqscope replay`: reads the file, then plays it into the dashboard or republishes it.
+
+use crate::cli::ReplayArgs;
+use crate::exit;
+use crate::replay::{self, Pace};
+
+pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
+    let records = match crate::record::read(&args.file) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mqscope replay: {e}");
+            return exit::FAILURE;
+        }
+    };
+    let pace = if args.max { Pace::Max } else { Pace::Speed(args.speed.unwrap_or(1.0)) };
+    if let Pace::Speed(s) = pace
+        && !(s > 0.0 && s.is_finite())
+    {
+        eprintln!("mqscope replay: --speed must be a positive number");
+        return exit::USAGE;
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mqscope: cannot start the async runtime: {e}");
+            return exit::FAILURE;
+        }
+    };
+    if to_broker {
+        let opts = match crate::headless::conn::task_options(&args.conn, Vec::new()) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("mqscope: {e}");
+                return exit::USAGE;
+            }
+        };
+        return rt.block_on(replay::republish(records, pace, opts));
+    }
+    let label = format!("replay {}", args.file.display());
+    let config = crate::app::Config {
+        url: label.clone(),
+        no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        ..crate::app::Config::default()
+    };
+    let _log = crate::tui_setup::init_logging_to(None, "info");
+    let result = rt.block_on(async {
+        let handle = replay::spawn_into_app(records, pace, label);
+        crate::tui::run_with(config, handle, 30).await
+    });
+    match result {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            crate::tui::restore_terminal();
+            eprintln!("mqscope: {e:#}");
+            exit::FAILURE
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! `mqscope demo` end to end: the headless broker and feed checked with `mqscope sub` over ws, and
+//! the full demo in tmux showing a live watch table.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mqscope");
+
+/// Kills the demo (by PID) when the test ends, however it ends.
+struct Demo(Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `mqscope demo --headless` and returns it with its ws:// and mqtt:// URLs.
+fn headless_demo() -> (Demo, String, String) {
+    let mut child = Command::new(BIN)
+        .args(["demo", "--headless"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start mqscope demo");
+    let stdout = child.stdout.take().expect("stdout");
+    let demo = Demo(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let ws = lines.next().expect("a first line").expect("utf-8");
+    let tcp = lines.next().expect("a second line").expect("utf-8");
+    std::thread::spawn(move || for _ in lines {});
+    (demo, ws, tcp)
+}
+
+fn sub(url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(["sub", "-u", url, "--mqtt", "3.1.1", "-W", "20"])
+        .args(args)
+        .output()
+        .expect("run mqscope sub")
+}
+
+#[test]
+fn headless_demo_prints_ws_first_and_quotes_flow_over_websockets() {
+    let (_demo, ws, tcp) = headless_demo();
+    assert!(ws.starts_with("ws://127.0.0.1:") && ws.ends_with("/mqtt"), "{ws}");
+    assert!(tcp.starts_with("mqtt://127.0.0.1:"), "{tcp}");
+    let out = sub(&ws, &["-t", "ticker/#", "-C", "30", "-F", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let quotes: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    assert_eq!(quotes.len(), 30);
+    let mut symbols = std::collections::BTreeSet::new();
+    for q in &quotes {
+        let topic = q["topic"].as_str().unwrap();
+        let payload: serde_json::Value = serde_json::from_str(q["payload_text"].as_str().unwrap()).unwrap();
+        assert!(payload["px"].as_f64().unwrap() > 0.0, "{payload}");
+        assert_eq!(format!("ticker/{}", payload["sym"].as_str().unwrap()), topic);
+        symbols.insert(topic.to_string());
+    }
+    assert!(symbols.len() > 3, "many symbols move: {symbols:?}");
+}
+
+#[test]
+fn headless_demo_keeps_retained_reference_data_and_binary_topics() {
+    let (_demo, ws, _tcp) = headless_demo();
+    // Reference data is retained: a late subscriber gets all of it at once, then nothing live.
+    let refs = sub(&ws, &["-t", "ref/#", "--retained-only", "-F", "json"]);
+    assert!(refs.status.success(), "{}", String::from_utf8_lossy(&refs.stderr));
+    let n = String::from_utf8_lossy(&refs.stdout).lines().count();
+    assert_eq!(n, mqscope::demo::feed::universe().unwrap().symbols.len());
+    let plant = sub(&ws, &["-t", "plant/camera/frame", "-C", "1", "-F", "json"]);
+    let line = String::from_utf8_lossy(&plant.stdout);
+    let v: serde_json::Value = serde_json::from_str(line.trim()).expect("json");
+    assert!(v["payload_hex"].as_str().unwrap().starts_with("89504e47"), "{v}");
+    assert!(v.get("payload_text").is_none(), "binary is not text");
+}
+
+fn have_tmux() -> bool {
+    let ok = Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI must have tmux installed (.ci/run installs it)");
+        eprintln!("skipping: tmux not installed");
+    }
+    ok
+}
+
+struct Session(String);
+
+impl Session {
+    fn capture(&self) -> String {
+        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.0]).output().expect("capture");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.capture();
+            if pred(&screen) {
+                return screen;
+            }
+            assert!(Instant::now() < until, "timed out waiting for {what}; screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["kill-session", "-t", &self.0]).status();
+    }
+}
+
+/// The price column of the AAPL row.
+fn aapl_price(screen: &str) -> Option<String> {
+    let line = screen.lines().find(|l| l.contains("┃AAPL"))?;
+    line.split_whitespace()
+        .find(|w| w.contains('.') && w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .map(String::from)
+}
+
+#[test]
+fn demo_opens_the_watch_table_with_moving_prices() {
+    if !have_tmux() {
+        return;
+    }
+    let name = format!("mqscope-demo-{}", std::process::id());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("demo.log");
+    let cmd = format!("{BIN} demo --log-file {}; echo EXITED:$?; sleep 30", log.display());
+    let ok = Command::new("tmux")
+        .args(["new-session", "-d", "-s", &name, "-x", "160", "-y", "48", &cmd])
+        .status()
+        .expect("tmux")
+        .success();
+    assert!(ok, "tmux new-session failed");
+    let s = Session(name.clone());
+    let first = s.wait_for("the watch table with AAPL", |sc| sc.contains("Watch: tickers") && aapl_price(sc).is_some());
+    assert!(first.contains("REF%") && first.contains("TREND"), "{first}");
+    assert!(first.contains("● connected"), "{first}");
+    // AAPL updates about once a second: within a few seconds its price or the row's age changes.
+    let p1 = aapl_price(&first);
+    s.wait_for("AAPL to move", |sc| aapl_price(sc) != p1);
+    // The dashboard works on the demo too.
+    let _ = Command::new("tmux").args(["send-keys", "-t", &name, "w"]).status();
+    s.wait_for("the dashboard", |sc| sc.contains("Topics") && sc.contains("ticker") && sc.contains("Messages"));
+    let _ = Command::new("tmux").args(["send-keys", "-t", &name, "q"]).status();
+    s.wait_for("a clean exit", |sc| sc.contains("EXITED:0"));
+}

@@ -1,0 +1,301 @@
+//! Acting on the broker from the dashboard, in a real terminal: tmux runs `mqscope` against mosquitto,
+//! the test types keys and reads the screen (the approach of `tui_tmux.rs`; each test has its own
+//! tmux server, every wait is a bounded poll).
+//!
+//! - publish from the pane with QoS 1 and see the message at a separate `mqscope sub`;
+//! - subscribe to a new filter at runtime and see its topics; unsubscribe and see them stop counting;
+//! - clear a retained subtree from the retained view and check with `mqscope sub --retained-only` that
+//!   it is gone and nothing else was touched; copy a payload with OSC 52 into tmux's buffer.
+//!
+//! Missing tmux or mosquitto: "skipping: ..." and pass, except under `CI=true`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::Mosquitto;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const SCREEN_WAIT: Duration = Duration::from_secs(15);
+
+fn on_path(name: &str) -> bool {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).chain(["/usr/sbin".into()]).any(|dir| dir.join(name).is_file())
+}
+
+fn tools_present() -> bool {
+    let missing: Vec<&str> = ["tmux", "mosquitto", "mosquitto_pub"].into_iter().filter(|t| !on_path(t)).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{} not installed, and CI must run the tmux tests", missing.join(", "));
+    }
+    eprintln!("skipping: {} not installed", missing.join(", "));
+    false
+}
+
+fn quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
+}
+
+/// A private tmux server with one session running mqscope; killed on drop.
+struct Tmux {
+    dir: tempfile::TempDir,
+    name: String,
+}
+
+impl Tmux {
+    /// Starts `mqscope -u URL ARGS...` in a `width` x `height` pane.
+    fn start(label: &str, width: u16, height: u16, url: &str, args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let args: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        let script = format!(
+            "{bin} -u '{url}' --log-file {log} {args}\necho \"EXITED:$?\"\nexec sleep 120\n",
+            bin = quote(Path::new(env!("CARGO_BIN_EXE_mqscope"))),
+            log = quote(&dir.path().join("mqscope.log")),
+            args = args.join(" "),
+        );
+        std::fs::write(dir.path().join("run.sh"), script).unwrap();
+        let t = Self { name: format!("mqscope-{label}-{}", std::process::id()), dir };
+        let cmd = format!("sh {}", quote(&t.dir.path().join("run.sh")));
+        let out =
+            t.run(&["new-session", "-d", "-s", &t.name, "-x", &width.to_string(), "-y", &height.to_string(), &cmd]);
+        assert!(out.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&out.stderr));
+        t
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.path().join("tmux.sock")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(self.socket())
+            .args(["-f", "/dev/null"])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("tmux runs")
+    }
+
+    fn capture(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", &self.name]).stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let out = self.run(&["send-keys", "-t", &self.name, k]);
+            assert!(out.status.success(), "send-keys {k}");
+        }
+    }
+
+    fn type_text(&self, text: &str) {
+        let out = self.run(&["send-keys", "-t", &self.name, "-l", text]);
+        assert!(out.status.success(), "send-keys -l");
+    }
+
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + SCREEN_WAIT;
+        loop {
+            let screen = self.capture();
+            if ok(&screen) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; the screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(40));
+        }
+    }
+
+    fn wait_text(&self, text: &str) -> String {
+        self.wait_for(&format!("'{text}'"), |s| s.contains(text))
+    }
+
+    fn quit(&self) {
+        self.keys(&["Escape", "q"]);
+        let s = self.wait_text("EXITED:");
+        assert!(s.contains("EXITED:0"), "{s}");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn publish(broker: &Mosquitto, topic: &str, payload: &str, retain: bool) {
+    let mut cmd = Command::new("mosquitto_pub");
+    cmd.args(["-h", "127.0.0.1", "-p", &broker.tcp_port.to_string(), "-t", topic, "-m", payload, "-q", "1"]);
+    if retain {
+        cmd.arg("-r");
+    }
+    let out = cmd.stdin(Stdio::null()).output().expect("mosquitto_pub runs");
+    assert!(out.status.success(), "mosquitto_pub -t {topic}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// `mqscope sub` as a separate process, its output read when it exits.
+fn spawn_sub(url: &str, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_mqscope"))
+        .args(["sub", "-u", url])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_child(mut child: Child, limit: Duration) -> Output {
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("child ran over {limit:?}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The retained messages as `mqscope sub --retained-only -v` prints them, sorted.
+fn retained_lines(url: &str) -> Vec<String> {
+    let out =
+        wait_child(spawn_sub(url, &["-t", "#", "--retained-only", "-v", "--idle-ms", "1500"]), Duration::from_secs(30));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn publish_from_the_pane_with_qos1_reaches_another_subscriber() {
+    if !tools_present() {
+        return;
+    }
+    let Some(broker) = Mosquitto::start() else { return };
+    let url = broker.tcp_url();
+    let tmux = Tmux::start("pub", 170, 40, &broker.ws_url(), &["-t", "pane/#"]);
+    tmux.wait_text("● connected");
+    // The separate subscriber, ready before we publish (its SUBACK is in before it prints anything; a
+    // retained marker tells us it is subscribed).
+    publish(&broker, "pane/ready", "r", true);
+    let sub = spawn_sub(&url, &["-t", "pane/out", "-t", "pane/ready", "-C", "2", "-v", "-q", "1"]);
+    tmux.wait_text("ready");
+    std::thread::sleep(Duration::from_millis(300));
+
+    tmux.keys(&["p"]);
+    // The selection is the level 'pane', not a topic: the topic field starts empty and focused.
+    tmux.wait_for("the empty publish pane", |s| s.contains(" Publish ") && s.contains("a/topic"));
+    tmux.type_text("pane/out");
+    tmux.keys(&["Tab"]);
+    tmux.type_text("hello from the pane");
+    tmux.keys(&["Tab", "1", "F5"]);
+    let s = tmux.wait_text("acked (");
+    assert!(s.contains("to 'pane/out'") && s.contains("q1"), "{s}");
+
+    let out = wait_child(sub, Duration::from_secs(20));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().any(|l| l == "pane/out hello from the pane"), "the subscriber got:\n{text}");
+    tmux.quit();
+}
+
+#[test]
+fn subscribe_at_runtime_then_unsubscribe_stops_counting() {
+    if !tools_present() {
+        return;
+    }
+    let Some(broker) = Mosquitto::start() else { return };
+    publish(&broker, "start/x", "1", true);
+    publish(&broker, "new/a", "2", true);
+    let tmux = Tmux::start("subs", 170, 40, &broker.ws_url(), &["-t", "start/#"]);
+    tmux.wait_for("the start topic", |s| s.contains("Topics 1") && s.contains("total 1"));
+
+    tmux.keys(&["s"]);
+    tmux.wait_text("subscribe at QoS 0");
+    tmux.keys(&["Tab"]);
+    tmux.wait_text("subscribe at QoS 1");
+    tmux.type_text("new/#");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the new filter's retained topic", |s| s.contains("Topics 2") && s.contains("total 2"));
+    publish(&broker, "new/live", "3", false);
+    tmux.wait_for("a live message on the new filter", |s| s.contains("Topics 3") && s.contains("total 3"));
+
+    // The list shows both filters with their SUBACK results; u unsubscribes the selected (new/#).
+    tmux.keys(&["u"]);
+    let s = tmux.wait_text("Subscriptions 2");
+    assert!(s.contains("start/#") && s.contains("new/#"), "{s}");
+    assert!(s.contains("granted QoS 0") && s.contains("granted QoS 1"), "{s}");
+    tmux.keys(&["u"]);
+    tmux.wait_for("new/# gone from the list", |s| s.contains("Subscriptions 1") && !s.contains("new/#"));
+    tmux.keys(&["Escape"]);
+
+    for i in 0..3 {
+        publish(&broker, "new/live", &format!("after {i}"), false);
+    }
+    publish(&broker, "start/marker", "m", false);
+    let s = tmux.wait_for("the marker after the unsubscribed messages", |s| s.contains("Topics 4"));
+    assert!(s.contains("total 4"), "messages on new/# were still counted after unsubscribing:\n{s}");
+    tmux.quit();
+}
+
+#[test]
+fn clear_a_retained_subtree_and_copy_with_osc52() {
+    if !tools_present() {
+        return;
+    }
+    let Some(broker) = Mosquitto::start() else { return };
+    let url = broker.tcp_url();
+    for (t, v) in
+        [("zone/a/1", "a1"), ("zone/a/2", "a2"), ("zone/b/1", "b1"), ("other/keep", "kept"), ("zonex/keep", "zx")]
+    {
+        publish(&broker, t, v, true);
+    }
+    let tmux = Tmux::start("retained", 170, 40, &broker.ws_url(), &[]);
+    let _ = tmux.run(&["set-option", "-s", "set-clipboard", "on"]);
+    tmux.wait_text("Topics 5");
+
+    tmux.keys(&["R"]);
+    let s = tmux.wait_text("Retained 5 topics");
+    assert!(s.contains("other/keep") && s.contains("zone/b/1"), "{s}");
+    // Rows by path: other/keep, zone/a/1, zone/a/2, zone/b/1, zonex/keep.
+    tmux.keys(&["y"]);
+    tmux.wait_text("copied the payload of 'other/keep'");
+    let deadline = Instant::now() + SCREEN_WAIT;
+    loop {
+        let buffer = String::from_utf8_lossy(&tmux.run(&["show-buffer"]).stdout).into_owned();
+        if buffer == "kept" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "tmux's buffer never got the OSC 52 copy: '{buffer}'");
+        std::thread::sleep(Duration::from_millis(40));
+    }
+
+    tmux.keys(&["j", "a"]);
+    tmux.wait_text("2 marked");
+    tmux.keys(&["a"]);
+    tmux.wait_text("3 marked");
+    tmux.keys(&["d"]);
+    let s = tmux.wait_text("Clear 3 retained topics?");
+    // The confirmation box is the second '┃' column of each line.
+    let listed: Vec<&str> = s
+        .lines()
+        .filter_map(|l| l.split('┃').nth(2)?.split_whitespace().next())
+        .filter(|w| w.starts_with("zone") || w.starts_with("other"))
+        .collect();
+    assert_eq!(listed, ["zone/a/1", "zone/a/2", "zone/b/1"], "{s}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_text("cleared 3 of 3 retained topics");
+    tmux.wait_for("the cleared rows gone", |s| s.contains("Retained 2 topics"));
+    tmux.quit();
+
+    assert_eq!(retained_lines(&url), ["other/keep kept", "zonex/keep zx"]);
+}
