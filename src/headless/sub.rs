@@ -13,6 +13,9 @@ use std::io::{self, Write};
 use std::time::Duration;
 use tokio::time::{Instant, sleep_until};
 
+/// Batches the session task may queue ahead of the printer.
+const SUB_QUEUE_BATCHES: usize = 8;
+
 /// How messages are written: raw for pipes, sanitised for a terminal, or JSON lines.
 struct Printer {
     format: OutputFormat,
@@ -73,10 +76,14 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
         retain_handling: if args.no_retained { RetainHandling::DoNotSend } else { RetainHandling::SendAtSubscribe },
     };
     let subs = args.topics.iter().map(|t| Subscription { filter: t.as_str().into(), options }).collect();
-    let opts = match task_options(&args.conn, subs) {
+    let mut opts = match task_options(&args.conn, subs) {
         Ok(o) => o,
         Err(e) => return setup_failed(&e),
     };
+    // Each event is a batch from one read (up to 64 KiB of messages that keep their read chunk alive). A
+    // short queue bounds memory when the output is slower than the broker (256 batches could hold 16 MiB)
+    // and holds the broker back through TCP instead.
+    opts.channel_capacity = SUB_QUEUE_BATCHES;
     let debug = opts.debug;
     let mut recorder = match &args.record {
         Some(path) => match crate::record::Recorder::create(path) {
