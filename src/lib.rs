@@ -11,6 +11,7 @@ pub mod demo;
 pub mod exit;
 pub mod headless;
 pub mod inspect;
+pub mod manager;
 pub mod record;
 pub mod replay;
 pub mod replay_cmd;

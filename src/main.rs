@@ -64,6 +64,17 @@ fn main() -> ExitCode {
         None => {
             let mut args = cli.tui;
             match profiles::for_dashboard(config.as_deref(), &mut args) {
+                Ok(None) if args.conn.url.is_none() => match profiles::manager(config.as_deref(), &mut args) {
+                    Ok(profiles::Next::Dashboard(profile)) => run_tui(&args, profile.as_ref().as_ref()),
+                    Ok(profiles::Next::Demo) => mqscope::demo::run(&mqscope::cli::DemoArgs {
+                        headless: false,
+                        port: None,
+                        fps: 30,
+                        log_file: None,
+                    }),
+                    Ok(profiles::Next::Quit) => exit::OK,
+                    Err(code) => code,
+                },
                 Ok(profile) => run_tui(&args, profile.as_ref()),
                 Err(code) => code,
             }
@@ -132,6 +143,74 @@ mod profiles {
             })?);
         }
         Ok(profile)
+    }
+
+    pub enum Next {
+        Dashboard(Box<Option<Profile>>),
+        Demo,
+        Quit,
+    }
+
+    /// The connection manager: a saved profile, the demo, or a new connection (saved if named).
+    pub fn manager(file: Option<&Path>, args: &mut TuiArgs) -> Result<Next, u8> {
+        use mqscope::manager::{self, Choice, Manager};
+        let loaded = config::load(file).map_err(|e| {
+            eprintln!("mqscope: {e}");
+            exit::USAGE
+        })?;
+        let path = loaded
+            .as_ref()
+            .map(|(p, _)| p.clone())
+            .or_else(|| config::locate(file).map(|(p, _)| p))
+            .unwrap_or_else(|| "config.toml".into());
+        let list = loaded
+            .as_ref()
+            .map(|(_, c)| c.profiles.iter().map(|(n, p)| (n.clone(), p.url.clone().unwrap_or_default())).collect())
+            .unwrap_or_default();
+        let theme = mqscope::ui::theme::Theme::new(
+            args.theme.unwrap_or_default(),
+            std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        );
+        let choice = manager::run(Manager::new(list, path.display().to_string(), true), theme).map_err(|e| {
+            mqscope::tui::restore_terminal();
+            eprintln!("mqscope: {e:#}");
+            exit::FAILURE
+        })?;
+        match choice {
+            Choice::Quit => Ok(Next::Quit),
+            Choice::Demo => Ok(Next::Demo),
+            Choice::Profile(name) => {
+                args.conn.profile = Some(name);
+                for_dashboard(file, args).map(|p| Next::Dashboard(Box::new(p)))
+            }
+            Choice::New { profile, save_as, ask_password } => {
+                if let Some(name) = &save_as {
+                    match config::save::save_profile(&path, name, &profile) {
+                        Ok(()) => eprintln!("mqscope: saved profile '{name}' in {}", path.display()),
+                        Err(e) => eprintln!("mqscope: warning: profile not saved: {e}"),
+                    }
+                }
+                let p = Profile {
+                    url: Some(profile.url),
+                    mqtt: profile.mqtt,
+                    client_id: profile.client_id,
+                    username: profile.username,
+                    password_env: profile.password_env,
+                    password_prompt: Some(ask_password),
+                    subscriptions: profile
+                        .subscriptions
+                        .into_iter()
+                        .map(|(filter, qos)| config::SubscriptionProfile { filter, qos })
+                        .collect(),
+                    ..Profile::default()
+                };
+                warn(apply::tui(args, &p).map_err(|e| {
+                    eprintln!("mqscope: {e}");
+                    exit::USAGE
+                })?);
+                Ok(Next::Dashboard(Box::new(Some(p))))
+            }
+        }
     }
 
     pub fn list(file: Option<&Path>) -> u8 {

@@ -36,7 +36,7 @@ pub fn restore_terminal() {
 }
 
 /// Restores the terminal when dropped, whatever the exit path.
-struct TerminalGuard;
+pub(crate) struct TerminalGuard;
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
@@ -44,7 +44,7 @@ impl Drop for TerminalGuard {
     }
 }
 
-fn setup_terminal() -> io::Result<(TerminalGuard, Terminal<CrosstermBackend<Stdout>>)> {
+pub(crate) fn setup_terminal() -> io::Result<(TerminalGuard, Terminal<CrosstermBackend<Stdout>>)> {
     // The panic hook restores first, so the panic message lands on a sane screen.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {

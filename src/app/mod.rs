@@ -11,6 +11,7 @@ pub mod rates;
 pub mod retained;
 pub mod store;
 pub mod subs;
+pub mod template;
 pub mod topics;
 pub mod traffic;
 pub mod watch;
