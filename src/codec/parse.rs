@@ -124,6 +124,11 @@ fn validated_str(frame: &Bytes, at: &[u8], data: &[u8], name: &'static str) -> R
     if let Some(pos) = find_forbidden(data, false) {
         return Err(failure(&at[pos..], name, ErrorKind::NullCharacter));
     }
+    wrap_utf8(frame, at, data, name)
+}
+
+/// Wraps `data`, a slice of `frame` that starts at `at`, once it is known to hold no U+0000.
+fn wrap_utf8(frame: &Bytes, at: &[u8], data: &[u8], name: &'static str) -> Result<ByteString, nom::Err<Fail>> {
     ByteString::try_from(frame.slice_ref(data)).map_err(|_| {
         // Only on the error path: find where the bad sequence starts.
         let pos = std::str::from_utf8(data).err().map_or(0, |e| e.valid_up_to());
@@ -138,10 +143,11 @@ pub(crate) fn topic_name<'a>(frame: &'a Bytes, name: &'static str) -> impl FnMut
         let (i, len) = u16_(name)(i)?;
         let (rest, data) = field(name, take(len))(i)?;
         if let Some(pos) = find_forbidden(data, true) {
-            let kind = if data[pos] == 0 { ErrorKind::NullCharacter } else { ErrorKind::WildcardInTopicName };
+            let kind =
+                if data.get(pos) == Some(&0) { ErrorKind::NullCharacter } else { ErrorKind::WildcardInTopicName };
             return fail(&i[pos..], name, kind);
         }
-        let s = validated_str(frame, i, data, name)?;
+        let s = wrap_utf8(frame, i, data, name)?;
         Ok((rest, s))
     }
 }
@@ -161,20 +167,38 @@ fn is_forbidden(b: u8, wildcards: bool) -> bool {
 /// Position of the first U+0000 byte, or with `wildcards` also the first `+` or `#`. Eight bytes at
 /// a time: this runs on every topic of every PUBLISH, so it is on the hot path.
 pub(crate) fn find_forbidden(data: &[u8], wildcards: bool) -> Option<usize> {
-    let mut chunks = data.chunks_exact(8);
+    if wildcards { find_forbidden_in::<true>(data) } else { find_forbidden_in::<false>(data) }
+}
+
+fn find_forbidden_in<const WILDCARDS: bool>(data: &[u8]) -> Option<usize> {
+    let hit = |v: u64| {
+        has_zero_byte(v)
+            || (WILDCARDS
+                && (has_zero_byte(v ^ (ONES * u64::from(b'+'))) || has_zero_byte(v ^ (ONES * u64::from(b'#')))))
+    };
+    let word = |b: &[u8]| <[u8; 8]>::try_from(b).map_or(0, u64::from_le_bytes);
+    let exact = |from: usize| {
+        let rest = data.get(from..).unwrap_or_default();
+        rest.iter().position(|&b| is_forbidden(b, WILDCARDS)).map(|pos| from + pos)
+    };
+    let len = data.len();
+    if len < 8 {
+        // Short strings: pad to one word with a byte that is never a hit.
+        let mut padded = [b'a'; 8];
+        padded.iter_mut().zip(data).for_each(|(p, &b)| *p = b);
+        return if hit(u64::from_le_bytes(padded)) { exact(0) } else { None };
+    }
     let mut at = 0;
-    for chunk in &mut chunks {
-        // Always eight bytes; a failed conversion would read as 0 and fall through to the exact scan.
-        let v = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
-        let hit = has_zero_byte(v)
-            || (wildcards
-                && (has_zero_byte(v ^ (ONES * u64::from(b'+'))) || has_zero_byte(v ^ (ONES * u64::from(b'#')))));
-        if hit && let Some(pos) = chunk.iter().position(|&b| is_forbidden(b, wildcards)) {
-            return Some(at + pos);
+    while at + 8 <= len {
+        // `at + 8 <= len`, so the slice is eight bytes; a failed conversion would read as 0 (a hit)
+        // and fall through to the exact scan.
+        if hit(word(data.get(at..at + 8).unwrap_or_default())) {
+            return exact(at);
         }
         at += 8;
     }
-    chunks.remainder().iter().position(|&b| is_forbidden(b, wildcards)).map(|pos| at + pos)
+    // The last bytes as one word overlapping checked ones, which are clean: a hit is in the tail.
+    if at < len && hit(word(data.get(len - 8..).unwrap_or_default())) { exact(at) } else { None }
 }
 
 #[cfg(test)]
