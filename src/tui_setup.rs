@@ -43,6 +43,7 @@ pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Resu
         byte_budget: args.memory.unwrap_or(256).saturating_mul(1024 * 1024),
         theme: args.theme.unwrap_or_default(),
         start_view: if args.watch { crate::app::View::Watch } else { crate::app::View::Dashboard },
+        templates: profile.map(|p| p.templates()).unwrap_or_default(),
         watch_lists: match profile {
             Some(p) => p.watch_lists()?,
             None => Vec::new(),

@@ -36,6 +36,8 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("Tab, Shift-Tab", "next / previous field: topic, payload, QoS, retain, content type, properties"),
             ("Ctrl-S, F5", "send (Enter breaks lines in the payload)"),
             ("Ctrl-↑ ↓, Alt-↑ ↓", "recall older / newer sent messages to edit"),
+            ("F2", "load the next saved template ({{now}} {{counter}} {{uuid}} {{random A B}} filled at send)"),
+            ("F6", "repeat: send the form at the template's rate until F6 again"),
             ("0-2, ← →, space", "QoS field: set / cycle; retain field: space toggles"),
             ("Esc", "close (the form is kept)"),
         ],
@@ -541,6 +543,7 @@ impl App {
         self.select_visible(height);
         self.refresh_detail();
         self.prepare_retained();
+        self.prepare_traffic();
     }
 
     /// Keeps the tree selection on a visible row and in view.

@@ -53,6 +53,8 @@ pub struct Config {
     /// `NO_COLOR`: no colours, only bold/dim/reverse.
     pub no_color: bool,
     pub watch_lists: Vec<watch::WatchList>,
+    /// Publish templates for the publish pane (F2).
+    pub templates: Vec<template::Template>,
     pub start_view: View,
     pub theme: ThemeName,
 }
@@ -108,6 +110,7 @@ impl Default for Config {
             payload_views: Vec::new(),
             no_color: false,
             watch_lists: Vec::new(),
+            templates: Vec::new(),
             start_view: View::Dashboard,
             theme: ThemeName::Dark,
         }
@@ -307,6 +310,8 @@ pub struct App {
     pub traffic: TrafficView,
     /// QoS, retained and payload size counters over every message.
     pub totals: traffic::Totals,
+    /// The traffic view's bars, recomputed once a second.
+    pub rankings: traffic::Rankings,
     /// The last token handed out for a publish command (the session answers with it in `Published`).
     next_token: u64,
     dirty: bool,
@@ -336,6 +341,7 @@ impl App {
     pub fn new(config: Config, now_ms: u64) -> Self {
         let tree = TopicTree::new(config.exclude.clone());
         let watch = watch::Watch::new(config.watch_lists.clone());
+        let templates = config.templates.clone();
         let view = config.start_view;
         let store = Store::new(config.history_per_topic, config.byte_budget, config.log_capacity);
         let subs = subs::Subscriptions::new(&config.filters);
@@ -368,11 +374,12 @@ impl App {
             view,
             watch,
             recording: None,
-            publisher: publish::Publisher::default(),
+            publisher: publish::Publisher::with_templates(templates),
             subs,
             retained: retained::RetainedView::default(),
             traffic: TrafficView::default(),
             totals: traffic::Totals::default(),
+            rankings: traffic::Rankings::default(),
             next_token: 0,
             dirty: true,
             effects: Vec::new(),
@@ -402,6 +409,16 @@ impl App {
                 self.size = Rect::new(0, 0, width, height);
             }
             AppEvent::Tick { now_ms } => {
+                if self.publisher.repeat.is_some() {
+                    let mut next = self.next_token;
+                    let cmds = self.publisher.repeat_due(now_ms, &mut || {
+                        next += 1;
+                        next
+                    });
+                    self.next_token = next;
+                    self.effects.extend(cmds.into_iter().map(Effect::Send));
+                    self.dirty = true;
+                }
                 // Redraw once a second for ages and rates (four times in the watch view, where
                 // changed rows flash briefly), not on every tick.
                 let period = if self.view == View::Watch { 250 } else { 1000 };

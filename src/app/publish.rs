@@ -88,6 +88,14 @@ pub struct Publisher {
     pub recall: Option<usize>,
     /// The tree node the topic was last filled from.
     prefilled_from: Option<u32>,
+    /// Saved templates (profile), F2 loads the next one; the loaded one's index.
+    pub templates: Vec<super::template::Template>,
+    pub template: Option<usize>,
+    /// Sends per template name (or the form), for `{{counter}}`.
+    counters: std::collections::HashMap<String, u64>,
+    /// F6: the form sent again and again at a fixed rate.
+    pub repeat: Option<super::template::Repeat>,
+    rng: u64,
 }
 
 impl Default for Publisher {
@@ -105,6 +113,11 @@ impl Default for Publisher {
             history: Vec::new(),
             recall: None,
             prefilled_from: None,
+            templates: Vec::new(),
+            template: None,
+            counters: std::collections::HashMap::new(),
+            repeat: None,
+            rng: 0x9e37_79b9_7f4a_7c15,
         }
     }
 }
@@ -122,6 +135,10 @@ fn cycle_qos(q: QoS, forward: bool) -> QoS {
 }
 
 impl Publisher {
+    pub fn with_templates(templates: Vec<super::template::Template>) -> Self {
+        Self { templates, ..Self::default() }
+    }
+
     /// Opens the pane; the topic is filled from the tree selection when that changed since last time.
     pub fn open(&mut self, selected: Option<(u32, &str)>) {
         self.open = true;
@@ -140,11 +157,17 @@ impl Publisher {
 
     /// The message the form describes, or why it cannot be sent.
     pub fn build(&self) -> Result<OutgoingPublish, String> {
+        let p = self.build_raw()?;
+        topic::check_topic_name(&p.topic).map_err(|k| format!("topic: {k}"))?;
+        Ok(p)
+    }
+
+    /// `build` without the topic check, which placeholders (`{{counter}}`) would fail before filling.
+    fn build_raw(&self) -> Result<OutgoingPublish, String> {
         let topic = self.topic_text();
         if topic.is_empty() {
             return Err("the topic is empty".into());
         }
-        topic::check_topic_name(&topic).map_err(|k| format!("topic: {k}"))?;
         let mut properties = Properties::default();
         let ct = self.content_type.lines().join("");
         if !ct.trim().is_empty() {
@@ -177,6 +200,8 @@ impl Publisher {
             KeyCode::Char('s') if ctrl => return self.send(now_ms, token()),
             KeyCode::Tab => self.field = self.field.step(true),
             KeyCode::BackTab => self.field = self.field.step(false),
+            KeyCode::F(2) => self.next_template(),
+            KeyCode::F(6) => self.toggle_repeat(now_ms),
             KeyCode::Up if ctrl || key.modifiers.contains(KeyModifiers::ALT) => self.recall_step(true),
             KeyCode::Down if ctrl || key.modifiers.contains(KeyModifiers::ALT) => self.recall_step(false),
             _ => self.field_key(key),
@@ -218,8 +243,88 @@ impl Publisher {
         self.error = None;
     }
 
+    /// The form as a message, placeholders filled (`{{now}}`, `{{counter}}`, `{{uuid}}`, `{{random A B}}`).
+    fn build_filled(&mut self, now_ms: u64) -> Result<OutgoingPublish, String> {
+        let mut p = self.build_raw()?;
+        let payload = String::from_utf8_lossy(&p.payload).into_owned();
+        if !p.topic.contains("{{") && !payload.contains("{{") {
+            topic::check_topic_name(&p.topic).map_err(|k| format!("topic: {k}"))?;
+            return Ok(p);
+        }
+        let key =
+            self.template.and_then(|i| self.templates.get(i)).map_or_else(|| "form".to_string(), |t| t.name.clone());
+        let counter = self.counters.entry(key).or_insert(0);
+        *counter += 1;
+        let n = *counter;
+        let rng = &mut self.rng;
+        let mut random = || {
+            // xorshift64*
+            *rng ^= *rng >> 12;
+            *rng ^= *rng << 25;
+            *rng ^= *rng >> 27;
+            rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        };
+        let mut fill = super::template::Fill { now_ms, counter: n, random: &mut random };
+        p.topic = super::template::fill(&p.topic, &mut fill).map_err(|e| format!("topic: {e}"))?;
+        topic::check_topic_name(&p.topic).map_err(|k| format!("topic: {k}"))?;
+        p.payload = Bytes::from(super::template::fill(&payload, &mut fill).map_err(|e| format!("payload: {e}"))?);
+        Ok(p)
+    }
+
+    /// F2: loads the next saved template into the form (placeholders stay until sending).
+    fn next_template(&mut self) {
+        if self.templates.is_empty() {
+            self.error = Some("no templates: add [[profiles.NAME.templates]] to the config".into());
+            return;
+        }
+        let i = self.template.map_or(0, |i| (i + 1) % self.templates.len());
+        let t = self.templates[i].clone();
+        set_text(&mut self.topic, &t.topic);
+        set_text(&mut self.payload, &t.payload);
+        set_text(&mut self.content_type, t.content_type.as_deref().unwrap_or(""));
+        let props: Vec<String> = t.user_properties.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        set_text(&mut self.properties, &props.join("\n"));
+        self.qos = t.qos;
+        self.retain = t.retain;
+        self.template = Some(i);
+        self.error = None;
+    }
+
+    /// F6: starts or stops sending the form repeatedly, at the loaded template's rate (1/s without one).
+    fn toggle_repeat(&mut self, now_ms: u64) {
+        if self.repeat.take().is_some() {
+            return;
+        }
+        if let Err(e) = self.build_filled(now_ms) {
+            self.error = Some(e);
+            return;
+        }
+        let rate = self.template.and_then(|i| self.templates.get(i)).map_or(1.0, |t| t.rate);
+        self.repeat = Some(super::template::Repeat::new(self.template.unwrap_or(usize::MAX), rate, now_ms));
+    }
+
+    /// What repeat mode owes by `now_ms`, as publish commands (not kept in the history).
+    pub fn repeat_due(&mut self, now_ms: u64, token: &mut dyn FnMut() -> u64) -> Vec<Command> {
+        let Some(n) = self.repeat.as_mut().map(|r| r.due(now_ms)) else { return Vec::new() };
+        let mut out = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            match self.build_filled(now_ms) {
+                Ok(publish) => out.push(Command::Publish { token: token(), publish }),
+                Err(e) => {
+                    self.error = Some(e);
+                    self.repeat = None;
+                    break;
+                }
+            }
+        }
+        if let Some(r) = self.repeat.as_mut() {
+            r.record_sent(out.len() as u64, now_ms);
+        }
+        out
+    }
+
     fn send(&mut self, now_ms: u64, token: u64) -> Option<Command> {
-        match self.build() {
+        match self.build_filled(now_ms) {
             Ok(publish) => {
                 self.error = None;
                 self.history.push(Sent { token, publish: publish.clone(), state: SendState::Sending, at_ms: now_ms });

@@ -455,3 +455,49 @@ fn a_watch_alert_rings_the_bell_once() {
     feed(&mut a, vec![msg("t/a", b"5", T0), msg("t/a", b"11", T0 + 1), msg("t/a", b"12", T0 + 2)]);
     assert_eq!(a.take_effects(), vec![Effect::Bell]);
 }
+
+#[test]
+fn templates_fill_placeholders_and_repeat_sends_at_their_rate() {
+    let t = template::Template {
+        name: "ping".into(),
+        topic: "dev/{{counter}}".into(),
+        payload: r#"{"n":{{counter}},"r":{{random 1 3}}}"#.into(),
+        qos: QoS::AtLeastOnce,
+        retain: false,
+        content_type: Some("application/json".into()),
+        user_properties: vec![("src".into(), "mqscope".into())],
+        rate: 5.0,
+    };
+    let mut a = App::new(Config { templates: vec![t], ..Config::default() }, T0);
+    key(&mut a, KeyCode::Char('p'));
+    assert!(a.publisher.open);
+    key(&mut a, KeyCode::F(2));
+    assert_eq!(a.publisher.topic_text(), "dev/{{counter}}", "placeholders stay in the form");
+    key(&mut a, KeyCode::F(5));
+    key(&mut a, KeyCode::F(5));
+    let sent: Vec<(String, String)> = a
+        .take_effects()
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Send(Command::Publish { publish, .. }) => {
+                Some((publish.topic, String::from_utf8(publish.payload.to_vec()).unwrap()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent.len(), 2);
+    assert_eq!((sent[0].0.as_str(), sent[1].0.as_str()), ("dev/1", "dev/2"));
+    let v: serde_json::Value = serde_json::from_str(&sent[1].1).unwrap();
+    assert_eq!(v["n"], 2);
+    assert!((1..=3).contains(&v["r"].as_i64().unwrap()));
+    // Repeat: 5 per second from the template, driven by ticks.
+    key(&mut a, KeyCode::F(6));
+    assert!(a.publisher.repeat.is_some());
+    a.apply(AppEvent::Tick { now_ms: T0 });
+    a.apply(AppEvent::Tick { now_ms: T0 + 1_000 });
+    let n = a.take_effects().iter().filter(|e| matches!(e, Effect::Send(Command::Publish { .. }))).count();
+    assert_eq!(n, 6, "one at the start and five over the second");
+    key(&mut a, KeyCode::F(6));
+    a.apply(AppEvent::Tick { now_ms: T0 + 5_000 });
+    assert!(a.take_effects().is_empty(), "stopped");
+}

@@ -546,4 +546,23 @@ mod tests {
         assert_eq!(names(&mut t), ["", "  leading", "a", "  ", "    b"]);
         assert_eq!(&*t.node(t.find("a//b").unwrap()).path, "a//b");
     }
+
+    #[test]
+    fn a_big_tree_takes_in_new_topics_at_most_every_reshape_interval() {
+        let mut t = TopicTree::new(vec![]);
+        for i in 0..BIG_TREE_ROWS {
+            t.record(&format!("big/{i}"), 1, 0, false);
+        }
+        assert_eq!(t.rows(0).len(), BIG_TREE_ROWS + 1);
+        t.record("big/new", 1, 100, false);
+        assert!(t.rows_dirty());
+        assert_eq!(t.rows(100).len(), BIG_TREE_ROWS + 1, "not yet: the rows were built 100 ms ago");
+        assert_eq!(t.rows(RESHAPE_MS).len(), BIG_TREE_ROWS + 2);
+        assert!(!t.rows_dirty());
+        // Folding is the user's doing: at once.
+        let big = t.rows(RESHAPE_MS)[0];
+        t.record("big/newer", 1, RESHAPE_MS + 1, false);
+        assert!(t.set_expanded(big, false));
+        assert_eq!(t.rows(RESHAPE_MS + 1).len(), 1);
+    }
 }

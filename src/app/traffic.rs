@@ -204,7 +204,32 @@ pub fn broker_stats(tree: &TopicTree, store: &Store) -> Vec<BrokerStats> {
     out
 }
 
+/// Rankings as of one second: the rates are per complete second, so they change only when the second
+/// rolls over (or the ranking, level or screen changes); frames in between reuse them.
+#[derive(Debug, Default)]
+pub struct Rankings {
+    key: Option<(u32, RankBy, u16, usize, usize)>,
+    pub topics: Vec<Ranked>,
+    pub subtrees: Vec<Ranked>,
+}
+
 impl super::App {
+    /// Brings the traffic rankings up to date (only while the view is shown).
+    pub(super) fn prepare_traffic(&mut self) {
+        if self.view != super::View::Traffic {
+            return;
+        }
+        let now_sec = (self.now_ms / 1000) as u32;
+        let n = usize::from(self.size.height);
+        let key = Some((now_sec, self.traffic.by, self.traffic.level, n, self.tree.len()));
+        if self.rankings.key == key {
+            return;
+        }
+        self.rankings.topics = busiest_topics(&self.tree, now_sec, n, self.traffic.by);
+        self.rankings.subtrees = busiest_subtrees(&self.tree, now_sec, self.traffic.level, n, self.traffic.by);
+        self.rankings.key = key;
+    }
+
     pub(super) fn traffic_key(&mut self, key: super::Key) {
         use crossterm::event::KeyCode;
         match key.code {

@@ -144,6 +144,8 @@ pub struct TemplateProfile {
     #[serde(default)]
     pub user_properties: BTreeMap<String, String>,
     pub content_type: Option<String>,
+    /// Messages per second when the publish pane repeats it (F6).
+    pub rate: Option<f64>,
 }
 
 /// A config problem, with where it is.
@@ -261,6 +263,9 @@ impl Profile {
         self.watch_lists()?;
         for t in &self.templates {
             qos(t.qos, &format!("template '{}'", t.name))?;
+            if t.rate.is_some_and(|r| !(r > 0.0 && r <= 100_000.0)) {
+                return Err(format!("template '{}': rate must be above 0 and at most 100000 per second", t.name));
+            }
         }
         if self.password.is_some() {
             // Allowed, but the caller warns.
@@ -304,6 +309,23 @@ impl Profile {
                     reference,
                     stale_after_ms: w.stale_secs.unwrap_or(30) * 1000,
                 })
+            })
+            .collect()
+    }
+
+    /// Publish templates as the publish pane wants them.
+    pub fn templates(&self) -> Vec<crate::app::template::Template> {
+        self.templates
+            .iter()
+            .map(|t| crate::app::template::Template {
+                name: t.name.clone(),
+                topic: t.topic.clone(),
+                payload: t.payload.clone(),
+                qos: QoS::from_u8(t.qos).unwrap_or_default(),
+                retain: t.retain,
+                content_type: t.content_type.clone(),
+                user_properties: t.user_properties.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                rate: t.rate.unwrap_or(1.0),
             })
             .collect()
     }

@@ -201,6 +201,7 @@ const EVERY_OPTION: &[&str] = &[
     "profiles.*.templates.retain",
     "profiles.*.templates.user_properties",
     "profiles.*.templates.content_type",
+    "profiles.*.templates.rate",
 ];
 
 /// Key paths present in a TOML document, including commented-out `# key = ...` lines of the

@@ -116,6 +116,15 @@ pub fn render(f: &mut Frame<'_>, app: &App, screen: Rect, theme: &Theme) {
     spans.push(Span::raw("   "));
     spans.push(Span::styled(" retain ", if focus == Field::Retain { theme.selected } else { theme.title }));
     spans.push(Span::styled(if p.retain { "[x]" } else { "[ ]" }, if p.retain { theme.warn } else { theme.dim }));
+    if let Some(t) = p.template.and_then(|i| p.templates.get(i)) {
+        spans.push(Span::styled(format!("   template {} (F2 next)", sanitize::line(&t.name)), theme.key));
+    }
+    if let Some(r) = &p.repeat {
+        spans.push(Span::styled(
+            format!("   REPEAT {}/s · {} sent last second · F6 stops", r.rate, r.achieved(app.now_ms)),
+            theme.warn,
+        ));
+    }
     if app.conn.version.is_some_and(|v| !v.is_v5()) {
         spans.push(Span::styled("   content type and user properties need MQTT 5 (dropped)", theme.warn));
     }
@@ -191,7 +200,7 @@ pub fn render(f: &mut Frame<'_>, app: &App, screen: Rect, theme: &Theme) {
     f.render_widget(Paragraph::new(lines), hist_inner);
     f.render_widget(
         Paragraph::new(Line::styled(
-            " Ctrl-S / F5 send · Tab / Shift-Tab field · Ctrl-↑ ↓ history · Esc close (kept)",
+            " Ctrl-S / F5 send · F2 template · F6 repeat · Tab / Shift-Tab field · Ctrl-↑ ↓ history · Esc close (kept)",
             theme.dim,
         )),
         help_r,

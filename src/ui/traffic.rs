@@ -11,7 +11,7 @@
 //! ┃└───────────────────────────────────────┘└────────────────────────────────────────────┘┃
 //! ┗━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┛
 //! ```
-//! Rankings are computed here, per frame, from the tree's per-second counters (see `app::traffic`).
+//! The rankings come from `App::prepare` (see `app::traffic`), recomputed once a second.
 
 use super::fmt;
 use super::theme::Theme;
@@ -93,24 +93,22 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     let [top, bottom] = Layout::vertical([Constraint::Min(3), Constraint::Length(bottom_h)]).areas(inner);
     let [tl, tr] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
     let [bl, br] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
-    let now_sec = (app.now_ms / 1000) as u32;
-
     let rows = usize::from(tl.height.saturating_sub(2));
-    let topics = traffic::busiest_topics(&app.tree, now_sec, rows, view.by);
+    let topics = &app.rankings.topics[..app.rankings.topics.len().min(rows)];
     let b = boxed(" Busiest topics ".into(), theme);
     let r = b.inner(tl);
     f.render_widget(b, tl);
-    let mut lines = bars(app, &topics, view.by, usize::from(r.width), theme, "");
+    let mut lines = bars(app, topics, view.by, usize::from(r.width), theme, "");
     if lines.is_empty() {
         lines.push(Line::styled(" no traffic in the last second", theme.dim));
     }
     f.render_widget(Paragraph::new(lines), r);
 
-    let subtrees = traffic::busiest_subtrees(&app.tree, now_sec, view.level, rows, view.by);
+    let subtrees = &app.rankings.subtrees[..app.rankings.subtrees.len().min(rows)];
     let b = boxed(format!(" Busiest subtrees (level {}) ", view.level), theme);
     let r = b.inner(tr);
     f.render_widget(b, tr);
-    let mut lines = bars(app, &subtrees, view.by, usize::from(r.width), theme, "/");
+    let mut lines = bars(app, subtrees, view.by, usize::from(r.width), theme, "/");
     if lines.is_empty() {
         lines.push(Line::styled(" no subtree this deep had traffic in the last second", theme.dim));
     }
