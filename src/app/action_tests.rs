@@ -196,7 +196,7 @@ fn retained_view_marks_a_subtree_confirms_and_clears_with_qos1_empty_publishes()
     );
     // The broker forwards the clears as empty, non-retained messages: the rows go.
     feed(&mut a, vec![msg("clear/a/x", b"", T0 + 100), msg("clear/b", b"", T0 + 100)]);
-    let rows: Vec<String> = a.retained.rows().iter().map(|&r| a.tree.node(r).path.to_string()).collect();
+    let rows: Vec<String> = a.retained.rows().iter().map(|&r| a.tree.node(r).path().to_string()).collect();
     assert_eq!(rows, ["clear/a/y", "keep/z"]);
 }
 

@@ -29,7 +29,7 @@ impl App {
             self.notify("nothing selected to copy".into());
             return;
         };
-        let path = self.tree.node(node).path.to_string();
+        let path = self.tree.node(node).path().to_string();
         let shown = crate::sanitize::line(&path).into_owned();
         let (text, what) = if topic {
             (path, format!("topic '{shown}'"))

@@ -299,7 +299,7 @@ impl App {
 
     fn watch_selected(&mut self) {
         let Some(id) = self.tree_view.selected else { return };
-        let path = self.tree.node(id).path.to_string();
+        let path = self.tree.node(id).path().to_string();
         let name = self.watch.current().list.name.clone();
         if self.watch.add_topic(&path) {
             // Feed what we already have, so the row is not empty until the next message.
@@ -362,7 +362,7 @@ impl App {
         let Some(node) = self.detail_topic() else { return };
         self.store.clear(node);
         self.tree.clear_topic(node);
-        self.notify(format!("cleared the history of '{}'", crate::sanitize::line(&self.tree.node(node).path)));
+        self.notify(format!("cleared the history of '{}'", crate::sanitize::line(self.tree.node(node).path())));
     }
 
     fn log_key(&mut self, key: Key) {
@@ -406,7 +406,7 @@ impl App {
         let from = self.log_view.selected.unwrap_or(u64::MAX);
         let hit = {
             let matches = |m: &&std::rc::Rc<super::StoredMessage>| {
-                self.log_entry_visible(m) && search.matches(&self.tree.node(m.topic).path, &m.payload)
+                self.log_entry_visible(m) && search.matches(self.tree.node(m.topic).path(), &m.payload)
             };
             let log = self.store.log();
             if older {

@@ -560,7 +560,7 @@ impl App {
         if let Some(f) = self.detail.formats.get(&node) {
             return *f;
         }
-        let path = &self.tree.node(node).path;
+        let path = self.tree.node(node).path();
         self.config
             .payload_views
             .iter()
@@ -578,7 +578,7 @@ impl App {
         {
             return false;
         }
-        self.log_view.filter.as_ref().is_none_or(|f| f.matches(&self.tree.node(m.topic).path, &m.payload))
+        self.log_view.filter.as_ref().is_none_or(|f| f.matches(self.tree.node(m.topic).path(), &m.payload))
     }
 
     fn is_in_subtree(&self, mut node: NodeId, root: NodeId) -> bool {

@@ -402,7 +402,7 @@ impl super::App {
     /// `p`: opens the publish pane, the topic filled from the selected tree topic.
     pub(super) fn open_publisher(&mut self) {
         let selected = self.tree_view.selected.filter(|&id| self.tree.node(id).is_topic);
-        let path = selected.map(|id| self.tree.node(id).path.to_string());
+        let path = selected.map(|id| self.tree.node(id).path().to_string());
         self.publisher.open(selected.zip(path.as_deref()));
     }
 

@@ -68,7 +68,7 @@ impl RetainedView {
         }
         let selected = self.rows.get(self.selected).copied();
         let mut rows: Vec<NodeId> = tree.nodes().filter(|(_, n)| n.is_topic && n.retained).map(|(id, _)| id).collect();
-        rows.sort_unstable_by(|a, b| tree.node(*a).path.cmp(&tree.node(*b).path));
+        rows.sort_unstable_by(|a, b| tree.node(*a).path().cmp(tree.node(*b).path()));
         self.marked.retain(|id| tree.node(*id).retained);
         self.selected = selected.and_then(|s| rows.iter().position(|&r| r == s)).unwrap_or(self.selected);
         self.rows = rows;
@@ -101,9 +101,9 @@ impl RetainedView {
     /// further up on each repeat. Returns the subtree ("" for all) and how many are marked in it.
     pub fn mark_subtree(&mut self, tree: &TopicTree) -> Option<(String, usize)> {
         let id = self.selected_node()?;
-        let path = tree.node(id).path.to_string();
+        let path = tree.node(id).path().to_string();
         let all_marked = |scope: &str, marked: &BTreeSet<NodeId>| {
-            self.rows.iter().filter(|&&r| under(&tree.node(r).path, scope)).all(|r| marked.contains(r))
+            self.rows.iter().filter(|&&r| under(tree.node(r).path(), scope)).all(|r| marked.contains(r))
         };
         let scope = match &self.last_scope {
             Some(s) if under(&path, s) && !s.is_empty() && all_marked(s, &self.marked) => parent(s).to_string(),
@@ -112,7 +112,7 @@ impl RetainedView {
         };
         let mut count = 0;
         for &r in &self.rows {
-            if under(&tree.node(r).path, &scope) {
+            if under(tree.node(r).path(), &scope) {
                 self.marked.insert(r);
                 count += 1;
             }
@@ -136,7 +136,7 @@ impl RetainedView {
         if ids.is_empty() {
             return false;
         }
-        let mut topics: Vec<String> = ids.iter().map(|&id| tree.node(id).path.to_string()).collect();
+        let mut topics: Vec<String> = ids.iter().map(|&id| tree.node(id).path().to_string()).collect();
         topics.sort_unstable();
         self.confirm = Some(Confirm { topics, scroll: 0 });
         true
@@ -276,7 +276,7 @@ mod tests {
     }
 
     fn select(v: &mut RetainedView, t: &TopicTree, path: &str) {
-        v.selected = v.rows().iter().position(|&r| &*t.node(r).path == path).expect("row");
+        v.selected = v.rows().iter().position(|&r| t.node(r).path() == path).expect("row");
     }
 
     #[test]
@@ -284,7 +284,7 @@ mod tests {
         let t = tree();
         let mut v = RetainedView::default();
         v.refresh(&t);
-        let paths: Vec<&str> = v.rows().iter().map(|&r| &*t.node(r).path).collect();
+        let paths: Vec<&str> = v.rows().iter().map(|&r| t.node(r).path()).collect();
         assert_eq!(paths, ["clear/a/x", "clear/a/y", "clear/b", "keep/z"]);
         select(&mut v, &t, "clear/a/y");
         assert_eq!(v.mark_subtree(&t), Some(("clear/a".into(), 2)));

@@ -47,7 +47,7 @@ pub(crate) fn app() -> App {
 }
 
 fn selected_path(a: &App) -> String {
-    a.tree_view.selected.map(|id| a.tree.node(id).path.to_string()).unwrap_or_default()
+    a.tree_view.selected.map(|id| a.tree.node(id).path().to_string()).unwrap_or_default()
 }
 
 fn sample(a: &mut App) {
@@ -129,7 +129,7 @@ fn tree_filter_prompt_filters_and_escape_clears() {
     typed(&mut a, "sensors/+/door");
     key(&mut a, KeyCode::Enter);
     assert!(a.prompt.is_none());
-    let rows: Vec<String> = a.tree.cached_rows().iter().map(|&id| a.tree.node(id).path.to_string()).collect();
+    let rows: Vec<String> = a.tree.cached_rows().iter().map(|&id| a.tree.node(id).path().to_string()).collect();
     assert_eq!(rows, ["sensors", "sensors/garage", "sensors/garage/door"]);
     // Backspace edits, Esc abandons the prompt without changing the filter.
     key(&mut a, KeyCode::Char('/'));
@@ -230,7 +230,7 @@ fn log_filter_regex_scope_and_search() {
     key(&mut a, KeyCode::Char('N'));
     assert_eq!(a.selected_log_message().map(|m| &m.payload[..]), Some(&b"40"[..]));
     // The detail pane follows the log selection while the log has focus.
-    assert_eq!(a.detail_topic().map(|id| a.tree.node(id).path.to_string()).as_deref(), Some("sensors/kitchen/hum"));
+    assert_eq!(a.detail_topic().map(|id| a.tree.node(id).path().to_string()).as_deref(), Some("sensors/kitchen/hum"));
     // Scope to the selected subtree (the tree selects 'sensors').
     key(&mut a, KeyCode::End);
     key(&mut a, KeyCode::Char('a'));

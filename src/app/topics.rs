@@ -13,6 +13,11 @@ use crate::codec::topic;
 use std::collections::HashMap;
 
 pub type NodeId = u32;
+
+/// Levels kept as tree levels; deeper ones stay together in the last level's name. Bounds the
+/// per-message walk up the parents and the row indentation, whatever a peer sends (a topic may be
+/// 65,535 slashes).
+pub const MAX_DEPTH: usize = 32;
 pub const ROOT: NodeId = 0;
 
 /// Counters of a node's own messages, or of its whole subtree.
@@ -43,7 +48,10 @@ pub struct Node {
     /// This level's name (may be empty: `a//b` has an empty middle level).
     pub name: Box<str>,
     /// The full topic up to this level.
-    pub path: Box<str>,
+    /// The topic that created this node; its path is the first `path_len` bytes. Every node an
+    /// insert creates shares that one string, so a deep topic costs one copy, not one per level.
+    path_src: std::rc::Rc<str>,
+    path_len: u32,
     pub parent: NodeId,
     pub depth: u16,
     /// Sorted by name.
@@ -59,6 +67,13 @@ pub struct Node {
     pub sub: Stats,
     /// Topics (with messages) in this subtree, this node included, excluded ones not counted.
     pub topics: u32,
+}
+
+impl Node {
+    /// The full topic up to this level.
+    pub fn path(&self) -> &str {
+        self.path_src.get(..self.path_len as usize).unwrap_or("")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -164,7 +179,8 @@ impl TopicTree {
     pub fn new(exclude: Vec<String>) -> Self {
         let root = Node {
             name: "".into(),
-            path: "".into(),
+            path_src: "".into(),
+            path_len: 0,
             parent: ROOT,
             depth: 0,
             children: Vec::new(),
@@ -285,13 +301,18 @@ impl TopicTree {
 
     fn insert(&mut self, topic: &str) -> NodeId {
         let excluded = self.exclude.iter().any(|f| topic::matches(f, topic));
+        let src: std::rc::Rc<str> = topic.into();
         let mut cur = ROOT;
-        let mut end = 0;
-        for (depth, level) in topic.split('/').enumerate() {
-            end += level.len();
-            let path = &topic[..end];
-            end += 1; // the '/' that follows
-            cur = self.child(cur, level, path, depth as u16);
+        let mut start = 0;
+        for depth in 0..MAX_DEPTH {
+            // The last level allowed takes the rest of the topic, slashes and all.
+            let end = if depth + 1 == MAX_DEPTH { None } else { topic[start..].find('/').map(|i| start + i) };
+            let level_end = end.unwrap_or(topic.len());
+            cur = self.child(cur, &topic[start..level_end], &src, level_end, depth as u16);
+            match end {
+                Some(e) => start = e + 1,
+                None => break,
+            }
         }
         self.nodes[cur as usize].is_topic = true;
         self.nodes[cur as usize].excluded = excluded;
@@ -312,7 +333,7 @@ impl TopicTree {
         cur
     }
 
-    fn child(&mut self, parent: NodeId, name: &str, path: &str, depth: u16) -> NodeId {
+    fn child(&mut self, parent: NodeId, name: &str, src: &std::rc::Rc<str>, path_len: usize, depth: u16) -> NodeId {
         let pos = {
             let nodes = &self.nodes;
             nodes[parent as usize].children.binary_search_by(|&c| (*nodes[c as usize].name).cmp(name))
@@ -325,7 +346,8 @@ impl TopicTree {
                 let expanded = !(depth == 0 && name.starts_with('$'));
                 self.nodes.push(Node {
                     name: name.into(),
-                    path: path.into(),
+                    path_src: src.clone(),
+                    path_len: path_len as u32,
                     parent,
                     depth,
                     children: Vec::new(),
@@ -482,7 +504,7 @@ mod tests {
         let sensors = t.node(first);
         assert_eq!((sensors.sub.count, sensors.sub.bytes, sensors.sub.last_ms, sensors.topics), (3, 18, 3_000, 2));
         let temp = t.node(t.find("sensors/kitchen/temp").unwrap());
-        assert_eq!((temp.own.count, temp.retained, &*temp.path), (2, true, "sensors/kitchen/temp"));
+        assert_eq!((temp.own.count, temp.retained, temp.path()), (2, true, "sensors/kitchen/temp"));
         assert_eq!(t.root().sub.count, 3);
     }
 
@@ -544,7 +566,7 @@ mod tests {
         t.record("/leading", 1, 0, false);
         t.record("a//b", 1, 0, false);
         assert_eq!(names(&mut t), ["", "  leading", "a", "  ", "    b"]);
-        assert_eq!(&*t.node(t.find("a//b").unwrap()).path, "a//b");
+        assert_eq!(t.node(t.find("a//b").unwrap()).path(), "a//b");
     }
 
     #[test]
@@ -564,5 +586,25 @@ mod tests {
         t.record("big/newer", 1, RESHAPE_MS + 1, false);
         assert!(t.set_expanded(big, false));
         assert_eq!(t.rows(RESHAPE_MS + 1).len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod deep_tests {
+    use super::*;
+
+    #[test]
+    fn a_topic_of_many_levels_is_capped_and_costs_one_copy() {
+        let mut t = TopicTree::new(vec![]);
+        let topic = "/".repeat(65_534);
+        let id = t.record(&topic, 1, 0, false);
+        assert_eq!(t.node(id).depth as usize, MAX_DEPTH - 1);
+        assert_eq!(t.node(id).path(), topic, "the last level holds the rest");
+        assert_eq!(t.len(), MAX_DEPTH);
+        let deep = "a/".repeat(40) + "z";
+        let id = t.record(&deep, 1, 0, false);
+        assert_eq!(t.node(id).path(), deep);
+        assert_eq!(t.find(&deep), Some(id));
+        assert_eq!(t.node(t.node(id).parent).path(), "a/".repeat(MAX_DEPTH - 1).trim_end_matches('/'));
     }
 }

@@ -297,13 +297,13 @@ mod tests {
         tree.record("b/big", 100_000, ms, false);
         let now = sec + 1;
         let by_msgs = busiest_topics(&tree, now, 3, RankBy::Messages);
-        let names: Vec<&str> = by_msgs.iter().map(|r| &*tree.node(r.id).path).collect();
+        let names: Vec<&str> = by_msgs.iter().map(|r| tree.node(r.id).path()).collect();
         assert_eq!(names, ["a/t49", "a/t48", "a/t47"]);
         assert_eq!((by_msgs[0].msgs, by_msgs[0].bytes), (50, 500));
         let by_bytes = busiest_topics(&tree, now, 2, RankBy::Bytes);
-        assert_eq!(&*tree.node(by_bytes[0].id).path, "b/big");
+        assert_eq!(tree.node(by_bytes[0].id).path(), "b/big");
         let subs = busiest_subtrees(&tree, now, 1, 5, RankBy::Messages);
-        let names: Vec<&str> = subs.iter().map(|r| &*tree.node(r.id).path).collect();
+        let names: Vec<&str> = subs.iter().map(|r| tree.node(r.id).path()).collect();
         assert_eq!(names, ["a", "b"]);
         assert_eq!(subs[0].msgs, (1..=50).sum::<u32>());
         assert!(busiest_topics(&tree, now + 5, 3, RankBy::Messages).is_empty(), "idle topics drop out");

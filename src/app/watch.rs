@@ -272,6 +272,10 @@ impl Watch {
 
     /// Feeds one message. Returns true when an alert turned on (ring the bell).
     pub fn on_message(&mut self, node: NodeId, path: &str, data: &[u8], ms: u64) -> bool {
+        // Nothing watched yet (the usual case without a profile): no lookup per message.
+        if self.lists.iter().all(|l| l.list.patterns.is_empty() && l.ref_filter.is_none()) {
+            return false;
+        }
         if self.misses.contains_key(&node) {
             return false;
         }

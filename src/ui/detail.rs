@@ -18,7 +18,7 @@ use ratatui::widgets::{Axis, Block, Chart, Clear, Dataset, GraphType, List, List
 pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     let node = app.detail_topic();
     let title = match node {
-        Some(id) => format!(" {} ", sanitize::line(&app.tree.node(id).path)),
+        Some(id) => format!(" {} ", sanitize::line(app.tree.node(id).path())),
         None => " Detail ".to_string(),
     };
     f.render_widget(super::pane_block(app, Pane::Detail, title, theme), area);

@@ -18,7 +18,7 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     if app.log_view.scoped
         && let Some(sel) = app.tree_view.selected
     {
-        title.push_str(&format!("· under '{}' ", sanitize::line(&app.tree.node(sel).path)));
+        title.push_str(&format!("· under '{}' ", sanitize::line(app.tree.node(sel).path())));
     }
     if let Some(filter) = &app.log_view.filter {
         title.push_str(&format!("· filter '{}' ", sanitize::line(&filter.source())));
@@ -44,14 +44,14 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     let lines: Vec<Line> = rows
         .iter()
         .map(|m| {
-            let topic = sanitize::line(&app.tree.node(m.topic).path);
+            let topic = sanitize::line(app.tree.node(m.topic).path());
             let flags =
                 format!("Q{}{}{}", m.qos.as_u8(), if m.retain { "R" } else { " " }, if m.dup { "D" } else { " " });
             let head = format!("{} {flags} ", fmt::clock(m.at_ms));
             let topic = fmt::fit(&topic, (width / 3).max(10));
             let room = width.saturating_sub(head.chars().count() + topic.chars().count() + 1);
             let is_match =
-                app.log_view.search.as_ref().is_some_and(|s| s.matches(&app.tree.node(m.topic).path, &m.payload));
+                app.log_view.search.as_ref().is_some_and(|s| s.matches(app.tree.node(m.topic).path(), &m.payload));
             let mut line = Line::from(vec![
                 Span::styled(head, theme.dim),
                 Span::styled(topic, theme.key),

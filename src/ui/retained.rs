@@ -64,7 +64,7 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
         let n = app.tree.node(id);
         let size = app.store.latest(id).map_or("?".to_string(), |m| fmt::bytes(m.payload.len() as u64));
         let mark = if view.marked.contains(&id) { "[x]" } else { "[ ]" };
-        let topic = fmt::fit(&sanitize::line(&n.path), topic_w);
+        let topic = fmt::fit(&sanitize::line(n.path()), topic_w);
         let line = Line::from(vec![
             Span::styled(format!(" {mark} "), if view.marked.contains(&id) { theme.warn } else { theme.dim }),
             Span::raw(format!("{topic:<topic_w$} ")),

@@ -133,7 +133,7 @@ fn hostile_payload_and_topic_are_shown_escaped() {
                 .find(|&id| a.tree.node(id).name.starts_with("\u{1b}"))
                 .expect("evil row"),
         )
-        .path
+        .path()
         .to_string();
     select(&mut a, &topic);
     let s = screen(&mut a, 160, 48);

@@ -53,7 +53,7 @@ fn bars(app: &App, ranked: &[Ranked], by: RankBy, width: usize, theme: &Theme, s
     ranked
         .iter()
         .map(|r| {
-            let name = format!("{}{suffix}", sanitize::line(&app.tree.node(r.id).path));
+            let name = format!("{}{suffix}", sanitize::line(app.tree.node(r.id).path()));
             let v = u64::from(r.value(by));
             let b = bar(v, max, bar_w);
             let pad = bar_w.saturating_sub(b.chars().count());
