@@ -2,6 +2,9 @@
 //!
 //! The library holds everything but process setup: the codec (pure), and the layers built on it.
 
+/// When the process started, for start-up timing in the log ("first frame with data after …").
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 pub mod app;
 pub mod base64;
 pub mod cli;

@@ -7,6 +7,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    mqscope::STARTED.get_or_init(std::time::Instant::now);
     let mut cli = Cli::parse();
     let config = cli.config.clone();
     let code = match cli.command.take() {

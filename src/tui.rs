@@ -83,6 +83,7 @@ pub async fn run_with(config: Config, mut handle: session::SessionHandle, fps: u
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let mut session_open = true;
+    let mut first_data_frame = false;
     // Commands wait here while the session's queue is full (a clear of thousands of retained topics),
     // so none is dropped and the loop never blocks on the session.
     let mut outbox: VecDeque<Command> = VecDeque::new();
@@ -134,6 +135,12 @@ pub async fn run_with(config: Config, mut handle: session::SessionHandle, fps: u
                 if app.take_dirty() {
                     app.prepare();
                     terminal.draw(|f| ui::draw(f, &app))?;
+                    if !first_data_frame && app.received > 0 {
+                        first_data_frame = true;
+                        if let Some(t) = crate::STARTED.get() {
+                            tracing::info!("first frame with data {} ms after start", t.elapsed().as_millis());
+                        }
+                    }
                 }
             }
             _ = sigterm.recv() => break 'run,
