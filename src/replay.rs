@@ -41,24 +41,7 @@ pub fn spawn_into_app(records: Vec<Record>, pace: Pace, label: String) -> Sessio
     let (cmd_tx, mut cmd_rx) = mpsc::channel::<Command>(64);
     let (ev_tx, ev_rx) = mpsc::channel(64);
     let task = tokio::spawn(async move {
-        let info = ConnectionInfo {
-            version: ProtocolVersion::V5,
-            session_present: false,
-            client_id: "replay".into(),
-            keep_alive: 0,
-            receive_maximum: 65_535,
-            maximum_qos: QoS::ExactlyOnce,
-            retain_available: true,
-            max_packet_size: None,
-            topic_alias_maximum: 0,
-            wildcard_available: true,
-            subscription_ids_available: true,
-            shared_available: true,
-            reason_string: None,
-            response_information: None,
-            server_reference: None,
-            user_properties: Vec::new(),
-        };
+        let info = ConnectionInfo::defaults(ProtocolVersion::V5, false, "replay".into(), 0);
         let _ = ev_tx.send(SessionEvent::Connecting { url: label, attempt: 1, version: ProtocolVersion::V5 }).await;
         let _ = ev_tx.send(SessionEvent::Connected(Box::new(info))).await;
         let start = Instant::now();

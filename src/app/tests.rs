@@ -305,22 +305,8 @@ fn connection_events_drive_the_status() {
     }));
     assert_eq!(a.conn.status, ConnStatus::Connecting { attempt: 2 });
     let info = ConnectionInfo {
-        version: crate::codec::ProtocolVersion::V3_1_1,
-        session_present: false,
-        client_id: "cid".into(),
-        keep_alive: 30,
         receive_maximum: 10,
-        maximum_qos: QoS::ExactlyOnce,
-        retain_available: true,
-        max_packet_size: None,
-        topic_alias_maximum: 0,
-        wildcard_available: true,
-        subscription_ids_available: true,
-        shared_available: true,
-        reason_string: None,
-        response_information: None,
-        server_reference: None,
-        user_properties: vec![],
+        ..ConnectionInfo::defaults(crate::codec::ProtocolVersion::V3_1_1, false, "cid".into(), 30)
     };
     a.apply(AppEvent::Session(SessionEvent::Connected(Box::new(info))));
     assert_eq!((a.conn.status.clone(), a.conn.client_id.as_str()), (ConnStatus::Connected, "cid"));

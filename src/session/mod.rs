@@ -79,6 +79,31 @@ pub struct ConnectionInfo {
     pub user_properties: Vec<(String, String)>,
 }
 
+impl ConnectionInfo {
+    /// What a CONNACK without properties means (MQTT 5 §3.2.2.3 defaults): the broker takes our
+    /// client id and keepalive and sets no limits.
+    pub fn defaults(version: ProtocolVersion, session_present: bool, client_id: String, keep_alive: u16) -> Self {
+        Self {
+            version,
+            session_present,
+            client_id,
+            keep_alive,
+            receive_maximum: 65_535,
+            maximum_qos: QoS::ExactlyOnce,
+            retain_available: true,
+            max_packet_size: None,
+            topic_alias_maximum: 0,
+            wildcard_available: true,
+            subscription_ids_available: true,
+            shared_available: true,
+            reason_string: None,
+            response_information: None,
+            server_reference: None,
+            user_properties: Vec::new(),
+        }
+    }
+}
+
 /// The broker's answer for one filter of a SUBSCRIBE.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubscribeOutcome {

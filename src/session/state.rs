@@ -402,24 +402,7 @@ impl Session {
         self.ever_connected = true;
         self.phase = Phase::Connected;
         self.limits = ServerLimits::default();
-        let mut info = ConnectionInfo {
-            version: v,
-            session_present: ack.session_present,
-            client_id: self.client_id.clone(),
-            keep_alive: self.cfg.keep_alive,
-            receive_maximum: 65_535,
-            maximum_qos: QoS::ExactlyOnce,
-            retain_available: true,
-            max_packet_size: None,
-            topic_alias_maximum: 0,
-            wildcard_available: true,
-            subscription_ids_available: true,
-            shared_available: true,
-            reason_string: None,
-            response_information: None,
-            server_reference: None,
-            user_properties: Vec::new(),
-        };
+        let mut info = ConnectionInfo::defaults(v, ack.session_present, self.client_id.clone(), self.cfg.keep_alive);
         for p in ack.properties.iter() {
             match p {
                 Property::ReceiveMaximum(n) => info.receive_maximum = *n,

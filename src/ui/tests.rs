@@ -11,22 +11,8 @@ use std::time::Duration;
 
 fn connected(a: &mut App) {
     let info = ConnectionInfo {
-        version: crate::codec::ProtocolVersion::V5,
-        session_present: false,
-        client_id: "mqscope-test".into(),
-        keep_alive: 30,
-        receive_maximum: 65_535,
-        maximum_qos: QoS::ExactlyOnce,
-        retain_available: true,
-        max_packet_size: None,
         topic_alias_maximum: 10,
-        wildcard_available: true,
-        subscription_ids_available: true,
-        shared_available: true,
-        reason_string: None,
-        response_information: None,
-        server_reference: None,
-        user_properties: vec![],
+        ..ConnectionInfo::defaults(crate::codec::ProtocolVersion::V5, false, "mqscope-test".into(), 30)
     };
     a.apply(AppEvent::Session(SessionEvent::Connected(Box::new(info))));
     a.apply(AppEvent::Session(SessionEvent::Pong { rtt: Duration::from_micros(1_500) }));
