@@ -222,6 +222,7 @@ fn map_event(ev: Event) -> Option<AppEvent> {
             _ => None,
         },
         Event::Resize(width, height) => Some(AppEvent::Resize { width, height }),
+        Event::Paste(text) => Some(AppEvent::Paste(text)),
         _ => None,
     }
 }

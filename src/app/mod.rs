@@ -143,6 +143,8 @@ pub enum AppEvent {
     },
     /// Session events still queued after this frame's budget: the screen is behind.
     Backlog(usize),
+    /// Text pasted into the terminal (bracketed paste).
+    Paste(String),
 }
 
 /// What the app asks its owner to do.
@@ -431,6 +433,16 @@ impl App {
                     self.dirty = true;
                 }
                 return;
+            }
+            AppEvent::Paste(text) => {
+                if self.publisher.open {
+                    self.publisher.paste(&text);
+                } else if let Some(p) = self.prompt.as_mut() {
+                    // A prompt is one line: line breaks become spaces, other controls are dropped.
+                    p.text.extend(
+                        text.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).filter(|c| !c.is_control()),
+                    );
+                }
             }
             AppEvent::Backlog(n) => {
                 if n != self.backlog {

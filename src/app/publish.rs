@@ -139,6 +139,27 @@ impl Publisher {
         Self { templates, ..Self::default() }
     }
 
+    /// Pasted text goes into the focused text field (one-line fields get it on one line).
+    pub fn paste(&mut self, text: &str) {
+        let one_line = || text.replace(['\r', '\n'], " ");
+        match self.field {
+            Field::Topic => {
+                self.topic.insert_str(one_line());
+            }
+            Field::ContentType => {
+                self.content_type.insert_str(one_line());
+            }
+            Field::Payload => {
+                self.payload.insert_str(text.replace("\r\n", "\n"));
+            }
+            Field::Properties => {
+                self.properties.insert_str(text.replace("\r\n", "\n"));
+            }
+            Field::Qos | Field::Retain => {}
+        }
+        self.error = None;
+    }
+
     /// Opens the pane; the topic is filled from the tree selection when that changed since last time.
     pub fn open(&mut self, selected: Option<(u32, &str)>) {
         self.open = true;

@@ -487,3 +487,18 @@ fn templates_fill_placeholders_and_repeat_sends_at_their_rate() {
     a.apply(AppEvent::Tick { now_ms: T0 + 5_000 });
     assert!(a.take_effects().is_empty(), "stopped");
 }
+
+#[test]
+fn pasted_text_goes_into_the_publish_pane_or_the_prompt() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('/'));
+    a.apply(AppEvent::Paste("sensors/\nkitchen\u{1b}".into()));
+    assert_eq!(a.prompt.as_ref().map(|p| p.text.as_str()), Some("sensors/ kitchen"));
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Char('p'));
+    a.apply(AppEvent::Paste("a/b".into()));
+    assert_eq!(a.publisher.topic_text(), "a/b");
+    key(&mut a, KeyCode::Tab);
+    a.apply(AppEvent::Paste("line 1\r\nline 2".into()));
+    assert_eq!(a.publisher.build().unwrap().payload, &b"line 1\nline 2"[..]);
+}

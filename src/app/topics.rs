@@ -61,7 +61,8 @@ pub struct Node {
     pub is_topic: bool,
     /// Hidden by an exclude pattern (still counted).
     pub excluded: bool,
-    /// The last message on this topic had the retain flag (a retained message is held by the broker).
+    /// The broker holds a retained message here: one came flagged retained and no empty message
+    /// has cleared it since.
     pub retained: bool,
     pub own: Stats,
     pub sub: Stats,
@@ -280,8 +281,12 @@ impl TopicTree {
         };
         let n = &mut self.nodes[id as usize];
         n.own.add(bytes, ms);
-        if n.retained != retained {
-            n.retained = retained;
+        // The broker holds a retained message from the first one flagged retained until an empty
+        // message clears it. Live updates reach existing subscribers with the flag off, so they do
+        // not say the retained one is gone.
+        let holds = if bytes == 0 { false } else { retained || n.retained };
+        if n.retained != holds {
+            n.retained = holds;
             self.retained_gen += 1;
         }
         if n.excluded {
@@ -606,5 +611,23 @@ mod deep_tests {
         assert_eq!(t.node(id).path(), deep);
         assert_eq!(t.find(&deep), Some(id));
         assert_eq!(t.node(t.node(id).parent).path(), "a/".repeat(MAX_DEPTH - 1).trim_end_matches('/'));
+    }
+}
+
+#[cfg(test)]
+mod retained_tests {
+    use super::*;
+
+    #[test]
+    fn a_retained_message_stays_marked_through_live_updates_until_an_empty_one_clears_it() {
+        let mut t = TopicTree::new(vec![]);
+        let id = t.record("cfg/a", 3, 0, true);
+        assert!(t.node(id).retained);
+        t.record("cfg/a", 4, 1, false);
+        assert!(t.node(id).retained, "a live update (forwarded with retain off) keeps it");
+        t.record("cfg/a", 0, 2, false);
+        assert!(!t.node(id).retained, "an empty message clears it");
+        let live = t.record("live/x", 5, 3, false);
+        assert!(!t.node(live).retained);
     }
 }
