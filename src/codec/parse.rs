@@ -152,53 +152,10 @@ pub(crate) fn topic_name<'a>(frame: &'a Bytes, name: &'static str) -> impl FnMut
     }
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Whether any byte of `v` is zero. Exact as a yes/no answer (the classic SWAR test).
-fn has_zero_byte(v: u64) -> bool {
-    v.wrapping_sub(ONES) & !v & HIGHS != 0
-}
-
-fn is_forbidden(b: u8, wildcards: bool) -> bool {
-    b == 0 || (wildcards && (b == b'+' || b == b'#'))
-}
-
-/// Position of the first U+0000 byte, or with `wildcards` also the first `+` or `#`. Eight bytes at
-/// a time: this runs on every topic of every PUBLISH, so it is on the hot path.
+/// Position of the first U+0000 byte, or with `wildcards` also the first `+` or `#`. This runs on
+/// every topic of every PUBLISH, so it uses memchr's vectorised search.
 pub(crate) fn find_forbidden(data: &[u8], wildcards: bool) -> Option<usize> {
-    if wildcards { find_forbidden_in::<true>(data) } else { find_forbidden_in::<false>(data) }
-}
-
-fn find_forbidden_in<const WILDCARDS: bool>(data: &[u8]) -> Option<usize> {
-    let hit = |v: u64| {
-        has_zero_byte(v)
-            || (WILDCARDS
-                && (has_zero_byte(v ^ (ONES * u64::from(b'+'))) || has_zero_byte(v ^ (ONES * u64::from(b'#')))))
-    };
-    let word = |b: &[u8]| <[u8; 8]>::try_from(b).map_or(0, u64::from_le_bytes);
-    let exact = |from: usize| {
-        let rest = data.get(from..).unwrap_or_default();
-        rest.iter().position(|&b| is_forbidden(b, WILDCARDS)).map(|pos| from + pos)
-    };
-    let len = data.len();
-    if len < 8 {
-        // Short strings: pad to one word with a byte that is never a hit.
-        let mut padded = [b'a'; 8];
-        padded.iter_mut().zip(data).for_each(|(p, &b)| *p = b);
-        return if hit(u64::from_le_bytes(padded)) { exact(0) } else { None };
-    }
-    let mut at = 0;
-    while at + 8 <= len {
-        // `at + 8 <= len`, so the slice is eight bytes; a failed conversion would read as 0 (a hit)
-        // and fall through to the exact scan.
-        if hit(word(data.get(at..at + 8).unwrap_or_default())) {
-            return exact(at);
-        }
-        at += 8;
-    }
-    // The last bytes as one word overlapping checked ones, which are clean: a hit is in the tail.
-    if at < len && hit(word(data.get(len - 8..).unwrap_or_default())) { exact(at) } else { None }
+    if wildcards { memchr::memchr3(0, b'+', b'#', data) } else { memchr::memchr(0, data) }
 }
 
 #[cfg(test)]
