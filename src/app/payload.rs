@@ -496,10 +496,7 @@ fn float_value(f: f64) -> Value {
 
 /// Binary data as a lowercase hex string; long data as its first bytes, `…` and its length.
 fn hex_value(data: &[u8]) -> Value {
-    let mut s = String::with_capacity(data.len().min(MAX_BINARY_HEX) * 2 + 24);
-    for b in data.iter().take(MAX_BINARY_HEX) {
-        let _ = write!(s, "{b:02x}");
-    }
+    let mut s = crate::inspect::hex(&data[..data.len().min(MAX_BINARY_HEX)]);
     if data.len() > MAX_BINARY_HEX {
         let _ = write!(s, "…({} bytes)", data.len());
     }
