@@ -381,8 +381,9 @@ fn dashboard_shows_a_live_broker_and_answers_keys() {
 
     // Help overlay; any key closes it.
     tmux.keys(&["?"]);
-    let s = tmux.wait_text("mqscope keys");
-    assert!(s.has("pause / resume the message log"), "{}", s.0);
+    // Wait for the whole overlay: a capture can land between the title and the rest of the frame.
+    let s = tmux.wait_for("the help overlay", |s| s.has("mqscope keys") && s.has("pause / resume the message log"));
+    assert!(s.has("Message log") && s.has("follow the newest message"), "every group is on screen:\n{}", s.0);
     tmux.keys(&["x"]);
     tmux.wait_for("the help closed", |s| !s.has("mqscope keys"));
 

@@ -14,7 +14,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         "Everywhere",
         &[
             ("q, Ctrl-C", "quit"),
-            ("?", "show or hide this help"),
+            ("?", "show this help (↑ ↓ PgUp PgDn scroll it, any other key closes it)"),
             ("Tab, Shift-Tab", "next / previous pane"),
             ("space", "pause / resume the message log (counting goes on)"),
             ("/", "filter the focused pane (tree: text or MQTT filter; log: text or /regex/)"),
@@ -132,10 +132,19 @@ impl App {
             return;
         }
         if self.show_help {
-            // Any key closes help; q still quits.
-            self.show_help = false;
-            if is(&key, 'q') {
-                self.effects.push(Effect::Quit);
+            // Arrows and pages scroll a help taller than the screen; any other key closes it, q quits.
+            match key.code {
+                KeyCode::Up | KeyCode::Char('k') => self.help_scroll = self.help_scroll.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => self.help_scroll = self.help_scroll.saturating_add(1),
+                KeyCode::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
+                KeyCode::PageDown => self.help_scroll = self.help_scroll.saturating_add(10),
+                _ => {
+                    self.show_help = false;
+                    self.help_scroll = 0;
+                    if is(&key, 'q') {
+                        self.effects.push(Effect::Quit);
+                    }
+                }
             }
             return;
         }

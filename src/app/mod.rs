@@ -292,6 +292,8 @@ pub struct App {
     pub detail: DetailView,
     pub prompt: Option<Prompt>,
     pub show_help: bool,
+    /// Lines the help overlay is scrolled by, on screens too small for all of it.
+    pub help_scroll: u16,
     pub size: Rect,
     pub now_ms: u64,
     pub received: u64,
@@ -366,6 +368,7 @@ impl App {
             detail: DetailView::default(),
             prompt: None,
             show_help: false,
+            help_scroll: 0,
             size: Rect::new(0, 0, 80, 24),
             now_ms,
             received: 0,

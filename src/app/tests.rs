@@ -502,3 +502,21 @@ fn pasted_text_goes_into_the_publish_pane_or_the_prompt() {
     a.apply(AppEvent::Paste("line 1\r\nline 2".into()));
     assert_eq!(a.publisher.build().unwrap().payload, &b"line 1\nline 2"[..]);
 }
+
+#[test]
+fn help_scrolls_with_arrows_and_closes_on_other_keys() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('?'));
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::PageDown);
+    assert_eq!((a.show_help, a.help_scroll), (true, 12));
+    key(&mut a, KeyCode::Up);
+    key(&mut a, KeyCode::PageUp);
+    assert_eq!(a.help_scroll, 1);
+    key(&mut a, KeyCode::PageUp);
+    assert_eq!(a.help_scroll, 0, "not below the top");
+    key(&mut a, KeyCode::Char('x'));
+    assert!(!a.show_help);
+    assert!(a.take_effects().is_empty());
+}

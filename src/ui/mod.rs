@@ -41,7 +41,7 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
         overlays(f, app, &theme);
         status::render(f, app, areas.status, &theme);
         if app.show_help {
-            help::render(f, full, &theme);
+            help::render(f, full, app.help_scroll, &theme);
         }
         return;
     }
@@ -60,7 +60,7 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
     overlays(f, app, &theme);
     status::render(f, app, areas.status, &theme);
     if app.show_help {
-        help::render(f, f.area(), &theme);
+        help::render(f, f.area(), app.help_scroll, &theme);
     }
 }
 

@@ -100,8 +100,20 @@ fn log_replaces_the_tree_on_small_screens() {
 fn help_overlay_80x24_and_160x48() {
     let mut a = busy();
     key(&mut a, KeyCode::Char('?'));
-    insta::assert_snapshot!("help_small", screen(&mut a, 80, 24));
-    insta::assert_snapshot!("help_wide", screen(&mut a, 160, 48));
+    let small = screen(&mut a, 80, 24);
+    assert!(small.contains("PgDn scroll"), "a help taller than the screen says it scrolls:\n{small}");
+    insta::assert_snapshot!("help_small", small);
+    let wide = screen(&mut a, 160, 48);
+    for (group, _) in crate::app::keys_help() {
+        assert!(wide.contains(group), "'{group}' is missing from the help at 160x48:\n{wide}");
+    }
+    insta::assert_snapshot!("help_wide", wide);
+    // Scrolled to the end, the small screen shows the last group.
+    for _ in 0..10 {
+        key(&mut a, KeyCode::PageDown);
+    }
+    let last = crate::app::keys_help().last().map(|(g, _)| *g).unwrap_or_default();
+    assert!(screen(&mut a, 80, 24).contains(last), "the last group after scrolling");
 }
 
 #[test]
