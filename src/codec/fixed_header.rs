@@ -63,6 +63,27 @@ pub fn peek(buf: &[u8], version: ProtocolVersion) -> Result<Option<FixedHeader>,
     Err(DecodeError::new(packet_type.name(), "remaining length", 1, kind))
 }
 
+/// The header of a PUBLISH with a one- or two-byte remaining length (up to 16 KiB), the common
+/// case, read without the general checks. `None` for anything else, including an incomplete or
+/// malformed header: `peek` then decides.
+#[inline]
+pub fn peek_small_publish(buf: &[u8]) -> Option<FixedHeader> {
+    let (byte1, len1) = (*buf.first()?, *buf.get(1)?);
+    if byte1 >> 4 != PacketType::Publish as u8 {
+        return None;
+    }
+    let (remaining_len, header_len) = if len1 & 0x80 == 0 {
+        (usize::from(len1), 2)
+    } else {
+        let len2 = *buf.get(2)?;
+        if len2 & 0x80 != 0 || len2 == 0 {
+            return None;
+        }
+        (usize::from(len1 & 0x7f) | usize::from(len2) << 7, 3)
+    };
+    Some(FixedHeader { packet_type: PacketType::Publish, flags: byte1 & 0x0f, remaining_len, header_len })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +115,29 @@ mod tests {
         assert_eq!(e.packet, "PUBREL");
         assert_eq!(peek(&[0x81], V4).unwrap_err().kind, ErrorKind::ReservedFlags { expected: 2, found: 1 });
         assert_eq!(peek(&[0xc1], V4).unwrap_err().kind, ErrorKind::ReservedFlags { expected: 0, found: 1 });
+    }
+
+    #[test]
+    fn small_publish_header_agrees_with_peek() {
+        let cases: &[&[u8]] = &[
+            &[0x30, 0x00],
+            &[0x3d, 0x7f],
+            &[0x32, 0x80, 0x01],
+            &[0x30, 0xff, 0x7f],
+            &[0x30, 0x80, 0x00],       // non-minimal: not taken
+            &[0x30, 0x80, 0x80, 0x01], // three bytes: not taken
+            &[0x30, 0x80],             // incomplete: not taken
+            &[0x40, 0x02],             // PUBACK: not taken
+            &[0x36, 0x05],             // QoS 3: header only, the body parser rejects it
+        ];
+        for case in cases {
+            if let Some(fast) = peek_small_publish(case) {
+                assert_eq!(Ok(Some(fast)), peek(case, V4), "{case:02x?}");
+            }
+        }
+        assert!(peek_small_publish(&[0x30, 0x80, 0x00]).is_none());
+        assert!(peek_small_publish(&[0x30, 0x80, 0x80, 0x01]).is_none());
+        assert_eq!(peek_small_publish(&[0x30, 0xff, 0x7f]).map(|h| h.frame_len()), Some(16_386));
     }
 
     #[test]

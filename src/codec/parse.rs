@@ -158,6 +158,27 @@ pub(crate) fn find_forbidden(data: &[u8], wildcards: bool) -> Option<usize> {
     if wildcards { memchr::memchr3(0, b'+', b'#', data) } else { memchr::memchr(0, data) }
 }
 
+/// Whether a topic name holds U+0000, `+` or `#`: the yes/no half of `find_forbidden(data, true)`,
+/// for the hot path. Topics are short, so the search works on 16-byte blocks that the compiler
+/// turns into a few vector compares, with no call; the last block overlaps the one before it.
+/// The answer is exact; `find_forbidden` finds the position on the error path.
+#[inline]
+pub(crate) fn has_forbidden_topic_byte(data: &[u8]) -> bool {
+    // `+` (0x2b) and `#` (0x23) differ only in bit 3, so one compare after setting it finds both.
+    fn block(c: &[u8]) -> bool {
+        let mut hit = 0u8;
+        for &b in c {
+            hit |= u8::from(b == 0) | u8::from(b | 0x08 == b'+');
+        }
+        hit != 0
+    }
+    if data.len() < 16 {
+        return block(data);
+    }
+    let mut chunks = data.chunks_exact(16);
+    chunks.any(block) || block(&data[data.len() - 16..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +219,7 @@ mod tests {
         for len in 0..40 {
             let clean = vec![b'a'; len];
             assert_eq!(find_forbidden(&clean, true), None);
+            assert!(!has_forbidden_topic_byte(&clean));
             for pos in 0..len {
                 for bad in [0u8, b'+', b'#'] {
                     let mut data = clean.clone();
@@ -206,12 +228,22 @@ mod tests {
                     let want = if bad == 0 { Some(pos) } else { Some(len) };
                     assert_eq!(find_forbidden(&data, false), want, "{data:?}");
                     assert_eq!(find_forbidden(&data, true), Some(pos), "{data:?}");
+                    assert!(has_forbidden_topic_byte(&data[..len]), "{data:?}");
                 }
             }
         }
         // Bytes next to the searched values, and multi-byte UTF-8, are not hits.
         let near = "*,\"\x01\x7fü€😀 $/".repeat(3);
         assert_eq!(find_forbidden(near.as_bytes(), true), None);
+        assert!(!has_forbidden_topic_byte(near.as_bytes()));
+        // Every byte value, alone in a clean topic, agrees with the exact search.
+        for b in 0..=255u8 {
+            for len in [1, 7, 8, 9, 17] {
+                let mut data = vec![b'x'; len];
+                data[len / 2] = b;
+                assert_eq!(has_forbidden_topic_byte(&data), find_forbidden(&data, true).is_some(), "{b:#04x} in {len}");
+            }
+        }
     }
 
     #[test]

@@ -8,11 +8,11 @@
 
 use super::encode::{EncodeError, field_len, put_str};
 use super::error::ErrorKind;
-use super::parse::{PResult, fail, packet_id, topic_name};
+use super::parse::{PResult, fail, has_forbidden_topic_byte, packet_id, topic_name};
 use super::properties::{Place, check_places, parse_properties};
 use super::topic::check_topic_name;
-use super::{Bytes, Properties, ProtocolVersion, Publish, QoS};
-use bytes::{BufMut, BytesMut};
+use super::{ByteString, Bytes, Properties, ProtocolVersion, Publish, QoS};
+use bytes::{Buf, BufMut, BytesMut};
 
 /// Everything but the payload, which is the rest of the input (MQTT 5 §3.3.3).
 pub(super) fn parse<'a>(frame: &'a Bytes, v: ProtocolVersion, flags: u8, i: &'a [u8]) -> PResult<'a, Publish> {
@@ -41,6 +41,56 @@ pub(super) fn parse<'a>(frame: &'a Bytes, v: ProtocolVersion, flags: u8, i: &'a 
     }
     // The payload is the rest of the frame: the caller slices it off the frame it owns.
     Ok((i, Publish { dup, qos, retain, topic, packet_id, properties, payload: Bytes::new() }))
+}
+
+/// The common case without nom: a valid PUBLISH whose properties (MQTT 5) are empty. `frame` is
+/// the whole packet and `at` the start of its variable header. Gives the frame back for anything
+/// else, so that the nom parser decides and its errors keep their precise fields and offsets.
+///
+/// This is the hot path of a dashboard: it checks everything `parse` checks for such a packet,
+/// but touches each byte once and builds the packet in place.
+#[inline(always)]
+pub(super) fn parse_fast(frame: Bytes, v: ProtocolVersion, flags: u8, at: usize) -> Result<Publish, Bytes> {
+    let qos = match (flags >> 1) & 0x03 {
+        0 if flags & 0x08 == 0 => QoS::AtMostOnce,
+        1 => QoS::AtLeastOnce,
+        2 => QoS::ExactlyOnce,
+        _ => return Err(frame),
+    };
+    let Some(&[hi, lo]) = frame.get(at..at + 2) else { return Err(frame) };
+    let topic_start = at + 2;
+    let topic_end = topic_start + usize::from(u16::from_be_bytes([hi, lo]));
+    let Some(raw_topic) = frame.get(topic_start..topic_end) else { return Err(frame) };
+    if raw_topic.is_empty() || has_forbidden_topic_byte(raw_topic) {
+        return Err(frame);
+    }
+    let mut end = topic_end;
+    let mut packet_id = None;
+    if qos != QoS::AtMostOnce {
+        match frame.get(end..end + 2) {
+            Some(&[hi, lo]) if hi | lo != 0 => packet_id = Some(u16::from_be_bytes([hi, lo])),
+            _ => return Err(frame),
+        }
+        end += 2;
+    }
+    if v.is_v5() {
+        if frame.get(end) != Some(&0) {
+            return Err(frame);
+        }
+        end += 1;
+    }
+    let Ok(topic) = ByteString::try_from(frame.slice(topic_start..topic_end)) else { return Err(frame) };
+    let mut payload = frame;
+    payload.advance(end);
+    Ok(Publish {
+        dup: flags & 0x08 != 0,
+        qos,
+        retain: flags & 0x01 != 0,
+        topic,
+        packet_id,
+        properties: Properties::default(),
+        payload,
+    })
 }
 
 pub(super) fn flags(p: &Publish) -> u8 {

@@ -92,7 +92,7 @@ fn bench(c: &mut Criterion) {
                 b.iter_batched_ref(|| BytesMut::from(&w.wire[..]), |buf| mqscope_decode(w, buf), BatchSize::LargeInput)
             });
             group.bench_function("rumqttc", |b| {
-                b.iter_batched_ref(|| BytesMut::from(&w.wire[..]), |buf| rumqttc_decode(buf), BatchSize::LargeInput)
+                b.iter_batched_ref(|| BytesMut::from(&w.wire[..]), rumqttc_decode, BatchSize::LargeInput)
             });
             group.finish();
         }
