@@ -40,6 +40,7 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
     let config = crate::app::Config {
         url: label.clone(),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        zone: crate::timefmt::Zone::local(),
         ..crate::app::Config::default()
     };
     let _log = crate::tui_setup::init_logging_to(None, "info");

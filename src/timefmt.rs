@@ -1,6 +1,45 @@
-//! RFC 3339 timestamps without a date crate: UTC, millisecond precision.
+//! RFC 3339 timestamps without a date crate (UTC, millisecond precision), and the time zone that
+//! times on screen are shown in.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The zone for times on screen. Files and JSON keep UTC (RFC 3339 with `Z`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Zone {
+    /// UTC: the default of `app::Config`, so tests and snapshots do not depend on the machine.
+    #[default]
+    Utc,
+    /// A zone with its rules (daylight saving changes included).
+    Tz(Arc<tz::TimeZone>),
+}
+
+impl Zone {
+    /// The local zone, the way `date` finds it: `TZ` (`TZ=UTC`, `TZ=Europe/Paris`), else
+    /// /etc/localtime. UTC, with a warning in the log, when neither can be read.
+    pub fn local() -> Self {
+        match tz::TimeZone::local() {
+            Ok(z) => Self::Tz(Arc::new(z)),
+            Err(e) => {
+                tracing::warn!("local time zone unknown ({e}); showing times in UTC");
+                Self::Utc
+            }
+        }
+    }
+
+    /// A fixed offset east of UTC, in seconds.
+    pub fn fixed(offset_secs: i32) -> Self {
+        tz::TimeZone::fixed(offset_secs).map_or(Self::Utc, |z| Self::Tz(Arc::new(z)))
+    }
+
+    /// What a wall clock in this zone shows at `utc_ms`, as milliseconds since the epoch.
+    pub fn wall_ms(&self, utc_ms: u64) -> u64 {
+        let Self::Tz(z) = self else { return utc_ms };
+        let secs = i64::try_from(utc_ms / 1000).unwrap_or(i64::MAX);
+        let offset = z.find_local_time_type(secs).map_or(0, |t| i64::from(t.ut_offset()));
+        utc_ms.saturating_add_signed(offset * 1000)
+    }
+}
 
 /// `2026-11-25T17:43:36.123Z`.
 pub fn rfc3339_millis(t: SystemTime) -> String {
@@ -35,6 +74,20 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn zones_move_the_wall_clock_by_their_offset_at_that_instant() {
+        let t = 1_795_628_616_123; // 2026-11-25T17:43:36.123Z
+        assert_eq!(Zone::Utc.wall_ms(t), t);
+        assert_eq!(Zone::fixed(3600).wall_ms(t), t + 3_600_000);
+        assert_eq!(Zone::fixed(-5 * 3600).wall_ms(t), t - 18_000_000);
+        assert_eq!(Zone::fixed(-3600).wall_ms(1000), 0, "never before the epoch");
+        // A zone with daylight saving: UTC+1 in winter, UTC+2 in summer.
+        let paris = Zone::Tz(Arc::new(tz::TimeZone::from_posix_tz("CET-1CEST,M3.5.0,M10.5.0/3").unwrap()));
+        assert_eq!(paris.wall_ms(t), t + 3_600_000);
+        let july = 1_783_000_000_000; // 2026-07-02
+        assert_eq!(paris.wall_ms(july), july + 7_200_000);
+    }
 
     #[test]
     fn formats_known_instants() {

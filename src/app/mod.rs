@@ -57,6 +57,8 @@ pub struct Config {
     pub templates: Vec<template::Template>,
     pub start_view: View,
     pub theme: ThemeName,
+    /// The zone times on screen are shown in (the local one when run; UTC by default).
+    pub zone: crate::timefmt::Zone,
 }
 
 /// The built-in themes.
@@ -113,6 +115,7 @@ impl Default for Config {
             templates: Vec::new(),
             start_view: View::Dashboard,
             theme: ThemeName::Dark,
+            zone: crate::timefmt::Zone::Utc,
         }
     }
 }

@@ -249,6 +249,7 @@ pub fn run(args: &crate::cli::DemoArgs) -> u8 {
         watch_lists: watch_lists(),
         start_view: crate::app::View::Watch,
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        zone: crate::timefmt::Zone::local(),
         payload_views: vec![
             ("plant/probe/msgpack".into(), crate::app::payload::PayloadFormat::MsgPack),
             ("plant/motor/cbor".into(), crate::app::payload::PayloadFormat::Cbor),

@@ -54,7 +54,12 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
         head.push(Span::styled(" · dup", theme.dim));
     }
     head.push(Span::styled(
-        format!(" · {} ({} ago) · view {} (v)", fmt::clock(msg.at_ms), fmt::age(app.now_ms, msg.at_ms), format.name()),
+        format!(
+            " · {} ({} ago) · view {} (v)",
+            fmt::clock(app.config.zone.wall_ms(msg.at_ms)),
+            fmt::age(app.now_ms, msg.at_ms),
+            format.name()
+        ),
         theme.dim,
     ));
     lines.push(Line::from(head));
@@ -127,7 +132,7 @@ fn history_list(f: &mut Frame<'_>, app: &App, node: crate::app::topics::NodeId, 
     let width = usize::from(area.width);
     for (i, m) in history.iter().enumerate().rev().take(usize::from(area.height.saturating_sub(1))) {
         let change = if i > 0 { app.detail_cache.diffs.get(&m.seq).cloned().flatten() } else { None };
-        let head = format!("{} ", fmt::clock(m.at_ms));
+        let head = format!("{} ", fmt::clock(app.config.zone.wall_ms(m.at_ms)));
         let change = change.map(|c| fmt::fit(&format!("  {}", sanitize::line(&c)), width / 2)).unwrap_or_default();
         let room = width.saturating_sub(head.len() + change.chars().count());
         lines.push(Line::from(vec![

@@ -41,7 +41,7 @@ pub fn age(now_ms: u64, then_ms: u64) -> String {
     }
 }
 
-/// `HH:MM:SS.mmm` (UTC) of a time in ms since the epoch.
+/// `HH:MM:SS.mmm` of a time in ms since the epoch (pass it through `Zone::wall_ms` first).
 pub fn clock(ms: u64) -> String {
     let day_ms = ms % 86_400_000;
     format!(

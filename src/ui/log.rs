@@ -47,7 +47,7 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
             let topic = sanitize::line(app.tree.node(m.topic).path());
             let flags =
                 format!("Q{}{}{}", m.qos.as_u8(), if m.retain { "R" } else { " " }, if m.dup { "D" } else { " " });
-            let head = format!("{} {flags} ", fmt::clock(m.at_ms));
+            let head = format!("{} {flags} ", fmt::clock(app.config.zone.wall_ms(m.at_ms)));
             let topic = fmt::fit(&topic, (width / 3).max(10));
             let room = width.saturating_sub(head.chars().count() + topic.chars().count() + 1);
             let is_match =

@@ -179,7 +179,7 @@ pub fn render(f: &mut Frame<'_>, app: &App, screen: Rect, theme: &Theme) {
         .map(|(i, s)| {
             let head = format!(
                 "{} q{}{} {:<24} ",
-                fmt::clock(s.at_ms),
+                fmt::clock(app.config.zone.wall_ms(s.at_ms)),
                 s.publish.qos.as_u8(),
                 if s.publish.retain { "r" } else { " " },
                 fmt::fit(&sanitize::line(&s.publish.topic), 24),

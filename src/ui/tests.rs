@@ -418,3 +418,16 @@ fn traffic_view() {
     assert!(s.contains("ranked by bytes/s"), "{s}");
     insta::assert_snapshot!("traffic_view_by_bytes_100x30", s);
 }
+
+#[test]
+fn times_on_screen_are_in_the_configured_zone() {
+    // T0 is 17:43:36 UTC; the last kitchen reading came at T0 + 9 s.
+    let mut a = busy();
+    select(&mut a, "sensors/kitchen/temp");
+    let utc = screen(&mut a, 160, 48);
+    assert!(utc.contains("17:43:45.000"), "{utc}");
+    a.config.zone = crate::timefmt::Zone::fixed(-5 * 3600);
+    let local = screen(&mut a, 160, 48);
+    assert!(local.contains("12:43:45.000"), "the log and detail in UTC-5:\n{local}");
+    assert!(!local.contains("17:43:45.000"), "no UTC time left on screen:\n{local}");
+}
