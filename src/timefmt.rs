@@ -15,10 +15,21 @@ pub enum Zone {
 }
 
 impl Zone {
-    /// The local zone, the way `date` finds it: `TZ` (`TZ=UTC`, `TZ=Europe/Paris`), else
-    /// /etc/localtime. UTC, with a warning in the log, when neither can be read.
+    /// The local zone, the way `date` finds it: `TZ` (`TZ=UTC`, `TZ=Europe/Paris`, `TZ=JST-9`), else
+    /// /etc/localtime. UTC, with a warning in the log, when the zone cannot be read.
     pub fn local() -> Self {
-        match tz::TimeZone::local() {
+        Self::from_tz(std::env::var("TZ").ok().as_deref())
+    }
+
+    /// `local` for a given value of `TZ`. As with the C library, an empty `TZ` means UTC.
+    pub fn from_tz(tz_var: Option<&str>) -> Self {
+        let found = match tz_var {
+            Some("") => return Self::Utc,
+            // A zone name, a file (`:/path`) or a POSIX rule.
+            Some(name) => tz::TimeZone::from_posix_tz(name).map_err(|e| format!("TZ='{name}': {e}")),
+            None => tz::TimeZone::local().map_err(|e| format!("/etc/localtime: {e}")),
+        };
+        match found {
             Ok(z) => Self::Tz(Arc::new(z)),
             Err(e) => {
                 tracing::warn!("local time zone unknown ({e}); showing times in UTC");
@@ -87,6 +98,20 @@ mod tests {
         assert_eq!(paris.wall_ms(t), t + 3_600_000);
         let july = 1_783_000_000_000; // 2026-07-02
         assert_eq!(paris.wall_ms(july), july + 7_200_000);
+    }
+
+    #[test]
+    fn the_tz_variable_picks_the_zone() {
+        let t = 1_795_628_616_123;
+        assert_eq!(Zone::from_tz(Some("JST-9")).wall_ms(t), t + 9 * 3_600_000);
+        assert_eq!(Zone::from_tz(Some("UTC0")).wall_ms(t), t);
+        assert_eq!(Zone::from_tz(Some("")), Zone::Utc, "an empty TZ is UTC");
+        assert_eq!(Zone::from_tz(Some("Nowhere/Atlantis")), Zone::Utc, "an unknown zone falls back to UTC");
+        // The zone database, where this machine has it.
+        if std::path::Path::new("/usr/share/zoneinfo/Asia/Tokyo").exists() {
+            assert_eq!(Zone::from_tz(Some("Asia/Tokyo")).wall_ms(t), t + 9 * 3_600_000);
+            assert_eq!(Zone::from_tz(Some(":Asia/Tokyo")).wall_ms(t), t + 9 * 3_600_000);
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use common::Mosquitto;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Bound for any one thing to show up on screen.
 const SCREEN_WAIT: Duration = Duration::from_secs(15);
@@ -461,6 +461,37 @@ fn small_terminal_shows_tree_and_detail_and_survives_resizes() {
     resize("80", "24");
     tmux.wait_for("the panes back", |s| s.has("Topics 4") && s.detail_title_is("blob/raw"));
 
+    tmux.keys(&["q"]);
+    assert_exited_and_restored(&tmux);
+}
+
+#[test]
+fn times_on_screen_follow_the_tz_variable() {
+    if !tools_present() {
+        return;
+    }
+    let Some(broker) = Mosquitto::start() else { return };
+    let run = Run::new();
+    // JST-9 is a POSIX rule (UTC+9, no daylight saving): no zone files needed.
+    let command = format!("env TZ=JST-9 {}", run.script(&broker.ws_url()));
+    let tmux = Tmux::start(&run, "tz", 160, 48, &command);
+    tmux.wait_text("● connected");
+    let seconds_of_day = |t: SystemTime| (t.duration_since(UNIX_EPOCH).unwrap().as_secs() + 9 * 3600) % 86_400;
+    let before = seconds_of_day(SystemTime::now());
+    publish(&broker, "tz/probe", b"now", false);
+    let s = tmux.wait_for("the message in the log", |s| s.pane_has(" Messages", "tz/probe now"));
+    let after = seconds_of_day(SystemTime::now());
+    let row = s.pane(" Messages").into_iter().find(|r| r.contains("tz/probe now")).unwrap();
+    let clock = row.trim_matches(|c| c == '│').split_whitespace().next().unwrap_or_default().to_string();
+    let hms: Vec<u64> = clock.split(['.', ':']).take(3).filter_map(|n| n.parse().ok()).collect();
+    assert_eq!(hms.len(), 3, "no HH:MM:SS.mmm at the start of '{row}'");
+    let shown = hms[0] * 3600 + hms[1] * 60 + hms[2];
+    // Between the publish and the screen, in UTC+9 (modulo a midnight in between).
+    let since_before = (shown + 86_400 - before) % 86_400;
+    assert!(
+        since_before <= (after + 86_400 - before) % 86_400 + 1,
+        "shown {clock}, expected UTC+9 between {before}s and {after}s of the day"
+    );
     tmux.keys(&["q"]);
     assert_exited_and_restored(&tmux);
 }
