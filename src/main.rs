@@ -281,18 +281,19 @@ fn run_tui(args: &TuiArgs, profile: Option<&mqscope::config::Profile>) -> u8 {
         eprintln!("mqscope: no broker URL: run 'mqscope -u ws://HOST:PORT/mqtt' (see 'mqscope --help')");
         return exit::USAGE;
     }
-    let (config, task) = match mqscope::tui_setup::options(args, profile) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("mqscope: {e}");
-            return exit::USAGE;
-        }
-    };
+    // The log first, so that what the options find (an unknown time zone) is written down.
     let _log = match mqscope::tui_setup::init_logging(args) {
         Ok(guard) => guard,
         Err(e) => {
             eprintln!("mqscope: cannot open the log file: {e}");
             return exit::FAILURE;
+        }
+    };
+    let (config, task) = match mqscope::tui_setup::options(args, profile) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("mqscope: {e}");
+            return exit::USAGE;
         }
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {

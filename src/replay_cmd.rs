@@ -37,13 +37,13 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
         return rt.block_on(replay::republish(records, pace, opts));
     }
     let label = format!("replay {}", args.file.display());
+    let _log = crate::tui_setup::init_logging_to(None, "info");
     let config = crate::app::Config {
         url: label.clone(),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         zone: crate::timefmt::Zone::local(),
         ..crate::app::Config::default()
     };
-    let _log = crate::tui_setup::init_logging_to(None, "info");
     let result = rt.block_on(async {
         let handle = replay::spawn_into_app(records, pace, label);
         crate::tui::run_with(config, handle, 30).await
