@@ -695,7 +695,8 @@ mod encoder {
 
     #[test]
     fn refuses_u0000_in_strings_without_leaving_half_a_packet() {
-        // The length is computed before writing; U+0000 is found while writing.
+        // U+0000 in the topic is found with the length; in a property, only while writing: the
+        // buffer must still be as it was.
         let e = rejects(V4, Packet::Publish(publish("a\0b")));
         assert_eq!(e, EncodeError::Invalid { field: "topic name", why: "contains U+0000".into() });
         let props = Properties(vec![Property::UserProperty(ByteString::from_static("k\0"), ByteString::new())]);

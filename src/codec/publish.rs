@@ -6,7 +6,7 @@
 //! payload:            the rest of the packet, zero-copy
 //! ```
 
-use super::encode::{EncodeError, field_len, put_binary, put_str};
+use super::encode::{EncodeError, field_len, put_binary};
 use super::error::ErrorKind;
 use super::parse::{PResult, fail, has_forbidden_topic_byte, packet_id, topic_name};
 use super::properties::{Place, check_places, parse_properties};
@@ -98,9 +98,12 @@ pub(super) fn flags(p: &Publish) -> u8 {
 }
 
 pub(super) fn len(p: &Publish, v: ProtocolVersion) -> Result<usize, EncodeError> {
-    // One quick pass answers for nearly every topic; the exact check only runs on a hit.
+    // One quick pass answers for nearly every topic; the exact checks only run on a hit.
     if has_forbidden_topic_byte(p.topic.as_bytes()) {
         check_topic_name(&p.topic).map_err(|k| EncodeError::invalid("topic name", k))?;
+        if p.topic.contains('\0') {
+            return Err(EncodeError::invalid("topic name", ErrorKind::NullCharacter));
+        }
     }
     if p.topic.is_empty() && (!v.is_v5() || p.properties.topic_alias().is_none()) {
         return Err(EncodeError::invalid("topic name", "empty without a topic alias"));
@@ -130,11 +133,8 @@ pub(super) fn len(p: &Publish, v: ProtocolVersion) -> Result<usize, EncodeError>
 }
 
 pub(super) fn write(p: &Publish, v: ProtocolVersion, buf: &mut BytesMut) -> Result<(), EncodeError> {
-    if has_forbidden_topic_byte(p.topic.as_bytes()) {
-        put_str(buf, &p.topic, "topic name")?; // finds the U+0000 `len` let through
-    } else {
-        put_binary(buf, p.topic.as_bytes(), "topic name")?;
-    }
+    // `len`, which `encode` calls first, has checked the topic.
+    put_binary(buf, p.topic.as_bytes(), "topic name")?;
     if let Some(id) = p.packet_id {
         buf.put_u16(id);
     }
