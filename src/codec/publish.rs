@@ -48,7 +48,7 @@ pub(super) fn parse<'a>(frame: &'a Bytes, v: ProtocolVersion, flags: u8, i: &'a 
 /// else, so that the nom parser decides and its errors keep their precise fields and offsets.
 ///
 /// This is the hot path of a dashboard: it checks everything `parse` checks for such a packet,
-/// but touches each byte once and builds the packet in place.
+/// without nom: one block scan of the topic, one UTF-8 validation, and the packet built in place.
 #[inline(always)]
 pub(super) fn parse_fast(frame: Bytes, v: ProtocolVersion, flags: u8, at: usize) -> Result<Publish, Bytes> {
     let qos = match (flags >> 1) & 0x03 {
