@@ -479,6 +479,41 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// One format's parser for a value at a nesting depth (MessagePack's or CBOR's).
+type ValueFn = fn(&mut Reader<'_>, usize) -> Result<Value, DecodeError>;
+
+/// The whole payload as one value, with nothing left over.
+fn decode_whole(payload: &[u8], value: ValueFn) -> Result<Value, DecodeError> {
+    let mut r = Reader::new(payload);
+    let v = value(&mut r, 0)?;
+    r.finish()?;
+    Ok(v)
+}
+
+impl Reader<'_> {
+    /// An array of `n` values one level down; a count that cannot fit is refused before allocating.
+    fn array_of(&mut self, at: usize, n: usize, depth: usize, value: ValueFn) -> Result<Value, DecodeError> {
+        self.check_count(at, n, 1, "array")?;
+        let mut items = Vec::with_capacity(n);
+        for _ in 0..n {
+            items.push(value(self, depth + 1)?);
+        }
+        Ok(Value::Array(items))
+    }
+
+    /// A map of `n` key/value pairs one level down; keys become JSON keys (`key_string`).
+    fn map_of(&mut self, at: usize, n: usize, depth: usize, value: ValueFn) -> Result<Value, DecodeError> {
+        self.check_count(at, n, 2, "map")?;
+        let mut entries = Map::with_capacity(n);
+        for _ in 0..n {
+            let key = value(self, depth + 1)?;
+            let item = value(self, depth + 1)?;
+            entries.insert(key_string(key), item);
+        }
+        Ok(Value::Object(entries))
+    }
+}
+
 /// A length from the wire; one that does not fit `usize` fails the remaining-length check later.
 fn wire_len(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
@@ -516,14 +551,11 @@ mod msgpack {
     //! (<https://github.com/msgpack/msgpack/blob/master/spec.md>). Binary data becomes a hex string,
     //! timestamps (extension -1) an RFC 3339 string, other extensions `ext(TYPE):HEX`.
 
-    use super::{DecodeError, Duration, Map, Reader, UNIX_EPOCH, Value, float_value, hex_value, key_string};
+    use super::{DecodeError, Duration, Reader, UNIX_EPOCH, Value, decode_whole, float_value, hex_value};
     use super::{timefmt, wire_len};
 
     pub(super) fn decode(payload: &[u8]) -> Result<Value, DecodeError> {
-        let mut r = Reader::new(payload);
-        let value = value(&mut r, 0)?;
-        r.finish()?;
-        Ok(value)
+        decode_whole(payload, value)
     }
 
     fn value(r: &mut Reader<'_>, depth: usize) -> Result<Value, DecodeError> {
@@ -532,8 +564,8 @@ mod msgpack {
         let b = r.u8()?;
         match b {
             0x00..=0x7f => Ok(Value::from(b)),
-            0x80..=0x8f => map(r, at, usize::from(b & 0x0f), depth),
-            0x90..=0x9f => array(r, at, usize::from(b & 0x0f), depth),
+            0x80..=0x8f => r.map_of(at, usize::from(b & 0x0f), depth, value),
+            0x90..=0x9f => r.array_of(at, usize::from(b & 0x0f), depth, value),
             0xa0..=0xbf => string(r, usize::from(b & 0x1f)),
             0xc0 => Ok(Value::Null),
             0xc1 => r.fail(at, "byte 0xc1 is never used"),
@@ -592,19 +624,19 @@ mod msgpack {
             }
             0xdc => {
                 let n = usize::from(r.u16()?);
-                array(r, at, n, depth)
+                r.array_of(at, n, depth, value)
             }
             0xdd => {
                 let n = wire_len(r.u32()?.into());
-                array(r, at, n, depth)
+                r.array_of(at, n, depth, value)
             }
             0xde => {
                 let n = usize::from(r.u16()?);
-                map(r, at, n, depth)
+                r.map_of(at, n, depth, value)
             }
             0xdf => {
                 let n = wire_len(r.u32()?.into());
-                map(r, at, n, depth)
+                r.map_of(at, n, depth, value)
             }
             0xe0..=0xff => Ok(Value::from(i8::from_be_bytes([b]))),
         }
@@ -613,26 +645,6 @@ mod msgpack {
     /// Strings that are not UTF-8 (old encoders put binary in raw strings) are kept with U+FFFD.
     fn string(r: &mut Reader<'_>, n: usize) -> Result<Value, DecodeError> {
         Ok(Value::String(String::from_utf8_lossy(r.take(n)?).into_owned()))
-    }
-
-    fn array(r: &mut Reader<'_>, at: usize, n: usize, depth: usize) -> Result<Value, DecodeError> {
-        r.check_count(at, n, 1, "array")?;
-        let mut items = Vec::with_capacity(n);
-        for _ in 0..n {
-            items.push(value(r, depth + 1)?);
-        }
-        Ok(Value::Array(items))
-    }
-
-    fn map(r: &mut Reader<'_>, at: usize, n: usize, depth: usize) -> Result<Value, DecodeError> {
-        r.check_count(at, n, 2, "map")?;
-        let mut entries = Map::with_capacity(n);
-        for _ in 0..n {
-            let key = value(r, depth + 1)?;
-            let item = value(r, depth + 1)?;
-            entries.insert(key_string(key), item);
-        }
-        Ok(Value::Object(entries))
     }
 
     fn ext(r: &mut Reader<'_>, n: usize) -> Result<Value, DecodeError> {
@@ -679,13 +691,10 @@ mod cbor {
     //! strings become hex strings; `undefined` becomes null and other simple values `simple(N)` (§3.3);
     //! indefinite-length items are joined (§3.2).
 
-    use super::{DecodeError, Map, Reader, Value, float_value, hex_value, key_string, wire_len};
+    use super::{DecodeError, Map, Reader, Value, decode_whole, float_value, hex_value, key_string, wire_len};
 
     pub(super) fn decode(payload: &[u8]) -> Result<Value, DecodeError> {
-        let mut r = Reader::new(payload);
-        let value = value(&mut r, 0)?;
-        r.finish()?;
-        Ok(value)
+        decode_whole(payload, value)
     }
 
     fn value(r: &mut Reader<'_>, depth: usize) -> Result<Value, DecodeError> {
@@ -728,26 +737,8 @@ mod cbor {
             }),
             2 => Ok(hex_value(r.take(wire_len(arg))?)),
             3 => Ok(Value::String(String::from_utf8_lossy(r.take(wire_len(arg))?).into_owned())),
-            4 => {
-                let n = wire_len(arg);
-                r.check_count(at, n, 1, "array")?;
-                let mut items = Vec::with_capacity(n);
-                for _ in 0..n {
-                    items.push(value(r, depth + 1)?);
-                }
-                Ok(Value::Array(items))
-            }
-            5 => {
-                let n = wire_len(arg);
-                r.check_count(at, n, 2, "map")?;
-                let mut entries = Map::with_capacity(n);
-                for _ in 0..n {
-                    let key = value(r, depth + 1)?;
-                    let item = value(r, depth + 1)?;
-                    entries.insert(key_string(key), item);
-                }
-                Ok(Value::Object(entries))
-            }
+            4 => r.array_of(at, wire_len(arg), depth, value),
+            5 => r.map_of(at, wire_len(arg), depth, value),
             // Major type 6, a tag: keep the tagged value.
             _ => value(r, depth + 1),
         }
