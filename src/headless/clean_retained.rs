@@ -9,7 +9,7 @@
 //!
 //! Everything goes through the session task; nothing here blocks on the network.
 
-use super::conn::task_options;
+use super::conn::{disconnected, task_options};
 use super::sub::{far, finish, report, setup_failed};
 use crate::cli::CleanRetainedArgs;
 use crate::codec::{Bytes, Properties, QoS, Subscription, SubscriptionOptions, topic};
@@ -137,14 +137,11 @@ async fn collect(args: &CleanRetainedArgs, handle: &mut session::SessionHandle, 
                         }
                         idle_deadline = Some(Instant::now() + idle);
                     }
-                    SessionEvent::Disconnected { reason, reconnect_in, fatal } => match (reconnect_in, fatal) {
-                        (Some(d), _) => eprintln!("mqscope: {reason}; reconnecting in {:.1} s", d.as_secs_f64()),
-                        (None, Some(kind)) => {
-                            eprintln!("mqscope: {reason}");
-                            return Collected::Exit(super::conn::exit_code(kind).max(exit::FAILURE));
+                    SessionEvent::Disconnected { reason, reconnect_in, fatal } => {
+                        if let Err(code) = disconnected(&reason, reconnect_in, fatal) {
+                            return Collected::Exit(code.max(exit::FAILURE));
                         }
-                        (None, None) => return Collected::Exit(exit::FAILURE),
-                    },
+                    }
                     other => report(&other, debug),
                 }
             }
@@ -208,17 +205,12 @@ async fn clear(
                             }
                         }
                     }
-                    SessionEvent::Disconnected { reason, reconnect_in, fatal } => match (reconnect_in, fatal) {
-                        (Some(d), _) => {
-                            eprintln!("mqscope: {reason}; reconnecting in {:.1} s", d.as_secs_f64());
-                            progress = Instant::now() + ack_timeout + d;
+                    SessionEvent::Disconnected { reason, reconnect_in, fatal } => {
+                        match disconnected(&reason, reconnect_in, fatal) {
+                            Ok(wait) => progress = Instant::now() + ack_timeout + wait,
+                            Err(code) => break code.max(exit::FAILURE),
                         }
-                        (None, Some(kind)) => {
-                            eprintln!("mqscope: {reason}");
-                            break super::conn::exit_code(kind).max(exit::FAILURE);
-                        }
-                        (None, None) => break exit::FAILURE,
-                    },
+                    }
                     // Our own clears echoed before the UNSUBACK: nothing to do.
                     SessionEvent::Messages(_) | SessionEvent::Message(_) | SessionEvent::Unsubscribed { .. } => {}
                     other => report(&other, debug),

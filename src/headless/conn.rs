@@ -145,6 +145,22 @@ pub fn exit_code(kind: FatalKind) -> u8 {
     }
 }
 
+/// Says on stderr why the connection was lost. `Ok(wait)`: the session reconnects after `wait`;
+/// `Err(code)`: it stopped for good, with this exit code.
+pub fn disconnected(reason: &str, reconnect_in: Option<Duration>, fatal: Option<FatalKind>) -> Result<Duration, u8> {
+    match (reconnect_in, fatal) {
+        (Some(wait), _) => {
+            eprintln!("mqscope: {reason}; reconnecting in {:.1} s", wait.as_secs_f64());
+            Ok(wait)
+        }
+        (None, Some(kind)) => {
+            eprintln!("mqscope: {reason}");
+            Err(exit_code(kind))
+        }
+        (None, None) => Err(exit::FAILURE),
+    }
+}
+
 /// A single-threaded runtime: the session task and the printer share one core, so handing a batch
 /// over costs no cross-thread wake-up, and the other core is left to the broker.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {

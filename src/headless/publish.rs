@@ -1,6 +1,6 @@
 //! `mqscope pub`: one message, a file, or every line of stdin; waits for every acknowledgement.
 
-use super::conn::task_options;
+use super::conn::{disconnected, task_options};
 use super::sub::{finish, report, setup_failed};
 use crate::cli::PubArgs;
 use crate::codec::{Bytes, Properties, Property, topic};
@@ -127,17 +127,13 @@ pub async fn run(args: &PubArgs) -> u8 {
                             eprintln!("mqscope: message {token} was not delivered: {why}");
                         }
                     }
-                    SessionEvent::Disconnected { reason, reconnect_in, fatal } => match (reconnect_in, fatal) {
-                        (Some(d), _) => {
-                            eprintln!("mqscope: {reason}; reconnecting in {:.1} s", d.as_secs_f64());
-                            progress = Instant::now() + ack_timeout + d;
+                    SessionEvent::Disconnected { reason, reconnect_in, fatal } => {
+                        match disconnected(&reason, reconnect_in, fatal) {
+                            Ok(wait) => progress = Instant::now() + ack_timeout + wait,
+                            // Stopping with messages unacknowledged is a failure, whatever the reason.
+                            Err(code) => break code.max(exit::FAILURE),
                         }
-                        (None, Some(kind)) => {
-                            eprintln!("mqscope: {reason}");
-                            break super::conn::exit_code(kind).max(exit::FAILURE);
-                        }
-                        (None, None) => break exit::FAILURE,
-                    },
+                    }
                     other => report(&other, debug),
                 }
             }

@@ -1,6 +1,6 @@
 //! `mqscope sub`: subscribe and print, as fast as the broker sends.
 
-use super::conn::{SetupError, exit_code, task_options};
+use super::conn::{SetupError, disconnected, task_options};
 use crate::cli::{OutputFormat, SubArgs};
 use crate::codec::{RetainHandling, Subscription, SubscriptionOptions};
 use crate::exit;
@@ -170,13 +170,8 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                         }
                     }
                     SessionEvent::Disconnected { reason, reconnect_in, fatal } => {
-                        match (reconnect_in, fatal) {
-                            (Some(d), _) => eprintln!("mqscope: {reason}; reconnecting in {:.1} s", d.as_secs_f64()),
-                            (None, Some(kind)) => {
-                                eprintln!("mqscope: {reason}");
-                                break 'main exit_code(kind);
-                            }
-                            (None, None) => break 'main exit::FAILURE,
+                        if let Err(code) = disconnected(&reason, reconnect_in, fatal) {
+                            break 'main code;
                         }
                     }
                     other => report(&other, debug),
