@@ -296,19 +296,9 @@ fn run_tui(args: &TuiArgs, profile: Option<&mqscope::config::Profile>) -> u8 {
             return exit::USAGE;
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match mqscope::tui::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("mqscope: cannot start the async runtime: {e}");
-            return exit::FAILURE;
-        }
+        Err(code) => return code,
     };
-    match rt.block_on(mqscope::tui::run(config, task, args.fps.unwrap_or(30))) {
-        Ok(()) => exit::OK,
-        Err(e) => {
-            mqscope::tui::restore_terminal();
-            eprintln!("mqscope: {e:#}");
-            exit::FAILURE
-        }
-    }
+    mqscope::tui::exit_code(rt.block_on(mqscope::tui::run(config, task, args.fps.unwrap_or(30))))
 }

@@ -19,12 +19,9 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
         eprintln!("mqscope replay: --speed must be a positive number");
         return exit::USAGE;
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match crate::tui::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("mqscope: cannot start the async runtime: {e}");
-            return exit::FAILURE;
-        }
+        Err(code) => return code,
     };
     if to_broker {
         let opts = match crate::headless::conn::task_options(&args.conn, Vec::new()) {
@@ -48,12 +45,5 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
         let handle = replay::spawn_into_app(records, pace, label);
         crate::tui::run_with(config, handle, 30).await
     });
-    match result {
-        Ok(()) => exit::OK,
-        Err(e) => {
-            crate::tui::restore_terminal();
-            eprintln!("mqscope: {e:#}");
-            exit::FAILURE
-        }
-    }
+    crate::tui::exit_code(result)
 }

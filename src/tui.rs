@@ -60,6 +60,27 @@ pub(crate) fn setup_terminal() -> io::Result<(TerminalGuard, Terminal<CrosstermB
     Ok((guard, terminal))
 }
 
+/// The runtime the dashboard runs on: two workers, so the session and the screen do not wait on
+/// each other. On error it says so and gives the exit code.
+pub fn runtime() -> Result<tokio::runtime::Runtime, u8> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| {
+        eprintln!("mqscope: cannot start the async runtime: {e}");
+        crate::exit::FAILURE
+    })
+}
+
+/// The exit code of a dashboard run; on an error the terminal is restored before the error is printed.
+pub fn exit_code(result: anyhow::Result<()>) -> u8 {
+    match result {
+        Ok(()) => crate::exit::OK,
+        Err(e) => {
+            restore_terminal();
+            eprintln!("mqscope: {e:#}");
+            crate::exit::FAILURE
+        }
+    }
+}
+
 fn now_ms() -> u64 {
     epoch_ms(SystemTime::now())
 }

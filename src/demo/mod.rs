@@ -200,12 +200,9 @@ pub async fn run_feed(tcp_url: String) -> Result<(), String> {
 /// `mqscope demo`: broker, feed, and the dashboard (or just the URLs with `--headless`).
 pub fn run(args: &crate::cli::DemoArgs) -> u8 {
     use crate::exit;
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match crate::tui::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("mqscope: cannot start the async runtime: {e}");
-            return exit::FAILURE;
-        }
+        Err(code) => return code,
     };
     let broker = match start_broker(args.port) {
         Ok(b) => b,
@@ -262,14 +259,7 @@ pub fn run(args: &crate::cli::DemoArgs) -> u8 {
         feed.abort();
         r
     });
-    match result {
-        Ok(()) => exit::OK,
-        Err(e) => {
-            crate::tui::restore_terminal();
-            eprintln!("mqscope: {e:#}");
-            exit::FAILURE
-        }
-    }
+    crate::tui::exit_code(result)
 }
 
 /// The demo's watch lists: the tickers against their opening prices, and the plant's readings.
