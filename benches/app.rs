@@ -7,61 +7,27 @@
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use mqscope::app::{App, AppEvent, Config, Key};
-use mqscope::codec::{ByteString, Bytes, Properties, QoS};
+use mqscope::codec::Bytes;
 use mqscope::session::{Message, SessionEvent};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::hint::black_box;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-/// A fixed clock (2026-11-26), so runs are comparable.
-const T0: u64 = 1_795_628_616_000;
+#[path = "support/plant.rs"]
+mod plant;
+use plant::T0;
+
 const FLOOD: usize = 100_000;
 const FLOOD_TOPICS: usize = 10_000;
 const TREE_TOPICS: usize = 100_000;
 const BATCH: usize = 1_000;
-const PAYLOAD: usize = 64;
-
-/// Topic `i` of a plant: 20-40 bytes in four levels, e.g. `plant/north/dev-00042/temperature`.
-fn topic(i: usize) -> String {
-    const AREAS: [&str; 8] = ["north", "south", "east", "west", "hall-a", "hall-b", "yard", "roof"];
-    const METRICS: [&str; 4] = ["temp", "humidity", "power", "state"];
-    let dev = i / METRICS.len();
-    format!("plant/{}/dev-{dev:05}/{}", AREAS[dev % AREAS.len()], METRICS[i % METRICS.len()])
-}
-
-/// A 64-byte JSON payload with a number that changes.
-fn payload(seq: usize) -> Vec<u8> {
-    let mut p = format!(r#"{{"v":{}.{},"seq":{seq},"unit":"C","ok":true"#, 15 + seq % 20, seq % 10).into_bytes();
-    p.resize(PAYLOAD - 1, b' ');
-    p.push(b'}');
-    p
-}
 
 /// `count` messages spread over `topics` topics, 100 per millisecond (100,000 msgs/s), in batches as
-/// the session task delivers them: each batch's payloads are slices of one read buffer.
+/// the session task delivers them.
 fn flood(count: usize, topics: usize, start_ms: u64) -> Vec<Vec<Message>> {
-    let names: Vec<ByteString> = (0..topics).map(|i| ByteString::from(topic(i))).collect();
-    (0..count)
-        .step_by(BATCH)
-        .map(|first| {
-            let seqs = first..(first + BATCH).min(count);
-            let buf = Bytes::from(seqs.clone().flat_map(payload).collect::<Vec<u8>>());
-            seqs.enumerate()
-                .map(|(k, i)| Message {
-                    // A stride through the topics, so consecutive messages rarely share one.
-                    topic: names[(i * 7919) % topics].clone(),
-                    payload: buf.slice(k * PAYLOAD..(k + 1) * PAYLOAD),
-                    qos: QoS::AtMostOnce,
-                    retain: false,
-                    dup: false,
-                    packet_id: None,
-                    properties: Properties::default(),
-                    received_at: UNIX_EPOCH + Duration::from_millis(start_ms + (i / 100) as u64),
-                })
-                .collect()
-        })
-        .collect()
+    let names = plant::topics(topics);
+    (0..count).step_by(BATCH).map(|first| plant::batch(&names, first..(first + BATCH).min(count), start_ms)).collect()
 }
 
 fn new_app() -> App {
@@ -248,17 +214,8 @@ fn summary() {
     let s = min_median(61, || {
         now += 33;
         n += 1;
-        let name = ByteString::from(format!("plant/new/dev-{n:05}/temp"));
-        let batch = vec![Message {
-            topic: name,
-            payload: Bytes::from_static(b"1"),
-            qos: QoS::AtMostOnce,
-            retain: false,
-            dup: false,
-            packet_id: None,
-            properties: Properties::default(),
-            received_at: UNIX_EPOCH + Duration::from_millis(now),
-        }];
+        let name = format!("plant/new/dev-{n:05}/temp").into();
+        let batch = vec![plant::message(name, Bytes::from_static(b"1"), now)];
         app.apply(AppEvent::Session(SessionEvent::Messages(batch)));
         app.apply(AppEvent::Tick { now_ms: now });
         timed(|| frame(&mut app, &mut term))

@@ -6,31 +6,15 @@
 //! buffer per batch), so the input never holds more than one batch.
 
 use mqscope::app::{App, AppEvent, Config};
-use mqscope::codec::{ByteString, Bytes, Properties, QoS};
-use mqscope::session::{Message, SessionEvent};
-use std::time::{Duration, UNIX_EPOCH};
+use mqscope::session::SessionEvent;
 
-const T0: u64 = 1_795_628_616_000;
+#[path = "support/plant.rs"]
+mod plant;
+use plant::T0;
+
 const MESSAGES: usize = 1_000_000;
 const TOPICS: usize = 100_000;
 const BATCH: usize = 1_000;
-const PAYLOAD: usize = 64;
-
-fn topic(i: usize) -> String {
-    const AREAS: [&str; 8] = ["north", "south", "east", "west", "hall-a", "hall-b", "yard", "roof"];
-    const METRICS: [&str; 4] = ["temp", "humidity", "power", "state"];
-    let dev = i / METRICS.len();
-    format!("plant/{}/dev-{dev:05}/{}", AREAS[dev % AREAS.len()], METRICS[i % METRICS.len()])
-}
-
-fn payload(seq: usize, out: &mut Vec<u8>) {
-    let start = out.len();
-    out.extend_from_slice(
-        format!(r#"{{"v":{}.{},"seq":{seq},"unit":"C","ok":true"#, 15 + seq % 20, seq % 10).as_bytes(),
-    );
-    out.resize(start + PAYLOAD - 1, b' ');
-    out.push(b'}');
-}
 
 /// `(kB, name)` lines of `/proc/self/status` for the given fields.
 fn status(fields: &[&str]) -> Vec<(String, u64)> {
@@ -55,31 +39,12 @@ fn print_status(when: &str) {
 }
 
 fn main() {
-    let names: Vec<ByteString> = (0..TOPICS).map(|i| ByteString::from(topic(i))).collect();
+    let names = plant::topics(TOPICS);
     print_status("before the app");
     let mut app = App::new(Config { url: "ws://127.0.0.1:1883/mqtt".into(), ..Config::default() }, T0);
     app.apply(AppEvent::Resize { width: 200, height: 60 });
-    let mut buf = Vec::with_capacity(BATCH * PAYLOAD);
     for first in (0..MESSAGES).step_by(BATCH) {
-        buf.clear();
-        let seqs = first..(first + BATCH).min(MESSAGES);
-        for i in seqs.clone() {
-            payload(i, &mut buf);
-        }
-        let chunk = Bytes::copy_from_slice(&buf);
-        let batch = seqs
-            .enumerate()
-            .map(|(k, i)| Message {
-                topic: names[(i * 7919) % TOPICS].clone(),
-                payload: chunk.slice(k * PAYLOAD..(k + 1) * PAYLOAD),
-                qos: QoS::AtMostOnce,
-                retain: false,
-                dup: false,
-                packet_id: None,
-                properties: Properties::default(),
-                received_at: UNIX_EPOCH + Duration::from_millis(T0 + (i / 100) as u64),
-            })
-            .collect();
+        let batch = plant::batch(&names, first..(first + BATCH).min(MESSAGES), T0);
         app.apply(AppEvent::Session(SessionEvent::Messages(batch)));
     }
     app.prepare();

@@ -4,27 +4,19 @@
 
 use criterion::{Criterion, criterion_group};
 use mqscope::app::{App, AppEvent, Config};
-use mqscope::codec::{ByteString, Bytes, Properties, QoS};
-use mqscope::session::{Message, SessionEvent};
+use mqscope::codec::Bytes;
+use mqscope::session::SessionEvent;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-const T0: u64 = 1_795_628_616_000;
+// Only the message builder and the clock are used here.
+#[allow(dead_code)]
+#[path = "support/plant.rs"]
+mod plant;
+use plant::T0;
+
 const TOPICS: usize = 100_000;
-
-fn message(topic: String, len: usize, at_ms: u64) -> Message {
-    Message {
-        topic: ByteString::from(topic),
-        payload: Bytes::from(vec![b'x'; len]),
-        qos: QoS::AtMostOnce,
-        retain: false,
-        dup: false,
-        packet_id: None,
-        properties: Properties::default(),
-        received_at: UNIX_EPOCH + Duration::from_millis(at_ms),
-    }
-}
 
 /// 100,000 topics in four levels, each with 1-3 messages in one second, then the clock one second on.
 fn app() -> App {
@@ -34,7 +26,8 @@ fn app() -> App {
     for i in 0..TOPICS {
         let topic = format!("plant/area-{}/dev-{:05}/m{}", i % 16, i / 4, i % 4);
         for k in 0..=(i % 3) {
-            batch.push(message(topic.clone(), 16 + (i * 7 + k) % 200, T0 + (i % 900) as u64));
+            let payload = Bytes::from(vec![b'x'; 16 + (i * 7 + k) % 200]);
+            batch.push(plant::message(topic.as_str().into(), payload, T0 + (i % 900) as u64));
         }
         if batch.len() >= 1_000 {
             app.apply(AppEvent::Session(SessionEvent::Messages(std::mem::take(&mut batch))));
