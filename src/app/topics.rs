@@ -47,7 +47,6 @@ impl Stats {
 pub struct Node {
     /// This level's name (may be empty: `a//b` has an empty middle level).
     pub name: Box<str>,
-    /// The full topic up to this level.
     /// The topic that created this node; its path is the first `path_len` bytes. Every node an
     /// insert creates shares that one string, so a deep topic costs one copy, not one per level.
     path_src: std::rc::Rc<str>,
@@ -71,6 +70,25 @@ pub struct Node {
 }
 
 impl Node {
+    /// A level with no messages yet.
+    fn new(name: &str, path_src: std::rc::Rc<str>, path_len: u32, parent: NodeId, depth: u16, expanded: bool) -> Self {
+        Self {
+            name: name.into(),
+            path_src,
+            path_len,
+            parent,
+            depth,
+            children: Vec::new(),
+            expanded,
+            is_topic: false,
+            excluded: false,
+            retained: false,
+            own: Stats::default(),
+            sub: Stats::default(),
+            topics: 0,
+        }
+    }
+
     /// The full topic up to this level.
     pub fn path(&self) -> &str {
         self.path_src.get(..self.path_len as usize).unwrap_or("")
@@ -178,21 +196,7 @@ const RESHAPE_MS: u64 = 500;
 
 impl TopicTree {
     pub fn new(exclude: Vec<String>) -> Self {
-        let root = Node {
-            name: "".into(),
-            path_src: "".into(),
-            path_len: 0,
-            parent: ROOT,
-            depth: 0,
-            children: Vec::new(),
-            expanded: true,
-            is_topic: false,
-            excluded: false,
-            retained: false,
-            own: Stats::default(),
-            sub: Stats::default(),
-            topics: 0,
-        };
+        let root = Node::new("", "".into(), 0, ROOT, 0, true);
         Self {
             nodes: vec![root],
             by_topic: HashMap::new(),
@@ -349,21 +353,7 @@ impl TopicTree {
                 let id = self.nodes.len() as NodeId;
                 // `$SYS` and friends start folded: they are the broker's chatter, not the user's data.
                 let expanded = !(depth == 0 && name.starts_with('$'));
-                self.nodes.push(Node {
-                    name: name.into(),
-                    path_src: src.clone(),
-                    path_len: path_len as u32,
-                    parent,
-                    depth,
-                    children: Vec::new(),
-                    expanded,
-                    is_topic: false,
-                    excluded: false,
-                    retained: false,
-                    own: Stats::default(),
-                    sub: Stats::default(),
-                    topics: 0,
-                });
+                self.nodes.push(Node::new(name, src.clone(), path_len as u32, parent, depth, expanded));
                 self.nodes[parent as usize].children.insert(i, id);
                 id
             }
