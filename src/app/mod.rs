@@ -635,7 +635,15 @@ impl App {
 
     /// Log entries shown (after pause, scope and filter), and messages that arrived since a pause.
     pub fn log_counts(&self) -> (usize, u64) {
-        let shown = self.store.log().iter().filter(|m| self.log_entry_visible(m)).count();
+        let log = self.store.log();
+        let narrowed = self.log_view.filter.is_some() || (self.log_view.scoped && self.tree_view.selected.is_some());
+        let shown = match self.log_view.paused_at {
+            // Only a filter or a scope needs a look at every entry; the log is in `seq` order, so a
+            // pause alone is a binary search. This runs every frame.
+            _ if narrowed => log.iter().filter(|m| self.log_entry_visible(m)).count(),
+            Some(p) => log.partition_point(|m| m.seq <= p),
+            None => log.len(),
+        };
         let since_pause = self.log_view.paused_at.map_or(0, |p| self.store.next_seq().saturating_sub(p + 1));
         (shown, since_pause)
     }
