@@ -128,8 +128,12 @@ fn now_ms() -> u64 {
     crate::app::epoch_ms(SystemTime::now())
 }
 
-/// Publishes the feed into the broker at `tcp_url` until the task is dropped.
-pub async fn run_feed(tcp_url: String) -> Result<(), String> {
+/// The token of the retained reference publishes, to tell their acknowledgements apart.
+const REFERENCE: u64 = 1;
+
+/// Publishes the feed into the broker at `tcp_url` until the task is dropped. `ready` fires once the
+/// broker has acknowledged every retained reference message, so a subscriber from then on gets them all.
+pub async fn run_feed(tcp_url: String, ready: Option<tokio::sync::oneshot::Sender<()>>) -> Result<(), String> {
     let universe = feed::universe()?;
     let session = SessionConfig {
         client_id: "mqscope-demo-feed".into(),
@@ -143,13 +147,30 @@ pub async fn run_feed(tcp_url: String) -> Result<(), String> {
     opts.channel_capacity = 4096;
     let mut handle = session::spawn(opts);
     // Nobody reads the feed's events but this drain, so the session never blocks on them.
-    let drain = tokio::spawn(async move { while handle.events.recv().await.is_some() {} });
+    let references = universe.symbols.len();
+    let drain = tokio::spawn(async move {
+        let (mut ready, mut acked) = (ready, 0);
+        while let Some(event) = handle.events.recv().await {
+            if let session::SessionEvent::Published { token: REFERENCE, .. } = event {
+                acked += 1;
+                if acked == references
+                    && let Some(tx) = ready.take()
+                {
+                    let _ = tx.send(());
+                }
+            }
+        }
+    });
     let tx = handle.commands;
     let mut rng = Rng::new(now_ms() ^ 0x9e37_79b9_7f4a_7c15);
     let start = now_ms();
     for sym in &universe.symbols {
         let topic = format!("ref/{}", sym.symbol);
-        let _ = tx.send(publish(topic, feed::reference(sym, &universe.exchange), QoS::AtLeastOnce, true)).await;
+        let mut reference = publish(topic, feed::reference(sym, &universe.exchange), QoS::AtLeastOnce, true);
+        if let Command::Publish { token, .. } = &mut reference {
+            *token = REFERENCE;
+        }
+        let _ = tx.send(reference).await;
     }
     let mut quotes: Vec<Quote> = universe.symbols.iter().map(|s| Quote::new(s.clone(), start, &mut rng)).collect();
     let mut tick = tokio::time::interval(Duration::from_millis(20));
@@ -212,11 +233,24 @@ pub fn run(args: &crate::cli::DemoArgs) -> u8 {
         }
     };
     if args.headless {
-        println!("{}", broker.ws_url());
-        println!("{}", broker.tcp_url());
-        println!("demo broker and feed running (MQTT 3.1.1 on both); Ctrl-C stops");
         return rt.block_on(async {
-            let feed = tokio::spawn(run_feed(broker.tcp_url()));
+            // The URLs go out once the reference data is in the broker: a script that subscribes as
+            // soon as it reads them must find every retained message.
+            let (ready_tx, ready) = tokio::sync::oneshot::channel();
+            let mut feed = tokio::spawn(run_feed(broker.tcp_url(), Some(ready_tx)));
+            tokio::select! {
+                _ = ready => {}
+                r = &mut feed => {
+                    if let Ok(Err(e)) = r {
+                        eprintln!("mqscope demo: {e}");
+                    }
+                    return exit::FAILURE;
+                }
+                _ = shutdown_signal() => return exit::OK,
+            }
+            println!("{}", broker.ws_url());
+            println!("{}", broker.tcp_url());
+            println!("demo broker and feed running (MQTT 3.1.1 on both); Ctrl-C stops");
             tokio::select! {
                 r = feed => match r {
                     Ok(Err(e)) => { eprintln!("mqscope demo: {e}"); exit::FAILURE }
@@ -254,7 +288,7 @@ pub fn run(args: &crate::cli::DemoArgs) -> u8 {
         ..crate::app::Config::default()
     };
     let result = rt.block_on(async {
-        let feed = tokio::spawn(run_feed(broker.tcp_url()));
+        let feed = tokio::spawn(run_feed(broker.tcp_url(), None));
         let r = crate::tui::run(config, task, args.fps).await;
         feed.abort();
         r
