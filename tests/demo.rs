@@ -1,11 +1,18 @@
 //! `mqscope demo` end to end: the headless broker and feed checked with `mqscope sub` over ws, and
 //! the full demo in tmux showing a live watch table.
 
+mod common;
+
+use common::tmux::{Tmux, quote, tools_present};
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mqscope");
+
+/// Bound for any one thing to show up on the demo's screen.
+const DEMO_WAIT: Duration = Duration::from_secs(30);
 
 /// Kills the demo (by PID) when the test ends, however it ends.
 struct Demo(Child);
@@ -78,42 +85,6 @@ fn headless_demo_keeps_retained_reference_data_and_binary_topics() {
     assert!(v.get("payload_text").is_none(), "binary is not text");
 }
 
-fn have_tmux() -> bool {
-    let ok = Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI must have tmux installed (.ci/run installs it)");
-        eprintln!("skipping: tmux not installed");
-    }
-    ok
-}
-
-struct Session(String);
-
-impl Session {
-    fn capture(&self) -> String {
-        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.0]).output().expect("capture");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let until = Instant::now() + Duration::from_secs(30);
-        loop {
-            let screen = self.capture();
-            if pred(&screen) {
-                return screen;
-            }
-            assert!(Instant::now() < until, "timed out waiting for {what}; screen:\n{screen}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.0]).status();
-    }
-}
-
 /// The price column of the AAPL row.
 fn aapl_price(screen: &str) -> Option<String> {
     let line = screen.lines().find(|l| l.contains("┃AAPL"))?;
@@ -124,29 +95,26 @@ fn aapl_price(screen: &str) -> Option<String> {
 
 #[test]
 fn demo_opens_the_watch_table_with_moving_prices() {
-    if !have_tmux() {
+    if !tools_present(&["tmux"]) {
         return;
     }
-    let name = format!("mqscope-demo-{}", std::process::id());
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("demo.log");
-    let cmd = format!("{BIN} demo --log-file {}; echo EXITED:$?; sleep 30", log.display());
-    let ok = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &name, "-x", "160", "-y", "48", &cmd])
-        .status()
-        .expect("tmux")
-        .success();
-    assert!(ok, "tmux new-session failed");
-    let s = Session(name.clone());
-    let first = s.wait_for("the watch table with AAPL", |sc| sc.contains("Watch: tickers") && aapl_price(sc).is_some());
+    let cmd = format!("{} demo --log-file {}; echo EXITED:$?; sleep 30", quote(Path::new(BIN)), quote(&log));
+    let s = Tmux::start(dir.path().join("tmux.sock"), "demo", 160, 48, &cmd);
+    let first = s.wait_for_within(DEMO_WAIT, "the watch table with AAPL", |sc| {
+        sc.contains("Watch: tickers") && aapl_price(sc).is_some()
+    });
     assert!(first.contains("REF%") && first.contains("TREND"), "{first}");
     assert!(first.contains("● connected"), "{first}");
     // AAPL updates about once a second: within a few seconds its price or the row's age changes.
     let p1 = aapl_price(&first);
-    s.wait_for("AAPL to move", |sc| aapl_price(sc) != p1);
+    s.wait_for_within(DEMO_WAIT, "AAPL to move", |sc| aapl_price(sc) != p1);
     // The dashboard works on the demo too.
-    let _ = Command::new("tmux").args(["send-keys", "-t", &name, "w"]).status();
-    s.wait_for("the dashboard", |sc| sc.contains("Topics") && sc.contains("ticker") && sc.contains("Messages"));
-    let _ = Command::new("tmux").args(["send-keys", "-t", &name, "q"]).status();
-    s.wait_for("a clean exit", |sc| sc.contains("EXITED:0"));
+    s.keys(&["w"]);
+    s.wait_for_within(DEMO_WAIT, "the dashboard", |sc| {
+        sc.contains("Topics") && sc.contains("ticker") && sc.contains("Messages")
+    });
+    s.keys(&["q"]);
+    s.wait_for_within(DEMO_WAIT, "a clean exit", |sc| sc.contains("EXITED:0"));
 }

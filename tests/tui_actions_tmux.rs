@@ -14,40 +14,32 @@
 mod common;
 
 use common::Mosquitto;
-use std::path::{Path, PathBuf};
+use common::tmux::{SCREEN_WAIT, Tmux, quote};
+use std::ops::Deref;
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const SCREEN_WAIT: Duration = Duration::from_secs(15);
-
-fn on_path(name: &str) -> bool {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path).chain(["/usr/sbin".into()]).any(|dir| dir.join(name).is_file())
-}
-
 fn tools_present() -> bool {
-    let missing: Vec<&str> = ["tmux", "mosquitto", "mosquitto_pub"].into_iter().filter(|t| !on_path(t)).collect();
-    if missing.is_empty() {
-        return true;
+    common::tmux::tools_present(&["tmux", "mosquitto", "mosquitto_pub"])
+}
+
+/// mqscope in a private tmux server; its script, log and the server's socket share one temp dir.
+struct Dashboard {
+    // Before `_dir`, so it drops first: the server is killed through a socket that still exists.
+    tmux: Tmux,
+    _dir: tempfile::TempDir,
+}
+
+impl Deref for Dashboard {
+    type Target = Tmux;
+
+    fn deref(&self) -> &Tmux {
+        &self.tmux
     }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{} not installed, and CI must run the tmux tests", missing.join(", "));
-    }
-    eprintln!("skipping: {} not installed", missing.join(", "));
-    false
 }
 
-fn quote(p: &Path) -> String {
-    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
-}
-
-/// A private tmux server with one session running mqscope; killed on drop.
-struct Tmux {
-    dir: tempfile::TempDir,
-    name: String,
-}
-
-impl Tmux {
+impl Dashboard {
     /// Starts `mqscope -u URL ARGS...` in a `width` x `height` pane.
     fn start(label: &str, width: u16, height: u16, url: &str, args: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
@@ -59,61 +51,8 @@ impl Tmux {
             args = args.join(" "),
         );
         std::fs::write(dir.path().join("run.sh"), script).unwrap();
-        let t = Self { name: format!("mqscope-{label}-{}", std::process::id()), dir };
-        let cmd = format!("sh {}", quote(&t.dir.path().join("run.sh")));
-        let out =
-            t.run(&["new-session", "-d", "-s", &t.name, "-x", &width.to_string(), "-y", &height.to_string(), &cmd]);
-        assert!(out.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&out.stderr));
-        t
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.dir.path().join("tmux.sock")
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-S")
-            .arg(self.socket())
-            .args(["-f", "/dev/null"])
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("tmux runs")
-    }
-
-    fn capture(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", &self.name]).stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            let out = self.run(&["send-keys", "-t", &self.name, k]);
-            assert!(out.status.success(), "send-keys {k}");
-        }
-    }
-
-    fn type_text(&self, text: &str) {
-        let out = self.run(&["send-keys", "-t", &self.name, "-l", text]);
-        assert!(out.status.success(), "send-keys -l");
-    }
-
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + SCREEN_WAIT;
-        loop {
-            let screen = self.capture();
-            if ok(&screen) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; the screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(40));
-        }
-    }
-
-    fn wait_text(&self, text: &str) -> String {
-        self.wait_for(&format!("'{text}'"), |s| s.contains(text))
+        let cmd = format!("sh {}", quote(&dir.path().join("run.sh")));
+        Self { tmux: Tmux::start(dir.path().join("tmux.sock"), label, width, height, &cmd), _dir: dir }
     }
 
     /// Escape (closes a prompt or the publish pane), then q. Read in one go the two bytes are
@@ -135,12 +74,6 @@ impl Tmux {
             }
             assert!(Instant::now() < deadline, "the dashboard did not quit:\n{}", self.capture());
         }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
     }
 }
 
@@ -198,7 +131,7 @@ fn publish_from_the_pane_with_qos1_reaches_another_subscriber() {
     }
     let Some(broker) = Mosquitto::start() else { return };
     let url = broker.tcp_url();
-    let tmux = Tmux::start("pub", 170, 40, &broker.ws_url(), &["-t", "pane/#"]);
+    let tmux = Dashboard::start("pub", 170, 40, &broker.ws_url(), &["-t", "pane/#"]);
     tmux.wait_text("● connected");
     // The separate subscriber, ready before we publish (its SUBACK is in before it prints anything; a
     // retained marker tells us it is subscribed).
@@ -231,7 +164,7 @@ fn subscribe_at_runtime_then_unsubscribe_stops_counting() {
     let Some(broker) = Mosquitto::start() else { return };
     publish(&broker, "start/x", "1", true);
     publish(&broker, "new/a", "2", true);
-    let tmux = Tmux::start("subs", 170, 40, &broker.ws_url(), &["-t", "start/#"]);
+    let tmux = Dashboard::start("subs", 170, 40, &broker.ws_url(), &["-t", "start/#"]);
     tmux.wait_for("the start topic", |s| s.contains("Topics 1") && s.contains("total 1"));
 
     tmux.keys(&["s"]);
@@ -274,7 +207,7 @@ fn clear_a_retained_subtree_and_copy_with_osc52() {
     {
         publish(&broker, t, v, true);
     }
-    let tmux = Tmux::start("retained", 170, 40, &broker.ws_url(), &[]);
+    let tmux = Dashboard::start("retained", 170, 40, &broker.ws_url(), &[]);
     let _ = tmux.run(&["set-option", "-s", "set-clipboard", "on"]);
     tmux.wait_text("Topics 5");
 

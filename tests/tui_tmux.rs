@@ -13,133 +13,47 @@
 mod common;
 
 use common::Mosquitto;
+use common::tmux::{SCREEN_WAIT, Tmux, quote};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-/// Bound for any one thing to show up on screen.
-const SCREEN_WAIT: Duration = Duration::from_secs(15);
 
 /// The title the wrapper script sets before starting mqscope, to prove titles do get through.
 const PROBE_TITLE: &str = "mqscope-probe-title";
 
-fn on_path(name: &str) -> bool {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path).chain(["/usr/sbin".into()]).any(|dir| dir.join(name).is_file())
-}
-
-/// Whether the tools are here; when not, fails under `CI=true` and otherwise says why it skips.
 fn tools_present() -> bool {
-    let missing: Vec<&str> = ["tmux", "mosquitto", "mosquitto_pub"].into_iter().filter(|t| !on_path(t)).collect();
-    if missing.is_empty() {
-        return true;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "{} not installed, and CI must run the tmux tests: apt-get install -y tmux mosquitto mosquitto-clients",
-            missing.join(", ")
-        );
-    }
-    eprintln!("skipping: {} not installed", missing.join(", "));
-    false
+    common::tmux::tools_present(&["tmux", "mosquitto", "mosquitto_pub"])
 }
 
-/// A detached tmux session on a private server (its socket in the run's directory); killed on drop.
-struct Tmux {
-    socket: PathBuf,
-    name: String,
-}
-
-impl Tmux {
-    /// Starts `command` (a shell command line) in a `width` x `height` pane.
-    fn start(run: &Run, label: &str, width: u16, height: u16, command: &str) -> Self {
-        let name = format!("mqscope-{label}-{}", std::process::id());
-        let t = Self { socket: run.path("tmux.sock"), name };
-        let out =
-            t.run(&["new-session", "-d", "-s", &t.name, "-x", &width.to_string(), "-y", &height.to_string(), command]);
-        assert!(out.status.success(), "tmux new-session failed: {}", String::from_utf8_lossy(&out.stderr));
-        t
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .args(["-f", "/dev/null"])
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("tmux runs")
-    }
-
-    fn capture(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", &self.name]).stdout).into_owned()
-    }
-
-    /// Keys by tmux name (`j`, `Down`, `Enter`, `Escape`, `Space`, `Tab`, `?`).
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            let out = self.run(&["send-keys", "-t", &self.name, k]);
-            assert!(out.status.success(), "send-keys {k}: {}", String::from_utf8_lossy(&out.stderr));
-        }
-    }
-
-    /// Text typed as is.
-    fn type_text(&self, text: &str) {
-        let out = self.run(&["send-keys", "-t", &self.name, "-l", text]);
-        assert!(out.status.success(), "send-keys -l: {}", String::from_utf8_lossy(&out.stderr));
-    }
-
-    /// A tmux format about the pane, e.g. `#{pane_title}`.
-    fn display(&self, format: &str) -> String {
-        let out = self.run(&["display-message", "-p", "-t", &self.name, format]);
-        String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
-    }
-
-    /// Polls the screen until `ok` holds; panics with the last screen after [`SCREEN_WAIT`].
-    fn wait_for(&self, what: &str, ok: impl Fn(&Screen) -> bool) -> Screen {
-        let deadline = Instant::now() + SCREEN_WAIT;
-        loop {
-            let screen = Screen(self.capture());
-            if ok(&screen) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; the screen:\n{}", screen.0);
-            }
-            std::thread::sleep(Duration::from_millis(40));
-        }
-    }
-
-    fn wait_text(&self, text: &str) -> Screen {
-        self.wait_for(&format!("'{text}'"), |s| s.has(text))
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        // The session is the server's only one, so the server goes with it.
-        let _ = self.run(&["kill-session", "-t", &self.name]);
-    }
-}
-
-/// One capture of the pane.
-struct Screen(String);
-
-impl Screen {
-    fn has(&self, text: &str) -> bool {
-        self.0.contains(text)
-    }
-
-    fn lines(&self) -> Vec<&str> {
-        self.0.lines().collect()
-    }
+/// Reading one capture of the pane.
+trait Screen {
+    fn has(&self, text: &str) -> bool;
 
     /// The rows inside the box whose top border carries `title` (`" Messages"`, `" Topics"`), each cut
     /// to the box's columns.
+    fn pane(&self, title: &str) -> Vec<String>;
+
+    fn pane_has(&self, title: &str, text: &str) -> bool {
+        self.pane(title).iter().any(|l| l.contains(text))
+    }
+
+    /// Whether the box with `title` has the thick (focused) border.
+    fn focused(&self, title: &str) -> bool {
+        self.has(&format!("┏{title}"))
+    }
+
+    /// The detail pane's title (the shown topic): the top border's second box.
+    fn detail_title_is(&self, topic: &str) -> bool;
+}
+
+impl Screen for str {
+    fn has(&self, text: &str) -> bool {
+        self.contains(text)
+    }
+
     fn pane(&self, title: &str) -> Vec<String> {
-        let lines = self.lines();
+        let lines: Vec<&str> = self.lines().collect();
         let Some((top, col)) = lines.iter().enumerate().find_map(|(i, l)| {
             let chars: Vec<char> = l.chars().collect();
             (0..chars.len())
@@ -156,18 +70,8 @@ impl Screen {
             .collect()
     }
 
-    fn pane_has(&self, title: &str, text: &str) -> bool {
-        self.pane(title).iter().any(|l| l.contains(text))
-    }
-
-    /// Whether the box with `title` has the thick (focused) border.
-    fn focused(&self, title: &str) -> bool {
-        self.has(&format!("┏{title}"))
-    }
-
-    /// The detail pane's title (the shown topic): the top border's second box.
     fn detail_title_is(&self, topic: &str) -> bool {
-        let first = self.lines().first().copied().unwrap_or_default();
+        let first = self.lines().next().unwrap_or_default();
         first.contains(&format!("┌ {topic} ─")) || first.contains(&format!("┏ {topic} ━"))
     }
 }
@@ -188,10 +92,6 @@ fn publish(broker: &Mosquitto, topic: &str, payload: &[u8], retain: bool) {
     child.stdin.take().unwrap().write_all(payload).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "mosquitto_pub -t {topic}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn quote(p: &Path) -> String {
-    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
 }
 
 /// Files of one run: the wrapper script, mqscope's PID and log.
@@ -250,8 +150,8 @@ impl Run {
 /// After mqscope ended: the shell's line is on the normal screen, with the tty settings as before.
 fn assert_exited_and_restored(tmux: &Tmux) {
     let screen = tmux.wait_text("EXITED:");
-    assert!(screen.has("EXITED:0 TTY:restored"), "mqscope did not exit cleanly or left the tty changed:\n{}", screen.0);
-    assert!(!screen.has("panicked"), "{}", screen.0);
+    assert!(screen.has("EXITED:0 TTY:restored"), "mqscope did not exit cleanly or left the tty changed:\n{screen}");
+    assert!(!screen.has("panicked"), "{screen}");
     assert_eq!(tmux.display("#{alternate_on}"), "0", "still on the alternate screen");
     assert_eq!(tmux.display("#{cursor_flag}"), "1", "the cursor is still hidden");
     assert_eq!(
@@ -279,7 +179,7 @@ fn dashboard_shows_a_live_broker_and_answers_keys() {
     let Some(broker) = Mosquitto::start() else { return };
     publish_retained(&broker);
     let run = Run::new();
-    let tmux = Tmux::start(&run, "main", 160, 48, &run.script(&broker.ws_url()));
+    let tmux = Tmux::start(run.path("tmux.sock"), "main", 160, 48, &run.script(&broker.ws_url()));
 
     // Retained messages arrive: the tree, the log, the status line.
     let s =
@@ -287,14 +187,14 @@ fn dashboard_shows_a_live_broker_and_answers_keys() {
     for row in
         ["▾ blob", "raw <5 bytes binary> 00 01 02 ff fe", "▾ sensors", "temp 19.25", r#"env {"temp":21.5,"hum":40}"#]
     {
-        assert!(s.pane_has(" Topics", row), "tree row '{row}' missing:\n{}", s.0);
+        assert!(s.pane_has(" Topics", row), "tree row '{row}' missing:\n{s}");
     }
-    assert!(s.has("● connected"), "{}", s.0);
-    assert!(s.has(&format!("ws://127.0.0.1:{}/mqtt", broker.ws_port)), "{}", s.0);
+    assert!(s.has("● connected"), "{s}");
+    assert!(s.has(&format!("ws://127.0.0.1:{}/mqtt", broker.ws_port)), "{s}");
 
     // The hostile payload is shown escaped, and neither its title nor its clear reached the terminal.
-    assert!(s.pane_has(" Messages", r"hostile/title evil \e]0;pwned\x07 and \e[2J clear"), "{}", s.0);
-    assert!(s.pane_has(" Topics", r"title evil \e]0;pwned"), "{}", s.0);
+    assert!(s.pane_has(" Messages", r"hostile/title evil \e]0;pwned\x07 and \e[2J clear"), "{s}");
+    assert!(s.pane_has(" Topics", r"title evil \e]0;pwned"), "{s}");
     assert_eq!(tmux.display("#{pane_title}"), PROBE_TITLE, "the probe title should stand (and never be 'pwned')");
 
     // Live messages are counted and listed as they come.
@@ -302,8 +202,8 @@ fn dashboard_shows_a_live_broker_and_answers_keys() {
         publish(&broker, "live/counter", format!("{i}").as_bytes(), false);
     }
     let s = tmux.wait_for("three live messages", |s| s.has("Topics 5") && s.has("Messages 7") && s.has("total 7"));
-    assert!(s.pane_has(" Messages", "live/counter 3"), "{}", s.0);
-    assert!(s.pane_has(" Topics", "counter 3"), "{}", s.0);
+    assert!(s.pane_has(" Messages", "live/counter 3"), "{s}");
+    assert!(s.pane_has(" Topics", "counter 3"), "{s}");
 
     // Navigation: g goes to the first row (the selection stays on whichever topic arrived first,
     // and retained messages may come in more than one batch); j/Down go down, k/Up go up; the
@@ -312,20 +212,20 @@ fn dashboard_shows_a_live_broker_and_answers_keys() {
     tmux.wait_for("'blob' selected", |s| s.detail_title_is("blob"));
     tmux.keys(&["j"]);
     let s = tmux.wait_for("'blob/raw' selected", |s| s.detail_title_is("blob/raw"));
-    assert!(s.has("HEX · 5 B · QoS 0 · retained"), "{}", s.0);
-    assert!(s.has("00000000  00 01 02 ff fe"), "{}", s.0);
+    assert!(s.has("HEX · 5 B · QoS 0 · retained"), "{s}");
+    assert!(s.has("00000000  00 01 02 ff fe"), "{s}");
     tmux.keys(&["Down"]);
     tmux.wait_for("'hostile' selected", |s| s.detail_title_is("hostile"));
     tmux.keys(&["Down"]);
     let s = tmux.wait_for("'hostile/title' selected", |s| s.detail_title_is("hostile/title"));
-    assert!(!s.lines().iter().any(|l| l.contains("pwned") && !l.contains(r"\e]0;pwned")), "{}", s.0);
+    assert!(!s.lines().any(|l| l.contains("pwned") && !l.contains(r"\e]0;pwned")), "{s}");
     tmux.keys(&["k", "Up", "Up"]);
     tmux.wait_for("back on 'blob'", |s| s.detail_title_is("blob"));
 
     // Fold and unfold one level with h/l and Enter.
     tmux.keys(&["h"]);
     let s = tmux.wait_text("▸ blob (1)");
-    assert!(!s.pane_has(" Topics", "raw <5 bytes"), "folded 'blob' still shows its child:\n{}", s.0);
+    assert!(!s.pane_has(" Topics", "raw <5 bytes"), "folded 'blob' still shows its child:\n{s}");
     tmux.keys(&["l"]);
     tmux.wait_for("'blob' unfolded", |s| s.pane_has(" Topics", "▾ blob") && s.pane_has(" Topics", "raw <5 bytes"));
     tmux.keys(&["Enter"]);
@@ -338,10 +238,10 @@ fn dashboard_shows_a_live_broker_and_answers_keys() {
     let s = tmux.wait_for("everything folded", |s| {
         ["▸ blob (1)", "▸ hostile (1)", "▸ live (1)", "▸ sensors (2)"].iter().all(|r| s.pane_has(" Topics", r))
     });
-    assert!(!s.pane_has(" Topics", "▾"), "{}", s.0);
+    assert!(!s.pane_has(" Topics", "▾"), "{s}");
     tmux.keys(&["E"]);
     let s = tmux.wait_for("everything unfolded", |s| s.pane_has(" Topics", r#"env {"temp""#));
-    assert!(!s.pane_has(" Topics", "▸"), "{}", s.0);
+    assert!(!s.pane_has(" Topics", "▸"), "{s}");
 
     // Filter the tree: `/`, a pattern, Enter; Esc clears it.
     tmux.keys(&["/"]);
@@ -350,43 +250,43 @@ fn dashboard_shows_a_live_broker_and_answers_keys() {
     tmux.wait_text("filter topics (text, or MQTT filter like a/+/c): temp");
     tmux.keys(&["Enter"]);
     let s = tmux.wait_text("filter 'temp' (3 rows)");
-    assert!(s.pane_has(" Topics", "temp 19.25"), "{}", s.0);
+    assert!(s.pane_has(" Topics", "temp 19.25"), "{s}");
     for gone in ["blob", "hostile", "kitchen", "live"] {
-        assert!(!s.pane_has(" Topics", gone), "'{gone}' passed the filter 'temp':\n{}", s.0);
+        assert!(!s.pane_has(" Topics", gone), "'{gone}' passed the filter 'temp':\n{s}");
     }
     tmux.keys(&["Escape"]);
     let s = tmux.wait_for("the filter cleared", |s| !s.has("filter '") && s.pane_has(" Topics", "▾ blob"));
-    assert!(!s.has("filter topics"), "{}", s.0);
+    assert!(!s.has("filter topics"), "{s}");
 
     // Pause: new messages are counted but not listed until resumed.
     tmux.keys(&["Space"]);
     tmux.wait_text("· PAUSED");
     publish(&broker, "live/after", b"LIVE-AFTER-PAUSE", false);
     let s = tmux.wait_for("the paused message counted", |s| s.has("· 1 new") && s.has("total 8"));
-    assert!(s.has("Messages 7 · PAUSED"), "{}", s.0);
-    assert!(s.pane_has(" Topics", "after LIVE-AFTER-PAUSE"), "the tree counts it:\n{}", s.0);
-    assert!(!s.pane_has(" Messages", "LIVE-AFTER-PAUSE"), "a paused log listed a new message:\n{}", s.0);
+    assert!(s.has("Messages 7 · PAUSED"), "{s}");
+    assert!(s.pane_has(" Topics", "after LIVE-AFTER-PAUSE"), "the tree counts it:\n{s}");
+    assert!(!s.pane_has(" Messages", "LIVE-AFTER-PAUSE"), "a paused log listed a new message:\n{s}");
     tmux.keys(&["Space"]);
     let s = tmux.wait_for("the log resumed", |s| s.pane_has(" Messages", "live/after LIVE-AFTER-PAUSE"));
-    assert!(s.has("Messages 8 · following"), "{}", s.0);
+    assert!(s.has("Messages 8 · following"), "{s}");
 
     // Payload views: on the JSON topic, `v` goes json -> text -> hex.
     tmux.keys(&["G"]);
     let s = tmux.wait_for("'sensors/kitchen/env' selected", |s| s.detail_title_is("sensors/kitchen/env"));
-    assert!(s.has("view auto (v)") && s.has(r#""temp": 21.5,"#), "pretty JSON expected:\n{}", s.0);
+    assert!(s.has("view auto (v)") && s.has(r#""temp": 21.5,"#), "pretty JSON expected:\n{s}");
     tmux.keys(&["v"]);
     tmux.wait_text("view json (v)");
     tmux.keys(&["v"]);
     tmux.wait_text("view text (v)");
     tmux.keys(&["v"]);
     let s = tmux.wait_text("view hex (v)");
-    assert!(s.has("00000000  7b 22 74 65 6d 70 22 3a"), "no hex dump line:\n{}", s.0);
+    assert!(s.has("00000000  7b 22 74 65 6d 70 22 3a"), "no hex dump line:\n{s}");
 
     // Help overlay; any key closes it.
     tmux.keys(&["?"]);
     // Wait for the whole overlay: a capture can land between the title and the rest of the frame.
     let s = tmux.wait_for("the help overlay", |s| s.has("mqscope keys") && s.has("pause / resume the message log"));
-    assert!(s.has("Message log") && s.has("follow the newest message"), "every group is on screen:\n{}", s.0);
+    assert!(s.has("Message log") && s.has("follow the newest message"), "every group is on screen:\n{s}");
     tmux.keys(&["x"]);
     tmux.wait_for("the help closed", |s| !s.has("mqscope keys"));
 
@@ -415,7 +315,7 @@ fn sigterm_restores_the_terminal_and_exits() {
     let Some(broker) = Mosquitto::start() else { return };
     publish(&broker, "sensors/garage/temp", b"19.25", true);
     let run = Run::new();
-    let tmux = Tmux::start(&run, "sigterm", 120, 40, &run.script(&broker.ws_url()));
+    let tmux = Tmux::start(run.path("tmux.sock"), "sigterm", 120, 40, &run.script(&broker.ws_url()));
     tmux.wait_for("the retained topic", |s| s.pane_has(" Topics", "temp 19.25"));
     assert_eq!(tmux.display("#{alternate_on}"), "1", "the dashboard draws on the alternate screen");
     let pid = run.pid();
@@ -432,28 +332,28 @@ fn small_terminal_shows_tree_and_detail_and_survives_resizes() {
     let Some(broker) = Mosquitto::start() else { return };
     publish_retained(&broker);
     let run = Run::new();
-    let tmux = Tmux::start(&run, "small", 80, 24, &run.script(&broker.ws_url()));
+    let tmux = Tmux::start(run.path("tmux.sock"), "small", 80, 24, &run.script(&broker.ws_url()));
 
     tmux.wait_for("the tree at 80x24", |s| s.has("Topics 4") && s.pane_has(" Topics", "temp 19.25"));
     // The first topic to arrive stays selected; g goes to the first row.
     tmux.keys(&["g"]);
     let s = tmux.wait_for("the detail pane right of the tree", |s| s.detail_title_is("blob"));
-    assert!(!s.has(" Messages "), "no room for the log beside the tree at 80x24:\n{}", s.0);
+    assert!(!s.has(" Messages "), "no room for the log beside the tree at 80x24:\n{s}");
     tmux.keys(&["j"]);
     let s = tmux.wait_for("'blob/raw' selected", |s| s.detail_title_is("blob/raw"));
-    assert!(s.has("00 01 02 ff fe"), "{}", s.0);
+    assert!(s.has("00 01 02 ff fe"), "{s}");
 
     // Tab puts the log where the tree was.
     tmux.keys(&["Tab"]);
     let s = tmux.wait_for("the log in place of the tree", |s| s.focused(" Messages"));
-    assert!(!s.has(" Topics "), "{}", s.0);
-    assert!(s.pane_has(" Messages", "blob/raw <5 bytes") && s.pane_has(" Messages", "hostile/tit"), "{}", s.0);
+    assert!(!s.has(" Topics "), "{s}");
+    assert!(s.pane_has(" Messages", "blob/raw <5 bytes") && s.pane_has(" Messages", "hostile/tit"), "{s}");
     tmux.keys(&["Tab", "Tab"]);
     tmux.wait_for("the tree back", |s| s.focused(" Topics"));
 
     // Too small for panes, then back: no panic, the panes return.
     let resize = |w: &str, h: &str| {
-        let out = tmux.run(&["resize-window", "-t", &tmux.name, "-x", w, "-y", h]);
+        let out = tmux.run(&["resize-window", "-t", tmux.name(), "-x", w, "-y", h]);
         assert!(out.status.success(), "resize-window: {}", String::from_utf8_lossy(&out.stderr));
     };
     resize("30", "6");
@@ -474,7 +374,7 @@ fn times_on_screen_follow_the_tz_variable() {
     let run = Run::new();
     // JST-9 is a POSIX rule (UTC+9, no daylight saving): no zone files needed.
     let command = format!("env TZ=JST-9 {}", run.script(&broker.ws_url()));
-    let tmux = Tmux::start(&run, "tz", 160, 48, &command);
+    let tmux = Tmux::start(run.path("tmux.sock"), "tz", 160, 48, &command);
     tmux.wait_text("● connected");
     let seconds_of_day = |t: SystemTime| (t.duration_since(UNIX_EPOCH).unwrap().as_secs() + 9 * 3600) % 86_400;
     let before = seconds_of_day(SystemTime::now());

@@ -8,6 +8,7 @@
 //! - [`TestCa`]: certificates for TLS tests (trusted, untrusted, wrong name, expired, client certs).
 //! - [`FakeTcpServer`], [`FakeWsServer`], [`fake_http_once`], [`FakeTlsServer`], [`silent_server`]: peers
 //!   whose bytes the test scripts, for malformed input and error paths.
+//! - [`tmux`]: the dashboard in a real terminal, on a private tmux server.
 //!
 //! Everything binds 127.0.0.1 on ports the OS picks, and every wait is bounded.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::result_large_err)]
@@ -32,6 +33,8 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+pub mod tmux;
 
 /// Bound for every wait on a peer in these helpers.
 pub const WAIT: Duration = Duration::from_secs(10);
