@@ -13,7 +13,7 @@ use mqscope::codec::{
 };
 use mqscope::session::{FatalKind, OutgoingPublish, SessionEvent, TaskOptions};
 use mqscope::transport::TransportOptions;
-use session_support::{Client, STEP, sub, task_options, unique};
+use session_support::{Client, Proc, STEP, mqscope, sub, task_options, unique};
 use std::time::{Duration, Instant};
 
 const V5: ProtocolVersion = ProtocolVersion::V5;
@@ -341,4 +341,165 @@ async fn an_unacked_qos1_publish_is_resent_with_dup_when_the_session_is_resumed(
     let info = c.seen.iter().filter(|e| matches!(e, SessionEvent::Connected(i) if i.session_present)).count();
     assert_eq!(info, 1);
     c.disconnect().await;
+}
+
+fn publish_packet(topic: &str, payload: &'static [u8], qos: QoS, retain: bool, packet_id: Option<u16>) -> Packet {
+    Packet::Publish(Publish {
+        dup: false,
+        qos,
+        retain,
+        topic: topic.into(),
+        packet_id,
+        properties: Properties::default(),
+        payload: Bytes::from_static(payload),
+    })
+}
+
+/// Reads the SUBSCRIBE and grants every filter at QoS 1.
+async fn grant_subscribe(peer: &mut FakePeer, version: ProtocolVersion) {
+    let Some(Packet::Subscribe(s)) = peer.read_packet(version).await else { panic!("no SUBSCRIBE") };
+    let reason_codes = vec![1; s.subscriptions.len()];
+    peer.send_packet(
+        &Packet::SubAck(SubAck { packet_id: s.packet_id, properties: Properties::default(), reason_codes }),
+        version,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_broker_that_keeps_breaking_the_protocol_gets_a_growing_backoff() {
+    let server = FakeTcpServer::bind().await;
+    let mut c = Client::spawn(options(&server, V311));
+    let mut delays = Vec::new();
+    for _ in 0..5 {
+        let mut peer = accept_connected(&server, V311).await;
+        c.connected().await;
+        // Reserved packet type 0, right after a successful CONNACK: never a healthy connection.
+        peer.write(&[0x00, 0x00]).await;
+        let (reason, reconnect_in, fatal) = disconnected(&mut c).await;
+        assert!(fatal.is_none(), "{reason}");
+        delays.push(reconnect_in.expect("the dashboard's policy reconnects"));
+    }
+    // 50 ms doubling up to 500 ms, each scaled by a jitter in [50%, 100%]: the fifth is at least 200 ms.
+    assert!(delays[4] >= Duration::from_millis(200), "the backoff was reset by short connections: {delays:?}");
+    c.disconnect().await;
+}
+
+#[tokio::test]
+async fn a_protocol_error_is_fatal_when_the_policy_says_so() {
+    let server = FakeTcpServer::bind().await;
+    let mut opts = options(&server, V5);
+    opts.reconnect.protocol_errors_fatal = true;
+    let mut c = Client::spawn(opts);
+    let mut peer = accept_connected(&server, V5).await;
+    c.connected().await;
+    peer.write(&[0x00, 0x00]).await;
+    let (reason, reconnect_in, fatal) = disconnected(&mut c).await;
+    assert_eq!((reconnect_in, fatal), (None, Some(FatalKind::Protocol)), "{reason}");
+    // A broker that closes the connection is no protocol error: that one is retried.
+    let server = FakeTcpServer::bind().await;
+    let mut opts = options(&server, V5);
+    opts.reconnect.protocol_errors_fatal = true;
+    let mut c = Client::spawn(opts);
+    let mut peer = accept_connected(&server, V5).await;
+    c.connected().await;
+    peer.shutdown().await;
+    let (reason, reconnect_in, _) = disconnected(&mut c).await;
+    assert!(reconnect_in.is_some(), "{reason}");
+    let _peer = accept_connected(&server, V5).await;
+    c.connected().await;
+    c.disconnect().await;
+}
+
+#[tokio::test]
+async fn retained_messages_sent_again_after_a_reconnect_are_delivered_once() {
+    let server = FakeTcpServer::bind().await;
+    let mut opts = options(&server, V311);
+    opts.session.subscriptions = vec![sub("#", QoS::AtLeastOnce)];
+    let mut c = Client::spawn(opts);
+    let mut peer = accept_connected(&server, V311).await;
+    c.connected().await;
+    grant_subscribe(&mut peer, V311).await;
+    peer.send_packet(&publish_packet("cfg/a", b"1", QoS::AtMostOnce, true, None), V311).await;
+    peer.send_packet(&publish_packet("cfg/b", b"1", QoS::AtMostOnce, true, None), V311).await;
+    peer.send_packet(&publish_packet("live", b"x", QoS::AtMostOnce, false, None), V311).await;
+    let first = c.messages(3, STEP).await;
+    assert_eq!(first.len(), 3);
+    peer.shutdown().await;
+    drop(peer);
+    // A clean session: the broker sends the retained messages again on the new subscription; cfg/b changed.
+    let mut peer = accept_connected(&server, V311).await;
+    c.connected().await;
+    grant_subscribe(&mut peer, V311).await;
+    peer.send_packet(&publish_packet("cfg/a", b"1", QoS::AtMostOnce, true, None), V311).await;
+    peer.send_packet(&publish_packet("cfg/b", b"2", QoS::AtMostOnce, true, None), V311).await;
+    peer.send_packet(&publish_packet("live", b"x", QoS::AtMostOnce, false, None), V311).await;
+    // A live message that happens to equal the retained one is a new message.
+    peer.send_packet(&publish_packet("cfg/a", b"1", QoS::AtMostOnce, false, None), V311).await;
+    let mut second = c.messages(3, STEP).await;
+    second.extend(c.messages_within(Duration::from_millis(300)).await);
+    let got: Vec<(&str, &[u8], bool)> = second.iter().map(|m| (&*m.topic, &m.payload[..], m.retain)).collect();
+    assert_eq!(got, [("cfg/b", &b"2"[..], true), ("live", b"x", false), ("cfg/a", b"1", false)]);
+    c.disconnect().await;
+}
+
+#[tokio::test]
+async fn a_qos1_message_redelivered_with_dup_after_a_reconnect_is_delivered_once() {
+    let server = FakeTcpServer::bind().await;
+    let mut opts = options(&server, V5);
+    opts.session.clean_start = false;
+    opts.session.session_expiry = Some(300);
+    let mut c = Client::spawn(opts);
+    let mut peer = accept_connected(&server, V5).await;
+    c.connected().await;
+    peer.send_packet(&publish_packet("q1", b"once", QoS::AtLeastOnce, false, Some(5)), V5).await;
+    assert_eq!(c.messages(1, STEP).await.len(), 1);
+    // The broker never saw the PUBACK: the connection breaks, and the resumed session gets the message
+    // again with DUP.
+    drop(peer);
+    let mut peer = server.accept().await;
+    let _ = peer.read_packet(V5).await;
+    peer.send_packet(&connack(0, true, Properties::default()), V5).await;
+    c.connected().await;
+    let Packet::Publish(mut again) = publish_packet("q1", b"once", QoS::AtLeastOnce, false, Some(5)) else {
+        unreachable!()
+    };
+    again.dup = true;
+    peer.send_packet(&Packet::Publish(again), V5).await;
+    let Some(Packet::PubAck(ack)) = peer.read_packet(V5).await else { panic!("the duplicate is acknowledged") };
+    assert_eq!(ack.packet_id, 5);
+    // A new message that reuses the id is delivered.
+    peer.send_packet(&publish_packet("q1", b"next", QoS::AtLeastOnce, false, Some(5)), V5).await;
+    let got = c.messages(1, STEP).await;
+    assert_eq!(&got[0].payload[..], b"next", "{got:?}");
+    assert!(c.messages_within(Duration::from_millis(300)).await.is_empty());
+    c.disconnect().await;
+}
+
+/// A broker that answers every connection the same way: CONNACK, SUBACK, three messages, then a packet
+/// of the reserved type 0. Serves up to `limit` connections.
+async fn serve_messages_then_garbage(server: FakeTcpServer, limit: usize) {
+    for _ in 0..limit {
+        let mut peer = accept_connected(&server, V311).await;
+        grant_subscribe(&mut peer, V311).await;
+        for payload in [&b"one"[..], b"two", b"three"] {
+            let Packet::Publish(mut p) = publish_packet("t", b"", QoS::AtMostOnce, false, None) else { unreachable!() };
+            p.payload = Bytes::from_static(payload);
+            peer.send_packet(&Packet::Publish(p), V311).await;
+        }
+        peer.write(&[0x00, 0x00]).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sub_ends_with_exit_5_on_a_protocol_error_and_prints_each_message_once() {
+    let server = FakeTcpServer::bind().await;
+    let url = server.url();
+    tokio::spawn(serve_messages_then_garbage(server, 50));
+    let mut cmd = mqscope();
+    cmd.args(["sub", "-u", &url, "-t", "#", "--mqtt", "3.1.1"]);
+    let out = tokio::task::spawn_blocking(move || Proc::start(cmd, None).wait(Duration::from_secs(20))).await.unwrap();
+    assert_eq!(out.code(), 5, "stderr: {}", out.stderr);
+    assert_eq!(out.lines(), ["one", "two", "three"], "stderr: {}", out.stderr);
+    assert!(out.stderr.contains("malformed"), "{}", out.stderr);
 }

@@ -130,7 +130,9 @@ pub fn task_options(args: &ConnArgs, subscriptions: Vec<Subscription>) -> Result
     };
     let mut opts = TaskOptions::new(transport, session);
     opts.debug = args.debug;
-    opts.reconnect = ReconnectPolicy { retry_first_connect: false, ..ReconnectPolicy::default() };
+    // A broker that broke the protocol once will do it again: scripts get exit 5, not a loop.
+    opts.reconnect =
+        ReconnectPolicy { retry_first_connect: false, protocol_errors_fatal: true, ..ReconnectPolicy::default() };
     Ok(opts)
 }
 

@@ -27,6 +27,15 @@ impl Backoff {
     pub fn reset(&mut self) {
         self.attempt = 0;
     }
+
+    /// A connection ended after being up for `connected_for` (`None`: it never got a CONNACK). Only a
+    /// healthy one, up for at least `healthy_after`, resets the backoff: a broker that accepts and then
+    /// breaks the connection at once must not be hammered at the minimum delay.
+    pub fn connection_ended(&mut self, connected_for: Option<Duration>, healthy_after: Duration) {
+        if connected_for.is_some_and(|up| up >= healthy_after) {
+            self.reset();
+        }
+    }
 }
 
 /// A number in `[0, 1)` from the process's random hasher keys; good enough for jitter.
@@ -48,6 +57,22 @@ mod tests {
         assert_eq!(full, [500, 1000, 2000, 4000, 4000, 4000]);
         b.reset();
         assert_eq!(b.next_delay(0.0), Duration::from_millis(250), "jitter 0 halves the delay");
+    }
+
+    #[test]
+    fn only_a_healthy_connection_resets_the_backoff() {
+        let healthy = Duration::from_secs(30);
+        let mut b = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+        let mut delays = Vec::new();
+        for _ in 0..4 {
+            b.connection_ended(Some(Duration::from_millis(10)), healthy);
+            delays.push(b.next_delay(1.0).as_millis() as u64);
+        }
+        assert_eq!(delays, [500, 1000, 2000, 4000], "short connections keep the backoff growing");
+        b.connection_ended(None, healthy);
+        assert_eq!(b.next_delay(1.0), Duration::from_secs(8), "a failed attempt keeps it growing");
+        b.connection_ended(Some(Duration::from_secs(31)), healthy);
+        assert_eq!(b.next_delay(1.0), Duration::from_millis(500), "a healthy connection resets it");
     }
 
     #[test]

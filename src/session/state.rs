@@ -197,6 +197,14 @@ pub struct Session {
     ping_sent: Option<Instant>,
     /// True once a CONNACK was seen: the broker may hold session state for us.
     ever_connected: bool,
+    /// Content hash of the last QoS 1 message delivered under each packet id, so a DUP redelivery of a
+    /// message whose PUBACK was lost in a reconnect is acknowledged but not delivered again.
+    delivered_qos1: HashMap<u16, u64>,
+    /// Topic hash to payload hash of every retained message delivered (retain flag set).
+    retained_seen: HashMap<u64, u64>,
+    /// Topics whose first retained message after a reconnect is the broker replaying its store for the
+    /// new subscription: skipped when it equals what was delivered before.
+    retained_replay: HashSet<u64>,
 }
 
 impl Session {
@@ -226,6 +234,9 @@ impl Session {
             last_received: now,
             ping_sent: None,
             ever_connected: false,
+            delivered_qos1: HashMap::new(),
+            retained_seen: HashMap::new(),
+            retained_replay: HashSet::new(),
         }
     }
 
@@ -434,8 +445,11 @@ impl Session {
         out.push(Action::Emit(SessionEvent::Connected(Box::new(info))));
 
         if !resumed {
-            // The broker has nothing for us: QoS 2 receive state is gone, subscriptions must be made again.
+            // The broker has nothing for us: QoS 2 receive state is gone, subscriptions must be made again
+            // (and the broker will send its retained messages for them once more).
             self.incoming_qos2.clear();
+            self.delivered_qos1.clear();
+            self.retained_replay = self.retained_seen.keys().copied().collect();
             for e in &mut self.subscriptions {
                 e.confirmed = false;
             }
@@ -482,10 +496,13 @@ impl Session {
             }
         }
         let (qos, packet_id, dup) = (p.qos, p.packet_id, p.dup);
-        let deliver = match (qos, packet_id) {
+        let mut deliver = match (qos, packet_id) {
             (QoS::ExactlyOnce, Some(id)) => self.incoming_qos2.insert(id),
             _ => true,
         };
+        if deliver && (qos == QoS::AtLeastOnce || p.retain) {
+            deliver = !self.is_redelivery(&p, out);
+        }
         if deliver {
             let message = Message {
                 topic: p.topic,
@@ -506,6 +523,43 @@ impl Session {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Whether `p` repeats, because of a reconnect, a message already delivered (it is then acknowledged
+    /// but not delivered again):
+    /// - a QoS 1 PUBLISH with DUP set whose packet id, topic and payload equal the last QoS 1 message
+    ///   delivered under that id (its PUBACK was lost with the connection);
+    /// - the first retained message for a topic after a reconnect that was not resumed, when its payload
+    ///   equals the last retained message delivered for that topic (the broker replays its store for the
+    ///   new subscription). A later identical retained message is a new publish and is delivered.
+    fn is_redelivery(&mut self, p: &Publish, out: &mut Vec<Action>) -> bool {
+        let content = content_hash(&p.topic, &p.payload);
+        if let (QoS::AtLeastOnce, Some(id)) = (p.qos, p.packet_id) {
+            if p.dup && self.delivered_qos1.get(&id) == Some(&content) {
+                self.trace_skip(p, "a QoS 1 redelivery (DUP) of a message already delivered", out);
+                return true;
+            }
+            self.delivered_qos1.insert(id, content);
+        }
+        if p.retain {
+            let topic = content_hash(&p.topic, b"");
+            let replayed = self.retained_replay.remove(&topic);
+            if replayed && self.retained_seen.get(&topic) == Some(&content) {
+                self.trace_skip(p, "the broker's retained copy, already delivered before the reconnect", out);
+                return true;
+            }
+            if p.payload.is_empty() {
+                self.retained_seen.remove(&topic);
+            } else {
+                self.retained_seen.insert(topic, content);
+            }
+        }
+        false
+    }
+
+    fn trace_skip(&self, p: &Publish, why: &str, out: &mut Vec<Action>) {
+        let line = format!("skipped a message on '{}': {why}", crate::sanitize::line(&p.topic));
+        out.push(Action::Emit(SessionEvent::Trace(line)));
     }
 
     fn handle_puback(
@@ -853,6 +907,15 @@ impl Session {
         self.seq += 1;
         self.seq
     }
+}
+
+/// A fixed-key hash of a topic and payload: the same bytes give the same number in every run.
+fn content_hash(topic: &str, payload: &[u8]) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    topic.hash(&mut h);
+    payload.hash(&mut h);
+    h.finish()
 }
 
 fn upsert(list: &mut Vec<SubEntry>, sub: Subscription) {

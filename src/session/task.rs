@@ -14,6 +14,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::sleep_until;
 
+/// How long a connection must last before the reconnect backoff starts again from its minimum.
+pub const HEALTHY_AFTER: Duration = Duration::from_secs(30);
+
 /// When and how to reconnect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReconnectPolicy {
@@ -22,6 +25,12 @@ pub struct ReconnectPolicy {
     pub retry_first_connect: bool,
     pub min_delay: Duration,
     pub max_delay: Duration,
+    /// A broken protocol after CONNACK (a malformed packet, a protocol violation) ends the session for
+    /// good (headless commands: exit 5) instead of reconnecting to a broker that will do it again.
+    pub protocol_errors_fatal: bool,
+    /// A connection that lasted this long was healthy: the next failure starts the backoff from
+    /// `min_delay` again. Shorter ones keep it growing.
+    pub healthy_after: Duration,
 }
 
 impl Default for ReconnectPolicy {
@@ -31,6 +40,8 @@ impl Default for ReconnectPolicy {
             retry_first_connect: false,
             min_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
+            protocol_errors_fatal: false,
+            healthy_after: HEALTHY_AFTER,
         }
     }
 }
@@ -73,7 +84,10 @@ enum End {
     Requested,
     Session(SessionError),
     Transport(TransportError),
+    /// The broker broke the protocol (a packet that does not decode).
     Protocol(String),
+    /// The broker closed the connection.
+    Closed(String),
     /// The receiving side of the events channel is gone: nobody is listening.
     AppGone,
 }
@@ -86,6 +100,8 @@ struct Ctx {
     out: Vec<Action>,
     wbuf: BytesMut,
     ever_connected: bool,
+    /// When the current connection got its CONNACK.
+    connected_at: Option<Instant>,
 }
 
 async fn run(opts: TaskOptions, cmd_rx: mpsc::Receiver<Command>, ev_tx: mpsc::Sender<SessionEvent>) {
@@ -98,6 +114,7 @@ async fn run(opts: TaskOptions, cmd_rx: mpsc::Receiver<Command>, ev_tx: mpsc::Se
         out: Vec::new(),
         wbuf: BytesMut::new(),
         ever_connected: false,
+        connected_at: None,
     };
     let policy = opts.reconnect;
     let mut backoff = Backoff::new(policy.min_delay, policy.max_delay);
@@ -127,9 +144,7 @@ async fn run(opts: TaskOptions, cmd_rx: mpsc::Receiver<Command>, ev_tx: mpsc::Se
             }
             Err(e) => End::Transport(e),
         };
-        if cx.ever_connected && cx.session.is_connected() {
-            backoff.reset();
-        }
+        backoff.connection_ended(cx.connected_at.take().map(|t| t.elapsed()), policy.healthy_after);
         let lost = cx.session.connection_lost();
         let (reason, fatal, retryable) = match end {
             End::Requested => {
@@ -159,7 +174,9 @@ async fn run(opts: TaskOptions, cmd_rx: mpsc::Receiver<Command>, ev_tx: mpsc::Se
                     SessionError::KeepAliveTimeout(_) | SessionError::ConnAckTimeout(_) => FatalKind::Timeout,
                     _ => FatalKind::Protocol,
                 };
-                (e.to_string(), kind, e.may_retry())
+                let broken = matches!(e, SessionError::Protocol { .. });
+                let retry = e.may_retry() && !(broken && policy.protocol_errors_fatal);
+                (e.to_string(), kind, retry)
             }
             End::Transport(e) => {
                 let kind = match e {
@@ -171,7 +188,8 @@ async fn run(opts: TaskOptions, cmd_rx: mpsc::Receiver<Command>, ev_tx: mpsc::Se
                 let retry = e.is_transient() || cx.ever_connected;
                 (e.to_string(), kind, retry)
             }
-            End::Protocol(why) => (why, FatalKind::Protocol, true),
+            End::Protocol(why) => (why, FatalKind::Protocol, !policy.protocol_errors_fatal),
+            End::Closed(why) => (why, FatalKind::Connect, true),
         };
         let may_reconnect = policy.enabled
             && retryable
@@ -253,7 +271,7 @@ impl Ctx {
                                 Some(c) => format!("broker closed the WebSocket ({} {})", c.code, c.reason),
                                 None => "broker closed the connection".to_string(),
                             };
-                            return End::Protocol(why);
+                            return End::Closed(why);
                         }
                         Ok(_) => {}
                         Err(e) => return End::Transport(e),
@@ -347,6 +365,7 @@ impl Ctx {
                 Action::Emit(ev) => {
                     if let SessionEvent::Connected(_) = ev {
                         self.ever_connected = true;
+                        self.connected_at = Some(Instant::now());
                     }
                     if !batch.is_empty() && !self.emit(SessionEvent::Messages(std::mem::take(&mut batch))).await {
                         return Err(End::AppGone);
