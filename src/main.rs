@@ -166,7 +166,14 @@ mod profiles {
             .unwrap_or_else(|| "config.toml".into());
         let list = loaded
             .as_ref()
-            .map(|(_, c)| c.profiles.iter().map(|(n, p)| (n.clone(), p.url.clone().unwrap_or_default())).collect())
+            .map(|(_, c)| {
+                c.profiles
+                    .iter()
+                    .map(|(n, p)| {
+                        (n.clone(), mqscope::transport::redact_url(p.url.as_deref().unwrap_or_default()).into_owned())
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         let theme = mqscope::ui::theme::Theme::new(
             args.theme.unwrap_or_default(),

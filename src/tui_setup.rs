@@ -36,7 +36,7 @@ pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Resu
     // The dashboard keeps trying and shows why in the status line.
     task.reconnect.retry_first_connect = true;
     let config = Config {
-        url: args.conn.url.clone().unwrap_or_default(),
+        url: task.transport.url.clone(),
         filters,
         exclude: args.exclude.clone(),
         history_per_topic: args.history.unwrap_or(100).max(1),

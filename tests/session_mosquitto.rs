@@ -431,3 +431,32 @@ fn insecure_skips_verification_and_warns_loudly() {
         assert!(out.stderr.contains("impersonate"), "{}", out.stderr);
     }
 }
+
+#[test]
+fn credentials_in_the_url_are_used_and_the_password_is_never_printed() {
+    const SECRET: &str = "s3cret:pw";
+    let opts = MosquittoOptions { users: vec![("alice".into(), SECRET.into())], ..Default::default() };
+    let Some(mut broker) = Mosquitto::start_with(opts) else { return };
+    let topic = unique("mq/urlcreds");
+    // The ':' in the password is percent-encoded, as a URL needs it.
+    let url = format!("mqtt://alice:s3cret%3Apw@127.0.0.1:{}", broker.tcp_port);
+    let mut cmd = mqscope();
+    cmd.args(["sub", "-d", "-u", &url, "-t", &topic, "-q", "1", "-C", "2", "--no-clean", "--session-expiry", "60"]);
+    cmd.args(["--client-id", &unique("urlcreds")]);
+    let mut s = Proc::start(cmd, None);
+    s.wait_stderr("mqscope: subscribed to", STEP);
+    let pub_url = format!("ws://alice:s3cret%3Apw@127.0.0.1:{}/mqtt", broker.ws_port);
+    let out = publish_ok(&pub_url, &["-t", &topic, "-m", "one", "-q", "1"], None);
+    assert!(!out.stderr.contains(SECRET) && !out.stderr.contains("s3cret"), "pub printed the password: {}", out.stderr);
+    assert!(out.stderr.contains("password"), "the same warning as --password: {}", out.stderr);
+    // A reconnect prints the URL again.
+    broker.restart();
+    s.wait_stderr("attempt 2", STEP);
+    s.wait_stderr("mqscope: subscribed to", STEP);
+    publish_ok(&pub_url, &["-t", &topic, "-m", "two", "-q", "1"], None);
+    let out = s.wait(STEP);
+    assert_eq!(out.code(), 0, "{}", out.stderr);
+    assert_eq!(out.lines(), ["one", "two"]);
+    assert!(!out.stderr.contains("s3cret"), "sub printed the password:\n{}", out.stderr);
+    assert!(out.stderr.contains("alice:***@127.0.0.1"), "the URL is shown redacted:\n{}", out.stderr);
+}

@@ -395,3 +395,27 @@ fn times_on_screen_follow_the_tz_variable() {
     tmux.keys(&["q"]);
     assert_exited_and_restored(&tmux);
 }
+
+#[test]
+fn a_password_in_the_url_is_used_and_never_shown_or_logged() {
+    if !tools_present() {
+        return;
+    }
+    let opts = common::MosquittoOptions { users: vec![("alice".into(), "hunter2pw".into())], ..Default::default() };
+    let Some(mut broker) = Mosquitto::start_with(opts) else { return };
+    let run = Run::new();
+    let url = format!("mqtt://alice:hunter2pw@127.0.0.1:{}", broker.tcp_port);
+    let tmux = Tmux::start(run.path("tmux.sock"), "urlpw", 160, 40, &run.script(&url));
+    let s = tmux.wait_for("connected with the URL's credentials", |s| s.has("● connected"));
+    assert!(s.has(&format!("mqtt://alice:***@127.0.0.1:{}", broker.tcp_port)), "{s}");
+    // A reconnect shows and logs the URL again.
+    broker.restart();
+    let s = tmux.wait_for("connected again", |s| s.has("● connected"));
+    assert!(!s.has("hunter2pw"), "the password is on screen:\n{s}");
+    let log = run.log();
+    assert!(log.contains("connecting to mqtt://alice:***@"), "{log}");
+    assert!(!log.contains("hunter2pw"), "the password is in the log file:\n{log}");
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_text("EXITED:");
+    assert!(!screen.contains("hunter2pw"), "the password is on the terminal after exit:\n{screen}");
+}

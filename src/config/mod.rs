@@ -369,7 +369,7 @@ pub fn listing(file: &ConfigFile) -> String {
         let default = if file.default_profile.as_deref() == Some(name) { " (default)" } else { "" };
         out.push_str(&format!(
             "{name}{default}\n  url: {}\n  user: {}  password: {}\n  subscriptions: {}\n",
-            p.url.as_deref().unwrap_or("-"),
+            crate::transport::redact_url(p.url.as_deref().unwrap_or("-")),
             p.username.as_deref().unwrap_or("-"),
             p.password_source(),
             if p.subscriptions.is_empty() {

@@ -53,7 +53,8 @@ pub fn add_profile(text: &str, name: &str, p: &NewProfile) -> Result<String, Sav
         return Err(SaveError::Exists(name.to_string()));
     }
     let mut t = Table::new();
-    t["url"] = value(&p.url);
+    // A password typed into the URL stays out of the file, like every other password.
+    t["url"] = value(crate::transport::url_without_password(&p.url).as_ref());
     for (key, v) in [
         ("mqtt", &p.mqtt),
         ("client_id", &p.client_id),
@@ -138,6 +139,16 @@ password_env = "HOME_MQTT"
         assert!(matches!(add_profile(EXISTING, "home", &p), Err(SaveError::Exists(_))));
         assert!(matches!(add_profile(EXISTING, "a b", &p), Err(SaveError::BadName(_))));
         assert!(matches!(add_profile("[[[", "x", &p), Err(SaveError::Parse { .. })));
+    }
+
+    #[test]
+    fn a_password_in_the_url_is_not_saved() {
+        let secret = NewProfile { url: "mqtt://alice:hunter2@h".into(), ..NewProfile::default() };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        save_profile(&path, "s", &secret).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("mqtt://alice@h") && !text.contains("hunter2"), "{text}");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::cli::ConnArgs;
 use crate::codec::{ByteString, Bytes, LastWill, Properties, ProtocolVersion, Subscription};
 use crate::exit;
 use crate::session::{FatalKind, ReconnectPolicy, SessionConfig, TaskOptions};
-use crate::transport::{TlsOptions, TransportOptions};
+use crate::transport::{BrokerUrl, TlsOptions, TransportOptions, redact_url};
 use std::time::Duration;
 
 /// A setup problem the user must fix before anything connects.
@@ -31,8 +31,23 @@ pub fn generated_client_id() -> String {
     format!("mqscope-{n:08x}")
 }
 
-/// Resolves the password from the one source given. The value is never printed.
+/// Resolves the password from the one source given; the URL's user info (`mqtt://user:pass@host`) comes
+/// last. The value is never printed.
 pub fn password(args: &ConnArgs) -> Result<Option<Bytes>, SetupError> {
+    let from_url = args.url.as_deref().and_then(|u| BrokerUrl::parse(u).ok()).and_then(|u| u.password);
+    match password_from_options(args)? {
+        Some(pw) => Ok(Some(pw)),
+        None => Ok(from_url.map(|pw| {
+            eprintln!(
+                "mqscope: warning: a password in the URL leaves it in shell history and the process list; \
+                 prefer --password-env, --password-cmd or --ask-password"
+            );
+            Bytes::from(pw)
+        })),
+    }
+}
+
+fn password_from_options(args: &ConnArgs) -> Result<Option<Bytes>, SetupError> {
     if let Some(var) = &args.password_env {
         let value = std::env::var_os(var).ok_or_else(|| SetupError::PasswordEnvMissing(var.clone()))?;
         return Ok(Some(Bytes::from(value.into_encoded_bytes())));
@@ -87,7 +102,11 @@ fn headers(args: &ConnArgs) -> Result<Vec<(String, String)>, SetupError> {
 /// go to stderr here, loudly.
 pub fn task_options(args: &ConnArgs, subscriptions: Vec<Subscription>) -> Result<TaskOptions, SetupError> {
     let url = args.url.clone().ok_or(SetupError::NoUrl)?;
-    let mut transport = TransportOptions::new(url);
+    // `--username` wins over the URL's user; the URL's password is read by `password`.
+    let url_user = BrokerUrl::parse(&url).ok().and_then(|u| u.username);
+    // The transport never needs the password: everything it shows (events, errors, the status line, the
+    // log) then shows `***`.
+    let mut transport = TransportOptions::new(redact_url(&url));
     transport.headers = headers(args)?;
     transport.tls = TlsOptions {
         ca_file: args.cafile.clone(),
@@ -120,7 +139,7 @@ pub fn task_options(args: &ConnArgs, subscriptions: Vec<Subscription>) -> Result
         keep_alive: args.keepalive.unwrap_or(30),
         clean_start: !args.no_clean,
         session_expiry: args.session_expiry,
-        username: args.username.clone(),
+        username: args.username.clone().or(url_user),
         password: password(args)?,
         will,
         max_packet_size,

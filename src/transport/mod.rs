@@ -36,7 +36,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 pub use debug::{DebugEvent, mask_header};
 pub use error::{HandshakeStage, TransportError};
 pub use tls::{INSECURE_WARNING, TlsOptions};
-pub use url::{BrokerUrl, Scheme, UrlError};
+pub use url::{BrokerUrl, Scheme, UrlError, redact as redact_url, strip_password as url_without_password};
 
 /// The subprotocols offered by default: `mqtt` (MQTT 3.1.1 §6, MQTT 5 §6) and the older `mqttv3.1`.
 pub const DEFAULT_SUBPROTOCOLS: [&str; 2] = ["mqtt", "mqttv3.1"];

@@ -3,6 +3,7 @@
 //! A small hand parser instead of a URL crate: the grammar we accept is tiny and the errors can say
 //! exactly what is wrong. A URL without a scheme is `mqtt://`.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// How the bytes travel. Each scheme has a default port.
@@ -188,6 +189,33 @@ impl fmt::Display for BrokerUrl {
     }
 }
 
+/// The URL text with the password of its user info replaced by `***` (`mqtt://alice:***@host`), for
+/// every place a URL is shown or logged. Works on text that does not parse as a broker URL too.
+pub fn redact(input: &str) -> Cow<'_, str> {
+    match password_span(input) {
+        Some((from, to)) => Cow::Owned(format!("{}***{}", &input[..from], &input[to..])),
+        None => Cow::Borrowed(input),
+    }
+}
+
+/// The URL text without the password (and its ':'), for a URL that is saved to a file.
+pub fn strip_password(input: &str) -> Cow<'_, str> {
+    match password_span(input) {
+        Some((from, to)) => Cow::Owned(format!("{}{}", &input[..from - 1], &input[to..])),
+        None => Cow::Borrowed(input),
+    }
+}
+
+/// Byte range of the password in `scheme://user:password@host...`, after the ':' and before the '@'.
+fn password_span(input: &str) -> Option<(usize, usize)> {
+    let start = input.find("://").map_or(0, |i| i + 3);
+    let rest = input.get(start..)?;
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let at = authority.rfind('@')?;
+    let colon = authority[..at].find(':')?;
+    Some((start + colon + 1, start + at))
+}
+
 fn percent_decode(s: &str) -> Result<String, UrlError> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -250,6 +278,20 @@ mod tests {
         assert_eq!(u.authority(), "[::1]:9001");
         assert_eq!(u.to_string(), "wss://us@er:***@[::1]:9001/ws");
         assert_eq!(url("ws://[::1]").authority(), "[::1]");
+    }
+
+    #[test]
+    fn redact_hides_only_the_password() {
+        assert_eq!(redact("mqtt://alice:secret@host:1883"), "mqtt://alice:***@host:1883");
+        assert_eq!(redact("ws://a:p%40ss@[::1]:9001/mqtt?x=a@b"), "ws://a:***@[::1]:9001/mqtt?x=a@b");
+        assert_eq!(redact("alice:pw:with:colons@host"), "alice:***@host");
+        assert_eq!(redact("htp://bob:pw@h"), "htp://bob:***@h", "even in a URL that does not parse");
+        assert_eq!(redact("mqtt://alice@host"), "mqtt://alice@host");
+        assert_eq!(redact("mqtt://host/path@x:y"), "mqtt://host/path@x:y");
+        assert_eq!(redact("mqtt://h"), "mqtt://h");
+        assert_eq!(strip_password("mqtt://alice:secret@host:1883"), "mqtt://alice@host:1883");
+        assert_eq!(strip_password("mqtt://:pw@host"), "mqtt://@host");
+        assert_eq!(strip_password("ws://host/mqtt"), "ws://host/mqtt");
     }
 
     #[test]
