@@ -253,6 +253,7 @@ fn log_event(ev: &SessionEvent) {
     match ev {
         SessionEvent::Trace(t) => tracing::debug!(target: "mqscope::trace", "{t}"),
         SessionEvent::Warning(w) => tracing::warn!("{w}"),
+        SessionEvent::Stray { topic, total } => tracing::warn!("{}", crate::session::stray_notice(topic, *total)),
         SessionEvent::Connecting { url, attempt, version } => {
             tracing::info!("connecting to {url} (MQTT {version}, attempt {attempt})");
         }

@@ -158,3 +158,64 @@ fn clean_retained_clears_100k_topics() {
     assert!(retained_topics(&url, "bulk/#").is_empty(), "retained messages left under bulk/#");
     assert_eq!(retained_topics(&url, "#"), ["outside/keep"]);
 }
+
+/// A broker that answers the subscription with a retained message outside the filter: one inside, one
+/// outside, then a live message. It acknowledges every PUBLISH and returns the topics it was sent.
+async fn lying_broker(server: common::FakeTcpServer) -> Vec<String> {
+    use mqscope::codec::{Ack, ConnAck, Packet, ProtocolVersion, Publish, SubAck, UnsubAck};
+    let v = ProtocolVersion::V3_1_1;
+    let mut peer = server.accept().await;
+    let Some(Packet::Connect(_)) = peer.read_packet(v).await else { panic!("no CONNECT") };
+    let ack = ConnAck { session_present: false, reason_code: 0, properties: Properties::default() };
+    peer.send_packet(&Packet::ConnAck(ack), v).await;
+    let Some(Packet::Subscribe(s)) = peer.read_packet(v).await else { panic!("no SUBSCRIBE") };
+    let suback = SubAck { packet_id: s.packet_id, properties: Properties::default(), reason_codes: vec![1] };
+    peer.send_packet(&Packet::SubAck(suback), v).await;
+    for (topic, retain) in [("devices/old/a", true), ("prod/critical/config", true), ("devices/old/live", false)] {
+        let p = Publish {
+            dup: false,
+            qos: QoS::AtMostOnce,
+            retain,
+            topic: topic.into(),
+            packet_id: None,
+            properties: Properties::default(),
+            payload: Bytes::from_static(b"v"),
+        };
+        peer.send_packet(&Packet::Publish(p), v).await;
+    }
+    let mut cleared = Vec::new();
+    while let Some(packet) = peer.read_packet(v).await {
+        match packet {
+            Packet::Unsubscribe(u) => {
+                let ack = UnsubAck { packet_id: u.packet_id, properties: Properties::default(), reason_codes: vec![] };
+                peer.send_packet(&Packet::UnsubAck(ack), v).await;
+            }
+            Packet::Publish(p) => {
+                cleared.push(p.topic.to_string());
+                if let Some(id) = p.packet_id {
+                    peer.send_packet(&Packet::PubAck(Ack::new(id)), v).await;
+                }
+            }
+            Packet::Disconnect(_) => break,
+            _ => {}
+        }
+    }
+    cleared
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_outside_the_filter_is_never_cleared() {
+    let server = common::FakeTcpServer::bind().await;
+    let url = server.url();
+    let broker = tokio::spawn(lying_broker(server));
+    let out = tokio::task::spawn_blocking(move || {
+        mqscope(&["clean-retained", "-u", &url, "--mqtt", "3.1.1", "devices/old/#"], Duration::from_secs(30))
+    })
+    .await
+    .unwrap();
+    let cleared = tokio::time::timeout(Duration::from_secs(15), broker).await.unwrap().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(cleared, ["devices/old/a"], "stderr: {stderr}");
+    assert!(stderr.contains("prod/critical/config"), "the stray topic is named: {stderr}");
+    assert_ne!(out.status.code(), Some(0), "a broker that sends topics outside the filter is an error: {stderr}");
+}

@@ -23,6 +23,13 @@ fn options(server: &FakeTcpServer, version: ProtocolVersion) -> TaskOptions {
     task_options(TransportOptions::new(server.url()), &unique("fake"), Some(version))
 }
 
+/// `options` with a subscription to `#`, which the broker must grant (see [`grant_subscribe`]).
+fn subscribed_options(server: &FakeTcpServer, version: ProtocolVersion) -> TaskOptions {
+    let mut opts = options(server, version);
+    opts.session.subscriptions = vec![sub("#", QoS::AtLeastOnce)];
+    opts
+}
+
 fn connack(code: u8, session_present: bool, properties: Properties) -> Packet {
     Packet::ConnAck(ConnAck { session_present, reason_code: code, properties })
 }
@@ -166,12 +173,13 @@ async fn a_3_1_1_connack_refusing_the_protocol_level_gets_3_1_1() {
 #[tokio::test]
 async fn topic_aliases_from_a_v5_broker_are_resolved() {
     let server = FakeTcpServer::bind().await;
-    let mut c = Client::spawn(options(&server, V5));
+    let mut c = Client::spawn(subscribed_options(&server, V5));
     let mut peer = server.accept().await;
     let Some(Packet::Connect(connect)) = peer.read_packet(V5).await else { panic!("no CONNECT") };
     assert!(connect.properties.iter().any(|p| matches!(p, Property::TopicAliasMaximum(n) if *n > 0)));
     peer.send_packet(&connack(0, false, Properties::default()), V5).await;
     c.connected().await;
+    grant_subscribe(&mut peer, V5).await;
     let publish = |topic: &str, alias: u16, payload: &'static [u8]| {
         Packet::Publish(Publish {
             dup: false,
@@ -258,9 +266,10 @@ async fn a_server_disconnect_with_a_reason_string_is_surfaced() {
 #[tokio::test]
 async fn an_incoming_qos2_duplicate_is_delivered_once() {
     let server = FakeTcpServer::bind().await;
-    let mut c = Client::spawn(options(&server, V5));
+    let mut c = Client::spawn(subscribed_options(&server, V5));
     let mut peer = accept_connected(&server, V5).await;
     c.connected().await;
+    grant_subscribe(&mut peer, V5).await;
     let mut publish = Publish {
         dup: false,
         qos: QoS::ExactlyOnce,
@@ -446,12 +455,13 @@ async fn retained_messages_sent_again_after_a_reconnect_are_delivered_once() {
 #[tokio::test]
 async fn a_qos1_message_redelivered_with_dup_after_a_reconnect_is_delivered_once() {
     let server = FakeTcpServer::bind().await;
-    let mut opts = options(&server, V5);
+    let mut opts = subscribed_options(&server, V5);
     opts.session.clean_start = false;
     opts.session.session_expiry = Some(300);
     let mut c = Client::spawn(opts);
     let mut peer = accept_connected(&server, V5).await;
     c.connected().await;
+    grant_subscribe(&mut peer, V5).await;
     peer.send_packet(&publish_packet("q1", b"once", QoS::AtLeastOnce, false, Some(5)), V5).await;
     assert_eq!(c.messages(1, STEP).await.len(), 1);
     // The broker never saw the PUBACK: the connection breaks, and the resumed session gets the message
@@ -502,4 +512,28 @@ async fn sub_ends_with_exit_5_on_a_protocol_error_and_prints_each_message_once()
     assert_eq!(out.code(), 5, "stderr: {}", out.stderr);
     assert_eq!(out.lines(), ["one", "two", "three"], "stderr: {}", out.stderr);
     assert!(out.stderr.contains("malformed"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn a_message_outside_every_subscription_is_acknowledged_and_not_delivered() {
+    let server = FakeTcpServer::bind().await;
+    let mut opts = options(&server, V311);
+    opts.session.subscriptions = vec![sub("devices/old/#", QoS::AtLeastOnce)];
+    let mut c = Client::spawn(opts);
+    let mut peer = accept_connected(&server, V311).await;
+    c.connected().await;
+    grant_subscribe(&mut peer, V311).await;
+    peer.send_packet(&publish_packet("prod/critical/config", b"keep", QoS::AtLeastOnce, true, Some(1)), V311).await;
+    let Some(Packet::PubAck(ack)) = peer.read_packet(V311).await else { panic!("the stray message is acknowledged") };
+    assert_eq!(ack.packet_id, 1);
+    peer.send_packet(&publish_packet("devices/old/a", b"1", QoS::AtMostOnce, true, None), V311).await;
+    let got = c.messages(1, STEP).await;
+    assert_eq!(&*got[0].topic, "devices/old/a");
+    let stray: Vec<_> = c.seen.iter().filter(|e| matches!(e, SessionEvent::Stray { .. })).collect();
+    assert!(
+        matches!(stray.as_slice(), [SessionEvent::Stray { topic, total: 1 }] if topic == "prod/critical/config"),
+        "{:#?}",
+        c.seen
+    );
+    c.disconnect().await;
 }

@@ -514,6 +514,7 @@ impl App {
                 }
             }
             SessionEvent::Warning(w) => self.notify(w),
+            SessionEvent::Stray { topic, total } => self.notify(crate::session::stray_notice(&topic, total)),
             SessionEvent::Published { token, result, .. } => self.on_published(token, result),
             SessionEvent::Unsubscribed { results } => {
                 for (f, r) in &results {

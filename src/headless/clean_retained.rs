@@ -23,9 +23,10 @@ use tokio::time::{Instant, sleep_until};
 /// Publishes handed to the session and not yet answered, at most.
 const WINDOW: u64 = 10_000;
 
-/// What collecting found.
+/// What collecting found: the retained topics under the filter, and how many messages the broker sent
+/// outside it (never cleared; they make the run fail).
 enum Collected {
-    Topics(Vec<String>),
+    Topics { topics: Vec<String>, strays: u64 },
     Exit(u8),
 }
 
@@ -43,8 +44,8 @@ pub async fn run(args: &CleanRetainedArgs, mut out: impl Write, terminal: bool) 
     let debug = opts.debug;
     let mut handle = session::spawn(opts);
     let started = std::time::Instant::now();
-    let topics = match collect(args, &mut handle, debug).await {
-        Collected::Topics(t) => t,
+    let (topics, strays) = match collect(args, &mut handle, debug).await {
+        Collected::Topics { topics, strays } => (topics, strays),
         Collected::Exit(code) => {
             finish(handle, debug).await;
             return code;
@@ -70,7 +71,7 @@ pub async fn run(args: &CleanRetainedArgs, mut out: impl Write, terminal: bool) 
             found_in.as_secs_f64()
         );
         finish(handle, debug).await;
-        return exit::OK;
+        return if strays > 0 { stray_failure(strays, &filter) } else { exit::OK };
     }
     eprintln!(
         "mqscope: {} retained message(s) under '{filter}' (found in {:.2} s)",
@@ -90,7 +91,12 @@ pub async fn run(args: &CleanRetainedArgs, mut out: impl Write, terminal: bool) 
         if secs > 0.0 { format!(", {:.0}/s", acked as f64 / secs) } else { String::new() }
     );
     finish(handle, debug).await;
-    code
+    if strays > 0 && code == exit::OK { stray_failure(strays, &filter) } else { code }
+}
+
+fn stray_failure(strays: u64, filter: &str) -> u8 {
+    eprintln!("mqscope: the broker sent {strays} message(s) outside '{filter}'; those topics were not cleared");
+    exit::PROTOCOL
 }
 
 /// Subscribes and gathers the retained topics until the first live message or a quiet spell.
@@ -99,6 +105,7 @@ async fn collect(args: &CleanRetainedArgs, handle: &mut session::SessionHandle, 
     let mut idle_deadline: Option<Instant> = None;
     let connect_deadline = Instant::now() + Duration::from_secs(args.conn.connect_timeout.max(1) * 3);
     let mut topics = Vec::new();
+    let mut strays = 0u64;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
@@ -112,7 +119,14 @@ async fn collect(args: &CleanRetainedArgs, handle: &mut session::SessionHandle, 
                                 // A live message: the broker is done with the retained ones.
                                 topics.sort_unstable();
                                 topics.dedup();
-                                return Collected::Topics(topics);
+                                return Collected::Topics { topics, strays };
+                            }
+                            // The session hands on only subscribed topics; checked again here because
+                            // clearing the wrong topic cannot be undone.
+                            if !topic::matches(&args.filter, &m.topic) {
+                                strays += 1;
+                                report(&SessionEvent::Stray { topic: m.topic.to_string(), total: strays }, debug);
+                                continue;
                             }
                             if !m.payload.is_empty() {
                                 topics.push(m.topic.to_string());
@@ -142,13 +156,17 @@ async fn collect(args: &CleanRetainedArgs, handle: &mut session::SessionHandle, 
                             return Collected::Exit(code.max(exit::FAILURE));
                         }
                     }
+                    SessionEvent::Stray { total, .. } => {
+                        report(&ev, debug);
+                        strays = strays.max(total);
+                    }
                     other => report(&other, debug),
                 }
             }
             _ = sleep_until(idle_deadline.unwrap_or_else(far)), if idle_deadline.is_some() => {
                 topics.sort_unstable();
                 topics.dedup();
-                return Collected::Topics(topics);
+                return Collected::Topics { topics, strays };
             }
             _ = sleep_until(connect_deadline), if idle_deadline.is_none() => {
                 eprintln!("mqscope: no subscription acknowledgement within {} s", (connect_deadline - Instant::now()).as_secs());

@@ -200,6 +200,7 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
 pub(crate) fn report(ev: &SessionEvent, debug: bool) {
     match ev {
         SessionEvent::Warning(w) => eprintln!("mqscope: {}", sanitize::line(w)),
+        SessionEvent::Stray { topic, total } => eprintln!("mqscope: {}", session::stray_notice(topic, *total)),
         SessionEvent::Trace(t) if debug => eprintln!("{}", sanitize::text(t, true)),
         SessionEvent::Connecting { url, attempt, version } if debug || *attempt > 1 => {
             eprintln!("mqscope: connecting to {url} (MQTT {version}, attempt {attempt})");

@@ -149,6 +149,13 @@ pub enum SessionEvent {
     },
     /// Something odd that did not end the connection.
     Warning(String),
+    /// The broker sent a message on a topic that matches none of this session's subscriptions (a broker
+    /// bug, or a subscription an earlier session of this client id left behind). It is acknowledged and
+    /// not delivered. Reported for the first few and then every thousandth; `total` counts them all.
+    Stray {
+        topic: String,
+        total: u64,
+    },
     /// The connection ended. `reconnect_in` is `None` when the session stops for good.
     Disconnected {
         reason: String,
@@ -157,6 +164,12 @@ pub enum SessionEvent {
     },
     /// A `-d/--debug` line: connection steps and every packet, as `mqscope decode` prints it.
     Trace(String),
+}
+
+/// The notice for `SessionEvent::Stray`, with the topic sanitised.
+pub fn stray_notice(topic: &str, total: u64) -> String {
+    let more = if total > 1 { format!(" ({total} so far)") } else { String::new() };
+    format!("ignored a message on '{}': it matches none of the subscriptions{more}", crate::sanitize::line(topic))
 }
 
 /// Why a session stopped for good, so commands can pick an exit code.

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// How long we wait for CONNACK after sending CONNECT.
 pub const CONNACK_TIMEOUT: Duration = Duration::from_secs(10);
+/// Messages outside every subscription reported one by one before only every thousandth is.
+const STRAYS_REPORTED: u64 = 10;
 /// Incoming topic aliases we accept by default (MQTT 5 §3.1.2.11.5); announced in CONNECT.
 pub const TOPIC_ALIAS_MAXIMUM: u16 = 1024;
 
@@ -205,6 +207,8 @@ pub struct Session {
     /// Topics whose first retained message after a reconnect is the broker replaying its store for the
     /// new subscription: skipped when it equals what was delivered before.
     retained_replay: HashSet<u64>,
+    /// Messages on topics outside every subscription, so far.
+    strays: u64,
 }
 
 impl Session {
@@ -237,6 +241,7 @@ impl Session {
             delivered_qos1: HashMap::new(),
             retained_seen: HashMap::new(),
             retained_replay: HashSet::new(),
+            strays: 0,
         }
     }
 
@@ -500,6 +505,15 @@ impl Session {
             (QoS::ExactlyOnce, Some(id)) => self.incoming_qos2.insert(id),
             _ => true,
         };
+        if deliver && !self.subscribed_to(&p.topic) {
+            // Never hand on what was not asked for: a command acting on its filter (clean-retained
+            // clearing topics) must not act on another topic because a broker sent it.
+            self.strays += 1;
+            if self.strays <= STRAYS_REPORTED || self.strays % 1000 == 0 {
+                out.push(Action::Emit(SessionEvent::Stray { topic: p.topic.to_string(), total: self.strays }));
+            }
+            deliver = false;
+        }
         if deliver && (qos == QoS::AtLeastOnce || p.retain) {
             deliver = !self.is_redelivery(&p, out);
         }
@@ -523,6 +537,13 @@ impl Session {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Whether `topic` matches a subscription of this session, or one being unsubscribed (messages may
+    /// still come until the UNSUBACK).
+    fn subscribed_to(&self, topic: &str) -> bool {
+        let pending = self.pending_unsubs.values().flatten();
+        self.subscriptions.iter().map(|e| &e.sub.filter).chain(pending).any(|f| topic::matches(f, topic))
     }
 
     /// Whether `p` repeats, because of a reconnect, a message already delivered (it is then acknowledged

@@ -53,6 +53,41 @@ fn connected(version: ProtocolVersion, props: Properties) -> (Session, Instant) 
     (s, t0)
 }
 
+/// `connected`, with a granted subscription to `#`: the session delivers only subscribed topics.
+fn connected_subscribed(version: ProtocolVersion, props: Properties) -> (Session, Instant) {
+    let t0 = Instant::now();
+    let mut s = Session::new(SessionConfig { subscriptions: vec![sub("#", QoS::ExactlyOnce)], ..cfg(version) }, t0);
+    s.connect(t0);
+    let mut out = Vec::new();
+    s.handle_packet(t0, connack(false, props), &mut out).unwrap();
+    let Some(Packet::Subscribe(subscribe)) = sent(&out).first().copied() else { panic!("no SUBSCRIBE") };
+    let ack = SubAck { packet_id: subscribe.packet_id, properties: Properties::default(), reason_codes: vec![2] };
+    s.handle_packet(t0, Packet::SubAck(ack), &mut out).unwrap();
+    (s, t0)
+}
+
+#[test]
+fn a_message_outside_every_subscription_is_acknowledged_and_reported_not_delivered() {
+    let (mut s, t0) = connected(ProtocolVersion::V3_1_1, Properties::default());
+    let mut out = Vec::new();
+    s.subscribe(t0, vec![sub("devices/old/#", QoS::AtLeastOnce)], &mut out);
+    out.clear();
+    s.handle_packet(t0, Packet::Publish(publish("prod/critical", QoS::AtLeastOnce, Some(4), b"x")), &mut out).unwrap();
+    assert_eq!(
+        out,
+        vec![
+            Action::Emit(SessionEvent::Stray { topic: "prod/critical".into(), total: 1 }),
+            Action::Send(Packet::PubAck(Ack::new(4)))
+        ]
+    );
+    // While an UNSUBSCRIBE is unanswered, its filter still counts.
+    out.clear();
+    s.unsubscribe(t0, vec!["devices/old/#".into()], &mut out);
+    out.clear();
+    s.handle_packet(t0, Packet::Publish(publish("devices/old/a", QoS::AtMostOnce, None, b"x")), &mut out).unwrap();
+    assert!(matches!(&out[..], [Action::Emit(SessionEvent::Message(_))]), "{out:?}");
+}
+
 fn sent(out: &[Action]) -> Vec<&Packet> {
     out.iter()
         .filter_map(|a| match a {
@@ -132,7 +167,7 @@ fn connack_emits_connected_with_broker_limits_and_subscribes() {
 
 #[test]
 fn incoming_qos1_publish_is_delivered_then_acked() {
-    let (mut s, t0) = connected(ProtocolVersion::V3_1_1, Properties::default());
+    let (mut s, t0) = connected_subscribed(ProtocolVersion::V3_1_1, Properties::default());
     let mut out = Vec::new();
     s.handle_packet(t0, Packet::Publish(publish("a/b", QoS::AtLeastOnce, Some(9), b"hi")), &mut out).unwrap();
     assert!(matches!(&out[0], Action::Emit(SessionEvent::Message(m)) if &*m.topic == "a/b" && &m.payload[..] == b"hi"));
@@ -141,7 +176,7 @@ fn incoming_qos1_publish_is_delivered_then_acked() {
 
 #[test]
 fn incoming_qos2_publish_is_delivered_once_even_when_redelivered_with_dup() {
-    let (mut s, t0) = connected(ProtocolVersion::V5, Properties::default());
+    let (mut s, t0) = connected_subscribed(ProtocolVersion::V5, Properties::default());
     let mut out = Vec::new();
     let p = publish("q2", QoS::ExactlyOnce, Some(3), b"once");
     s.handle_packet(t0, Packet::Publish(p.clone()), &mut out).unwrap();
@@ -317,7 +352,7 @@ fn invalid_filters_are_refused_without_sending() {
 
 #[test]
 fn topic_aliases_are_resolved_and_unknown_ones_are_protocol_errors() {
-    let (mut s, t0) = connected(ProtocolVersion::V5, Properties::default());
+    let (mut s, t0) = connected_subscribed(ProtocolVersion::V5, Properties::default());
     let mut out = Vec::new();
     let mut first = publish("long/topic/name", QoS::AtMostOnce, None, b"1");
     first.properties = Properties(vec![Property::TopicAlias(4)]);
