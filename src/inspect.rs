@@ -27,8 +27,10 @@ pub fn packet_json(packet: &Packet, version: ProtocolVersion) -> Value {
     match packet {
         Packet::Connect(c) => {
             o.insert("protocol_name".into(), json!(c.protocol.protocol_name()));
-            o.insert("protocol_level".into(), json!(c.protocol.level()));
+            let level = if c.bridge { c.protocol.level() | 0x80 } else { c.protocol.level() };
+            o.insert("protocol_level".into(), json!(level));
             o.insert("protocol_version".into(), json!(c.protocol.to_string()));
+            o.insert("bridge".into(), json!(c.bridge));
             o.insert("clean_start".into(), json!(c.clean_start));
             o.insert("keep_alive".into(), json!(c.keep_alive));
             o.insert("client_id".into(), json!(&*c.client_id));
@@ -263,6 +265,7 @@ mod tests {
 
         let c = Packet::Connect(Box::new(crate::codec::Connect {
             protocol: ProtocolVersion::V3_1_1,
+            bridge: false,
             clean_start: true,
             keep_alive: 30,
             properties: Properties::default(),

@@ -69,3 +69,24 @@ fn malformed_input_exits_5_and_names_packet_field_and_offset() {
     assert!(err.contains("PUBLISH") && err.contains("fixed header flags") && err.contains("QoS 3"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+/// CONNECTs a mosquitto 2.0.11 bridge sent (`connection site1`, captured on the wire): protocol level 4
+/// and 3 with the bridge bit 0x80 set (`try_private`), a will on its state topic.
+const BRIDGE_CONNECT_3_1_1: &str = "104600044d515454842e003c000c6272696467652d73697465310029245359532f62726f6b65722f\
+636f6e6e656374696f6e2f6272696467652d73697465312f7374617465000130";
+const BRIDGE_CONNECT_3_1: &str = "103600064d5149736470832e003c00036233310020245359532f62726f6b65722f636f6e6e656374\
+696f6e2f6233312f7374617465000130";
+
+#[test]
+fn a_mosquitto_bridge_connect_is_decoded_and_shown_as_a_bridge() {
+    for (hex, level, version) in [(BRIDGE_CONNECT_3_1_1, 4, "3.1.1"), (BRIDGE_CONNECT_3_1, 3, "3.1")] {
+        let out = decode(&["--hex"], hex.as_bytes());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v = &lines(&out)[0];
+        assert_eq!(v["type"], "CONNECT", "{v}");
+        assert_eq!(v["bridge"], true, "{v}");
+        assert_eq!(v["protocol_level"], level | 0x80, "the byte on the wire: {v}");
+        assert_eq!(v["protocol_version"], version, "{v}");
+        assert_eq!(v["will"]["topic"].as_str().map(|t| t.ends_with("/state")), Some(true), "{v}");
+    }
+}

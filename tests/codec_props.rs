@@ -236,10 +236,12 @@ fn connect(protocol: ProtocolVersion) -> impl Strategy<Value = Packet> {
         // Before MQTT 5 a password needs a user name (MQTT 3.1.1 §3.1.2.9).
         if protocol.is_v5() || user.is_some() { (user, pass) } else { (None, None) }
     });
-    (any::<bool>(), any::<u16>(), props_for(protocol, connect_props()), text(23), will, login).prop_map(
-        move |(clean_start, keep_alive, properties, client_id, will, (username, password))| {
+    (any::<bool>(), any::<u16>(), props_for(protocol, connect_props()), text(23), will, login, any::<bool>()).prop_map(
+        move |(clean_start, keep_alive, properties, client_id, will, (username, password), bridge)| {
             Packet::Connect(Box::new(Connect {
                 protocol,
+                // The bridge bit exists before MQTT 5 only.
+                bridge: bridge && !protocol.is_v5(),
                 clean_start,
                 keep_alive,
                 properties,

@@ -77,6 +77,7 @@ fn connect_mqtt_3_1_uses_mqisdp_and_level_3() {
     ];
     let connect = Connect {
         protocol: V3,
+        bridge: false,
         clean_start: true,
         keep_alive: 60,
         properties: Properties::default(),
@@ -86,6 +87,53 @@ fn connect_mqtt_3_1_uses_mqisdp_and_level_3() {
         password: None,
     };
     assert_vector(V3, &bytes, Packet::Connect(Box::new(connect)));
+}
+
+#[test]
+fn connect_from_a_mosquitto_bridge_has_the_bridge_bit_in_the_level() {
+    // Sent by mosquitto 2.0.11 for `connection site1` (`cleansession true`, `clientid bridge-site1`).
+    #[rustfmt::skip]
+    let bytes = [
+        0x10, 70, // CONNECT, remaining length 70
+        0x00, 0x04, b'M', b'Q', b'T', b'T', // protocol name "MQTT"
+        0x84, // protocol level 4 with the bridge bit
+        0b0010_1110, // will retain, will QoS 1, will, clean session
+        0x00, 0x3c, // keep alive 60
+        0x00, 0x0c, b'b', b'r', b'i', b'd', b'g', b'e', b'-', b's', b'i', b't', b'e', b'1', // client id
+        0x00, 0x29, // will topic, 41 bytes: "$SYS/broker/connection/bridge-site1/state"
+        b'$', b'S', b'Y', b'S', b'/', b'b', b'r', b'o', b'k', b'e', b'r', b'/', b'c', b'o', b'n', b'n', b'e',
+        b'c', b't', b'i', b'o', b'n', b'/', b'b', b'r', b'i', b'd', b'g', b'e', b'-', b's', b'i', b't', b'e',
+        b'1', b'/', b's', b't', b'a', b't', b'e',
+        0x00, 0x01, b'0', // will payload "0"
+    ];
+    let connect = Connect {
+        protocol: V4,
+        bridge: true,
+        clean_start: true,
+        keep_alive: 60,
+        properties: Properties::default(),
+        client_id: s("bridge-site1"),
+        will: Some(LastWill {
+            topic: s("$SYS/broker/connection/bridge-site1/state"),
+            payload: Bytes::from_static(b"0"),
+            qos: QoS::AtLeastOnce,
+            retain: true,
+            properties: Properties::default(),
+        }),
+        username: None,
+        password: None,
+    };
+    assert_vector(V4, &bytes, Packet::Connect(Box::new(connect)));
+}
+
+#[test]
+fn connect_levels_with_the_bridge_bit_other_than_3_and_4_are_refused() {
+    for level in [0x85u8, 0x82, 0x80] {
+        let bytes = [0x10, 10, 0x00, 0x04, b'M', b'Q', b'T', b'T', level, 0x02, 0x00, 0x3c, 0x00, 0x00];
+        let mut buf = BytesMut::from(&bytes[..]);
+        let err = mqscope::codec::Decoder::new(V5).decode(&mut buf).unwrap_err().to_string();
+        assert!(err.contains(&format!("protocol level {level}")), "{level:#04x}: {err}");
+    }
 }
 
 #[test]
@@ -106,6 +154,7 @@ fn connect_3_1_1_spec_example_with_will_user_and_password() {
     ];
     let connect = Connect {
         protocol: V4,
+        bridge: false,
         clean_start: true,
         keep_alive: 10,
         properties: Properties::default(),
@@ -136,6 +185,7 @@ fn connect_3_1_1_minimal_with_empty_client_id() {
     ];
     let connect = Connect {
         protocol: V4,
+        bridge: false,
         clean_start: true,
         keep_alive: 0,
         properties: Properties::default(),
@@ -165,6 +215,7 @@ fn connect_5_with_properties() {
     ];
     let connect = Connect {
         protocol: V5,
+        bridge: false,
         clean_start: true,
         keep_alive: 10,
         properties: props(vec![Property::SessionExpiryInterval(10), Property::ReceiveMaximum(20), user("k", "v")]),
@@ -199,6 +250,7 @@ fn connect_5_with_will_properties_user_and_password() {
     ];
     let connect = Connect {
         protocol: V5,
+        bridge: false,
         clean_start: true,
         keep_alive: 60,
         properties: Properties::default(),
@@ -236,6 +288,7 @@ fn connect_5_allows_a_password_without_a_user_name() {
     ];
     let connect = Connect {
         protocol: V5,
+        bridge: false,
         clean_start: false,
         keep_alive: 0,
         properties: Properties::default(),

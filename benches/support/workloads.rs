@@ -113,6 +113,7 @@ pub fn connect_subscribe_mix() -> Workload {
         .map(|n| match n % 3 {
             0 => Packet::Connect(Box::new(Connect {
                 protocol: ProtocolVersion::V3_1_1,
+                bridge: false,
                 clean_start: true,
                 keep_alive: 30,
                 properties: Properties::default(),

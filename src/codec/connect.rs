@@ -3,6 +3,7 @@
 //! ```text
 //! CONNECT: protocol name | level | flags | keep alive | [properties] |
 //!          client id | [will properties] | [will topic] | [will payload] | [user name] | [password]
+//! level:   3, 4 or 5; 0x83 and 0x84 from a mosquitto bridge (bit 7 set)
 //! flags:   7 user name | 6 password | 5 will retain | 4-3 will QoS | 2 will | 1 clean start | 0 reserved
 //! ```
 
@@ -18,12 +19,17 @@ pub(super) fn parse_connect<'a>(frame: &'a Bytes, i: &'a [u8]) -> PResult<'a, Pa
     let at = i;
     let (i, name) = utf8(frame, "protocol name")(i)?;
     let at_level = i;
-    let (i, level) = u8_("protocol level")(i)?;
+    let (i, wire_level) = u8_("protocol level")(i)?;
+    // Bit 7 marks a mosquitto bridge on MQTT 3.1 and 3.1.1; MQTT 5 has no such bit.
+    let bridge = wire_level & 0x80 != 0 && matches!(wire_level & 0x7f, 3 | 4);
+    let level = if bridge { wire_level & 0x7f } else { wire_level };
     let protocol = match (&*name, level) {
         ("MQIsdp", 3) => ProtocolVersion::V3_1,
         ("MQTT", 4) => ProtocolVersion::V3_1_1,
         ("MQTT", 5) => ProtocolVersion::V5,
-        ("MQTT" | "MQIsdp", l) => return fail(at_level, "protocol level", ErrorKind::UnsupportedProtocolLevel(l)),
+        ("MQTT" | "MQIsdp", _) => {
+            return fail(at_level, "protocol level", ErrorKind::UnsupportedProtocolLevel(wire_level));
+        }
         _ => return fail(at, "protocol name", ErrorKind::InvalidProtocolName),
     };
     let v5 = protocol.is_v5();
@@ -80,6 +86,7 @@ pub(super) fn parse_connect<'a>(frame: &'a Bytes, i: &'a [u8]) -> PResult<'a, Pa
     };
     let connect = Connect {
         protocol,
+        bridge,
         clean_start: flags & 0x02 != 0,
         keep_alive,
         properties,
@@ -122,6 +129,9 @@ pub(super) fn connect_len(c: &Connect) -> Result<usize, EncodeError> {
     let v = c.protocol;
     check_v3_props(v, &c.properties)?;
     check_places(&c.properties, Place::Connect)?;
+    if c.bridge && v.is_v5() {
+        return Err(EncodeError::NotInVersion("the bridge bit of the protocol level"));
+    }
     let mut len = 2 + v.protocol_name().len() + 1 + 1 + 2;
     if v.is_v5() {
         len += c.properties.wire_len();
@@ -154,7 +164,7 @@ pub(super) fn connect_len(c: &Connect) -> Result<usize, EncodeError> {
 pub(super) fn write_connect(c: &Connect, buf: &mut BytesMut) -> Result<(), EncodeError> {
     let v = c.protocol;
     put_str(buf, v.protocol_name(), "protocol name")?;
-    buf.put_u8(v.level());
+    buf.put_u8(if c.bridge { v.level() | 0x80 } else { v.level() });
     let mut flags = 0u8;
     if c.clean_start {
         flags |= 0x02;

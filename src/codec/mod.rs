@@ -213,6 +213,9 @@ pub struct LastWill {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connect {
     pub protocol: ProtocolVersion,
+    /// A mosquitto bridge announcing itself: the protocol level has bit 0x80 set (0x83, 0x84; mosquitto's
+    /// `try_private`), so a mosquitto broker on the other side treats it as a bridge, not a client.
+    pub bridge: bool,
     /// Clean Session (3.1.1) / Clean Start (5.0).
     pub clean_start: bool,
     pub keep_alive: u16,

@@ -307,6 +307,7 @@ impl Session {
         };
         Packet::Connect(Box::new(Connect {
             protocol: self.version,
+            bridge: false,
             // After a first CONNACK, resume what the broker holds unless the user wants a clean session.
             clean_start: self.cfg.clean_start,
             keep_alive: self.cfg.keep_alive,

@@ -77,6 +77,7 @@ pub fn connect_packet(version: ProtocolVersion, client_id: &str) -> Packet {
 pub fn connect_packet_with_login(version: ProtocolVersion, client_id: &str, login: Option<(&str, &str)>) -> Packet {
     Packet::Connect(Box::new(Connect {
         protocol: version,
+        bridge: false,
         clean_start: true,
         keep_alive: 30,
         properties: Properties::default(),
