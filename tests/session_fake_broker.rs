@@ -537,3 +537,63 @@ async fn a_message_outside_every_subscription_is_acknowledged_and_not_delivered(
     );
     c.disconnect().await;
 }
+
+/// `mqscope sub` against `url` with `args`, run to its end: (exit code, stderr).
+async fn sub_exit(url: &str, args: &[&str]) -> (i32, String) {
+    let mut cmd = mqscope();
+    cmd.args(["sub", "-u", url, "-t", "#"]).args(args);
+    let out = tokio::task::spawn_blocking(move || Proc::start(cmd, None).wait(Duration::from_secs(30))).await.unwrap();
+    (out.code(), out.stderr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connack_timeout_is_reported_as_such() {
+    let addr = common::silent_server().await;
+    let (code, stderr) = sub_exit(&format!("mqtt://{addr}"), &["--connect-timeout", "1"]).await;
+    assert_eq!(code, 6, "{stderr}");
+    assert!(stderr.contains("no CONNACK within 1s on MQTT 5.0; trying MQTT 3.1.1"), "{stderr}");
+    assert!(stderr.contains("no CONNACK within 1s"), "{stderr}");
+    assert!(!stderr.contains("closed"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_present_on_a_clean_start_is_a_protocol_error_not_a_fallback() {
+    let server = FakeTcpServer::bind().await;
+    let url = server.url();
+    let broker = tokio::spawn(async move {
+        let mut peer = server.accept().await;
+        let _ = peer.read_packet(V5).await;
+        peer.send_packet(&connack(0, true, Properties::default()), V5).await;
+        // Whatever comes next (a DISCONNECT), then the end.
+        let next = peer.read_packet(V5).await;
+        (next, tokio::time::timeout(Duration::from_secs(2), server.accept_raw()).await.is_ok())
+    });
+    let (code, stderr) = sub_exit(&url, &[]).await;
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("session is present") && stderr.contains("clean start"), "{stderr}");
+    assert!(!stderr.contains("trying MQTT 3.1.1"), "{stderr}");
+    let (next, reconnected) = broker.await.unwrap();
+    assert!(matches!(next, Some(Packet::Disconnect(ReasonPacket { reason_code: 0x82, .. }))), "{next:?}");
+    assert!(!reconnected, "no second connection");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_packet_size_zero_is_refused_and_a_small_one_is_named() {
+    let (code, stderr) = sub_exit("mqtt://127.0.0.1:1", &["--max-packet-size", "0"]).await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--max-packet-size"), "{stderr}");
+    // A CONNACK of 5 bytes over a limit of 4: the limit is named, and no fallback to 3.1.1.
+    let server = FakeTcpServer::bind().await;
+    let url = server.url();
+    tokio::spawn(async move {
+        let mut peer = server.accept().await;
+        let _ = peer.read_packet(V5).await;
+        peer.send_packet(&connack(0, false, Properties::default()), V5).await;
+        let _ = peer.read_packet(V5).await;
+    });
+    let (code, stderr) = sub_exit(&url, &["--max-packet-size", "4"]).await;
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("exceeds the maximum packet size of 4 bytes"), "{stderr}");
+    assert!(stderr.contains("--max-packet-size"), "says what to change: {stderr}");
+    assert!(!stderr.contains("3.1.1"), "{stderr}");
+}

@@ -131,6 +131,10 @@ pub fn task_options(args: &ConnArgs, subscriptions: Vec<Subscription>) -> Result
         crate::codec::topic::check_topic_name(&w.topic)
             .map_err(|k| SetupError::Invalid(format!("--will-topic '{}': {k}", w.topic)))?;
     }
+    if args.max_packet_size == 0 {
+        // MQTT 5 §3.1.2.11.4: a Maximum Packet Size of 0 is a protocol error; no packet would fit anyway.
+        return Err(SetupError::Invalid("--max-packet-size must be at least 1 byte (the default is 16 MiB)".into()));
+    }
     let max_packet_size = u32::try_from(args.max_packet_size).unwrap_or(u32::MAX);
     let session = SessionConfig {
         client_id: args.client_id.clone().unwrap_or_else(generated_client_id),
@@ -146,6 +150,7 @@ pub fn task_options(args: &ConnArgs, subscriptions: Vec<Subscription>) -> Result
         receive_maximum: 65_535,
         topic_alias_maximum: args.topic_alias_max,
         subscriptions,
+        connack_timeout: transport.connect_timeout,
     };
     let mut opts = TaskOptions::new(transport, session);
     opts.debug = args.debug;

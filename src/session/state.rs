@@ -50,6 +50,8 @@ pub struct SessionConfig {
     pub topic_alias_maximum: u16,
     /// Subscriptions made as soon as the session is connected.
     pub subscriptions: Vec<Subscription>,
+    /// How long to wait for CONNACK after CONNECT.
+    pub connack_timeout: Duration,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -81,6 +83,7 @@ impl Default for SessionConfig {
             receive_maximum: 65_535,
             topic_alias_maximum: TOPIC_ALIAS_MAXIMUM,
             subscriptions: Vec::new(),
+            connack_timeout: CONNACK_TIMEOUT,
         }
     }
 }
@@ -345,21 +348,35 @@ impl Session {
     }
 
     /// A bad packet before CONNACK on 5.0 (e.g. a 3.1.1 CONNACK "unacceptable protocol version", which is
-    /// not a valid 5.0 CONNACK) also means: fall back.
-    pub fn decode_failed(&mut self) -> Option<SessionError> {
-        if matches!(self.phase, Phase::AwaitConnAck { .. }) { self.fallback() } else { None }
+    /// not a valid 5.0 CONNACK) also means: fall back. Not when the broker clearly speaks this version
+    /// or is no MQTT broker at all (`version_unrelated`: a packet over our maximum size, an HTTP or TLS
+    /// answer): another version would fail the same way and hide the real cause.
+    pub fn decode_failed(&mut self, version_unrelated: bool) -> Option<SessionError> {
+        if !matches!(self.phase, Phase::AwaitConnAck { .. }) {
+            return None;
+        }
+        if version_unrelated {
+            self.phase = Phase::Disconnected;
+            return None;
+        }
+        self.fallback()
     }
 
     /// Handles one packet from the broker, appending what to do to `out`.
     pub fn handle_packet(&mut self, now: Instant, packet: Packet, out: &mut Vec<Action>) -> Result<(), SessionError> {
         self.last_received = now;
         if let Phase::AwaitConnAck { .. } = self.phase {
-            return match packet {
+            let result = match packet {
                 Packet::ConnAck(ack) => self.handle_connack(now, ack, out),
                 Packet::Disconnect(d) => Err(self.server_disconnect(d)),
                 Packet::Auth(_) => Err(SessionError::protocol("enhanced authentication (AUTH) is not supported", 0x8C)),
                 other => Err(SessionError::protocol(format!("expected CONNACK, got {}", other.packet_type()), 0x82)),
             };
+            // The broker answered in this version: whatever went wrong, another version is no cure.
+            if matches!(&result, Err(e) if !matches!(e, SessionError::Fallback { .. })) {
+                self.phase = Phase::Disconnected;
+            }
+            return result;
         }
         match packet {
             Packet::Publish(p) => self.handle_publish(p, out),
@@ -414,7 +431,10 @@ impl Session {
         }
         if ack.session_present && !self.ever_connected && self.cfg.clean_start {
             // MQTT 5 §3.2.2.2: a client without session state must close when the broker claims one.
-            return Err(SessionError::protocol("session present on a clean start", 0x82));
+            return Err(SessionError::protocol(
+                "the broker says a session is present although this client asked for a clean start",
+                0x82,
+            ));
         }
         self.ever_connected = true;
         self.phase = Phase::Connected;
@@ -870,7 +890,7 @@ impl Session {
     /// When `poll_timeout` wants to be called next.
     pub fn next_deadline(&self) -> Option<Instant> {
         match self.phase {
-            Phase::AwaitConnAck { since } => Some(since + CONNACK_TIMEOUT),
+            Phase::AwaitConnAck { since } => Some(since + self.cfg.connack_timeout),
             Phase::Connected if !self.keep_alive.is_zero() => Some(match self.ping_sent {
                 Some(sent) => sent + self.keep_alive / 2,
                 None => self.last_sent.min(self.last_received) + self.keep_alive,
@@ -884,8 +904,8 @@ impl Session {
     /// noticed within 1.5 keepalive periods of its last packet.
     pub fn poll_timeout(&mut self, now: Instant, out: &mut Vec<Action>) -> Result<(), SessionError> {
         match self.phase {
-            Phase::AwaitConnAck { since } if now >= since + CONNACK_TIMEOUT => {
-                Err(SessionError::ConnAckTimeout(CONNACK_TIMEOUT))
+            Phase::AwaitConnAck { since } if now >= since + self.cfg.connack_timeout => {
+                Err(SessionError::ConnAckTimeout(self.cfg.connack_timeout))
             }
             Phase::Connected if !self.keep_alive.is_zero() => {
                 if let Some(sent) = self.ping_sent {

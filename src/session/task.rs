@@ -5,7 +5,7 @@
 use super::backoff::{Backoff, jitter};
 use super::state::{Action, Session, SessionConfig, SessionError};
 use super::{Command, FatalKind, Message, SessionEvent};
-use crate::codec::{Decoder, Packet, ProtocolVersion, encode};
+use crate::codec::{Decoder, ErrorKind, Packet, ProtocolVersion, encode};
 use crate::inspect::packet_json;
 use crate::transport::{DebugEvent, Transport, TransportError, TransportOptions};
 use bytes::{Bytes, BytesMut};
@@ -163,7 +163,12 @@ async fn run(opts: TaskOptions, cmd_rx: mpsc::Receiver<Command>, ev_tx: mpsc::Se
             }
             _ if lost.is_some() => {
                 let to = cx.session.version();
-                let text = format!("connection closed before CONNACK on MQTT 5.0; trying MQTT {to}");
+                let text = match &end {
+                    End::Session(SessionError::ConnAckTimeout(d)) => {
+                        format!("no CONNACK within {d:?} on MQTT 5.0; trying MQTT {to}")
+                    }
+                    _ => format!("connection closed before CONNACK on MQTT 5.0; trying MQTT {to}"),
+                };
                 cx.emit(SessionEvent::Warning(text)).await;
                 continue;
             }
@@ -289,11 +294,13 @@ impl Ctx {
                             }
                             Ok(None) => break,
                             Err(e) => {
-                                if let Some(fallback) = self.session.decode_failed() {
+                                let too_large = matches!(e.kind, ErrorKind::PacketTooLarge { .. });
+                                if let Some(fallback) = self.session.decode_failed(too_large) {
                                     return End::Session(fallback);
                                 }
                                 let _ = self.flush(Some(t)).await;
-                                return End::Protocol(e.to_string());
+                                let hint = if too_large { " (raise --max-packet-size)" } else { "" };
+                                return End::Protocol(format!("{e}{hint}"));
                             }
                         }
                     }

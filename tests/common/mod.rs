@@ -545,6 +545,12 @@ impl FakeTcpServer {
         format!("mqtt://{}", self.addr)
     }
 
+    /// Accepts one connection, however long it takes (bound it with a timeout).
+    pub async fn accept_raw(&self) -> FakePeer {
+        let (stream, _) = self.listener.accept().await.unwrap();
+        FakePeer { stream, buf: BytesMut::new() }
+    }
+
     /// Accepts one connection (within [`WAIT`]).
     pub async fn accept(&self) -> FakePeer {
         let (stream, _) = tokio::time::timeout(WAIT, self.listener.accept()).await.expect("no connection").unwrap();
