@@ -256,6 +256,11 @@ impl Session {
         self.phase == Phase::Connected
     }
 
+    /// CONNECT is out and no answer came yet.
+    pub fn is_awaiting_connack(&self) -> bool {
+        matches!(self.phase, Phase::AwaitConnAck { .. })
+    }
+
     pub fn is_closing(&self) -> bool {
         self.phase == Phase::Closing
     }

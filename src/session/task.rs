@@ -7,7 +7,7 @@ use super::state::{Action, Session, SessionConfig, SessionError};
 use super::{Command, FatalKind, Message, SessionEvent};
 use crate::codec::{Decoder, ErrorKind, Packet, ProtocolVersion, encode};
 use crate::inspect::packet_json;
-use crate::transport::{DebugEvent, Transport, TransportError, TransportOptions};
+use crate::transport::{BrokerUrl, DebugEvent, Transport, TransportError, TransportOptions, sniff};
 use bytes::{Bytes, BytesMut};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
@@ -145,7 +145,18 @@ async fn run(opts: TaskOptions, cmd_rx: mpsc::Receiver<Command>, ev_tx: mpsc::Se
             Err(e) => End::Transport(e),
         };
         backoff.connection_ended(cx.connected_at.take().map(|t| t.elapsed()), policy.healthy_after);
+        let before_connack = cx.session.is_awaiting_connack();
         let lost = cx.session.connection_lost();
+        // Closed without a word on every version we may try: most often the wrong scheme for the port.
+        let end = match end {
+            End::Closed(_) | End::Transport(TransportError::Io(_)) if before_connack && lost.is_none() => {
+                match BrokerUrl::parse(&opts.transport.url).ok().as_ref().and_then(sniff::closed_before_connack) {
+                    Some(e) => End::Transport(e),
+                    None => end,
+                }
+            }
+            other => other,
+        };
         let (reason, fatal, retryable) = match end {
             End::Requested => {
                 let ev = SessionEvent::Disconnected {
@@ -294,6 +305,13 @@ impl Ctx {
                             }
                             Ok(None) => break,
                             Err(e) => {
+                                // An HTTP or TLS answer to CONNECT: the URL is of the wrong kind for the port.
+                                if self.session.is_awaiting_connack() {
+                                    if let Some(wrong) = sniff::foreign_reply(t.url(), &buf) {
+                                        self.session.decode_failed(true);
+                                        return End::Transport(wrong);
+                                    }
+                                }
                                 let too_large = matches!(e.kind, ErrorKind::PacketTooLarge { .. });
                                 if let Some(fallback) = self.session.decode_failed(too_large) {
                                     return End::Session(fallback);

@@ -97,6 +97,10 @@ pub enum TransportError {
     #[error("WebSocket error: {0}")]
     WebSocket(Box<tokio_tungstenite::tungstenite::Error>),
 
+    /// The URL's scheme does not fit what the port speaks (HTTP, TLS, or plain MQTT).
+    #[error("{what}: {advice}")]
+    WrongScheme { what: String, advice: String },
+
     #[error("connection error: {0}")]
     Io(#[from] io::Error),
 }

@@ -10,6 +10,7 @@
 
 mod debug;
 mod error;
+pub mod sniff;
 mod tls;
 mod url;
 mod ws;
@@ -225,7 +226,7 @@ impl Transport {
                 let tls = timeout(opts.handshake_timeout, handshake)
                     .await
                     .map_err(|_| handshake_timeout(HandshakeStage::Tls, &url, opts))?
-                    .map_err(|e| tls::map_handshake_error(&url.host, e))?;
+                    .map_err(|e| tls::map_handshake_failure(&url, e))?;
                 let (_, conn) = tls.get_ref();
                 debug(DebugEvent::TlsEstablished {
                     version: conn.protocol_version().map_or_else(|| "?".to_owned(), |v| format!("{v:?}")),

@@ -145,6 +145,26 @@ pub(crate) fn server_name(host: &str) -> Result<ServerName<'static>, TransportEr
         .map_err(|_| TransportError::TlsConfig(format!("'{host}' is not a valid TLS server name")))
 }
 
+/// Maps a failed TLS handshake: a server that closes the connection or answers with something that is
+/// not TLS is no TLS listener (a URL of the wrong kind); anything else as `map_handshake_error`.
+pub(crate) fn map_handshake_failure(url: &super::BrokerUrl, err: io::Error) -> TransportError {
+    let tls = err.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    match tls {
+        Some(rustls::Error::InvalidMessage(_)) => super::sniff::not_tls(url, true),
+        None if matches!(
+            err.kind(),
+            io::ErrorKind::ConnectionReset
+                | io::ErrorKind::UnexpectedEof
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe
+        ) =>
+        {
+            super::sniff::not_tls(url, false)
+        }
+        _ => map_handshake_error(&url.host, err),
+    }
+}
+
 /// Maps an error from the TLS handshake to the variant the user can act on.
 pub(crate) fn map_handshake_error(host: &str, err: io::Error) -> TransportError {
     let Some(tls) = err.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) else {

@@ -128,6 +128,21 @@ pub(crate) async fn upgrade(
             };
             Err(TransportError::SubprotocolRejected { url: display_url, offered, detail: detail.to_owned() })
         }
+        // Closed without an answer, or answered with something that is not HTTP: no WebSocket listener.
+        Err(WsError::Io(e))
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+            ) =>
+        {
+            Err(super::sniff::upgrade_unanswered(url))
+        }
+        Err(WsError::Protocol(ProtocolError::HandshakeIncomplete) | WsError::HttpFormat(_)) => {
+            Err(super::sniff::upgrade_unanswered(url))
+        }
         Err(WsError::Io(e)) => Err(TransportError::Io(e)),
         Err(e) => Err(TransportError::WsHandshake { url: display_url, source: Box::new(e) }),
     }
