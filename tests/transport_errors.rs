@@ -228,3 +228,53 @@ async fn tls_options_on_a_plain_url_are_warned_about() {
     assert!(warnings[0].contains("TLS options are ignored for mqtt://"));
     assert!(warnings[1].contains("HTTP headers are ignored"));
 }
+
+/// A self-signed certificate for localhost, made as a user makes one: `ca` as `openssl req -x509` does by
+/// default (basic constraints CA:TRUE), `alg` for its key.
+fn self_signed(ca: bool, alg: &'static rcgen::SignatureAlgorithm) -> common::CertPair {
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
+    if ca {
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    }
+    let key = rcgen::KeyPair::generate_for(alg).unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    common::CertPair { cert_pem: cert.pem(), key_pem: key.serialize_pem() }
+}
+
+/// No rustls type names or `Debug` output in what the user reads.
+fn in_words(err: &TransportError) -> String {
+    let text = err.to_string();
+    for debug in ["Context", "OtherError", "Other(", "{", "CaUsedAsEndEntity", "UnknownIssuer"] {
+        assert!(!text.contains(debug), "'{debug}' in: {text}");
+    }
+    text
+}
+
+#[tokio::test]
+async fn self_signed_certificates_for_localhost_are_explained_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    // Not trusted: say it may be self-signed and how to trust it.
+    let leaf = self_signed(false, &rcgen::PKCS_ECDSA_P256_SHA256);
+    let server = FakeTlsServer::start(&leaf, None).await;
+    let url = format!("mqtts://localhost:{}", server.addr.port());
+    let text = in_words(&connect_err(&TransportOptions::new(url.clone())).await);
+    assert!(text.contains("self-signed") && text.contains("--cafile"), "{text}");
+
+    // A CA certificate serving as the server's own (openssl req -x509 without extensions), trusted.
+    let ca_leaf = self_signed(true, &rcgen::PKCS_ECDSA_P256_SHA256);
+    let server = FakeTlsServer::start(&ca_leaf, None).await;
+    let mut opts = TransportOptions::new(format!("mqtts://localhost:{}", server.addr.port()));
+    opts.tls.ca_file = Some(write_file(dir.path(), "ca-leaf.pem", &ca_leaf.cert_pem));
+    let text = in_words(&connect_err(&opts).await);
+    assert!(text.contains("CA certificate") && text.contains("server certificate"), "{text}");
+
+    // The CA file holds another self-signed certificate of the same name (made again, with another key
+    // type): the signature does not fit the key.
+    let stale = self_signed(false, &rcgen::PKCS_ED25519);
+    let mut opts = TransportOptions::new(url);
+    opts.tls.ca_file = Some(write_file(dir.path(), "stale.pem", &stale.cert_pem));
+    let text = in_words(&connect_err(&opts).await);
+    assert!(text.contains("does not match") && text.contains("--cafile"), "{text}");
+    assert!(text.contains("ECDSA") && text.contains("Ed25519"), "names the algorithms: {text}");
+}

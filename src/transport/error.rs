@@ -41,8 +41,9 @@ pub enum TransportError {
     TlsConfig(String),
 
     #[error(
-        "TLS: the certificate of '{host}' is signed by an unknown authority (pass the broker's CA file, or \
-         --insecure to skip verification for a test broker)"
+        "TLS: the certificate of '{host}' is signed by an unknown authority: a self-signed certificate, or one \
+         from a private CA? Pass that certificate or the CA file with --cafile, or --insecure to skip \
+         verification for a test broker"
     )]
     TlsUnknownIssuer { host: String },
 
@@ -59,7 +60,7 @@ pub enum TransportError {
     #[error("TLS: the certificate of '{host}' is not valid yet{detail} (check this machine's clock)")]
     TlsNotValidYet { host: String, detail: String },
 
-    #[error("TLS: the certificate of '{host}' was rejected: {detail}")]
+    #[error("TLS: the certificate of '{host}' {detail}")]
     TlsBadCertificate { host: String, detail: String },
 
     #[error("TLS: '{host}' refused the handshake with alert '{alert}'{hint}", hint = alert_hint(alert))]

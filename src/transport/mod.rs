@@ -8,6 +8,7 @@
 //! This module knows nothing about MQTT: no packets, no keepalive, no reconnect policy. What it does own
 //! is turning every way a connection can fail into a [`TransportError`] that says what to fix.
 
+mod cert_error;
 mod debug;
 mod error;
 pub mod sniff;

@@ -173,7 +173,6 @@ pub(crate) fn map_handshake_error(host: &str, err: io::Error) -> TransportError 
     let host = host.to_owned();
     match tls {
         rustls::Error::InvalidCertificate(cert) => match cert {
-            CertificateError::UnknownIssuer => TransportError::TlsUnknownIssuer { host },
             CertificateError::NotValidForName => TransportError::TlsNameMismatch { host, detail: String::new() },
             CertificateError::NotValidForNameContext { presented, .. } => {
                 let detail = if presented.is_empty() {
@@ -194,7 +193,8 @@ pub(crate) fn map_handshake_error(host: &str, err: io::Error) -> TransportError 
                 host,
                 detail: format!(" (valid from {}, now {})", utc_date(not_before.as_secs()), utc_date(time.as_secs())),
             },
-            other => TransportError::TlsBadCertificate { host, detail: format!("{other:?}") },
+            CertificateError::UnknownIssuer => TransportError::TlsUnknownIssuer { host },
+            other => TransportError::TlsBadCertificate { host, detail: super::cert_error::describe(other) },
         },
         rustls::Error::AlertReceived(alert) => TransportError::TlsAlert { host, alert: format!("{alert:?}") },
         other => TransportError::Tls { host, source: other.clone() },
