@@ -87,11 +87,21 @@ fn now_ms() -> u64 {
 
 /// Runs the dashboard until the user quits or a signal arrives.
 pub async fn run(config: Config, task: TaskOptions, fps: u32) -> anyhow::Result<()> {
-    run_with(config, session::spawn(task), fps).await
+    run_inner(config, session::spawn(task.clone()), Some(task), fps).await
 }
 
 /// Runs the dashboard on any source of session events (a live session, or a replay).
-pub async fn run_with(config: Config, mut handle: session::SessionHandle, fps: u32) -> anyhow::Result<()> {
+pub async fn run_with(config: Config, handle: session::SessionHandle, fps: u32) -> anyhow::Result<()> {
+    run_inner(config, handle, None, fps).await
+}
+
+/// `broker`: how to reach the broker again, for retained snapshots (`None` for a replay).
+async fn run_inner(
+    config: Config,
+    mut handle: session::SessionHandle,
+    broker: Option<TaskOptions>,
+    fps: u32,
+) -> anyhow::Result<()> {
     let mut app = App::new(config, now_ms());
     let mut recorder: Option<crate::record::Recorder> = None;
     let (_guard, mut terminal) = setup_terminal()?;
@@ -108,6 +118,7 @@ pub async fn run_with(config: Config, mut handle: session::SessionHandle, fps: u
     // Commands wait here while the session's queue is full (a clear of thousands of retained topics),
     // so none is dropped and the loop never blocks on the session.
     let mut outbox: VecDeque<Command> = VecDeque::new();
+    let (snapshot_tx, mut snapshot_rx) = tokio::sync::mpsc::channel(1);
 
     'run: loop {
         tokio::select! {
@@ -164,6 +175,7 @@ pub async fn run_with(config: Config, mut handle: session::SessionHandle, fps: u
                     }
                 }
             }
+            Some(result) = snapshot_rx.recv() => app.apply(AppEvent::RetainedSnapshot(result)),
             _ = sigterm.recv() => break 'run,
             _ = sigint.recv() => break 'run,
         }
@@ -180,6 +192,15 @@ pub async fn run_with(config: Config, mut handle: session::SessionHandle, fps: u
                             path.display()
                         ))));
                     }
+                },
+                Effect::RetainedSnapshot(filters) => match &broker {
+                    Some(opts) => {
+                        let (opts, tx) = (opts.clone(), snapshot_tx.clone());
+                        tokio::spawn(async move {
+                            let _ = tx.send(session::snapshot::retained_topics(opts, filters).await).await;
+                        });
+                    }
+                    None => app.apply(AppEvent::RetainedSnapshot(Err("a replay has no broker to ask".into()))),
                 },
                 Effect::Bell => {
                     let _ = io::stdout().write_all(b"\x07");

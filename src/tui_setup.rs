@@ -29,7 +29,7 @@ pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Resu
         .enumerate()
         .map(|(i, f)| {
             let qos = args.topic_qos.get(i).copied().unwrap_or(args.qos);
-            Subscription { filter: f.as_str().into(), options: SubscriptionOptions::qos(qos) }
+            Subscription { filter: f.as_str().into(), options: SubscriptionOptions::retain_as_published(qos) }
         })
         .collect();
     let mut task = task_options(&args.conn, subs).map_err(|e| e.to_string())?;

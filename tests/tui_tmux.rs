@@ -112,10 +112,15 @@ impl Run {
     /// `mqscope.pid`), then prints `EXITED:<status>` and whether the tty settings came back, and stays
     /// alive so the screen can be read. Returns the command line for tmux.
     fn script(&self, url: &str) -> String {
+        self.script_with(url, "")
+    }
+
+    /// `script` with more options for mqscope (`extra`, as shell words).
+    fn script_with(&self, url: &str, extra: &str) -> String {
         let script = format!(
             "printf '\\033]2;{PROBE_TITLE}\\007'\n\
              before=$(stty -g)\n\
-             sh -c 'echo $$ > \"$1\"; shift; exec \"$@\"' mqscope-pid {pid} {bin} -u '{url}' --log-file {log}\n\
+             sh -c 'echo $$ > \"$1\"; shift; exec \"$@\"' mqscope-pid {pid} {bin} -u '{url}' {extra} --log-file {log}\n\
              status=$?\n\
              if [ \"$(stty -g)\" = \"$before\" ]; then tty=restored; else tty=changed; fi\n\
              echo \"EXITED:$status TTY:$tty\"\n\
@@ -418,4 +423,50 @@ fn a_password_in_the_url_is_used_and_never_shown_or_logged() {
     tmux.keys(&["q"]);
     let screen = tmux.wait_text("EXITED:");
     assert!(!screen.contains("hunter2pw"), "the password is on the terminal after exit:\n{screen}");
+}
+
+fn clear_retained(broker: &Mosquitto, topic: &str) {
+    let status = Command::new("mosquitto_pub")
+        .args(["-h", "127.0.0.1", "-p", &broker.tcp_port.to_string(), "-t", topic, "-q", "1", "-r", "-n"])
+        .status()
+        .expect("mosquitto_pub runs");
+    assert!(status.success(), "mosquitto_pub -r -n -t {topic}");
+}
+
+/// Retained messages published after the dashboard connected: on MQTT 5 (Retain As Published) they are
+/// marked as they arrive; on 3.1.1 the retained view says so, and `f` takes a fresh snapshot that finds
+/// them (and drops what the broker no longer holds).
+#[test]
+fn retained_messages_published_after_connecting_reach_the_retained_view() {
+    if !tools_present() {
+        return;
+    }
+    let Some(broker) = Mosquitto::start() else { return };
+    publish(&broker, "cfg/early", b"1", true);
+    for (version, label) in [("5", "v5"), ("3.1.1", "v311")] {
+        let run = Run::new();
+        let extra = format!("--mqtt {version}");
+        let tmux = Tmux::start(run.path("tmux.sock"), label, 160, 40, &run.script_with(&broker.tcp_url(), &extra));
+        tmux.wait_for("the early retained topic", |s| s.pane_has(" Topics", "early 1"));
+        let late = format!("cfg/late-{label}");
+        publish(&broker, &late, b"2", true);
+        clear_retained(&broker, "cfg/early");
+        tmux.wait_for("the late topic", |s| s.pane_has(" Topics", &format!("late-{label} 2")));
+        tmux.keys(&["R"]);
+        if version == "5" {
+            let s = tmux.wait_for("the late topic listed as retained", |s| s.has(&late) && s.has("Retained 1 topics"));
+            assert!(!s.has("MQTT 3.1.1"), "{s}");
+        } else {
+            let s = tmux.wait_for("the retained view", |s| s.has("Retained"));
+            assert!(s.has("MQTT 3.1.1: messages retained since connecting show after f"), "{s}");
+            assert!(!s.has(&late), "3.1.1 cannot know it yet:\n{s}");
+            tmux.keys(&["f"]);
+            let s = tmux.wait_for("the snapshot", |s| s.has("retained snapshot:"));
+            assert!(s.has(&late) && s.has("Retained 1 topics"), "{s}");
+        }
+        tmux.keys(&["Escape", "q"]);
+        tmux.wait_text("EXITED:");
+        clear_retained(&broker, &late);
+        publish(&broker, "cfg/early", b"1", true);
+    }
 }

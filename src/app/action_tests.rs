@@ -99,7 +99,8 @@ fn s_prompts_for_a_filter_with_qos_and_subscribes() {
     typed(&mut a, "new/#");
     key(&mut a, KeyCode::Enter);
     assert!(a.prompt.is_none());
-    let sub = Subscription { filter: "new/#".into(), options: SubscriptionOptions::qos(QoS::AtLeastOnce) };
+    let sub =
+        Subscription { filter: "new/#".into(), options: SubscriptionOptions::retain_as_published(QoS::AtLeastOnce) };
     assert_eq!(sends(&mut a), vec![Command::Subscribe(vec![sub])]);
     assert_eq!(a.subs.entries[1].state, subs::SubState::Pending);
     a.apply(AppEvent::Session(SessionEvent::Subscribed {
@@ -232,7 +233,8 @@ fn traffic_view_keys_and_the_sys_subscription() {
     key(&mut a, KeyCode::Char('<'));
     assert_eq!(a.traffic.level, 1, "never below the top level");
     key(&mut a, KeyCode::Char('$'));
-    let sub = Subscription { filter: "$SYS/#".into(), options: SubscriptionOptions::qos(QoS::AtMostOnce) };
+    let sub =
+        Subscription { filter: "$SYS/#".into(), options: SubscriptionOptions::retain_as_published(QoS::AtMostOnce) };
     assert_eq!(sends(&mut a), vec![Command::Subscribe(vec![sub])]);
     key(&mut a, KeyCode::Char('$'));
     assert!(sends(&mut a).is_empty(), "not twice");
@@ -272,4 +274,32 @@ fn new_keys_are_in_the_help() {
     for k in ["p", "s", "u", "R", "t", "y, Y", "Ctrl-S, F5", "a", "d, Del", "b", "$"] {
         assert!(keys.contains(&k), "'{k}' missing from the help");
     }
+}
+
+#[test]
+fn f_in_the_retained_view_takes_a_snapshot_that_sets_the_retained_markers() {
+    let mut a = app();
+    // Seen live without the retain flag (MQTT 3.1.1), and one retained that the broker no longer holds.
+    feed(&mut a, vec![msg("cfg/new", b"1", T0), retained("cfg/old", b"1", T0), msg("live/only", b"x", T0)]);
+    key(&mut a, KeyCode::Char('R'));
+    assert_eq!(a.retained.rows().len(), 1);
+    key(&mut a, KeyCode::Char('f'));
+    let asked: Vec<Effect> = a.take_effects();
+    assert_eq!(asked, vec![Effect::RetainedSnapshot(a.subs.active_filters())]);
+    assert!(a.retained.snapshot_running);
+    key(&mut a, KeyCode::Char('f'));
+    assert!(a.take_effects().is_empty(), "one snapshot at a time");
+    let counted = a.tree.node(a.tree.find("cfg/new").expect("node")).own.count;
+    a.apply(AppEvent::RetainedSnapshot(Ok(vec!["cfg/new".into(), "not/seen".into()])));
+    a.prepare();
+    let rows: Vec<&str> = a.retained.rows().iter().map(|&r| a.tree.node(r).path()).collect();
+    assert_eq!(rows, ["cfg/new"]);
+    assert!(!a.retained.snapshot_running);
+    assert_eq!(a.tree.node(a.tree.find("cfg/new").expect("node")).own.count, counted, "a snapshot is no message");
+    let notice = a.notice.as_ref().map(|(t, _)| t.clone()).unwrap_or_default();
+    assert!(notice.contains("1 newly found") && notice.contains("1 no longer retained"), "{notice}");
+    assert!(notice.contains("1 not in the tree"), "{notice}");
+    a.apply(AppEvent::RetainedSnapshot(Err("connection refused".into())));
+    let notice = a.notice.as_ref().map(|(t, _)| t.clone()).unwrap_or_default();
+    assert!(notice.contains("retained snapshot failed: connection refused"), "{notice}");
 }

@@ -50,6 +50,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("space", "mark / unmark the topic"),
             ("a", "mark the selected topic's subtree; again: one level up"),
             ("d, Del", "clear the marked topics (or the selected one) after a confirmation"),
+            ("f", "fresh snapshot: ask the broker which topics hold a retained message now"),
             ("Enter / Esc", "on the confirmation: clear / cancel"),
             ("Esc", "unmark all, then back"),
         ],

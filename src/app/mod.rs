@@ -148,6 +148,9 @@ pub enum AppEvent {
     Backlog(usize),
     /// Text pasted into the terminal (bracketed paste).
     Paste(String),
+    /// The topics that hold a retained message, from a fresh subscription (`Effect::RetainedSnapshot`),
+    /// or why it failed.
+    RetainedSnapshot(Result<Vec<String>, String>),
 }
 
 /// What the app asks its owner to do.
@@ -161,6 +164,9 @@ pub enum Effect {
     Copy(String),
     /// Start appending received messages to this file (JSON Lines), or stop (`None`).
     Record(Option<std::path::PathBuf>),
+    /// Ask the broker, through a second short subscription to these filters, which topics hold a
+    /// retained message now; the answer comes back as `AppEvent::RetainedSnapshot`.
+    RetainedSnapshot(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -410,6 +416,7 @@ impl App {
     pub fn apply(&mut self, event: AppEvent) {
         match event {
             AppEvent::Session(ev) => self.on_session(ev),
+            AppEvent::RetainedSnapshot(result) => self.on_retained_snapshot(result),
             AppEvent::Key(k) => self.on_key(k),
             AppEvent::Click { x, y } => self.on_click(x, y),
             AppEvent::Scroll { x, y, delta } => self.on_scroll(x, y, delta),

@@ -48,6 +48,8 @@ pub struct RetainedView {
     last_scope: Option<String>,
     pub confirm: Option<Confirm>,
     pub job: Option<ClearJob>,
+    /// A snapshot (`f`) is being taken.
+    pub snapshot_running: bool,
 }
 
 /// Whether `path` is `prefix` or below it; the empty prefix holds everything.
@@ -221,6 +223,19 @@ impl super::App {
             KeyCode::Home | KeyCode::Char('g') => self.retained.move_selection(i64::MIN / 2),
             KeyCode::End | KeyCode::Char('G') => self.retained.move_selection(i64::MAX / 2),
             KeyCode::Char(' ') => self.retained.toggle_mark(),
+            KeyCode::Char('f') if self.retained.snapshot_running => {
+                self.notify("a retained snapshot is already being taken".into());
+            }
+            KeyCode::Char('f') => {
+                let filters = self.subs.active_filters();
+                if filters.is_empty() {
+                    self.notify("no subscription to take a retained snapshot of".into());
+                } else {
+                    self.retained.snapshot_running = true;
+                    self.notify("asking the broker for its retained messages…".into());
+                    self.effects.push(super::Effect::RetainedSnapshot(filters));
+                }
+            }
             KeyCode::Char('a') => {
                 if let Some((scope, n)) = self.retained.mark_subtree(&self.tree) {
                     let scope = if scope.is_empty() { "everything".to_string() } else { format!("'{scope}/'") };
@@ -237,6 +252,39 @@ impl super::App {
             KeyCode::Esc => self.view = super::View::Dashboard,
             _ => {}
         }
+    }
+
+    /// A snapshot came back: every topic of the tree holds a retained message exactly when the broker
+    /// sent one for it now. Topics the snapshot names that the tree has not seen (excluded, or not
+    /// received yet) are counted in the notice, not invented.
+    pub(super) fn on_retained_snapshot(&mut self, result: Result<Vec<String>, String>) {
+        self.retained.snapshot_running = false;
+        let topics = match result {
+            Ok(t) => t,
+            Err(why) => {
+                self.notify(format!("retained snapshot failed: {why}"));
+                return;
+            }
+        };
+        let held: std::collections::HashSet<&str> = topics.iter().map(String::as_str).collect();
+        let ids: Vec<NodeId> = self.tree.nodes().filter(|(_, n)| n.is_topic).map(|(id, _)| id).collect();
+        let (mut found, mut gone) = (0u64, 0u64);
+        for id in ids {
+            let holds = held.contains(self.tree.node(id).path());
+            if self.tree.set_retained(id, holds) {
+                if holds { found += 1 } else { gone += 1 }
+            }
+        }
+        let unseen = topics.iter().filter(|t| self.tree.find(t).is_none()).count();
+        let mut text = format!(
+            "retained snapshot: {} topics hold a retained message ({found} newly found, {gone} no longer retained)",
+            topics.len()
+        );
+        if unseen > 0 {
+            text.push_str(&format!("; {unseen} not in the tree (excluded or not received)"));
+        }
+        self.notify(text);
+        self.retained.refresh(&self.tree);
     }
 
     /// The confirmation screen: Enter or y clears, Esc or n cancels, arrows scroll the list.

@@ -38,6 +38,15 @@ impl Subscriptions {
         Self { entries, selected: 0 }
     }
 
+    /// The filters the dashboard subscribes to now (not those refused, invalid or being removed).
+    pub fn active_filters(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.state, SubState::Pending | SubState::Granted(_) | SubState::UnsubscribeFailed(_)))
+            .map(|e| e.filter.clone())
+            .collect()
+    }
+
     /// Adds (or re-asks) a subscription and returns the command for the session.
     pub fn subscribe(&mut self, filter: &str, qos: QoS) -> Command {
         let entry = SubEntry { filter: filter.to_string(), qos: Some(qos), state: SubState::Pending };
@@ -51,7 +60,7 @@ impl Subscriptions {
                 self.selected = self.entries.len() - 1;
             }
         }
-        let sub = Subscription { filter: filter.into(), options: SubscriptionOptions::qos(qos) };
+        let sub = Subscription { filter: filter.into(), options: SubscriptionOptions::retain_as_published(qos) };
         Command::Subscribe(vec![sub])
     }
 

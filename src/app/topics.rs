@@ -277,6 +277,18 @@ impl TopicTree {
         self.visible.dirty = true;
     }
 
+    /// Sets whether the broker holds a retained message for the topic at `id` (from a snapshot, not a
+    /// message: nothing is counted). Returns whether it changed.
+    pub fn set_retained(&mut self, id: NodeId, retained: bool) -> bool {
+        let n = &mut self.nodes[id as usize];
+        if !n.is_topic || n.retained == retained {
+            return false;
+        }
+        n.retained = retained;
+        self.retained_gen += 1;
+        true
+    }
+
     /// Records a message on `topic` and returns its node. New levels are created on the way.
     pub fn record(&mut self, topic: &str, bytes: usize, ms: u64, retained: bool) -> NodeId {
         let id = match self.by_topic.get(topic) {

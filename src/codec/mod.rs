@@ -288,6 +288,12 @@ impl SubscriptionOptions {
     pub fn qos(qos: QoS) -> Self {
         Self { qos, ..Self::default() }
     }
+
+    /// What the dashboard asks for: `qos`, and on MQTT 5 Retain As Published (§3.8.3.1), so a message
+    /// published retained while subscribed still arrives flagged retained. Dropped on 3.1.1.
+    pub fn retain_as_published(qos: QoS) -> Self {
+        Self { qos, retain_as_published: true, ..Self::default() }
+    }
 }
 
 /// One topic filter of a SUBSCRIBE.

@@ -3,6 +3,7 @@
 //! `SessionEvent` out.
 
 pub mod backoff;
+pub mod snapshot;
 pub mod state;
 pub mod task;
 

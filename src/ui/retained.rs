@@ -16,7 +16,12 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     let block = Block::bordered()
         .border_type(BorderType::Thick)
         .border_style(theme.border_focus)
-        .title(format!(" Retained {} topics · {} marked ", fmt::count(rows.len() as u64), view.marked.len()))
+        .title(format!(
+            " Retained {} topics · {} marked {}",
+            fmt::count(rows.len() as u64),
+            view.marked.len(),
+            live_note(app)
+        ))
         .title_style(theme.title);
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -44,8 +49,11 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
             }
             Line::styled(text, style)
         }
+        None if view.snapshot_running => {
+            Line::styled(" taking a retained snapshot (a second, short subscription)…", theme.warn)
+        }
         None => Line::styled(
-            " space mark · a mark subtree (again: wider) · d clear marked/selected · y/Y copy · Esc unmark/back",
+            " space mark · a subtree (again: wider) · d clear · f fresh snapshot · y/Y copy · Esc unmark/back",
             theme.dim,
         ),
     };
@@ -57,7 +65,10 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
         Line::styled(format!("     {:<topic_w$} {:>size_w$} {:>age_w$}", "TOPIC", "SIZE", "AGE"), theme.title),
     ];
     if rows.is_empty() {
-        lines.push(Line::styled(" no retained message seen (they arrive when a subscription starts)", theme.dim));
+        lines.push(Line::styled(
+            " no retained message seen (they arrive when a subscription starts; f asks the broker again)",
+            theme.dim,
+        ));
     }
     let height = crate::app::retained::list_height(app.size);
     for (i, &id) in rows.iter().enumerate().skip(view.offset).take(height) {
@@ -73,6 +84,15 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
         lines.push(if i == view.selected { line.style(theme.selected) } else { line });
     }
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// On MQTT 3.1.1 a message published retained while we are subscribed arrives with the retain flag off
+/// (there is no Retain As Published): say so, and that `f` asks the broker.
+fn live_note(app: &App) -> &'static str {
+    match app.conn.version {
+        Some(v) if !v.is_v5() => "· MQTT 3.1.1: messages retained since connecting show after f (fresh snapshot) ",
+        _ => "",
+    }
 }
 
 /// The confirmation over the view: the count, what will be sent, and every topic (scrollable).

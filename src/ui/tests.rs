@@ -359,6 +359,23 @@ fn retained_view_with_marks() {
 }
 
 #[test]
+fn retained_view_on_3_1_1_says_that_live_retained_flags_need_a_snapshot() {
+    let mut a = retained_screen();
+    let s = screen(&mut a, 160, 24);
+    assert!(!s.contains("MQTT 3.1.1"), "{s}");
+    a.apply(AppEvent::Session(SessionEvent::Connecting {
+        url: "mqtt://h".into(),
+        attempt: 1,
+        version: crate::codec::ProtocolVersion::V3_1_1,
+    }));
+    let s = screen(&mut a, 160, 24);
+    assert!(s.contains("MQTT 3.1.1: messages retained since connecting show after f (fresh snapshot)"), "{s}");
+    key(&mut a, KeyCode::Char('f'));
+    let s = screen(&mut a, 160, 24);
+    assert!(s.contains("taking a retained snapshot"), "{s}");
+}
+
+#[test]
 fn retained_view_confirmation_lists_what_will_be_cleared() {
     let mut a = retained_screen();
     key(&mut a, KeyCode::Char('j'));
