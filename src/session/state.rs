@@ -535,7 +535,7 @@ impl Session {
             // Never hand on what was not asked for: a command acting on its filter (clean-retained
             // clearing topics) must not act on another topic because a broker sent it.
             self.strays += 1;
-            if self.strays <= STRAYS_REPORTED || self.strays % 1000 == 0 {
+            if self.strays <= STRAYS_REPORTED || self.strays.is_multiple_of(1000) {
                 out.push(Action::Emit(SessionEvent::Stray { topic: p.topic.to_string(), total: self.strays }));
             }
             deliver = false;

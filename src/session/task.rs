@@ -306,11 +306,11 @@ impl Ctx {
                             Ok(None) => break,
                             Err(e) => {
                                 // An HTTP or TLS answer to CONNECT: the URL is of the wrong kind for the port.
-                                if self.session.is_awaiting_connack() {
-                                    if let Some(wrong) = sniff::foreign_reply(t.url(), &buf) {
-                                        self.session.decode_failed(true);
-                                        return End::Transport(wrong);
-                                    }
+                                if self.session.is_awaiting_connack()
+                                    && let Some(wrong) = sniff::foreign_reply(t.url(), &buf)
+                                {
+                                    self.session.decode_failed(true);
+                                    return End::Transport(wrong);
                                 }
                                 let too_large = matches!(e.kind, ErrorKind::PacketTooLarge { .. });
                                 if let Some(fallback) = self.session.decode_failed(too_large) {
