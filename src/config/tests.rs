@@ -123,6 +123,13 @@ fn a_plain_password_in_a_profile_is_used_with_a_warning_and_never_listed() {
 }
 
 #[test]
+fn a_password_in_a_profile_url_is_not_listed() {
+    let c = parse("[profiles.x]\nurl = \"mqtt://alice:hunter2@h\"\n", p()).unwrap();
+    let listing = listing(&c);
+    assert!(!listing.contains("hunter2") && listing.contains("mqtt://alice:***@h"), "{listing}");
+}
+
+#[test]
 fn dashboard_options_come_from_the_profile() {
     let c = parse(
         r#"
