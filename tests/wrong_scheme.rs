@@ -1,4 +1,4 @@
-//! A URL of the wrong kind for its port, against real mosquitto listeners and run through `mqscope sub`
+//! A URL of the wrong kind for its port (mqtt, ws, mqtts, wss to each other listener kind), against real mosquitto listeners and run through `mqscope sub`
 //! as a user would: each failure says what the port speaks and which scheme to use, promptly, with exit
 //! code 3 and no fallback to another MQTT version.
 
@@ -36,6 +36,8 @@ fn each_wrong_scheme_names_the_right_one() {
         (format!("mqtts://{h}:{}", b.tcp_port), vec!["TLS handshake", "mqtt://"]),
         (format!("mqtts://{h}:{}", b.ws_port), vec!["does not speak TLS", "ws://"]),
         (format!("wss://{h}:{}/mqtt", b.tcp_port), vec!["TLS handshake", "mqtt://"]),
+        (format!("mqtts://{h}:{}", b.wss_port), vec!["HTTP", "wss://"]),
+        (format!("wss://{h}:{}/mqtt", b.tls_port), vec!["WebSocket upgrade", "mqtts://"]),
     ];
     for (url, wants) in cases {
         let (code, stderr) = sub_error(&b, &url);
