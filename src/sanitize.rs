@@ -1,17 +1,55 @@
-//! Text from the wire made safe for a terminal: control characters, escape sequences (ANSI CSI, OSC)
-//! and bidirectional overrides are shown escaped, never interpreted.
+//! Text from the wire or a file made safe for a terminal: control characters, escape sequences (ANSI
+//! CSI, OSC), bidirectional overrides and invisible characters are shown escaped, never interpreted.
+//!
+//! Every message for stderr goes through [`report!`](crate::report): it escapes the whole formatted
+//! message, so a broker's reason string or a topic from a file cannot reach the terminal raw whatever
+//! the call site forgot. `eprintln!` and `println!` are refused by clippy (`clippy.toml`) outside
+//! this module.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::io::Write as _;
 
 /// Whether `c` must not reach a terminal as is: C0 controls (but tab and newline when `keep_newlines`),
-/// DEL, C1 controls, and the bidi embedding/override/isolate characters that reorder text.
+/// DEL, C1 controls, the bidi controls that reorder text, and every invisible character (Unicode's
+/// default-ignorable code points and other format characters), which would make two different topics
+/// look the same and shift the columns after them.
 fn is_unsafe(c: char, keep_newlines: bool) -> bool {
     match c {
         '\n' | '\t' => !keep_newlines,
+        ' '..='~' => false,
         '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => true,
-        '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => true,
-        _ => false,
+        _ => is_invisible(c),
     }
+}
+
+/// Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 16), plus the format
+/// characters (category Cf) outside it and the line and paragraph separators. Bidi controls are in it.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{ad}'                       // soft hyphen
+        | '\u{34f}'                    // combining grapheme joiner
+        | '\u{600}'..='\u{605}'        // Arabic number signs (Cf)
+        | '\u{61c}'                    // Arabic letter mark
+        | '\u{6dd}' | '\u{70f}'         // Arabic end of ayah, Syriac abbreviation mark (Cf)
+        | '\u{890}'..='\u{891}' | '\u{8e2}' // Arabic pound/piastre marks, disputed end of ayah (Cf)
+        | '\u{115f}'..='\u{1160}'      // Hangul fillers
+        | '\u{17b4}'..='\u{17b5}'      // Khmer inherent vowels
+        | '\u{180b}'..='\u{180f}'      // Mongolian variation selectors and vowel separator
+        | '\u{200b}'..='\u{200f}'      // zero width space, non-joiner, joiner, LRM, RLM
+        | '\u{2028}'..='\u{202e}'      // line/paragraph separators, bidi embeddings and overrides
+        | '\u{2060}'..='\u{206f}'      // word joiner, invisible operators, bidi isolates, deprecated
+        | '\u{3164}'                   // Hangul filler
+        | '\u{fe00}'..='\u{fe0f}'      // variation selectors
+        | '\u{feff}'                   // zero width no-break space (BOM)
+        | '\u{ffa0}'                   // halfwidth Hangul filler
+        | '\u{fff0}'..='\u{fffb}'      // unassigned, interlinear annotation
+        | '\u{110bd}' | '\u{110cd}'     // Kaithi number signs (Cf)
+        | '\u{13430}'..='\u{1345f}'    // Egyptian hieroglyph format controls
+        | '\u{1bca0}'..='\u{1bca3}'    // shorthand format controls
+        | '\u{1d173}'..='\u{1d17a}'    // musical symbol formatting
+        | '\u{e0000}'..='\u{e0fff}'    // tags and variation selectors supplement
+    )
 }
 
 fn escape_into(out: &mut String, c: char) {
@@ -67,6 +105,33 @@ pub fn bytes(b: &[u8], keep_newlines: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Writes `args` and a newline to stderr as one line: every unsafe character escaped, newlines too,
+/// so a string from the wire can neither colour, move, retitle nor add a line. Use [`report!`].
+pub fn report_line(args: fmt::Arguments<'_>) {
+    let message = args.to_string();
+    // Nowhere is left to report a failing stderr; a closed one must not stop the program either.
+    let _ = writeln!(std::io::stderr().lock(), "{}", line(&message));
+}
+
+/// As [`report_line`], but newlines and tabs are kept: for text we lay out on several lines (the
+/// packet trace of `-d`). Use [`report_lines!`](crate::report_lines).
+pub fn report_text(args: fmt::Arguments<'_>) {
+    let message = args.to_string();
+    let _ = writeln!(std::io::stderr().lock(), "{}", text(&message, true));
+}
+
+/// `eprintln!` for mqscope: the whole message is escaped ([`line`]) before it reaches stderr.
+#[macro_export]
+macro_rules! report {
+    ($($arg:tt)*) => { $crate::sanitize::report_line(format_args!($($arg)*)) };
+}
+
+/// [`report!`] for a message that spans lines: newlines and tabs kept, everything else escaped.
+#[macro_export]
+macro_rules! report_lines {
+    ($($arg:tt)*) => { $crate::sanitize::report_text(format_args!($($arg)*)) };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +144,21 @@ mod tests {
         assert_eq!(line("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
         assert_eq!(line("two\nlines\r"), "two\\nlines\\r");
         assert_eq!(text("two\nlines\r", true), "two\nlines\\r");
+    }
+
+    #[test]
+    fn invisible_characters_are_escaped() {
+        assert_eq!(line("sensors/te\u{200b}mp"), "sensors/te\\u{200b}mp");
+        for c in ['\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}', '\u{61c}', '\u{34f}', '\u{115f}', '\u{180e}', '\u{2028}', '\u{2064}', '\u{3164}', '\u{fe0f}', '\u{ffa0}', '\u{fff9}', '\u{1bca0}', '\u{1d173}', '\u{e0001}', '\u{e0100}', '\u{600}', '\u{110bd}', '\u{13430}']
+        {
+            let escaped = line(&format!("a{c}b")).into_owned();
+            assert_eq!(escaped, format!("a\\u{{{:04x}}}b", c as u32), "U+{:04X}", c as u32);
+        }
+        assert_eq!(line("soft\u{ad}hyphen"), "soft\\xadhyphen");
+        // Visible neighbours stay as they are.
+        for s in ["°C", "naïve", "日本語", "🙂", "\u{a0}", "\u{2010}", "\u{fffd}"] {
+            assert_eq!(line(s), s);
+        }
     }
 
     #[test]

@@ -144,6 +144,34 @@ fn hostile_payload_and_topic_are_shown_escaped() {
 }
 
 #[test]
+fn invisible_characters_in_topics_and_payloads_are_shown_escaped() {
+    let mut a = app();
+    connected(&mut a);
+    feed(
+        &mut a,
+        vec![
+            msg("sensors/temp", b"21.5", T0),
+            msg("sensors/te\u{200b}mp", "21\u{2060}.5\u{feff}".as_bytes(), T0 + 10),
+            msg("sensors/\u{61c}hum\u{200d}", b"40", T0 + 20),
+        ],
+    );
+    a.apply(AppEvent::Tick { now_ms: T0 + 1_000 });
+    let topic = a
+        .tree
+        .node(a.tree.cached_rows().iter().copied().find(|&id| a.tree.node(id).name.contains('\u{200b}')).expect("row"))
+        .path()
+        .to_string();
+    select(&mut a, &topic);
+    let s = screen(&mut a, 120, 30);
+    for c in ['\u{200b}', '\u{200d}', '\u{2060}', '\u{feff}', '\u{61c}'] {
+        assert!(!s.contains(c), "U+{:04X} reached the screen:\n{s}", c as u32);
+    }
+    assert!(s.contains("te\\u{200b}mp") && s.contains("\\u{061c}hum\\u{200d}"), "{s}");
+    assert!(s.contains("21\\u{2060}.5\\u{feff}"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
 fn binary_payload_as_hex_dump() {
     let mut a = busy();
     select(&mut a, "devices/cam1/frame");
