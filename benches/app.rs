@@ -5,6 +5,9 @@
 //! After criterion, a plain summary prints the min and median of repeated runs, which says more on a
 //! shared, noisy machine than a mean does.
 
+// A bench prints its own numbers: our text only, no wire text.
+#![allow(clippy::disallowed_macros)]
+
 use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use mqscope::app::{App, AppEvent, Config, Key};
 use mqscope::codec::Bytes;

@@ -5,6 +5,9 @@
 //! Messages are made batch by batch, as the session delivers them (payloads slicing one read
 //! buffer per batch), so the input never holds more than one batch.
 
+// A bench prints its own numbers: our text only, no wire text.
+#![allow(clippy::disallowed_macros)]
+
 use mqscope::app::{App, AppEvent, Config};
 use mqscope::session::SessionEvent;
 

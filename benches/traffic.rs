@@ -2,6 +2,9 @@
 //! `App::prepare` + `ui::draw` into a 200x60 `TestBackend`, which ranks the topics and subtrees
 //! (a partial selection) and reads the `$SYS` rows. `cargo bench --bench traffic`.
 
+// A bench prints its own numbers: our text only, no wire text.
+#![allow(clippy::disallowed_macros)]
+
 use criterion::{Criterion, criterion_group};
 use mqscope::app::{App, AppEvent, Config};
 use mqscope::codec::Bytes;

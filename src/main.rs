@@ -57,7 +57,7 @@ fn main() -> ExitCode {
             match clap_mangen::Man::new(Cli::command()).render(&mut page) {
                 Ok(()) => print_quietly(&page),
                 Err(e) => {
-                    eprintln!("mqscope: {e}");
+                    mqscope::report!("mqscope: {e}");
                     exit::FAILURE
                 }
             }
@@ -93,19 +93,19 @@ mod profiles {
 
     fn warn(warnings: Vec<String>) {
         for w in warnings {
-            eprintln!("mqscope: warning: {w}");
+            mqscope::report!("mqscope: warning: {w}");
         }
     }
 
     /// The named profile, or the file's default one when nothing names a broker; with the file's theme.
     fn pick(file: Option<&Path>, name: Option<&str>, has_url: bool) -> Result<(Option<Profile>, Option<String>), u8> {
         let loaded = config::load(file).map_err(|e| {
-            eprintln!("mqscope: {e}");
+            mqscope::report!("mqscope: {e}");
             exit::USAGE
         })?;
         let Some((path, cfg)) = loaded else {
             if let Some(name) = name {
-                eprintln!("mqscope: no config file to take profile '{name}' from (see --config)");
+                mqscope::report!("mqscope: no config file to take profile '{name}' from (see --config)");
                 return Err(exit::USAGE);
             }
             return Ok((None, None));
@@ -116,7 +116,7 @@ mod profiles {
             _ => return Ok((None, cfg.theme.clone())),
         };
         let profile = cfg.profile(&path, name).cloned().map_err(|e| {
-            eprintln!("mqscope: {e}");
+            mqscope::report!("mqscope: {e}");
             exit::USAGE
         })?;
         Ok((Some(profile), cfg.theme.clone()))
@@ -125,7 +125,7 @@ mod profiles {
     pub fn for_command(file: Option<&Path>, args: &mut ConnArgs) -> Result<(), u8> {
         if let (Some(p), _) = pick(file, args.profile.as_deref(), args.url.is_some())? {
             warn(apply::conn(args, &p).map_err(|e| {
-                eprintln!("mqscope: profile: {e}");
+                mqscope::report!("mqscope: profile: {e}");
                 exit::USAGE
             })?);
         }
@@ -139,7 +139,7 @@ mod profiles {
         }
         if let Some(p) = &profile {
             warn(apply::tui(args, p).map_err(|e| {
-                eprintln!("mqscope: profile: {e}");
+                mqscope::report!("mqscope: profile: {e}");
                 exit::USAGE
             })?);
         }
@@ -156,7 +156,7 @@ mod profiles {
     pub fn manager(file: Option<&Path>, args: &mut TuiArgs) -> Result<Next, u8> {
         use mqscope::manager::{self, Choice, Manager};
         let loaded = config::load(file).map_err(|e| {
-            eprintln!("mqscope: {e}");
+            mqscope::report!("mqscope: {e}");
             exit::USAGE
         })?;
         let path = loaded
@@ -181,7 +181,7 @@ mod profiles {
         );
         let choice = manager::run(Manager::new(list, path.display().to_string(), true), theme).map_err(|e| {
             mqscope::tui::restore_terminal();
-            eprintln!("mqscope: {e:#}");
+            mqscope::report!("mqscope: {e:#}");
             exit::FAILURE
         })?;
         match choice {
@@ -194,8 +194,8 @@ mod profiles {
             Choice::New { profile, save_as, ask_password } => {
                 if let Some(name) = &save_as {
                     match config::save::save_profile(&path, name, &profile) {
-                        Ok(()) => eprintln!("mqscope: saved profile '{name}' in {}", path.display()),
-                        Err(e) => eprintln!("mqscope: warning: profile not saved: {e}"),
+                        Ok(()) => mqscope::report!("mqscope: saved profile '{name}' in {}", path.display()),
+                        Err(e) => mqscope::report!("mqscope: warning: profile not saved: {e}"),
                     }
                 }
                 let p = Profile {
@@ -213,7 +213,7 @@ mod profiles {
                     ..Profile::default()
                 };
                 warn(apply::tui(args, &p).map_err(|e| {
-                    eprintln!("mqscope: {e}");
+                    mqscope::report!("mqscope: {e}");
                     exit::USAGE
                 })?);
                 Ok(Next::Dashboard(Box::new(Some(p))))
@@ -221,20 +221,27 @@ mod profiles {
         }
     }
 
+    /// Text for stdout, escaped; a reader that went away (`| head`) is not an error, others are.
+    fn printed(text: &str) -> u8 {
+        match mqscope::sanitize::print_text(text) {
+            Ok(()) => exit::OK,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
+            Err(e) => {
+                mqscope::report!("mqscope: cannot write to stdout: {e}");
+                exit::FAILURE
+            }
+        }
+    }
+
     pub fn list(file: Option<&Path>) -> u8 {
         match config::load(file) {
-            Ok(Some((path, cfg))) => {
-                println!("# {}", path.display());
-                print!("{}", config::listing(&cfg));
-                exit::OK
-            }
+            Ok(Some((path, cfg))) => printed(&format!("# {}\n{}", path.display(), config::listing(&cfg))),
             Ok(None) => {
                 let hint = config::locate(None).map(|(p, _)| p.display().to_string()).unwrap_or_default();
-                println!("no config file ({hint}); see config.example.toml");
-                exit::OK
+                printed(&format!("no config file ({hint}); see config.example.toml\n"))
             }
             Err(e) => {
-                eprintln!("mqscope: {e}");
+                mqscope::report!("mqscope: {e}");
                 exit::USAGE
             }
         }
@@ -255,7 +262,7 @@ fn run_decode(args: &DecodeArgs) -> u8 {
         Some(path) => match std::fs::File::open(path) {
             Ok(f) => decode::run(&opts, f, stdout),
             Err(e) => {
-                eprintln!("mqscope: cannot open '{}': {e}", path.display());
+                mqscope::report!("mqscope: cannot open '{}': {e}", path.display());
                 return exit::FAILURE;
             }
         },
@@ -264,7 +271,7 @@ fn run_decode(args: &DecodeArgs) -> u8 {
     match result {
         Ok(_) => exit::OK,
         Err(e) => {
-            eprintln!("mqscope decode: {e}");
+            mqscope::report!("mqscope decode: {e}");
             match e {
                 DecodeFailure::Io(_) => exit::FAILURE,
                 _ => exit::PROTOCOL,
@@ -277,7 +284,7 @@ fn with_runtime(f: impl FnOnce(&tokio::runtime::Runtime) -> u8) -> u8 {
     match conn::runtime() {
         Ok(rt) => f(&rt),
         Err(e) => {
-            eprintln!("mqscope: cannot start the async runtime: {e}");
+            mqscope::report!("mqscope: cannot start the async runtime: {e}");
             exit::FAILURE
         }
     }
@@ -285,21 +292,21 @@ fn with_runtime(f: impl FnOnce(&tokio::runtime::Runtime) -> u8) -> u8 {
 
 fn run_tui(args: &TuiArgs, profile: Option<&mqscope::config::Profile>) -> u8 {
     if args.conn.url.is_none() {
-        eprintln!("mqscope: no broker URL: run 'mqscope -u ws://HOST:PORT/mqtt' (see 'mqscope --help')");
+        mqscope::report!("mqscope: no broker URL: run 'mqscope -u ws://HOST:PORT/mqtt' (see 'mqscope --help')");
         return exit::USAGE;
     }
     // The log first, so that what the options find (an unknown time zone) is written down.
     let _log = match mqscope::tui_setup::init_logging(args) {
         Ok(guard) => guard,
         Err(e) => {
-            eprintln!("mqscope: cannot open the log file: {e}");
+            mqscope::report!("mqscope: cannot open the log file: {e}");
             return exit::FAILURE;
         }
     };
     let (config, task) = match mqscope::tui_setup::options(args, profile) {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("mqscope: {e}");
+            mqscope::report!("mqscope: {e}");
             return exit::USAGE;
         }
     };

@@ -113,7 +113,7 @@ pub async fn republish(records: Vec<Record>, pace: Pace, opts: TaskOptions) -> u
                         OutgoingPublish { topic: r.topic.clone(), payload, qos, retain: r.retain, properties }
                     }
                     _ => {
-                        eprintln!("mqscope: record {} is not publishable; skipped", i + 1);
+                        crate::report!("mqscope: record {} is not publishable; skipped", i + 1);
                         failed += 1;
                         continue;
                     }
@@ -128,11 +128,11 @@ pub async fn republish(records: Vec<Record>, pace: Pace, opts: TaskOptions) -> u
                     done += 1;
                     if let Err(why) = result {
                         failed += 1;
-                        eprintln!("mqscope: message {token} was not delivered: {why}");
+                        crate::report!("mqscope: message {token} was not delivered: {why}");
                     }
                 }
                 Some(SessionEvent::Disconnected { reason, reconnect_in: None, fatal, .. }) => {
-                    eprintln!("mqscope: {reason}");
+                    crate::report!("mqscope: {reason}");
                     return fatal.map_or(exit::FAILURE, crate::headless::conn::exit_code).max(exit::FAILURE);
                 }
                 Some(other) => crate::headless::sub::report(&other, debug),
@@ -140,7 +140,7 @@ pub async fn republish(records: Vec<Record>, pace: Pace, opts: TaskOptions) -> u
             },
         }
     }
-    eprintln!(
+    crate::report!(
         "mqscope: republished {done} of {total} messages ({failed} failed) in {:.1} s",
         start.elapsed().as_secs_f64()
     );

@@ -8,7 +8,7 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
     let records = match crate::record::read(&args.file) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("mqscope replay: {e}");
+            crate::report!("mqscope replay: {e}");
             return exit::FAILURE;
         }
     };
@@ -16,7 +16,7 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
     if let Pace::Speed(s) = pace
         && !(s > 0.0 && s.is_finite())
     {
-        eprintln!("mqscope replay: --speed must be a positive number");
+        crate::report!("mqscope replay: --speed must be a positive number");
         return exit::USAGE;
     }
     let rt = match crate::tui::runtime() {
@@ -27,7 +27,7 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
         let opts = match crate::headless::conn::task_options(&args.conn, Vec::new()) {
             Ok(o) => o,
             Err(e) => {
-                eprintln!("mqscope: {e}");
+                crate::report!("mqscope: {e}");
                 return exit::USAGE;
             }
         };

@@ -105,12 +105,52 @@ pub fn bytes(b: &[u8], keep_newlines: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// JSON as serde_json writes it, but with every unsafe character (C1 controls, bidi and invisible
+/// characters, which JSON allows raw) written as a `\uXXXX` escape: the same value to a parser, and
+/// harmless on a terminal.
+pub fn json_to_writer<W: std::io::Write, T: serde::Serialize + ?Sized>(writer: W, value: &T) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(writer, SafeJson);
+    value.serialize(&mut ser)
+}
+
+/// [`json_to_writer`] into a string.
+pub fn json_string<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    let mut out = Vec::new();
+    // Writing into a Vec fails only for a value serde_json cannot express (a map with non-string keys).
+    let _ = json_to_writer(&mut out, value);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+struct SafeJson;
+
+impl serde_json::ser::Formatter for SafeJson {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(&mut self, w: &mut W, fragment: &str) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if is_unsafe(c, false) {
+                w.write_all(fragment.get(start..i).unwrap_or_default().as_bytes())?;
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    write!(w, "\\u{u:04x}")?;
+                }
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(fragment.get(start..).unwrap_or_default().as_bytes())
+    }
+}
+
 /// Writes `args` and a newline to stderr as one line: every unsafe character escaped, newlines too,
 /// so a string from the wire can neither colour, move, retitle nor add a line. Use [`report!`].
 pub fn report_line(args: fmt::Arguments<'_>) {
-    let message = args.to_string();
     // Nowhere is left to report a failing stderr; a closed one must not stop the program either.
-    let _ = writeln!(std::io::stderr().lock(), "{}", line(&message));
+    let _ = write_line(&mut std::io::stderr().lock(), args);
+}
+
+/// One escaped line and a newline into `w`: what [`report!`](crate::report) writes to stderr.
+pub fn write_line(w: &mut impl std::io::Write, args: fmt::Arguments<'_>) -> std::io::Result<()> {
+    let message = args.to_string();
+    writeln!(w, "{}", line(&message))
 }
 
 /// As [`report_line`], but newlines and tabs are kept: for text we lay out on several lines (the
@@ -118,6 +158,13 @@ pub fn report_line(args: fmt::Arguments<'_>) {
 pub fn report_text(args: fmt::Arguments<'_>) {
     let message = args.to_string();
     let _ = writeln!(std::io::stderr().lock(), "{}", text(&message, true));
+}
+
+/// Writes text for stdout (listings): newlines and tabs kept, every other unsafe character escaped.
+pub fn print_text(s: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text(s, true).as_bytes())?;
+    out.flush()
 }
 
 /// `eprintln!` for mqscope: the whole message is escaped ([`line`]) before it reaches stderr.
@@ -149,8 +196,29 @@ mod tests {
     #[test]
     fn invisible_characters_are_escaped() {
         assert_eq!(line("sensors/te\u{200b}mp"), "sensors/te\\u{200b}mp");
-        for c in ['\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}', '\u{61c}', '\u{34f}', '\u{115f}', '\u{180e}', '\u{2028}', '\u{2064}', '\u{3164}', '\u{fe0f}', '\u{ffa0}', '\u{fff9}', '\u{1bca0}', '\u{1d173}', '\u{e0001}', '\u{e0100}', '\u{600}', '\u{110bd}', '\u{13430}']
-        {
+        for c in [
+            '\u{200c}',
+            '\u{200d}',
+            '\u{2060}',
+            '\u{feff}',
+            '\u{61c}',
+            '\u{34f}',
+            '\u{115f}',
+            '\u{180e}',
+            '\u{2028}',
+            '\u{2064}',
+            '\u{3164}',
+            '\u{fe0f}',
+            '\u{ffa0}',
+            '\u{fff9}',
+            '\u{1bca0}',
+            '\u{1d173}',
+            '\u{e0001}',
+            '\u{e0100}',
+            '\u{600}',
+            '\u{110bd}',
+            '\u{13430}',
+        ] {
             let escaped = line(&format!("a{c}b")).into_owned();
             assert_eq!(escaped, format!("a\\u{{{:04x}}}b", c as u32), "U+{:04X}", c as u32);
         }
@@ -159,6 +227,25 @@ mod tests {
         for s in ["°C", "naïve", "日本語", "🙂", "\u{a0}", "\u{2010}", "\u{fffd}"] {
             assert_eq!(line(s), s);
         }
+    }
+
+    #[test]
+    fn a_report_escapes_the_whole_message_whatever_the_call_site_forgot() {
+        let reason = "\u{1b}]0;owned\u{7}\nmqscope: delivered OK\u{200b}";
+        let mut out = Vec::new();
+        write_line(&mut out, format_args!("mqscope: broker says: {reason}")).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "mqscope: broker says: \\e]0;owned\\x07\\nmqscope: delivered OK\\u{200b}\n"
+        );
+    }
+
+    #[test]
+    fn json_escapes_what_a_terminal_would_interpret_and_parses_back_the_same() {
+        let value = serde_json::json!({ "t\u{200b}": "a\u{9b}b\u{202e}c\u{1b}d\u{e0001}é🙂" });
+        let s = json_string(&value);
+        assert_eq!(s, r#"{"t\u200b":"a\u009bb\u202ec\u001bd\udb40\udc01é🙂"}"#);
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&s).unwrap(), value);
     }
 
     #[test]

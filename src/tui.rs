@@ -64,7 +64,7 @@ pub(crate) fn setup_terminal() -> io::Result<(TerminalGuard, Terminal<CrosstermB
 /// each other. On error it says so and gives the exit code.
 pub fn runtime() -> Result<tokio::runtime::Runtime, u8> {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| {
-        eprintln!("mqscope: cannot start the async runtime: {e}");
+        crate::report!("mqscope: cannot start the async runtime: {e}");
         crate::exit::FAILURE
     })
 }
@@ -75,7 +75,7 @@ pub fn exit_code(result: anyhow::Result<()>) -> u8 {
         Ok(()) => crate::exit::OK,
         Err(e) => {
             restore_terminal();
-            eprintln!("mqscope: {e:#}");
+            crate::report!("mqscope: {e:#}");
             crate::exit::FAILURE
         }
     }

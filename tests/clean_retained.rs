@@ -2,7 +2,7 @@
 //! filter, a real run clears them and nothing else; and 100,000 retained topics cleared, with the
 //! times printed (`--nocapture` shows them; about 4 s for the clear in a debug build).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::disallowed_macros)]
 
 mod common;
 

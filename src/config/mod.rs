@@ -362,20 +362,23 @@ fn parse_view(v: &str) -> Result<View, String> {
     }
 }
 
-/// `mqscope profiles`: one line per profile, no secrets.
+/// `mqscope profiles`: one line per profile, no secrets; every value from the file escaped, so a
+/// value can neither add a line nor reach the terminal as a control sequence.
 pub fn listing(file: &ConfigFile) -> String {
+    use crate::sanitize::line;
     let mut out = String::new();
     for (name, p) in &file.profiles {
         let default = if file.default_profile.as_deref() == Some(name) { " (default)" } else { "" };
         out.push_str(&format!(
-            "{name}{default}\n  url: {}\n  user: {}  password: {}\n  subscriptions: {}\n",
-            crate::transport::redact_url(p.url.as_deref().unwrap_or("-")),
-            p.username.as_deref().unwrap_or("-"),
+            "{}{default}\n  url: {}\n  user: {}  password: {}\n  subscriptions: {}\n",
+            line(name),
+            line(&crate::transport::redact_url(p.url.as_deref().unwrap_or("-"))),
+            line(p.username.as_deref().unwrap_or("-")),
             p.password_source(),
             if p.subscriptions.is_empty() {
                 "#".to_string()
             } else {
-                p.subscriptions.iter().map(|s| s.filter.clone()).collect::<Vec<_>>().join(" ")
+                p.subscriptions.iter().map(|s| line(&s.filter).into_owned()).collect::<Vec<_>>().join(" ")
             }
         ));
     }

@@ -228,7 +228,7 @@ pub fn run(args: &crate::cli::DemoArgs) -> u8 {
     let broker = match start_broker(args.port) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("mqscope demo: {e}");
+            crate::report!("mqscope demo: {e}");
             return exit::FAILURE;
         }
     };
@@ -242,18 +242,24 @@ pub fn run(args: &crate::cli::DemoArgs) -> u8 {
                 _ = ready => {}
                 r = &mut feed => {
                     if let Ok(Err(e)) = r {
-                        eprintln!("mqscope demo: {e}");
+                        crate::report!("mqscope demo: {e}");
                     }
                     return exit::FAILURE;
                 }
                 _ = shutdown_signal() => return exit::OK,
             }
-            println!("{}", broker.ws_url());
-            println!("{}", broker.tcp_url());
-            println!("demo broker and feed running (MQTT 3.1.1 on both); Ctrl-C stops");
+            let ready = format!(
+                "{}\n{}\ndemo broker and feed running (MQTT 3.1.1 on both); Ctrl-C stops\n",
+                broker.ws_url(),
+                broker.tcp_url()
+            );
+            if let Err(e) = crate::sanitize::print_text(&ready) {
+                crate::report!("mqscope demo: cannot write to stdout: {e}");
+                return exit::FAILURE;
+            }
             tokio::select! {
                 r = feed => match r {
-                    Ok(Err(e)) => { eprintln!("mqscope demo: {e}"); exit::FAILURE }
+                    Ok(Err(e)) => { crate::report!("mqscope demo: {e}"); exit::FAILURE }
                     _ => exit::FAILURE,
                 },
                 _ = shutdown_signal() => exit::OK,

@@ -33,7 +33,7 @@ enum Collected {
 /// Runs the command; returns the exit code. The topic list goes to `out`, counts to stderr.
 pub async fn run(args: &CleanRetainedArgs, mut out: impl Write, terminal: bool) -> u8 {
     if let Err(k) = topic::check_topic_filter(&args.filter) {
-        eprintln!("mqscope: topic filter '{}': {k}", args.filter);
+        crate::report!("mqscope: topic filter '{}': {k}", args.filter);
         return exit::USAGE;
     }
     let sub = Subscription { filter: args.filter.as_str().into(), options: SubscriptionOptions::qos(args.qos) };
@@ -65,7 +65,7 @@ pub async fn run(args: &CleanRetainedArgs, mut out: impl Write, terminal: bool) 
             }
         }
         let _ = out.flush();
-        eprintln!(
+        crate::report!(
             "mqscope: {} retained message(s) under '{filter}' (found in {:.2} s); dry run, nothing cleared",
             topics.len(),
             found_in.as_secs_f64()
@@ -73,7 +73,7 @@ pub async fn run(args: &CleanRetainedArgs, mut out: impl Write, terminal: bool) 
         finish(handle, debug).await;
         return if strays > 0 { stray_failure(strays, &filter) } else { exit::OK };
     }
-    eprintln!(
+    crate::report!(
         "mqscope: {} retained message(s) under '{filter}' (found in {:.2} s)",
         topics.len(),
         found_in.as_secs_f64()
@@ -85,7 +85,7 @@ pub async fn run(args: &CleanRetainedArgs, mut out: impl Write, terminal: bool) 
     let clear_started = std::time::Instant::now();
     let (code, acked, failed) = clear(args, &mut handle, &topics, debug).await;
     let secs = clear_started.elapsed().as_secs_f64();
-    eprintln!(
+    crate::report!(
         "mqscope: cleared {acked} of {} retained message(s) under '{filter}' in {secs:.2} s ({failed} failed){}",
         topics.len(),
         if secs > 0.0 { format!(", {:.0}/s", acked as f64 / secs) } else { String::new() }
@@ -95,7 +95,7 @@ pub async fn run(args: &CleanRetainedArgs, mut out: impl Write, terminal: bool) 
 }
 
 fn stray_failure(strays: u64, filter: &str) -> u8 {
-    eprintln!("mqscope: the broker sent {strays} message(s) outside '{filter}'; those topics were not cleared");
+    crate::report!("mqscope: the broker sent {strays} message(s) outside '{filter}'; those topics were not cleared");
     exit::PROTOCOL
 }
 
@@ -143,9 +143,9 @@ async fn collect(args: &CleanRetainedArgs, handle: &mut session::SessionHandle, 
                                 SubscribeOutcome::Refused { code, reason } => format!("{reason} ({code:#04x})"),
                                 SubscribeOutcome::Invalid(why) => why.clone(),
                             };
-                            eprintln!("mqscope: broker refused '{}': {why}", sanitize::line(filter));
+                            crate::report!("mqscope: broker refused '{}': {why}", sanitize::line(filter));
                             if let Some(r) = &reason_string {
-                                eprintln!("mqscope: broker says: {}", sanitize::line(r));
+                                crate::report!("mqscope: broker says: {}", sanitize::line(r));
                             }
                             return Collected::Exit(exit::AUTH);
                         }
@@ -169,7 +169,7 @@ async fn collect(args: &CleanRetainedArgs, handle: &mut session::SessionHandle, 
                 return Collected::Topics { topics, strays };
             }
             _ = sleep_until(connect_deadline), if idle_deadline.is_none() => {
-                eprintln!("mqscope: no subscription acknowledgement within {} s", (connect_deadline - Instant::now()).as_secs());
+                crate::report!("mqscope: no subscription acknowledgement within {} s", (connect_deadline - Instant::now()).as_secs());
                 return Collected::Exit(exit::TIMEOUT);
             }
             _ = &mut ctrl_c => return Collected::Exit(exit::FAILURE),
@@ -219,7 +219,7 @@ async fn clear(
                             Err(why) => {
                                 failed += 1;
                                 let topic = topics.get(token.saturating_sub(1) as usize).map_or("?", String::as_str);
-                                eprintln!("mqscope: could not clear '{}': {}", sanitize::line(topic), sanitize::line(&why));
+                                crate::report!("mqscope: could not clear '{}': {}", sanitize::line(topic), sanitize::line(&why));
                             }
                         }
                     }
@@ -235,7 +235,7 @@ async fn clear(
                 }
             }
             _ = sleep_until(progress) => {
-                eprintln!(
+                crate::report!(
                     "mqscope: {} clear(s) not acknowledged within {} s",
                     sent - acked - failed,
                     ack_timeout.as_secs()

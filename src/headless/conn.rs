@@ -38,7 +38,7 @@ pub fn password(args: &ConnArgs) -> Result<Option<Bytes>, SetupError> {
     match password_from_options(args)? {
         Some(pw) => Ok(Some(pw)),
         None => Ok(from_url.map(|pw| {
-            eprintln!(
+            crate::report!(
                 "mqscope: warning: a password in the URL leaves it in shell history and the process list; \
                  prefer --password-env, --password-cmd or --ask-password"
             );
@@ -79,7 +79,7 @@ fn password_from_options(args: &ConnArgs) -> Result<Option<Bytes>, SetupError> {
         return Ok(Some(Bytes::copy_from_slice(pw.as_bytes())));
     }
     if let Some(pw) = &args.password {
-        eprintln!(
+        crate::report!(
             "mqscope: warning: --password leaves the password in shell history and the process list; \
              prefer --password-env, --password-cmd or --ask-password"
         );
@@ -118,7 +118,7 @@ pub fn task_options(args: &ConnArgs, subscriptions: Vec<Subscription>) -> Result
     transport.connect_timeout = Duration::from_secs(args.connect_timeout.max(1));
     transport.handshake_timeout = transport.connect_timeout;
     for w in transport.warnings() {
-        eprintln!("mqscope: warning: {w}");
+        crate::report!("mqscope: warning: {w}");
     }
     let will = args.will_topic.as_ref().map(|topic| LastWill {
         topic: ByteString::from(topic.as_str()),
@@ -176,11 +176,11 @@ pub fn exit_code(kind: FatalKind) -> u8 {
 pub fn disconnected(reason: &str, reconnect_in: Option<Duration>, fatal: Option<FatalKind>) -> Result<Duration, u8> {
     match (reconnect_in, fatal) {
         (Some(wait), _) => {
-            eprintln!("mqscope: {reason}; reconnecting in {:.1} s", wait.as_secs_f64());
+            crate::report!("mqscope: {reason}; reconnecting in {:.1} s", wait.as_secs_f64());
             Ok(wait)
         }
         (None, Some(kind)) => {
-            eprintln!("mqscope: {reason}");
+            crate::report!("mqscope: {reason}");
             Err(exit_code(kind))
         }
         (None, None) => Err(exit::FAILURE),

@@ -132,7 +132,7 @@ fn print_ready(decoder: &mut Decoder, buf: &mut BytesMut, out: &mut impl Write) 
             o.insert("offset".into(), at.into());
             o.insert("length".into(), (before - buf.len()).into());
         }
-        serde_json::to_writer(&mut *out, &json).map_err(io::Error::from)?;
+        crate::sanitize::json_to_writer(&mut *out, &json).map_err(io::Error::from)?;
         out.write_all(b"\n")?;
         n += 1;
     }

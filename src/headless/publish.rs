@@ -39,13 +39,13 @@ pub async fn run(args: &PubArgs) -> u8 {
         topic::check_topic_name(&args.topic)
     };
     if let Err(k) = topic_check {
-        eprintln!("mqscope: topic '{}': {k}", args.topic);
+        crate::report!("mqscope: topic '{}': {k}", args.topic);
         return exit::USAGE;
     }
     let properties = match properties(args) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("mqscope: {e}");
+            crate::report!("mqscope: {e}");
             return exit::USAGE;
         }
     };
@@ -57,7 +57,7 @@ pub async fn run(args: &PubArgs) -> u8 {
         match std::fs::read(path) {
             Ok(data) => Some(Bytes::from(data)),
             Err(e) => {
-                eprintln!("mqscope: cannot read '{}': {e}", path.display());
+                crate::report!("mqscope: cannot read '{}': {e}", path.display());
                 return exit::FAILURE;
             }
         }
@@ -111,7 +111,7 @@ pub async fn run(args: &PubArgs) -> u8 {
                     }
                     Ok(None) => input_done = true,
                     Err(e) => {
-                        eprintln!("mqscope: reading stdin: {e}");
+                        crate::report!("mqscope: reading stdin: {e}");
                         input_done = true;
                     }
                 }
@@ -124,7 +124,7 @@ pub async fn run(args: &PubArgs) -> u8 {
                         progress = Instant::now() + ack_timeout;
                         if let Err(why) = result {
                             failed += 1;
-                            eprintln!("mqscope: message {token} was not delivered: {why}");
+                            crate::report!("mqscope: message {token} was not delivered: {why}");
                         }
                     }
                     SessionEvent::Disconnected { reason, reconnect_in, fatal } => {
@@ -138,7 +138,7 @@ pub async fn run(args: &PubArgs) -> u8 {
                 }
             }
             _ = sleep_until(progress) => {
-                eprintln!(
+                crate::report!(
                     "mqscope: {} of {sent} message(s) not acknowledged within {} s",
                     sent - done,
                     ack_timeout.as_secs()

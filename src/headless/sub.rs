@@ -27,7 +27,7 @@ impl Printer {
     fn print(&self, out: &mut impl Write, m: &Message) -> io::Result<()> {
         match self.format {
             OutputFormat::Json => {
-                serde_json::to_writer(&mut *out, &message_json(m)).map_err(io::Error::from)?;
+                crate::sanitize::json_to_writer(&mut *out, &message_json(m)).map_err(io::Error::from)?;
                 out.write_all(b"\n")
             }
             OutputFormat::Text if self.terminal => {
@@ -89,7 +89,7 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
         Some(path) => match crate::record::Recorder::create(path) {
             Ok(r) => Some(r),
             Err(e) => {
-                eprintln!("mqscope: cannot record to '{}': {e}", path.display());
+                crate::report!("mqscope: cannot record to '{}': {e}", path.display());
                 return exit::FAILURE;
             }
         },
@@ -112,7 +112,7 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                         if let Some(r) = recorder.as_mut() {
                             for m in &batch {
                                 if let Err(e) = r.write(m) {
-                                    eprintln!("mqscope: recording to '{}' failed: {e}", r.path().display());
+                                    crate::report!("mqscope: recording to '{}' failed: {e}", r.path().display());
                                     break 'main exit::FAILURE;
                                 }
                             }
@@ -145,24 +145,24 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                         for (filter, outcome) in &results {
                             match outcome {
                                 SubscribeOutcome::Granted(q) if debug => {
-                                    eprintln!("mqscope: subscribed to '{}' (QoS {})", sanitize::line(filter), q.as_u8());
+                                    crate::report!("mqscope: subscribed to '{}' (QoS {})", sanitize::line(filter), q.as_u8());
                                 }
                                 SubscribeOutcome::Granted(_) => {}
                                 SubscribeOutcome::Refused { code, reason } => {
                                     refused += 1;
-                                    eprintln!("mqscope: broker refused '{}': {reason} ({code:#04x})", sanitize::line(filter));
+                                    crate::report!("mqscope: broker refused '{}': {reason} ({code:#04x})", sanitize::line(filter));
                                 }
                                 SubscribeOutcome::Invalid(why) => {
                                     refused += 1;
-                                    eprintln!("mqscope: invalid topic filter '{}': {why}", sanitize::line(filter));
+                                    crate::report!("mqscope: invalid topic filter '{}': {why}", sanitize::line(filter));
                                 }
                             }
                         }
                         if let Some(r) = reason_string {
-                            eprintln!("mqscope: broker says: {}", sanitize::line(&r));
+                            crate::report!("mqscope: broker says: {}", sanitize::line(&r));
                         }
                         if refused == results.len() {
-                            eprintln!("mqscope: every subscription was refused");
+                            crate::report!("mqscope: every subscription was refused");
                             break 'main exit::AUTH;
                         }
                         if args.retained_only {
@@ -187,9 +187,9 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
     let _ = out.flush();
     if let Some(mut r) = recorder {
         if let Err(e) = r.flush() {
-            eprintln!("mqscope: recording to '{}' failed: {e}", r.path().display());
+            crate::report!("mqscope: recording to '{}' failed: {e}", r.path().display());
         } else if debug || args.count.is_none() {
-            eprintln!("mqscope: recorded {} messages to '{}'", r.count, r.path().display());
+            crate::report!("mqscope: recorded {} messages to '{}'", r.count, r.path().display());
         }
     }
     finish(handle, debug).await;
@@ -199,14 +199,14 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
 /// Prints what the session reports besides messages: to stderr, and the chatty parts only with -d.
 pub(crate) fn report(ev: &SessionEvent, debug: bool) {
     match ev {
-        SessionEvent::Warning(w) => eprintln!("mqscope: {}", sanitize::line(w)),
-        SessionEvent::Stray { topic, total } => eprintln!("mqscope: {}", session::stray_notice(topic, *total)),
-        SessionEvent::Trace(t) if debug => eprintln!("{}", sanitize::text(t, true)),
+        SessionEvent::Warning(w) => crate::report!("mqscope: {}", sanitize::line(w)),
+        SessionEvent::Stray { topic, total } => crate::report!("mqscope: {}", session::stray_notice(topic, *total)),
+        SessionEvent::Trace(t) if debug => crate::report_lines!("{t}"),
         SessionEvent::Connecting { url, attempt, version } if debug || *attempt > 1 => {
-            eprintln!("mqscope: connecting to {url} (MQTT {version}, attempt {attempt})");
+            crate::report!("mqscope: connecting to {url} (MQTT {version}, attempt {attempt})");
         }
         SessionEvent::Connected(info) if debug => {
-            eprintln!(
+            crate::report!(
                 "mqscope: connected (MQTT {}, client id '{}', session present: {})",
                 info.version,
                 sanitize::line(&info.client_id),
@@ -214,7 +214,7 @@ pub(crate) fn report(ev: &SessionEvent, debug: bool) {
             );
         }
         SessionEvent::Pong { rtt } if debug => {
-            eprintln!("mqscope: keepalive round trip {:.1} ms", rtt.as_secs_f64() * 1e3)
+            crate::report!("mqscope: keepalive round trip {:.1} ms", rtt.as_secs_f64() * 1e3)
         }
         _ => {}
     }
@@ -233,7 +233,7 @@ pub(crate) async fn finish(mut handle: session::SessionHandle, debug: bool) {
 }
 
 pub(crate) fn setup_failed(e: &SetupError) -> u8 {
-    eprintln!("mqscope: {e}");
+    crate::report!("mqscope: {e}");
     match e {
         SetupError::NoUrl | SetupError::BadHeader(_) | SetupError::Invalid(_) => exit::USAGE,
         _ => exit::FAILURE,

@@ -12,6 +12,8 @@
 //!
 //! Everything binds 127.0.0.1 on ports the OS picks, and every wait is bounded.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::result_large_err)]
+// Tests print skip reasons and timings of their own.
+#![allow(clippy::disallowed_macros)]
 
 use std::collections::HashMap;
 use std::fs;

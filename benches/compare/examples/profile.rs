@@ -7,6 +7,9 @@
 //! between criterion runs; criterion's `run.sh` gives the numbers that count):
 //!   target/release/examples/profile time 200 [qos0|qos1|v5]
 
+// A bench prints its own numbers: our text only, no wire text.
+#![allow(clippy::disallowed_macros)]
+
 use bytes::BytesMut;
 use mqscope::codec::{Decoder, ProtocolVersion, QoS};
 use std::hint::black_box;

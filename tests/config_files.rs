@@ -1,0 +1,69 @@
+//! The binary and its files: config values printed escaped, files read with a size limit and only
+//! when regular, and files written with private modes (config saves, the log).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs the binary with a bound on its run time (a blocked read must fail the test, not hang it).
+fn mqscope(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mqscope"));
+    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.env_remove("MQSCOPE_CONFIG").env_remove("MQSCOPE_URL").env_remove("MQSCOPE_PROFILE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("mqscope {args:?} did not finish; stderr: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn assert_clean(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    for c in text.chars() {
+        let bad = (c.is_control() && c != '\n') || matches!(c, '\u{200b}' | '\u{202e}');
+        assert!(!bad, "{what} carries U+{:04X} raw:\n{text:?}", c as u32);
+    }
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+const HOSTILE_CONFIG: &str = r#"
+[profiles."evil\u001b]0;PWNED\u0007"]
+url = "ws://h/\u001b[2J\u001b[31mlogin ok\u001b[0m\nfake: line"
+username = "me\u202eevil\u200b"
+subscriptions = [{ filter = "a/\u001b[1m/#" }]
+"#;
+
+#[test]
+fn profiles_and_unknown_profile_errors_print_config_values_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(&file, HOSTILE_CONFIG).unwrap();
+    let out = mqscope(&["profiles"], &[("MQSCOPE_CONFIG", path_str(&file))]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_clean("stdout", &out.stdout);
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(listing.contains("evil\\e]0;PWNED\\x07") && listing.contains("\\nfake: line"), "{listing}");
+    assert!(!listing.lines().any(|l| l.starts_with("fake")), "a value cannot add a line: {listing}");
+
+    let out = mqscope(&["sub", "-P", "nope\u{1b}[31m", "-t", "x"], &[("MQSCOPE_CONFIG", path_str(&file))]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_clean("stderr", &out.stderr);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no profile named 'nope\\e[31m'") && err.contains("evil\\e]0;PWNED"), "{err}");
+}
