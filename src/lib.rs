@@ -12,6 +12,7 @@ pub mod codec;
 pub mod config;
 pub mod demo;
 pub mod exit;
+pub mod files;
 pub mod headless;
 pub mod inspect;
 pub mod manager;

@@ -126,7 +126,7 @@ impl Record {
 
 /// Reads a recording; errors name the line.
 pub fn read(path: &Path) -> Result<Vec<Record>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read '{}': {e}", path.display()))?;
+    let text = crate::files::read_regular_text(path, crate::files::RECORDING_LIMIT).map_err(|e| e.to_string())?;
     parse(&text).map_err(|e| format!("{}:{e}", path.display()))
 }
 
@@ -154,7 +154,8 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn create(path: &Path) -> std::io::Result<Self> {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        // Private (0600) when new: a recording holds every payload.
+        let file = crate::files::append_private(path)?;
         Ok(Self { out: BufWriter::new(file), path: path.to_path_buf(), last_flush: Instant::now(), count: 0 })
     }
 

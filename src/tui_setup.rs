@@ -72,9 +72,8 @@ pub fn init_logging_to(
     level: &str,
 ) -> std::io::Result<tracing_appender::non_blocking::WorkerGuard> {
     let path = file.or_else(default_log_path).unwrap_or_else(|| std::env::temp_dir().join("mqscope.log"));
-    let dir = path.parent().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-    std::fs::create_dir_all(&dir)?;
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+    // Private (0600, a new folder 0700): the log names brokers, users and topics.
+    let file = crate::files::append_private(&path)?;
     let (writer, guard) = tracing_appender::non_blocking(file);
     let level = level.parse().unwrap_or(tracing::Level::INFO);
     let _ = tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_max_level(level).try_init();

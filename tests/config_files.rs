@@ -67,3 +67,36 @@ fn profiles_and_unknown_profile_errors_print_config_values_escaped() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no profile named 'nope\\e[31m'") && err.contains("evil\\e]0;PWNED"), "{err}");
 }
+
+#[test]
+fn a_config_that_is_not_a_regular_file_or_too_large_is_refused_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.toml");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let big = dir.path().join("big.toml");
+    std::fs::write(&big, format!("# {}\n", "x".repeat(2 << 20))).unwrap();
+    for (file, says) in [
+        ("/dev/zero", "is a character device, not a regular file"),
+        (path_str(&fifo), "is a FIFO, not a regular file"),
+        (path_str(dir.path()), "is a folder, not a regular file"),
+        (path_str(&big), "is larger than 1 MiB"),
+    ] {
+        let out = mqscope(&["profiles"], &[("MQSCOPE_CONFIG", file)]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{file}: {err}");
+        assert!(err.contains(says), "{file}: {err}");
+    }
+}
+
+#[test]
+fn the_log_file_and_its_folder_are_created_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("logs/mqscope.log");
+    // No terminal here: the dashboard stops after opening its log.
+    let out = mqscope(&["-u", "ws://127.0.0.1:9/mqtt", "--log-file", path_str(&log)], &[]);
+    assert!(log.exists(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&log), 0o600);
+    assert_eq!(mode(&dir.path().join("logs")), 0o700);
+}

@@ -174,6 +174,17 @@ async fn tls_file_problems_are_reported_before_connecting() {
     assert!(matches!(err, TransportError::TlsFile { what: "CA file", .. }), "{err}");
     assert!(err.to_string().contains("missing.pem"), "{err}");
 
+    // A FIFO would block the connect for ever, /dev/zero would fill the memory.
+    let fifo = dir.path().join("fifo.pem");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for (path, says) in [(fifo, "is a FIFO, not a regular file"), ("/dev/zero".into(), "a character device")] {
+        opts.tls.ca_file = Some(path);
+        let err = connect_err(&opts).await;
+        assert!(
+            matches!(err, TransportError::TlsFile { what: "CA file", .. }) && err.to_string().contains(says),
+            "{err}"
+        );
+    }
     opts.tls.ca_file = Some(write_file(dir.path(), "junk.pem", "not a certificate\n"));
     let err = connect_err(&opts).await;
     assert!(matches!(err, TransportError::TlsFile { .. }), "{err}");

@@ -151,7 +151,7 @@ pub struct TemplateProfile {
 /// A config problem, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file '{}': {why}", path.display())]
+    #[error("config file: {why}")]
     Read { path: PathBuf, why: String },
     #[error("{}:{line}:{column}: {message}", path.display())]
     Parse { path: PathBuf, line: usize, column: usize, message: String },
@@ -207,9 +207,9 @@ pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
 /// Loads the config: `Ok(None)` when no file was named and the default one does not exist.
 pub fn load(flag: Option<&Path>) -> Result<Option<(PathBuf, ConfigFile)>, ConfigError> {
     let Some((path, explicit)) = locate(flag) else { return Ok(None) };
-    let text = match std::fs::read_to_string(&path) {
+    let text = match crate::files::read_regular_text(&path, crate::files::CONFIG_LIMIT) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(None),
+        Err(e) if e.io_kind() == Some(std::io::ErrorKind::NotFound) && !explicit => return Ok(None),
         Err(e) => return Err(ConfigError::Read { path, why: e.to_string() }),
     };
     parse(&text, &path).map(|c| Some((path, c)))

@@ -20,8 +20,8 @@ pub struct NewProfile {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
-    #[error("cannot read '{path}': {why}")]
-    Read { path: String, why: String },
+    #[error("{why}")]
+    Read { why: String },
     #[error("'{path}' is not valid TOML, so it was not changed: {why}")]
     Parse { path: String, why: String },
     #[error("a profile named '{0}' exists already")]
@@ -80,26 +80,21 @@ pub fn add_profile(text: &str, name: &str, p: &NewProfile) -> Result<String, Sav
     Ok(doc.to_string())
 }
 
-/// Adds a profile to the file at `path`, creating it (and its directory) when missing.
+/// Adds a profile to the file at `path`, creating it (0600, and its folder 0700) when missing.
 pub fn save_profile(path: &Path, name: &str, p: &NewProfile) -> Result<(), SaveError> {
     let shown = path.display().to_string();
-    let (text, header) = match std::fs::read_to_string(path) {
+    let (text, header) = match crate::files::read_regular_text(path, crate::files::CONFIG_LIMIT) {
         Ok(t) => (t, ""),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), HEADER),
-        Err(e) => return Err(SaveError::Read { path: shown, why: e.to_string() }),
+        Err(e) if e.io_kind() == Some(std::io::ErrorKind::NotFound) => (String::new(), HEADER),
+        Err(e) => return Err(SaveError::Read { why: e.to_string() }),
     };
     let new = add_profile(&text, name, p).map_err(|e| match e {
         SaveError::Parse { why, .. } => SaveError::Parse { path: shown.clone(), why },
         other => other,
     })?;
     let new = format!("{header}{new}");
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| SaveError::Write { path: shown.clone(), why: e.to_string() })?;
-    }
-    // Write next to it and rename, so a crash never leaves half a config.
-    let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, new).map_err(|e| SaveError::Write { path: shown.clone(), why: e.to_string() })?;
-    std::fs::rename(&tmp, path).map_err(|e| SaveError::Write { path: shown, why: e.to_string() })
+    // Atomic, through a symlink, keeping the file's mode (a new one is 0600): see `files`.
+    crate::files::write_atomic(path, new.as_bytes()).map_err(|e| SaveError::Write { path: shown, why: e.to_string() })
 }
 
 #[cfg(test)]
@@ -162,5 +157,44 @@ password_env = "HOME_MQTT"
             crate::config::parse(&text, &path).unwrap().profiles["lab"].url.as_deref(),
             Some("ws://lab:8080/mqtt")
         );
+    }
+
+    fn mode(p: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn saving_keeps_a_private_mode_and_a_symlink() {
+        use std::os::unix::fs::{PermissionsExt as _, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles/mqscope.toml");
+        std::fs::create_dir(dir.path().join("dotfiles")).unwrap();
+        std::fs::write(&real, EXISTING).unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let link = dir.path().join("config.toml");
+        symlink(&real, &link).unwrap();
+        save_profile(&link, "lab", &NewProfile { url: "ws://lab".into(), ..NewProfile::default() }).unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
+        assert!(std::fs::read_to_string(&real).unwrap().contains("[profiles.lab]"), "the target got the profile");
+        assert_eq!(mode(&real), 0o600);
+        let left = std::fs::read_dir(dir.path().join("dotfiles")).unwrap().count();
+        assert_eq!(left, 1, "no temporary file left beside the target");
+    }
+
+    #[test]
+    fn a_new_config_file_and_its_folder_are_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mqscope/config.toml");
+        save_profile(&path, "lab", &NewProfile { url: "ws://lab".into(), ..NewProfile::default() }).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.path().join("mqscope")), 0o700);
+    }
+
+    #[test]
+    fn a_config_that_is_not_a_regular_file_is_not_touched() {
+        let p = NewProfile { url: "ws://lab".into(), ..NewProfile::default() };
+        let e = save_profile(Path::new("/dev/zero"), "lab", &p).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 }

@@ -54,11 +54,12 @@ pub async fn run(args: &PubArgs) -> u8 {
     } else if let Some(m) = &args.message {
         Some(Bytes::from(m.clone()))
     } else if let Some(path) = &args.file {
-        match std::fs::read(path) {
+        // Streamed with a limit, so `-f <(command)` works and `-f /dev/zero` stops.
+        match crate::files::read_stream(path, crate::files::PAYLOAD_LIMIT) {
             Ok(data) => Some(Bytes::from(data)),
             Err(e) => {
-                crate::report!("mqscope: cannot read '{}': {e}", path.display());
-                return exit::FAILURE;
+                crate::report!("mqscope: {e}");
+                return if e.io_kind().is_some() { exit::FAILURE } else { exit::USAGE };
             }
         }
     } else {

@@ -74,11 +74,9 @@ pub(crate) fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, Tran
     let mut config = match (&opts.client_cert, &opts.client_key) {
         (Some(cert), Some(key)) => {
             let chain = read_certs(cert, "client certificate")?;
-            let key = PrivateKeyDer::from_pem_file(key).map_err(|e| TransportError::TlsFile {
-                what: "client key",
-                path: key.clone(),
-                reason: pem_reason(&e, "PRIVATE KEY"),
-            })?;
+            let key_error = |reason| TransportError::TlsFile { what: "client key", path: key.clone(), reason };
+            let pem = read_pem(key).map_err(key_error)?;
+            let key = PrivateKeyDer::from_pem_slice(&pem).map_err(|e| key_error(pem_reason(&e, "PRIVATE KEY")))?;
             builder
                 .with_client_auth_cert(chain, key)
                 .map_err(|e| TransportError::TlsConfig(format!("client certificate and key do not go together: {e}")))?
@@ -119,14 +117,20 @@ fn root_store(ca_file: Option<&Path>) -> Result<RootCertStore, TransportError> {
 
 fn read_certs(path: &Path, what: &'static str) -> Result<Vec<CertificateDer<'static>>, TransportError> {
     let file_error = |reason: String| TransportError::TlsFile { what, path: path.to_owned(), reason };
-    let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| file_error(pem_reason(&e, "CERTIFICATE")))?
+    let pem = read_pem(path).map_err(file_error)?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .map(|c| c.map(CertificateDer::into_owned))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| file_error(pem_reason(&e, "CERTIFICATE")))?;
     if certs.is_empty() {
         return Err(file_error("no PEM 'CERTIFICATE' section found".into()));
     }
     Ok(certs)
+}
+
+/// A PEM file's bytes: a regular file of at most `files::PEM_LIMIT` bytes.
+fn read_pem(path: &Path) -> Result<Vec<u8>, String> {
+    crate::files::read_regular(path, crate::files::PEM_LIMIT).map_err(|e| e.reason())
 }
 
 fn pem_reason(e: &rustls_pki_types::pem::Error, section: &str) -> String {
