@@ -175,6 +175,12 @@ pub struct ConnArgs {
     /// Extra HTTP header for the WebSocket upgrade, 'Name: value' (repeatable).
     #[arg(long = "header", value_name = "NAME:VALUE")]
     pub headers: Vec<String>,
+    /// Headers from a file, one 'Name: value' a line ('#' comments), kept out of the process list.
+    #[arg(long = "header-file", value_name = "FILE")]
+    pub header_files: Vec<std::path::PathBuf>,
+    /// Headers from an environment variable holding 'Name: value' lines, kept out of the process list.
+    #[arg(long = "header-env", value_name = "VAR")]
+    pub header_envs: Vec<String>,
     /// Last will topic.
     #[arg(long, value_name = "TOPIC")]
     pub will_topic: Option<String>,

@@ -41,8 +41,13 @@ fn assert_clean(what: &str, text: &str) {
 
 /// Runs mqscope with `args` while `broker` plays its part; the run is bounded.
 async fn run<F: Future<Output = ()>>(args: &[&str], broker: F) -> Run {
+    run_with_env(args, &[], broker).await
+}
+
+async fn run_with_env<F: Future<Output = ()>>(args: &[&str], env: &[(&str, &str)], broker: F) -> Run {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_mqscope"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -293,4 +298,56 @@ async fn decode_escapes_topics_in_its_output_and_errors() {
         assert_clean("stderr", &r.stderr);
         assert!(r.stdout.contains("PWNED"), "{}", r.stdout);
     }
+}
+
+#[tokio::test]
+async fn debug_output_masks_secret_headers_from_flags_files_and_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("headers");
+    std::fs::write(&file, "# for the gateway\nX-Amz-Security-Token: from-file-1\n\nX-Api-Key: from-file-2\n").unwrap();
+    let server = FakeWsServer::bind().await;
+    let url = server.url("/mqtt");
+    let args = [
+        "sub",
+        "-d",
+        "-u",
+        &url,
+        "--mqtt",
+        "3.1.1",
+        "-t",
+        "#",
+        "-W",
+        "2",
+        "--header",
+        "X-Token: from-flag",
+        "--header",
+        "X-Request-Id: 42",
+        "--header-file",
+        file.to_str().unwrap(),
+        "--header-env",
+        "GATEWAY_HEADERS",
+    ];
+    let seen = std::sync::Mutex::new(Vec::new());
+    let r = run_with_env(&args, &[("GATEWAY_HEADERS", "Cookie: from-env-1\nX-Session: from-env-2")], async {
+        let mut peer = server.accept(SubprotocolAnswer::FirstOffered).await;
+        *seen.lock().unwrap() = peer.request_headers.clone();
+        let _ = peer.next_message().await;
+    })
+    .await;
+    let seen = seen.into_inner().unwrap();
+    for (name, value) in [
+        ("x-token", "from-flag"),
+        ("x-amz-security-token", "from-file-1"),
+        ("x-api-key", "from-file-2"),
+        ("cookie", "from-env-1"),
+        ("x-session", "from-env-2"),
+        ("x-request-id", "42"),
+    ] {
+        assert!(seen.iter().any(|(n, v)| n.eq_ignore_ascii_case(name) && v == value), "{name} not sent: {seen:?}");
+    }
+    assert!(r.stderr.contains("> X-Request-Id: 42") || r.stderr.contains("> x-request-id: 42"), "{}", r.stderr);
+    for secret in ["from-flag", "from-file-1", "from-file-2", "from-env-1", "from-env-2"] {
+        assert!(!r.stderr.contains(secret), "{secret} shown:\n{}", r.stderr);
+    }
+    assert_clean("stderr", &r.stderr);
 }

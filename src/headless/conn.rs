@@ -15,12 +15,16 @@ pub enum SetupError {
     NoUrl,
     #[error("environment variable '{0}' (from --password-env) is not set")]
     PasswordEnvMissing(String),
+    #[error("environment variable '{0}' (from --header-env) is not set or not UTF-8")]
+    HeaderEnvMissing(String),
     #[error("--password-cmd '{cmd}' failed: {why}")]
     PasswordCmd { cmd: String, why: String },
     #[error("--ask-password: {0}")]
     Prompt(String),
-    #[error("--header '{0}' must look like 'Name: value'")]
+    #[error("{0} must look like 'Name: value'")]
     BadHeader(String),
+    #[error("--header-file {0}")]
+    HeaderFile(String),
     #[error("{0}")]
     Invalid(String),
 }
@@ -88,14 +92,40 @@ fn password_from_options(args: &ConnArgs) -> Result<Option<Bytes>, SetupError> {
     Ok(None)
 }
 
+/// One `Name: value` header; `place` says where it came from, for the error (never the value).
+fn header(line: &str, place: impl FnOnce() -> String) -> Result<(String, String), SetupError> {
+    match line.split_once(':') {
+        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.trim().to_string())),
+        _ => Err(SetupError::BadHeader(place())),
+    }
+}
+
+/// `Name: value` lines of a header file or variable: blank lines and `#` comments skipped.
+fn header_lines<'a>(text: &'a str, place: &'a str) -> impl Iterator<Item = Result<(String, String), SetupError>> + 'a {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(move |(i, l)| header(l, || format!("{place} line {}", i + 1)))
+}
+
+/// Headers in the order later ones win: files, variables, then the profile's and `--header`.
 fn headers(args: &ConnArgs) -> Result<Vec<(String, String)>, SetupError> {
-    args.headers
-        .iter()
-        .map(|h| match h.split_once(':') {
-            Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.trim().to_string())),
-            _ => Err(SetupError::BadHeader(h.clone())),
-        })
-        .collect()
+    let mut out = Vec::new();
+    for path in &args.header_files {
+        let text = crate::files::read_regular_text(path, crate::files::HEADER_FILE_LIMIT)
+            .map_err(|e| SetupError::HeaderFile(e.to_string()))?;
+        let place = format!("--header-file '{}'", path.display());
+        out.extend(header_lines(&text, &place).collect::<Result<Vec<_>, _>>()?);
+    }
+    for var in &args.header_envs {
+        let text = std::env::var(var).map_err(|_| SetupError::HeaderEnvMissing(var.clone()))?;
+        let place = format!("--header-env '{var}'");
+        out.extend(header_lines(&text, &place).collect::<Result<Vec<_>, _>>()?);
+    }
+    for (i, h) in args.headers.iter().enumerate() {
+        out.push(header(h, || format!("--header number {} (or a profile header)", i + 1))?);
+    }
+    Ok(out)
 }
 
 /// Everything the session task needs, from the command line. Warnings (insecure TLS, ignored options)

@@ -235,7 +235,11 @@ pub(crate) async fn finish(mut handle: session::SessionHandle, debug: bool) {
 pub(crate) fn setup_failed(e: &SetupError) -> u8 {
     crate::report!("mqscope: {e}");
     match e {
-        SetupError::NoUrl | SetupError::BadHeader(_) | SetupError::Invalid(_) => exit::USAGE,
+        SetupError::NoUrl
+        | SetupError::BadHeader(_)
+        | SetupError::HeaderFile(_)
+        | SetupError::HeaderEnvMissing(_)
+        | SetupError::Invalid(_) => exit::USAGE,
         _ => exit::FAILURE,
     }
 }

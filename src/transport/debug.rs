@@ -52,11 +52,31 @@ impl fmt::Display for DebugEvent {
     }
 }
 
-/// Headers whose values are secrets.
+/// Words in a header name that suggest its value is a secret (`X-Amz-Security-Token`, `X-Api-Key`,
+/// `Proxy-Authorization`, `Set-Cookie`, `X-Hub-Signature`, `X-Session-Id`, …).
+const SECRET_WORDS: [&str; 12] = [
+    "auth",
+    "token",
+    "key",
+    "secret",
+    "cookie",
+    "signature",
+    "password",
+    "passwd",
+    "session",
+    "credential",
+    "ticket",
+    "jwt",
+];
+
+/// Whether a header's value is a secret: its name has a secret word in it. The WebSocket handshake's
+/// nonce and its answer are not secrets, and help when reading a failed upgrade.
 fn is_secret(name: &str) -> bool {
-    ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token"]
-        .iter()
-        .any(|s| name.eq_ignore_ascii_case(s))
+    let name = name.to_ascii_lowercase();
+    if name == "sec-websocket-key" || name == "sec-websocket-accept" {
+        return false;
+    }
+    SECRET_WORDS.iter().any(|w| name.contains(w))
 }
 
 /// The value to show for a header: secrets become `***`, keeping an auth scheme word (`Bearer ***`).
@@ -82,6 +102,29 @@ mod tests {
         assert_eq!(mask_header("Cookie", "a=b; c=d"), "***");
         assert_eq!(mask_header("Set-Cookie", "sid=1 Path=/"), "***");
         assert_eq!(mask_header("Sec-WebSocket-Protocol", "mqtt"), "mqtt");
+        assert_eq!(mask_header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), "dGhlIHNhbXBsZSBub25jZQ==");
+    }
+
+    #[test]
+    fn masks_every_header_whose_name_suggests_a_secret() {
+        for name in [
+            "X-Token",
+            "X-Amz-Security-Token",
+            "X-Api-Key",
+            "X-Auth-Token",
+            "X-Client-Secret",
+            "X-Hub-Signature-256",
+            "X-Password",
+            "X-Session-Id",
+            "X-Credential",
+            "Proxy-Authorization",
+            "X-Goog-Iap-Jwt-Assertion",
+        ] {
+            assert_eq!(mask_header(name, "s3cr3t-value"), "***", "{name}");
+        }
+        for (name, value) in [("Host", "h"), ("User-Agent", "mqscope"), ("X-Request-Id", "42"), ("Origin", "o")] {
+            assert_eq!(mask_header(name, value), value, "{name}");
+        }
     }
 
     #[test]
