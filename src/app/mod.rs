@@ -59,6 +59,8 @@ pub struct Config {
     pub theme: ThemeName,
     /// The zone times on screen are shown in (the local one when run; UTC by default).
     pub zone: crate::timefmt::Zone,
+    /// TLS without certificate checks (`--insecure` on mqtts:// or wss://): the status line says so.
+    pub insecure_tls: bool,
 }
 
 /// The built-in themes.
@@ -116,6 +118,7 @@ impl Default for Config {
             start_view: View::Dashboard,
             theme: ThemeName::Dark,
             zone: crate::timefmt::Zone::Utc,
+            insecure_tls: false,
         }
     }
 }

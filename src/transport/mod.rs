@@ -81,6 +81,11 @@ impl TransportOptions {
         }
     }
 
+    /// Whether the connection will be TLS without certificate checks (`--insecure` on a TLS scheme).
+    pub fn unverified_tls(&self) -> bool {
+        self.tls.insecure && BrokerUrl::parse(&self.url).is_ok_and(|u| u.scheme.is_tls())
+    }
+
     /// What the caller should tell the user before connecting: the insecure-TLS warning, and options
     /// that the URL's scheme makes meaningless.
     pub fn warnings(&self) -> Vec<String> {

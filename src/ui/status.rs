@@ -39,6 +39,10 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
             spans.push(Span::styled(format!("✕ {}", sanitize::line(reason)), theme.error));
         }
     }
+    if app.config.insecure_tls {
+        // First after the state, so that no width hides it: nothing vouches for this broker.
+        spans.push(Span::styled(" INSECURE TLS", theme.alarm));
+    }
     spans.push(Span::raw(format!(" {}", sanitize::line(&c.url))));
     if let Some(v) = c.version {
         spans.push(Span::styled(format!(" MQTT {v}"), theme.dim));

@@ -171,6 +171,46 @@ fn invisible_characters_in_topics_and_payloads_are_shown_escaped() {
     insta::assert_snapshot!(s);
 }
 
+/// The status line (the last row) with colours: `text[style]` runs.
+fn status_line(a: &mut App, w: u16, h: u16) -> (String, Vec<(String, ratatui::style::Style)>) {
+    a.apply(AppEvent::Resize { width: w, height: h });
+    a.prepare();
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    term.draw(|f| super::draw(f, a)).expect("draw");
+    let buf = term.backend().buffer().clone();
+    let y = h - 1;
+    let text: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
+    let mut runs: Vec<(String, ratatui::style::Style)> = Vec::new();
+    for x in 0..w {
+        let cell = &buf[(x, y)];
+        let style = cell.style();
+        match runs.last_mut() {
+            Some((t, s)) if *s == style => t.push_str(cell.symbol()),
+            _ => runs.push((cell.symbol().to_string(), style)),
+        }
+    }
+    (text.trim_end().to_string(), runs)
+}
+
+#[test]
+fn insecure_tls_is_shown_in_the_status_line_in_white_on_red() {
+    let config =
+        crate::app::Config { url: "mqtts://broker.example:8883".into(), insecure_tls: true, ..Default::default() };
+    let mut a = App::new(config, T0);
+    connected(&mut a);
+    let (text, runs) = status_line(&mut a, 80, 24);
+    let marker = runs.iter().find(|(t, _)| t.contains("INSECURE TLS")).expect("INSECURE TLS in the status line");
+    assert_eq!(marker.1.bg, Some(ratatui::style::Color::Red), "{runs:?}");
+    insta::assert_snapshot!(text);
+    // Even a narrow screen keeps it.
+    let (narrow, _) = status_line(&mut a, 40, 12);
+    assert!(narrow.contains("INSECURE TLS"), "{narrow}");
+    // A verified connection says nothing of the kind.
+    let mut a = app();
+    connected(&mut a);
+    assert!(!status_line(&mut a, 80, 24).0.contains("INSECURE"));
+}
+
 #[test]
 fn binary_payload_as_hex_dump() {
     let mut a = busy();

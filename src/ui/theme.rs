@@ -21,6 +21,8 @@ pub struct Theme {
     pub error: Style,
     pub ok: Style,
     pub warn: Style,
+    /// A danger that must not be missed (`INSECURE TLS`): white on red, reversed without colour.
+    pub alarm: Style,
     pub spark: Style,
     pub chart: [Style; 4],
 }
@@ -49,6 +51,7 @@ impl Theme {
                 error: bold(Color::Red),
                 ok: bold(Color::Green),
                 warn: bold(Color::Yellow),
+                alarm: Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD),
                 spark: fg(Color::Cyan),
                 chart: [fg(Color::Yellow), fg(Color::Cyan), fg(Color::Magenta), fg(Color::Green)],
             },
@@ -68,6 +71,7 @@ impl Theme {
                 error: bold(Color::Rgb(190, 0, 0)),
                 ok: bold(Color::Rgb(0, 130, 0)),
                 warn: bold(Color::Rgb(170, 90, 0)),
+                alarm: Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD),
                 spark: fg(Color::Blue),
                 chart: [
                     fg(Color::Rgb(160, 80, 0)),
@@ -92,6 +96,7 @@ impl Theme {
                 error: Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD),
                 ok: bold(Color::LightGreen),
                 warn: Style::new().fg(Color::Black).bg(Color::LightYellow).add_modifier(Modifier::BOLD),
+                alarm: Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD),
                 spark: bold(Color::LightCyan),
                 chart: [
                     bold(Color::LightYellow),
@@ -122,6 +127,7 @@ impl Theme {
             error: bold,
             ok: bold,
             warn: bold,
+            alarm: Style::new().add_modifier(Modifier::REVERSED).add_modifier(Modifier::BOLD),
             spark: plain,
             chart: [plain; 4],
         }
