@@ -212,9 +212,25 @@ impl Manager {
 
 /// Shows the manager until the user chooses. The terminal is restored before returning.
 pub fn run(mut m: Manager, theme: Theme) -> anyhow::Result<Choice> {
+    // A signal that ends the program is a quit, so the terminal is restored on the way out. The
+    // runtime's one worker thread receives it while this loop waits for keys.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut signals = rt.block_on(async { crate::tui::ExitSignals::new() })?;
+    let flag = stop.clone();
+    rt.spawn(async move {
+        signals.recv().await;
+        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
     let (_guard, mut terminal) = crate::tui::setup_terminal()?;
     loop {
         terminal.draw(|f| m.render(f, &theme))?;
+        // Wake up now and then to see whether a signal came.
+        while !crossterm::event::poll(std::time::Duration::from_millis(50))? {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(Choice::Quit);
+            }
+        }
         if let crossterm::event::Event::Key(k) = crossterm::event::read()?
             && k.kind == KeyEventKind::Press
             && let Some(choice) = m.key(k)

@@ -1,6 +1,7 @@
 //! The interactive dashboard's IO edge: the terminal (raw mode, alternate screen, mouse), the event
 //! loop that feeds `App::apply` from keys, the session and the clock, and drawing at most once per
-//! frame. The terminal is restored on every way out: quit, error, panic, SIGINT and SIGTERM.
+//! frame. The terminal is restored on every way out: quit, error, panic, and every signal that ends
+//! the program (SIGTERM, SIGINT, SIGHUP, SIGQUIT).
 
 use crate::app::{App, AppEvent, Config, Effect, epoch_ms};
 use crate::session::{self, Command, SessionEvent, TaskOptions};
@@ -33,6 +34,35 @@ pub fn restore_terminal() {
         LeaveAlternateScreen,
         crossterm::cursor::Show
     );
+}
+
+/// The signals that end the program. Caught, they leave through the normal exit path, which
+/// restores the terminal and flushes the log and a recording; left to their default action, SIGHUP
+/// (the terminal closed) and SIGQUIT (Ctrl-\\) would leave the alternate screen and mouse tracking on.
+pub(crate) struct ExitSignals([tokio::signal::unix::Signal; 4]);
+
+impl ExitSignals {
+    /// Must be called inside a tokio runtime.
+    pub(crate) fn new() -> io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self([
+            signal(SignalKind::terminate())?,
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::hangup())?,
+            signal(SignalKind::quit())?,
+        ]))
+    }
+
+    /// Resolves when one of them arrives.
+    pub(crate) async fn recv(&mut self) {
+        let [term, int, hup, quit] = &mut self.0;
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+            _ = hup.recv() => {}
+            _ = quit.recv() => {}
+        }
+    }
 }
 
 /// Restores the terminal when dropped, whatever the exit path.
@@ -111,8 +141,7 @@ async fn run_inner(
     let mut keys = EventStream::new();
     let mut frame = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(fps.clamp(1, 240))));
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let mut signals = ExitSignals::new()?;
     let mut session_open = true;
     let mut first_data_frame = false;
     // Commands wait here while the session's queue is full (a clear of thousands of retained topics),
@@ -176,8 +205,7 @@ async fn run_inner(
                 }
             }
             Some(result) = snapshot_rx.recv() => app.apply(AppEvent::RetainedSnapshot(result)),
-            _ = sigterm.recv() => break 'run,
-            _ = sigint.recv() => break 'run,
+            _ = signals.recv() => break 'run,
         }
         for effect in app.take_effects() {
             match effect {
