@@ -36,7 +36,8 @@ pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Resu
     // The dashboard keeps trying and shows why in the status line.
     task.reconnect.retry_first_connect = true;
     let config = Config {
-        url: task.transport.url.clone(),
+        // Shown in the status line: no password (the transport has none) and no token from the query.
+        url: crate::transport::shown_url(&task.transport.url),
         filters,
         exclude: args.exclude.clone(),
         history_per_topic: args.history.unwrap_or(100).max(1),

@@ -351,3 +351,24 @@ async fn debug_output_masks_secret_headers_from_flags_files_and_the_environment(
     }
     assert_clean("stderr", &r.stderr);
 }
+
+#[tokio::test]
+async fn a_password_or_a_signed_query_in_the_url_is_never_shown() {
+    let server = FakeWsServer::bind().await;
+    let url = format!("ws://me:hunter2@{}/mqtt?X-Amz-Signature=sig-secret&X-Amz-Date=20250101", server.addr);
+    let target = std::sync::Mutex::new(String::new());
+    let r = run(&["sub", "-d", "-u", &url, "--mqtt", "3.1.1", "-t", "#"], async {
+        let mut peer = server.accept(SubprotocolAnswer::FirstOffered).await;
+        let _ = peer.next_message().await;
+        let reason = "policy";
+        let _ = peer.ws.send(Message::Close(Some(CloseFrame { code: CloseCode::Policy, reason: reason.into() }))).await;
+        *target.lock().unwrap() = "seen".into();
+    })
+    .await;
+    assert_eq!(*target.lock().unwrap(), "seen");
+    assert!(r.stderr.contains("X-Amz-Date=20250101"), "{}", r.stderr);
+    assert!(r.stderr.contains("X-Amz-Signature=***"), "{}", r.stderr);
+    for secret in ["hunter2", "sig-secret"] {
+        assert!(!r.stderr.contains(secret), "{secret} shown:\n{}", r.stderr);
+    }
+}

@@ -122,7 +122,10 @@ async fn run(opts: TaskOptions, cmd_rx: mpsc::Receiver<Command>, ev_tx: mpsc::Se
     loop {
         attempt += 1;
         let version = cx.session.version();
-        if !cx.emit(SessionEvent::Connecting { url: opts.transport.url.clone(), attempt, version }).await {
+        if !cx
+            .emit(SessionEvent::Connecting { url: crate::transport::shown_url(&opts.transport.url), attempt, version })
+            .await
+        {
             return;
         }
         let mut traces = Vec::new();

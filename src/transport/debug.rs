@@ -71,7 +71,7 @@ const SECRET_WORDS: [&str; 12] = [
 
 /// Whether a header's value is a secret: its name has a secret word in it. The WebSocket handshake's
 /// nonce and its answer are not secrets, and help when reading a failed upgrade.
-fn is_secret(name: &str) -> bool {
+pub(crate) fn is_secret(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     if name == "sec-websocket-key" || name == "sec-websocket-accept" {
         return false;

@@ -38,7 +38,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 pub use debug::{DebugEvent, mask_header};
 pub use error::{HandshakeStage, TransportError};
 pub use tls::{INSECURE_WARNING, TlsOptions};
-pub use url::{BrokerUrl, Scheme, UrlError, redact as redact_url, strip_password as url_without_password};
+pub use url::{
+    BrokerUrl, Scheme, UrlError, redact as redact_url, shown as shown_url, strip_password as url_without_password,
+};
 
 /// The subprotocols offered by default: `mqtt` (MQTT 3.1.1 §6, MQTT 5 §6) and the older `mqttv3.1`.
 pub const DEFAULT_SUBPROTOCOLS: [&str; 2] = ["mqtt", "mqttv3.1"];
@@ -215,7 +217,7 @@ impl Transport {
         debug: &mut (dyn FnMut(DebugEvent) + Send),
     ) -> Result<Self, TransportError> {
         let url = BrokerUrl::parse(&opts.url)
-            .map_err(|source| TransportError::InvalidUrl { url: opts.url.clone(), source })?;
+            .map_err(|source| TransportError::InvalidUrl { url: url::shown(&opts.url), source })?;
         // Files and settings first: a typo in a CA path should not wait for a network timeout.
         let tls_config = if url.scheme.is_tls() { Some(tls::client_config(&opts.tls)?) } else { None };
 

@@ -173,7 +173,32 @@ impl BrokerUrl {
     }
 }
 
-/// Prints the URL without the password.
+/// A URL as it may be shown: the password as `***` ([`redact`]), and so the value of every query
+/// parameter whose name suggests a secret (`?X-Amz-Signature=***&token=***`, as for headers). Works
+/// on any text, also one that does not parse.
+pub fn shown(url: &str) -> String {
+    redact_query(&redact(url))
+}
+
+/// A path with its query's secret-looking parameter values as `***`.
+pub fn redact_query(path: &str) -> String {
+    let Some((before, query)) = path.split_once('?') else { return path.to_owned() };
+    let (query, fragment) = match query.split_once('#') {
+        Some((q, f)) => (q, Some(f)),
+        None => (query, None),
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((name, _)) if super::debug::is_secret(name) => format!("{name}=***"),
+            _ => p.to_owned(),
+        })
+        .collect();
+    let fragment = fragment.map(|f| format!("#{f}")).unwrap_or_default();
+    format!("{before}?{}{fragment}", params.join("&"))
+}
+
+/// Prints the URL without the password, and with secret query values masked.
 impl fmt::Display for BrokerUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}://", self.scheme)?;
@@ -183,7 +208,7 @@ impl fmt::Display for BrokerUrl {
         let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
         write!(f, "{host}:{}", self.port)?;
         if self.scheme.is_websocket() {
-            f.write_str(&self.path)?;
+            f.write_str(&redact_query(&self.path))?;
         }
         Ok(())
     }
@@ -266,6 +291,20 @@ mod tests {
         assert_eq!(url("ws://h:8080/mqtt").path, "/mqtt");
         assert_eq!(url("ws://h/mqtt?token=a#frag").path, "/mqtt?token=a");
         assert_eq!(url("ws://h?x=1").path, "/?x=1");
+    }
+
+    #[test]
+    fn passwords_and_secret_query_values_are_redacted() {
+        assert_eq!(
+            shown("wss://me:hunter2@h.example/mqtt?X-Amz-Signature=abc&X-Amz-Date=20250101&token=t#f"),
+            "wss://me:***@h.example/mqtt?X-Amz-Signature=***&X-Amz-Date=20250101&token=***#f"
+        );
+        assert_eq!(shown("mqtt://me@h:1883"), "mqtt://me@h:1883");
+        assert_eq!(shown("h:1883"), "h:1883");
+        assert_eq!(shown("ws://h/mqtt?x=1"), "ws://h/mqtt?x=1");
+        assert_eq!(shown("me:pw@h:1883"), "me:***@h:1883");
+        let parsed = BrokerUrl::parse("wss://me:pw@h/mqtt?X-Amz-Security-Token=abc").unwrap();
+        assert_eq!(parsed.to_string(), "wss://me:***@h:443/mqtt?X-Amz-Security-Token=***");
     }
 
     #[test]

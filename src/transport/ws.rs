@@ -24,8 +24,8 @@ pub(crate) fn build_request(url: &BrokerUrl, opts: &TransportOptions) -> Result<
     // only matters to tungstenite's own `connect`, which we do not use.
     let uri = format!("ws://{}{}", url.authority(), url.path);
     let mut request = uri.as_str().into_client_request().map_err(|e| TransportError::InvalidUrl {
-        url: opts.url.clone(),
-        source: super::url::UrlError::Junk(format!("{} ({e})", url.path)),
+        url: super::url::shown(&opts.url),
+        source: super::url::UrlError::Junk(format!("{} ({e})", super::url::redact_query(&url.path))),
     })?;
     let headers = request.headers_mut();
     if !opts.subprotocols.is_empty() {
@@ -84,7 +84,7 @@ pub(crate) async fn upgrade(
         .unwrap_or_default();
     debug(DebugEvent::WsRequest {
         method: request.method().to_string(),
-        target: url.path.clone(),
+        target: super::url::redact_query(&url.path),
         headers: masked(&header_list(request.headers())),
     });
 
