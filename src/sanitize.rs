@@ -140,6 +140,28 @@ impl serde_json::ser::Formatter for SafeJson {
     }
 }
 
+/// A writer for the log file, where each write is one record: everything in it is escaped but its
+/// final newline, so `tail -f` on the log is as safe as the screen and a record stays one line.
+pub struct EscapingWriter<W>(pub W);
+
+impl<W: std::io::Write> std::io::Write for EscapingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let (body, newline) = match buf.strip_suffix(b"\n") {
+            Some(body) => (body, true),
+            None => (buf, false),
+        };
+        self.0.write_all(bytes(body, false).as_bytes())?;
+        if newline {
+            self.0.write_all(b"\n")?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// Writes `args` and a newline to stderr as one line: every unsafe character escaped, newlines too,
 /// so a string from the wire can neither colour, move, retitle nor add a line. Use [`report!`].
 pub fn report_line(args: fmt::Arguments<'_>) {
@@ -238,6 +260,13 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "mqscope: broker says: \\e]0;owned\\x07\\nmqscope: delivered OK\\u{200b}\n"
         );
+    }
+
+    #[test]
+    fn log_records_are_escaped_and_stay_one_line() {
+        let mut w = EscapingWriter(Vec::new());
+        w.write_all(b"WARN disconnected: \x1b]0;x\x07\nfake record\n").unwrap();
+        assert_eq!(w.0, b"WARN disconnected: \\e]0;x\\x07\\nfake record\n");
     }
 
     #[test]

@@ -76,7 +76,8 @@ pub fn init_logging_to(
     let path = file.or_else(default_log_path).unwrap_or_else(|| std::env::temp_dir().join("mqscope.log"));
     // Private (0600, a new folder 0700): the log names brokers, users and topics.
     let file = crate::files::append_private(&path)?;
-    let (writer, guard) = tracing_appender::non_blocking(file);
+    // Records carry wire text (reason strings, client ids): escaped, as on the screen.
+    let (writer, guard) = tracing_appender::non_blocking(crate::sanitize::EscapingWriter(file));
     let level = level.parse().unwrap_or(tracing::Level::INFO);
     let _ = tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_max_level(level).try_init();
     tracing::info!("mqscope {} starting, log at {}", env!("CARGO_PKG_VERSION"), path.display());

@@ -11,7 +11,7 @@ mod common;
 
 use common::FakeTcpServer;
 use common::tmux::{Tmux, quote};
-use mqscope::codec::{ConnAck, Packet, Properties, ProtocolVersion, Publish, QoS, SubAck};
+use mqscope::codec::{ConnAck, Packet, Properties, Property, ProtocolVersion, Publish, QoS, SubAck};
 use std::time::{Duration, Instant};
 
 const V5: ProtocolVersion = ProtocolVersion::V5;
@@ -23,7 +23,9 @@ async fn hostile_broker(server: FakeTcpServer) {
         let mut peer = server.accept().await;
         tokio::spawn(async move {
             let Some(Packet::Connect(_)) = peer.read_packet(V5).await else { return };
-            let ok = ConnAck { session_present: false, reason_code: 0, properties: Properties::default() };
+            // An assigned client id goes to the status line and the log.
+            let id = Property::AssignedClientIdentifier("id\u{1b}]2;PWNED\u{7}\u{9b}\u{202e}\u{200b}".into());
+            let ok = ConnAck { session_present: false, reason_code: 0, properties: Properties(vec![id]) };
             peer.send_packet(&Packet::ConnAck(ok), V5).await;
             let Some(Packet::Subscribe(s)) = peer.read_packet(V5).await else { return };
             let codes = vec![0; s.subscriptions.len()];
@@ -96,6 +98,11 @@ fn every_ending_signal_restores_the_terminal_and_no_title_gets_through() {
         assert_eq!(t.display("#{pane_title}"), PROBE_TITLE, "no title got through while running");
         end_with(&t, signal);
         assert_eq!(t.display("#{pane_title}"), PROBE_TITLE, "SIG{signal}: the title changed");
+        // The log, read with `tail -f`, is a terminal too.
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.contains("]2;PWNED"), "the assigned id is logged:\n{text}");
+        let raw = |c: char| (c.is_control() && c != '\n') || matches!(c, '\u{202e}' | '\u{200b}');
+        assert!(!text.chars().any(raw), "raw control or invisible characters in the log:\n{text:?}");
     }
 }
 
