@@ -167,7 +167,9 @@ impl Manager {
                 let mut rows: Vec<String> = self
                     .profiles
                     .iter()
-                    .map(|(n, u)| format!("{:<20} {}", sanitize::line(n), sanitize::line(u)))
+                    .map(|(n, u)| {
+                        format!("{:<20} {}", sanitize::line(n), sanitize::line(&crate::transport::redact_url(u)))
+                    })
                     .collect();
                 rows.push("Start the demo (embedded broker and simulated feed)".into());
                 rows.push("New connection…".into());

@@ -362,7 +362,7 @@ fn parse_view(v: &str) -> Result<View, String> {
     }
 }
 
-/// `mqscope profiles`: one line per profile, no secrets; every value from the file escaped, so a
+/// `mqscope profiles`: one line per profile, no secrets (a password in a URL is masked); every value from the file escaped, so a
 /// value can neither add a line nor reach the terminal as a control sequence.
 pub fn listing(file: &ConfigFile) -> String {
     use crate::sanitize::line;

@@ -120,6 +120,9 @@ fn a_plain_password_in_a_profile_is_used_with_a_warning_and_never_listed() {
     assert_eq!(cli.tui.conn.password_from_profile.as_deref(), Some("hunter2"));
     let listing = listing(&c);
     assert!(!listing.contains("hunter2") && listing.contains("in file (discouraged)"), "{listing}");
+    let c = parse("[profiles.x]\nurl = \"wss://me:hunter2@h/mqtt?token=t0k\"\n", p()).unwrap();
+    let listing = super::listing(&c);
+    assert!(listing.contains("wss://me:***@h/mqtt?token=***") && !listing.contains("t0k"), "{listing}");
 }
 
 #[test]
