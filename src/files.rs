@@ -95,6 +95,10 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
     if !meta.is_file() {
         return Err(FileError::NotRegular { path: path.to_owned(), kind: kind_of(meta.file_type()) });
     }
+    // Refused without reading it; the bounded read still holds if the file grows meanwhile.
+    if meta.len() > limit {
+        return Err(FileError::TooLarge { path: path.to_owned(), limit });
+    }
     read_bounded(file, path, limit)
 }
 
