@@ -100,3 +100,27 @@ fn the_log_file_and_its_folder_are_created_private() {
     assert_eq!(mode(&log), 0o600);
     assert_eq!(mode(&dir.path().join("logs")), 0o700);
 }
+
+#[test]
+fn header_files_and_variables_are_checked_and_their_values_never_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("headers");
+    std::fs::write(&bad, "X-Token: fine\nX-Secret s3cr3t-no-colon\n").unwrap();
+    let base = ["sub", "-u", "ws://127.0.0.1:9/mqtt", "-t", "x"];
+    for (extra, says) in [
+        (vec!["--header-file", "/dev/zero"], "is a character device, not a regular file".to_string()),
+        (vec!["--header-file", path_str(&bad)], format!("--header-file '{}' line 2 must look like", bad.display())),
+        (
+            vec!["--header-env", "MQSCOPE_TEST_NO_SUCH_VAR"],
+            "'MQSCOPE_TEST_NO_SUCH_VAR' (from --header-env) is not set".into(),
+        ),
+        (vec!["--header", "X-Secret s3cr3t-no-colon"], "--header number 1".into()),
+    ] {
+        let args: Vec<&str> = base.iter().copied().chain(extra.iter().copied()).collect();
+        let out = mqscope(&args, &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(&says), "{extra:?}: {err}");
+        assert!(!err.contains("s3cr3t"), "a header value was echoed: {err}");
+    }
+}
