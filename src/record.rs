@@ -124,10 +124,21 @@ impl Record {
     }
 }
 
+/// Why a recording could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Not there, not a regular file, too large, not text.
+    #[error(transparent)]
+    File(#[from] crate::files::FileError),
+    /// A line that is not a record: `path:line: why`.
+    #[error("{0}")]
+    Record(String),
+}
+
 /// Reads a recording; errors name the line.
-pub fn read(path: &Path) -> Result<Vec<Record>, String> {
-    let text = crate::files::read_regular_text(path, crate::files::RECORDING_LIMIT).map_err(|e| e.to_string())?;
-    parse(&text).map_err(|e| format!("{}:{e}", path.display()))
+pub fn read(path: &Path) -> Result<Vec<Record>, ReadError> {
+    let text = crate::files::read_regular_text(path, crate::files::RECORDING_LIMIT)?;
+    parse(&text).map_err(|e| ReadError::Record(format!("{}:{e}", path.display())))
 }
 
 /// Parses JSON Lines text (blank lines are skipped).

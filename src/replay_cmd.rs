@@ -9,7 +9,11 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
         Ok(r) => r,
         Err(e) => {
             crate::report!("mqscope replay: {e}");
-            return exit::FAILURE;
+            // A file that is no recording at all (a FIFO, a device, too large) is a usage error.
+            return match &e {
+                crate::record::ReadError::File(f) if f.io_kind().is_none() => exit::USAGE,
+                _ => exit::FAILURE,
+            };
         }
     };
     let pace = if args.max { Pace::Max } else { Pace::Speed(args.speed.unwrap_or(1.0)) };

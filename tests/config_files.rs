@@ -124,3 +124,13 @@ fn header_files_and_variables_are_checked_and_their_values_never_echoed() {
         assert!(!err.contains("s3cr3t"), "a header value was echoed: {err}");
     }
 }
+
+#[test]
+fn replay_refuses_a_recording_that_is_not_a_regular_file() {
+    for file in ["/dev/zero", "/"] {
+        let out = mqscope(&["replay", file, "--to", "mqtt://127.0.0.1:9"], &[]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{file}: {err}");
+        assert!(err.contains("not a regular file"), "{file}: {err}");
+    }
+}
