@@ -168,7 +168,7 @@ impl Manager {
                     .profiles
                     .iter()
                     .map(|(n, u)| {
-                        format!("{:<20} {}", sanitize::line(n), sanitize::line(&crate::transport::redact_url(u)))
+                        format!("{:<20} {}", sanitize::line(n), sanitize::line(&crate::transport::shown_url(u)))
                     })
                     .collect();
                 rows.push("Start the demo (embedded broker and simulated feed)".into());

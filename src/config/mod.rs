@@ -372,7 +372,7 @@ pub fn listing(file: &ConfigFile) -> String {
         out.push_str(&format!(
             "{}{default}\n  url: {}\n  user: {}  password: {}\n  subscriptions: {}\n",
             line(name),
-            line(&crate::transport::redact_url(p.url.as_deref().unwrap_or("-"))),
+            line(&crate::transport::shown_url(p.url.as_deref().unwrap_or("-"))),
             line(p.username.as_deref().unwrap_or("-")),
             p.password_source(),
             if p.subscriptions.is_empty() {
