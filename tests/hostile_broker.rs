@@ -140,7 +140,7 @@ async fn sub_escapes_a_refused_connack_reason_string_and_server_reference() {
 async fn sub_escapes_suback_and_disconnect_reasons_and_json_output() {
     let server = FakeTcpServer::bind().await;
     let url = server.url();
-    let r = run(&["sub", "-u", &url, "--mqtt", "5", "-t", "a", "-t", "b", "-F", "json", "-d", "-W", "4"], async {
+    let r = run(&["sub", "-u", &url, "--mqtt", "5", "-t", "a", "-t", "t/#", "-F", "json", "-d", "-W", "4"], async {
         let mut peer = accept_connected(&server).await;
         answer_subscribe(&mut peer, Some(vec![0x87, 0]), reason_string()).await;
         peer.send_packet(&evil_publish(), V5).await;
