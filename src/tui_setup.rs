@@ -24,13 +24,14 @@ pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Resu
     }
     // The command line's views come first: the first match wins.
     payload_views.extend(profile.map(|p| p.payload_formats()).unwrap_or_default());
-    let subs = filters
+    let asked: Vec<(String, crate::codec::QoS)> = filters
         .iter()
         .enumerate()
-        .map(|(i, f)| {
-            let qos = args.topic_qos.get(i).copied().unwrap_or(args.qos);
-            Subscription { filter: f.as_str().into(), options: SubscriptionOptions::retain_as_published(qos) }
-        })
+        .map(|(i, f)| (f.clone(), args.topic_qos.get(i).copied().unwrap_or(args.qos)))
+        .collect();
+    let subs = asked
+        .iter()
+        .map(|(f, qos)| Subscription { filter: f.as_str().into(), options: SubscriptionOptions::retain_as_published(*qos) })
         .collect();
     let mut task = task_options(&args.conn, subs).map_err(|e| e.to_string())?;
     // The dashboard keeps trying and shows why in the status line.
@@ -38,7 +39,7 @@ pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Resu
     let config = Config {
         // Shown in the status line: no password (the transport has none) and no token from the query.
         url: crate::transport::shown_url(&task.transport.url),
-        filters,
+        filters: asked,
         exclude: args.exclude.clone(),
         history_per_topic: args.history.unwrap_or(100).max(1),
         byte_budget: args.memory.unwrap_or(256).saturating_mul(1024 * 1024),

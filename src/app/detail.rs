@@ -24,6 +24,18 @@ pub struct DetailCache {
     pub chart_fields: Vec<String>,
 }
 
+impl DetailCache {
+    /// Memory the decoded view and the diffs hold, for the budget.
+    pub fn bytes(&self) -> usize {
+        let rendered = self.rendered.as_ref().map_or(0, |r| {
+            r.lines.iter().map(|l| 24 + l.iter().map(|(_, t)| 40 + t.len()).sum::<usize>()).sum::<usize>()
+        });
+        let diffs: usize = self.diffs.values().map(|d| 48 + d.as_ref().map_or(0, String::len)).sum();
+        let values: usize = self.values.values().map(|v| 48 + v.len() * 16).sum();
+        rendered + diffs + values + self.chart.iter().map(|c| c.len() * 16).sum::<usize>()
+    }
+}
+
 impl App {
     /// Brings the detail cache up to date with the shown topic and message.
     pub(super) fn refresh_detail(&mut self) {

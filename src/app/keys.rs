@@ -180,7 +180,7 @@ impl App {
                 self.prompt = Some(Prompt { kind, text: text.unwrap_or_default(), error: None });
             }
             KeyCode::Esc => match self.focus {
-                Pane::Log => self.log_view.filter = None,
+                Pane::Log => self.set_log_filter(None),
                 _ => self.set_tree_filter(None),
             },
             _ => match self.focus {
@@ -213,13 +213,6 @@ impl App {
                 self.recording = Some((file, 0));
             }
         }
-    }
-
-    fn toggle_pause(&mut self) {
-        self.log_view.paused_at = match self.log_view.paused_at {
-            Some(_) => None,
-            None => Some(self.store.next_seq().saturating_sub(1)),
-        };
     }
 
     fn set_tree_filter(&mut self, f: Option<TopicFilter>) {
@@ -255,13 +248,14 @@ impl App {
                     }
                     PromptKind::LogFilter | PromptKind::LogSearch => match TextFilter::parse(&text) {
                         Ok(f) => {
-                            if p.kind == PromptKind::LogFilter {
-                                self.log_view.filter = f;
+                            let filter = p.kind == PromptKind::LogFilter;
+                            self.prompt = None;
+                            if filter {
+                                self.set_log_filter(f);
                             } else {
-                                self.log_view.search = f;
+                                self.set_log_search(f);
                                 self.search(true);
                             }
-                            self.prompt = None;
                         }
                         Err(e) => p.error = Some(e),
                     },
@@ -396,43 +390,6 @@ impl App {
         }
     }
 
-    /// Moves the log selection by `delta` visible entries (negative is older).
-    fn move_log(&mut self, delta: i64) {
-        let visible: Vec<u64> = self.store.log().iter().filter(|m| self.log_entry_visible(m)).map(|m| m.seq).collect();
-        if visible.is_empty() {
-            return;
-        }
-        let cur = match self.log_view.selected {
-            Some(s) => visible.iter().position(|&x| x >= s).unwrap_or(visible.len() - 1),
-            None => visible.len() - 1,
-        };
-        let next = (cur as i64 + delta).clamp(0, visible.len() as i64 - 1) as usize;
-        self.log_view.selected = Some(visible[next]);
-    }
-
-    /// Selects the next (older when `older`) log entry matching the search.
-    fn search(&mut self, older: bool) {
-        let Some(search) = self.log_view.search.clone() else { return };
-        let from = self.log_view.selected.unwrap_or(u64::MAX);
-        let hit = {
-            let matches = |m: &&std::rc::Rc<super::StoredMessage>| {
-                self.log_entry_visible(m) && search.matches(self.tree.node(m.topic).path(), &m.payload)
-            };
-            let log = self.store.log();
-            if older {
-                log.iter().rev().filter(|m| m.seq < from || from == u64::MAX).find(matches).map(|m| m.seq)
-            } else {
-                log.iter().filter(|m| m.seq > from && from != u64::MAX).find(matches).map(|m| m.seq)
-            }
-        };
-        match hit {
-            Some(seq) => self.log_view.selected = Some(seq),
-            None => {
-                self.notify(format!("no {} match for '{}'", if older { "older" } else { "newer" }, search.source()))
-            }
-        }
-    }
-
     fn detail_key(&mut self, key: Key) {
         match key.code {
             KeyCode::Up => self.detail.scroll = self.detail.scroll.saturating_sub(1),
@@ -551,6 +508,9 @@ impl App {
         let height = self.areas().tree.map_or(0, |r| usize::from(layout::inner(r).height));
         self.tree.rows(now);
         self.select_visible(height);
+        self.match_pending(super::log_view::MATCH_BYTES_PER_FRAME);
+        self.select_visible_log_entry();
+        self.follow_level_rate();
         self.refresh_detail();
         self.prepare_retained();
         self.prepare_traffic();

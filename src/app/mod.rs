@@ -5,6 +5,8 @@
 pub mod clipboard;
 pub mod detail;
 pub mod layout;
+pub mod log;
+mod log_view;
 pub mod payload;
 pub mod publish;
 pub mod rates;
@@ -18,13 +20,12 @@ pub mod watch;
 
 mod keys;
 
-use crate::codec::{ProtocolVersion, topic};
+use crate::codec::ProtocolVersion;
 use crate::session::{Command, ConnectionInfo, FatalKind, SessionEvent, SubscribeOutcome};
 use layout::{Areas, Pane};
 use payload::PayloadFormat;
 use ratatui::layout::Rect;
 use rates::Series;
-use regex::Regex;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -42,7 +43,8 @@ pub fn keys_help() -> &'static [(&'static str, &'static [(&'static str, &'static
 #[derive(Debug, Clone)]
 pub struct Config {
     pub url: String,
-    pub filters: Vec<String>,
+    /// The subscriptions made at start: filter and the QoS asked for.
+    pub filters: Vec<(String, crate::codec::QoS)>,
     /// Topics hidden from the tree (still counted), as MQTT filters.
     pub exclude: Vec<String>,
     pub history_per_topic: usize,
@@ -106,7 +108,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             url: String::new(),
-            filters: vec!["#".into()],
+            filters: vec![("#".into(), crate::codec::QoS::AtMostOnce)],
             exclude: Vec::new(),
             history_per_topic: 100,
             byte_budget: 256 * 1024 * 1024,
@@ -191,11 +193,16 @@ pub struct Connection {
     pub info: Option<Box<ConnectionInfo>>,
 }
 
-/// A filter over log entries: substring (case-insensitive) of topic or payload, or `/regex/`.
+/// Payload bytes a log filter or search looks at: the first 64 KiB, so matching costs at most that
+/// per message, whatever the payload.
+pub const MATCH_BYTES: usize = 64 * 1024;
+
+/// A filter over log entries: a case-insensitive substring of the topic or the payload, or a
+/// `/regex/`. Matches bytes (no UTF-8 or lower-case copy), within [`MATCH_BYTES`] of the payload.
 #[derive(Debug, Clone)]
-pub enum TextFilter {
-    Substring(String),
-    Regex(Regex),
+pub struct TextFilter {
+    re: regex::bytes::Regex,
+    source: String,
 }
 
 impl TextFilter {
@@ -204,29 +211,25 @@ impl TextFilter {
         if t.is_empty() {
             return Ok(None);
         }
-        if t.len() >= 2 && t.starts_with('/') && t.ends_with('/') {
-            let re = regex::RegexBuilder::new(&t[1..t.len() - 1])
-                .size_limit(1 << 20)
-                .build()
-                .map_err(|e| format!("bad regex: {e}"))?;
-            return Ok(Some(Self::Regex(re)));
-        }
-        Ok(Some(Self::Substring(t.to_lowercase())))
+        let (pattern, insensitive) = if t.len() >= 2 && t.starts_with('/') && t.ends_with('/') {
+            (t[1..t.len() - 1].to_string(), false)
+        } else {
+            (regex::escape(t), true)
+        };
+        let re = regex::bytes::RegexBuilder::new(&pattern)
+            .case_insensitive(insensitive)
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| format!("bad regex: {e}"))?;
+        Ok(Some(Self { re, source: t.to_string() }))
     }
 
     pub fn matches(&self, topic: &str, payload: &[u8]) -> bool {
-        let text = String::from_utf8_lossy(payload);
-        match self {
-            Self::Substring(s) => topics::contains_ignore_case(topic, s) || topics::contains_ignore_case(&text, s),
-            Self::Regex(re) => re.is_match(topic) || re.is_match(&text),
-        }
+        self.re.is_match(topic.as_bytes()) || self.re.is_match(payload.get(..MATCH_BYTES).unwrap_or(payload))
     }
 
     pub fn source(&self) -> String {
-        match self {
-            Self::Substring(s) => s.clone(),
-            Self::Regex(re) => format!("/{}/", re.as_str()),
-        }
+        self.source.clone()
     }
 }
 
@@ -239,7 +242,7 @@ pub struct TreeView {
 
 #[derive(Debug, Default)]
 pub struct LogView {
-    /// Paused at this sequence number: newer messages are counted but not shown.
+    /// Paused at this sequence number: the shown entries are frozen, newer messages are counted.
     pub paused_at: Option<u64>,
     /// Only the selected subtree.
     pub scoped: bool,
@@ -247,6 +250,8 @@ pub struct LogView {
     pub search: Option<TextFilter>,
     /// The selected entry; `None` follows the newest.
     pub selected: Option<u64>,
+    /// Entries not yet matched against a new filter or search (see `log_view.rs`).
+    pub matching: bool,
 }
 
 #[derive(Debug, Default)]
@@ -328,6 +333,12 @@ pub struct App {
     pub totals: traffic::Totals,
     /// The traffic view's bars, recomputed once a second.
     pub rankings: traffic::Rankings,
+    /// Messages per second under the level the detail pane shows (a level has no history of its
+    /// own to count): the level, and its series since it was shown.
+    pub level_series: Option<(NodeId, Series)>,
+    /// Messages not kept because their topic was new and the tree had reached its share of the
+    /// memory budget (counted in `received`).
+    pub refused: u64,
     /// The last token handed out for a publish command (the session answers with it in `Published`).
     next_token: u64,
     dirty: bool,
@@ -348,6 +359,9 @@ impl Default for TrafficView {
     }
 }
 
+/// Seconds of a level's rate series (the sparkline is at most a third of the screen wide).
+const LEVEL_SECONDS: usize = 200;
+
 /// Milliseconds since the epoch.
 pub fn epoch_ms(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
@@ -361,7 +375,8 @@ impl App {
         let view = config.start_view;
         let store = Store::new(config.history_per_topic, config.byte_budget, config.log_capacity);
         let subs = subs::Subscriptions::new(&config.filters);
-        Self {
+        let warnings = watch::load_warnings(&config.watch_lists, &config.payload_views);
+        let mut app = Self {
             conn: Connection {
                 status: ConnStatus::Connecting { attempt: 1 },
                 url: config.url.clone(),
@@ -397,10 +412,16 @@ impl App {
             traffic: TrafficView::default(),
             totals: traffic::Totals::default(),
             rankings: traffic::Rankings::default(),
+            refused: 0,
+            level_series: None,
             next_token: 0,
             dirty: true,
             effects: Vec::new(),
+        };
+        if !warnings.is_empty() {
+            app.notify(warnings.join("; "));
         }
+        app
     }
 
     /// True once since the last call when something visible changed.
@@ -542,18 +563,44 @@ impl App {
         let ms = epoch_ms(m.received_at);
         self.now_ms = self.now_ms.max(ms);
         let bytes = m.payload.len();
-        let node = self.tree.record(&m.topic, bytes, ms, m.retain);
-        self.store.push(node, ms, m);
-        if self.watch.on_message(node, &m.topic, &m.payload, ms) {
-            self.effects.push(Effect::Bell);
-        }
-        self.series.add((ms / 1000) as u32, bytes);
-        self.totals.record(m.qos, m.retain, bytes);
         self.received += 1;
         self.received_bytes += bytes as u64;
         if let Some((_, n)) = self.recording.as_mut() {
             *n += 1;
         }
+        self.totals.record(m.qos, m.retain, bytes);
+        self.series.add((ms / 1000) as u32, bytes);
+        if self.tree.find(&m.topic).is_none() && self.tree.bytes() + TopicTree::cost_of_new(&m.topic) > self.tree_share()
+        {
+            self.refused += 1;
+            return;
+        }
+        let node = self.tree.record(&m.topic, bytes, ms, m.retain);
+        self.store.set_reserved(self.reserved_bytes());
+        self.store.push(node, ms, m);
+        self.match_newest(&m.topic, &m.payload);
+        if let Some((root, _)) = self.level_series
+            && self.is_in_subtree(node, root)
+            && let Some((_, series)) = self.level_series.as_mut()
+        {
+            series.add((ms / 1000) as u32, bytes);
+        }
+        let (formats, views) = (&self.detail.formats, &self.config.payload_views);
+        let format = || payload::format_for(formats, views, node, &m.topic);
+        if self.watch.on_message_as(node, &m.topic, &m.payload, ms, &format) {
+            self.effects.push(Effect::Bell);
+        }
+    }
+
+    /// The part of the memory budget topics may take (names, nodes): three quarters, so history
+    /// and the log keep room.
+    fn tree_share(&self) -> usize {
+        self.config.byte_budget / 4 * 3
+    }
+
+    /// Memory kept per topic and per view outside the store, for the budget.
+    fn reserved_bytes(&self) -> usize {
+        self.tree.bytes() + self.watch.bytes() + self.detail_cache.bytes() + self.retained.bytes()
     }
 
     // ---- queries used by the ui ----
@@ -568,103 +615,44 @@ impl App {
     /// selected, else the tree's selection.
     pub fn detail_topic(&self) -> Option<NodeId> {
         if self.focus == Pane::Log
-            && let Some(m) = self.selected_log_message()
+            && let Some(e) = self.selected_log_entry()
         {
-            return Some(m.topic);
+            return Some(e.topic);
         }
         self.tree_view.selected
     }
 
-    /// The message the detail pane shows.
+    /// The message the detail pane shows; `None` for a log entry whose message history no longer
+    /// keeps.
     pub fn detail_message(&self) -> Option<&Rc<StoredMessage>> {
         if self.focus == Pane::Log
-            && let Some(m) = self.selected_log_message()
+            && let Some(e) = self.selected_log_entry()
         {
-            return Some(m);
+            return self.store.get(e.topic, e.seq);
         }
         self.tree_view.selected.and_then(|id| self.store.latest(id))
     }
 
     pub fn payload_format(&self, node: NodeId) -> PayloadFormat {
-        if let Some(f) = self.detail.formats.get(&node) {
-            return *f;
-        }
-        let path = self.tree.node(node).path();
-        self.config
-            .payload_views
-            .iter()
-            .find(|(filter, _)| topic::matches(filter, path))
-            .map_or(PayloadFormat::Auto, |(_, f)| *f)
+        payload::format_for(&self.detail.formats, &self.config.payload_views, node, self.tree.node(node).path())
     }
 
-    fn log_entry_visible(&self, m: &StoredMessage) -> bool {
-        if self.log_view.paused_at.is_some_and(|p| m.seq > p) {
-            return false;
+    /// Follows the level the detail pane shows with a series of its own, started from what the
+    /// log holds of its subtree.
+    pub(super) fn follow_level_rate(&mut self) {
+        let level = self.detail_topic().filter(|&id| !self.tree.node(id).is_topic);
+        if level == self.level_series.as_ref().map(|(id, _)| *id) {
+            return;
         }
-        if self.log_view.scoped
-            && let Some(sel) = self.tree_view.selected
-            && !self.is_in_subtree(m.topic, sel)
-        {
-            return false;
-        }
-        self.log_view.filter.as_ref().is_none_or(|f| f.matches(self.tree.node(m.topic).path(), &m.payload))
-    }
-
-    fn is_in_subtree(&self, mut node: NodeId, root: NodeId) -> bool {
-        loop {
-            if node == root {
-                return true;
-            }
-            if node == topics::ROOT {
-                return false;
-            }
-            node = self.tree.node(node).parent;
-        }
-    }
-
-    /// Log rows to show in `height` lines, oldest first, ending at the selection (or the newest).
-    pub fn log_rows(&self, height: usize) -> Vec<&Rc<StoredMessage>> {
-        let mut rows = Vec::with_capacity(height);
-        let mut started = self.log_view.selected.is_none();
-        for m in self.store.log().iter().rev() {
-            if !started {
-                if m.seq > self.log_view.selected.unwrap_or(u64::MAX) {
-                    continue;
-                }
-                started = true;
-            }
-            if self.log_entry_visible(m) {
-                rows.push(m);
-                if rows.len() == height {
-                    break;
+        self.level_series = level.map(|root| {
+            let mut series = Series::new(LEVEL_SECONDS);
+            for e in self.store.log().entries() {
+                if self.is_in_subtree(e.topic, root) {
+                    series.add((e.at_ms / 1000) as u32, e.len);
                 }
             }
-        }
-        rows.reverse();
-        rows
-    }
-
-    /// Log entries shown (after pause, scope and filter), and messages that arrived since a pause.
-    pub fn log_counts(&self) -> (usize, u64) {
-        let log = self.store.log();
-        let narrowed = self.log_view.filter.is_some() || (self.log_view.scoped && self.tree_view.selected.is_some());
-        let shown = match self.log_view.paused_at {
-            // Only a filter or a scope needs a look at every entry; the log is in `seq` order, so a
-            // pause alone is a binary search. This runs every frame.
-            _ if narrowed => log.iter().filter(|m| self.log_entry_visible(m)).count(),
-            Some(p) => log.partition_point(|m| m.seq <= p),
-            None => log.len(),
-        };
-        let since_pause = self.log_view.paused_at.map_or(0, |p| self.store.next_seq().saturating_sub(p + 1));
-        (shown, since_pause)
-    }
-
-    pub fn selected_log_message(&self) -> Option<&Rc<StoredMessage>> {
-        let seq = self.log_view.selected?;
-        let log = self.store.log();
-        let first = log.front()?.seq;
-        let idx = seq.checked_sub(first)? as usize;
-        log.get(idx).filter(|m| m.seq == seq)
+            (root, series)
+        });
     }
 
     /// Messages per second over the last complete second, and bytes per second.
@@ -678,3 +666,9 @@ pub(crate) mod tests;
 
 #[cfg(test)]
 mod action_tests;
+
+#[cfg(test)]
+mod budget_tests;
+
+#[cfg(test)]
+mod fault_tests;

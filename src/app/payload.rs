@@ -221,11 +221,27 @@ pub fn field_value(payload: &[u8], format: PayloadFormat, path: &str) -> Option<
 /// arrays as compact JSON, text trimmed with line breaks shown as `⏎`, binary as `<N bytes binary>` and
 /// its first bytes in hex, an empty payload as `<empty>`. Looks at no more than the first 64 KiB.
 pub fn preview(payload: &[u8], max_chars: usize) -> String {
+    preview_of(payload, payload.len(), max_chars)
+}
+
+/// The first bytes of a payload kept for a preview (cut on a character boundary), enough for a
+/// row of any width: see [`preview_of`].
+pub const HEAD_BYTES: usize = 256;
+
+/// The first [`HEAD_BYTES`] of `payload`, cut on a character boundary when it is text.
+pub fn head(payload: &[u8]) -> &[u8] {
+    clip_bytes(payload, HEAD_BYTES).0
+}
+
+/// [`preview`] of a payload of `total` bytes of which only `payload`, its first bytes, is at hand.
+pub fn preview_of(payload: &[u8], total: usize, max_chars: usize) -> String {
     let mut clip = Clip::new(max_chars);
+    let more = total > payload.len();
     let (head, cut) = clip_bytes(payload, SNIFF_BYTES);
-    if payload.is_empty() {
+    let cut = cut || more;
+    if payload.is_empty() && !more {
         clip.push_str("<empty>");
-    } else if let Some(json) = json_container_prefix(payload) {
+    } else if let Some(json) = json_container_prefix(payload, more) {
         let (mut in_string, mut escaped) = (false, false);
         for c in json.chars() {
             if in_string {
@@ -257,8 +273,8 @@ pub fn preview(payload: &[u8], max_chars: usize) -> String {
         }
         clip.cut |= cut;
     } else {
-        let unit = if payload.len() == 1 { "byte" } else { "bytes" };
-        if clip.push_str(&format!("<{} {unit} binary>", payload.len())) {
+        let unit = if total == 1 { "byte" } else { "bytes" };
+        if clip.push_str(&format!("<{total} {unit} binary>")) {
             for b in payload.iter().take(max_chars) {
                 if !clip.push_str(&format!(" {b:02x}")) {
                     break;
@@ -313,7 +329,8 @@ fn json_plausible(payload: &[u8]) -> bool {
 }
 
 /// The first 64 KiB of an object or array payload as text, when they are valid JSON so far.
-fn json_container_prefix(payload: &[u8]) -> Option<&str> {
+/// `more`: the payload goes on beyond `payload` (a kept head), so JSON may end early.
+fn json_container_prefix(payload: &[u8], more: bool) -> Option<&str> {
     let first = payload.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))?;
     if !matches!(first, b'{' | b'[') {
         return None;
@@ -321,7 +338,7 @@ fn json_container_prefix(payload: &[u8]) -> Option<&str> {
     let (head, cut) = clip_bytes(payload, SNIFF_BYTES);
     match serde_json::from_slice::<IgnoredAny>(head) {
         Ok(_) => {}
-        Err(e) if cut && e.is_eof() => {}
+        Err(e) if (cut || more) && e.is_eof() => {}
         Err(_) => return None,
     }
     std::str::from_utf8(head).ok()
@@ -1083,6 +1100,89 @@ fn text_number(payload: &[u8]) -> Option<(f64, &str)> {
         return None;
     }
     Some((x, text.get(..n)?))
+}
+
+/// A topic's payload view: the one chosen with `v` (`chosen`), else the first of `views` whose
+/// filter matches, else `Auto`.
+pub fn format_for(
+    chosen: &HashMap<u32, PayloadFormat>,
+    views: &[(String, PayloadFormat)],
+    node: u32,
+    path: &str,
+) -> PayloadFormat {
+    if let Some(f) = chosen.get(&node) {
+        return *f;
+    }
+    views.iter().find(|(filter, _)| crate::codec::topic::matches(filter, path)).map_or(PayloadFormat::Auto, |(_, f)| *f)
+}
+
+/// A watch column's value: a number, or else a short text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Number(f64),
+    Text(String),
+}
+
+/// Most characters a text value of a watch column keeps.
+pub const SCALAR_TEXT_CHARS: usize = 40;
+
+impl Scalar {
+    fn text(s: &str) -> Option<Self> {
+        let line = s.trim().lines().next().unwrap_or("").trim();
+        (!line.is_empty()).then(|| Self::Text(line.chars().take(SCALAR_TEXT_CHARS).collect()))
+    }
+
+    fn of(value: &Value) -> Option<Self> {
+        match value {
+            Value::String(s) => exact_number(s).map(Self::Number).or_else(|| Self::text(s)),
+            Value::Bool(b) => Some(Self::Text(b.to_string())),
+            v => scalar_number(v).map(Self::Number),
+        }
+    }
+}
+
+/// The value at `path` (a JSON pointer; empty or [`VALUE_FIELD`] for the whole payload) decoded with
+/// `format` (so MessagePack and CBOR work as JSON does): a number when it is one, else its text
+/// (strings, booleans, a text payload's first line).
+pub fn field_scalar(payload: &[u8], format: PayloadFormat, path: &str) -> Option<Scalar> {
+    let whole = path.is_empty() || path == VALUE_FIELD;
+    match structured(payload, format) {
+        Ok(Some(value)) => {
+            if whole {
+                return Scalar::of(&value);
+            }
+            let mut node = &value;
+            for segment in path.strip_prefix('/')?.split('/') {
+                let segment = unescape_segment(segment);
+                node = match node {
+                    Value::Object(map) => map.get(segment.as_ref())?,
+                    Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+                    _ => return None,
+                };
+            }
+            Scalar::of(node)
+        }
+        Ok(None) | Err(_) if whole => match text_number(payload) {
+            Some((x, _)) => Some(Scalar::Number(x)),
+            None => looks_like_text(payload).then(|| Scalar::text(&String::from_utf8_lossy(clip_bytes(payload, 256).0)))?,
+        },
+        Ok(None) | Err(_) => None,
+    }
+}
+
+/// The payload as text for a regex column: decoded with `format` (MessagePack and CBOR as compact
+/// JSON), or its text; `None` for binary. At most the first 64 KiB of a text payload.
+pub fn match_text(payload: &[u8], format: PayloadFormat) -> Option<Cow<'_, str>> {
+    if matches!(format, PayloadFormat::MsgPack | PayloadFormat::Cbor) {
+        return structured(payload, format).ok().flatten().map(|v| Cow::Owned(v.to_string()));
+    }
+    let (head, _) = clip_bytes(payload, SNIFF_BYTES);
+    std::str::from_utf8(head).ok().map(Cow::Borrowed)
+}
+
+/// Whether a payload view can hold fields (JSON pointers can match).
+pub fn has_fields(format: PayloadFormat) -> bool {
+    !matches!(format, PayloadFormat::Text | PayloadFormat::Hex)
 }
 
 /// A JSON number, or a string holding just a number.

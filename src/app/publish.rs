@@ -266,6 +266,11 @@ impl Publisher {
 
     /// The form as a message, placeholders filled (`{{now}}`, `{{counter}}`, `{{uuid}}`, `{{random A B}}`).
     fn build_filled(&mut self, now_ms: u64) -> Result<OutgoingPublish, String> {
+        self.fill(now_ms, true)
+    }
+
+    /// `build_filled`; with `take` false the counter is only looked at, for a check.
+    fn fill(&mut self, now_ms: u64, take: bool) -> Result<OutgoingPublish, String> {
         let mut p = self.build_raw()?;
         let payload = String::from_utf8_lossy(&p.payload).into_owned();
         if !p.topic.contains("{{") && !payload.contains("{{") {
@@ -275,8 +280,10 @@ impl Publisher {
         let key =
             self.template.and_then(|i| self.templates.get(i)).map_or_else(|| "form".to_string(), |t| t.name.clone());
         let counter = self.counters.entry(key).or_insert(0);
-        *counter += 1;
-        let n = *counter;
+        let n = *counter + 1;
+        if take {
+            *counter = n;
+        }
         let rng = &mut self.rng;
         let mut random = || {
             // xorshift64*
@@ -316,7 +323,8 @@ impl Publisher {
         if self.repeat.take().is_some() {
             return;
         }
-        if let Err(e) = self.build_filled(now_ms) {
+        // A check, not a send: it must not use up a `{{counter}}` value.
+        if let Err(e) = self.fill(now_ms, false) {
             self.error = Some(e);
             return;
         }

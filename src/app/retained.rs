@@ -62,6 +62,11 @@ fn parent(path: &str) -> &str {
 }
 
 impl RetainedView {
+    /// Memory the rows and marks hold, for the budget.
+    pub fn bytes(&self) -> usize {
+        self.rows.capacity() * 4 + self.marked.len() * 32
+    }
+
     /// Rebuilds the rows when the tree's retained flags changed (one pass, then a sort by path).
     pub fn refresh(&mut self, tree: &TopicTree) {
         let key = (tree.retained_gen(), tree.len());

@@ -1,7 +1,10 @@
-//! Bounded message history: a ring per topic (default 100 messages) and a global byte budget for the
-//! payloads they hold (default 256 MiB), plus the log of the newest messages across all topics.
+//! Bounded message history: a ring per topic (default 100 messages), plus the log of the newest
+//! messages across all topics, within one memory budget (default 256 MiB) that also covers what the
+//! app keeps per topic (`reserved`: the topic tree, watch rows, the detail pane's views). The log
+//! refers to history by sequence number, so a message evicted from its ring is freed.
 //! What is evicted is counted, never silently lost from the counts.
 
+use super::log::{Log, LogEntry};
 use super::topics::NodeId;
 use crate::codec::{ByteString, Bytes, Properties, Property, QoS};
 use crate::session::Message;
@@ -87,8 +90,9 @@ pub struct Store {
     order: Vec<NodeId>,
     cursor: usize,
     pub evicted: Evicted,
-    log: VecDeque<Rc<StoredMessage>>,
-    log_capacity: usize,
+    log: Log,
+    /// Memory kept per topic outside the store (the tree and friends), set by the app.
+    reserved: usize,
     next_seq: u64,
     /// Stands in for a topic without history.
     empty: VecDeque<Rc<StoredMessage>>,
@@ -104,16 +108,25 @@ impl Store {
             order: Vec::new(),
             cursor: 0,
             evicted: Evicted::default(),
-            log: VecDeque::new(),
-            log_capacity: log_capacity.max(1),
+            log: Log::new(log_capacity),
+            reserved: 0,
             next_seq: 1,
             empty: VecDeque::new(),
         }
     }
 
-    /// Bytes held by histories now, and the budget.
+    /// Memory held now (histories, the log, and what the app reserved), and the budget.
     pub fn usage(&self) -> (usize, usize) {
-        (self.used, self.budget)
+        (self.used + self.log.bytes() + self.reserved, self.budget)
+    }
+
+    /// Sets the memory the app keeps outside the store; the next message makes room for it.
+    pub fn set_reserved(&mut self, bytes: usize) {
+        self.reserved = bytes;
+    }
+
+    fn over_budget(&self) -> bool {
+        self.usage().0 > self.budget
     }
 
     pub fn next_seq(&self) -> u64 {
@@ -123,6 +136,7 @@ impl Store {
     /// Keeps a message: copies its payload and properties and appends it to its topic's ring and to
     /// the log, then evicts to stay within the ring size and the budget.
     pub fn push(&mut self, topic: NodeId, at_ms: u64, m: &Message) -> Rc<StoredMessage> {
+        self.log.push(LogEntry::new(self.next_seq, topic, at_ms, m));
         let msg = Rc::new(StoredMessage {
             seq: self.next_seq,
             topic,
@@ -151,11 +165,7 @@ impl Store {
             self.evicted.by_ring += 1;
             self.evicted.bytes += old.cost() as u64;
         }
-        if self.log.len() == self.log_capacity {
-            self.log.pop_front();
-        }
-        self.log.push_back(msg.clone());
-        if self.used > self.budget {
+        if self.over_budget() {
             self.enforce_budget(topic);
         }
         msg
@@ -164,10 +174,17 @@ impl Store {
     /// Drops the oldest messages, topic by topic in turn, until the budget holds. A topic keeps its
     /// latest message while any topic has more than one; only then do latest messages go too, never
     /// the one just received (`protect`), which may alone exceed the budget.
+    /// When history alone cannot make room (the tree or the log is that big), log entries go too,
+    /// oldest first.
     fn enforce_budget(&mut self, protect: NodeId) {
+        self.evict_history(protect);
+        while self.over_budget() && self.log.evict_for_budget() {}
+    }
+
+    fn evict_history(&mut self, protect: NodeId) {
         let mut keep_last = true;
         let mut idle = 0;
-        while self.used > self.budget && !self.order.is_empty() {
+        while self.over_budget() && !self.order.is_empty() {
             if self.cursor >= self.order.len() {
                 self.cursor = 0;
             }
@@ -219,9 +236,32 @@ impl Store {
         }
     }
 
-    /// The log, oldest first.
-    pub fn log(&self) -> &VecDeque<Rc<StoredMessage>> {
+    /// A kept message by topic and sequence number (rings are in `seq` order).
+    pub fn get(&self, topic: NodeId, seq: u64) -> Option<&Rc<StoredMessage>> {
+        let ring = self.ring(topic)?;
+        let i = ring.partition_point(|m| m.seq < seq);
+        ring.get(i).filter(|m| m.seq == seq)
+    }
+
+    /// Visits log entries newest first with the payload to match: the kept message's, or the
+    /// entry's head when history no longer keeps it. Stops when `visit` returns false.
+    pub fn visit_log(&mut self, mut visit: impl FnMut(&mut LogEntry, Option<&[u8]>) -> bool) {
+        let histories = &self.histories;
+        for e in self.log.all_mut() {
+            let ring = histories.get(e.topic as usize).and_then(Option::as_ref);
+            let kept = ring.and_then(|r| r.get(r.partition_point(|m| m.seq < e.seq)).filter(|m| m.seq == e.seq));
+            if !visit(e, kept.map(|m| &m.payload[..])) {
+                break;
+            }
+        }
+    }
+
+    pub fn log(&self) -> &Log {
         &self.log
+    }
+
+    pub fn log_mut(&mut self) -> &mut Log {
+        &mut self.log
     }
 }
 
@@ -255,27 +295,54 @@ mod tests {
         let kept: Vec<u8> = s.history(1).map(|m| m.payload[0]).collect();
         assert_eq!(kept, [2, 3, 4]);
         assert_eq!(s.evicted.by_ring, 2);
-        assert_eq!(s.usage().0, 3 + 3 * OVERHEAD);
-        assert_eq!(s.log().len(), 5, "the log has its own capacity");
+        assert_eq!(s.usage().0, 3 + 3 * OVERHEAD + s.log().bytes());
+        assert_eq!(s.log().entries().len(), 5, "the log has its own capacity");
     }
 
     #[test]
     fn budget_evicts_round_robin_keeping_latest_first() {
         let each = 2 + OVERHEAD;
-        let mut s = Store::new(100, 5 * each, 100);
+        // A log of one entry, so the budget is about history.
+        let mut s = Store::new(100, 0, 1);
+        push(&mut s, 9, &[0; 2]);
+        let entry = s.log().bytes();
+        let mut s = Store::new(100, 5 * each + entry, 1);
         for _ in 0..4 {
             push(&mut s, 1, &[0; 2]);
         }
         push(&mut s, 2, &[0; 2]);
         push(&mut s, 2, &[0; 2]);
         // Six messages over a budget of five: one of topic 1's oldest goes.
-        assert_eq!(s.usage().0, 5 * each);
+        assert_eq!(s.usage().0, 5 * each + entry);
         assert_eq!(s.evicted.by_budget, 1);
         // A huge message: everything but latest messages goes, then the latest ones too.
         push(&mut s, 3, &vec![0; 4 * each]);
-        assert!(s.usage().0 <= 5 * each, "{:?}", s.usage());
+        assert_eq!((s.history(1).len(), s.history(2).len()), (0, 0), "{:?}", s.usage());
         assert_eq!(s.latest(3).map(|m| m.payload.len()), Some(4 * each));
         assert_eq!(s.evicted.by_budget + s.evicted.by_ring, 6);
+    }
+
+    #[test]
+    fn an_evicted_message_is_freed_while_the_log_still_lists_it() {
+        let mut s = Store::new(1, 1 << 30, 100);
+        let first = std::rc::Rc::downgrade(&s.push(1, 0, &message(&[1; 1000], Properties::default())));
+        push(&mut s, 1, &[2]);
+        assert_eq!(s.log().entries().len(), 2);
+        assert!(first.upgrade().is_none(), "the ring evicted it: nothing may keep its payload alive");
+        let seqs: Vec<u64> = s.log().entries().iter().map(|e| e.seq).collect();
+        assert_eq!((s.get(1, seqs[0]).is_none(), s.get(1, seqs[1]).map(|m| m.payload[0])), (true, Some(2)));
+    }
+
+    #[test]
+    fn the_budget_covers_the_log_and_what_the_app_reserves() {
+        let mut s = Store::new(100, 10_000, 100);
+        s.set_reserved(9_000);
+        for _ in 0..20 {
+            push(&mut s, 1, &[0; 100]);
+        }
+        assert!(s.usage().0 <= 10_000, "{:?}", s.usage());
+        assert_eq!(s.history(1).len(), 1, "history made room first, keeping the latest");
+        assert!(s.log().by_budget > 0 && !s.log().entries().is_empty(), "then the log, never all of it");
     }
 
     #[test]
@@ -298,6 +365,6 @@ mod tests {
         let mut s = Store::new(10, 1000, 10);
         push(&mut s, 1, &[0; 5]);
         s.clear(1);
-        assert_eq!((s.usage().0, s.history(1).len()), (0, 0));
+        assert_eq!((s.usage().0, s.history(1).len()), (s.log().bytes(), 0));
     }
 }

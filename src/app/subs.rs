@@ -19,7 +19,7 @@ pub enum SubState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubEntry {
     pub filter: String,
-    /// The QoS asked for; `None` for the subscriptions made at start (the command line's).
+    /// The QoS asked for; `None` for a subscription the app did not ask for (only a SUBACK told).
     pub qos: Option<QoS>,
     pub state: SubState,
 }
@@ -31,10 +31,12 @@ pub struct Subscriptions {
 }
 
 impl Subscriptions {
-    /// The subscriptions the session makes at connect.
-    pub fn new(filters: &[String]) -> Self {
-        let entries =
-            filters.iter().map(|f| SubEntry { filter: f.clone(), qos: None, state: SubState::Pending }).collect();
+    /// The subscriptions the session makes at connect, with the QoS each asks for.
+    pub fn new(filters: &[(String, QoS)]) -> Self {
+        let entries = filters
+            .iter()
+            .map(|(f, q)| SubEntry { filter: f.clone(), qos: Some(*q), state: SubState::Pending })
+            .collect();
         Self { entries, selected: 0 }
     }
 
@@ -183,7 +185,7 @@ mod tests {
 
     #[test]
     fn suback_results_update_the_list_and_unsuback_removes() {
-        let mut s = Subscriptions::new(&["#".into()]);
+        let mut s = Subscriptions::new(&[("#".into(), QoS::AtMostOnce)]);
         let cmd = s.subscribe("a/+", QoS::AtLeastOnce);
         assert!(matches!(&cmd, Command::Subscribe(v) if v.len() == 1 && &*v[0].filter == "a/+"));
         s.on_subscribed(&[

@@ -72,7 +72,7 @@ fn messages_build_the_tree_and_counts() {
     assert_eq!(selected_path(&a), "sensors", "the first row is selected once messages arrive");
     let kitchen = a.tree.node(a.tree.find("sensors/kitchen/temp").unwrap()).parent;
     assert_eq!(a.tree.node(kitchen).sub.count, 2);
-    assert_eq!(a.store.log().len(), 4);
+    assert_eq!(a.store.log().entries().len(), 4);
     assert!(a.take_dirty());
     assert!(!a.take_dirty());
 }
@@ -146,7 +146,7 @@ fn sort_key_cycles_orders() {
     sample(&mut a);
     key(&mut a, KeyCode::Char('o'));
     assert_eq!(a.tree.sort(), SortBy::Activity);
-    assert_eq!(a.tree.node(a.tree.cached_rows()[0]).name.as_ref(), "ticker", "most recent first");
+    assert_eq!(a.tree.node(a.tree.cached_rows()[0]).name(), "ticker", "most recent first");
     key(&mut a, KeyCode::Char('o'));
     assert_eq!(a.tree.sort(), SortBy::Rate);
     key(&mut a, KeyCode::Char('o'));
@@ -205,7 +205,7 @@ fn log_filter_regex_scope_and_search() {
     key(&mut a, KeyCode::Char('/'));
     typed(&mut a, "/^(open|40)$/");
     key(&mut a, KeyCode::Enter);
-    let payloads: Vec<&[u8]> = a.log_rows(10).iter().map(|m| &m.payload[..]).collect();
+    let payloads: Vec<&[u8]> = a.log_rows(10).iter().map(|m| &m.head[..]).collect();
     assert_eq!(payloads, [&b"40"[..], b"open"]);
     // A bad regex keeps the prompt open with the error.
     key(&mut a, KeyCode::Char('/'));
@@ -222,13 +222,13 @@ fn log_filter_regex_scope_and_search() {
     key(&mut a, KeyCode::Char('f'));
     typed(&mut a, "kitchen");
     key(&mut a, KeyCode::Enter);
-    assert_eq!(a.selected_log_message().map(|m| &m.payload[..]), Some(&b"40"[..]));
+    assert_eq!(a.detail_message().map(|m| &m.payload[..]), Some(&b"40"[..]));
     key(&mut a, KeyCode::Char('n'));
-    assert_eq!(a.selected_log_message().map(|m| &m.payload[..]), Some(&b"21.5"[..]));
+    assert_eq!(a.detail_message().map(|m| &m.payload[..]), Some(&b"21.5"[..]));
     key(&mut a, KeyCode::Char('n'));
     assert!(a.notice.as_ref().is_some_and(|(n, _)| n.contains("no older match")));
     key(&mut a, KeyCode::Char('N'));
-    assert_eq!(a.selected_log_message().map(|m| &m.payload[..]), Some(&b"40"[..]));
+    assert_eq!(a.detail_message().map(|m| &m.payload[..]), Some(&b"40"[..]));
     // The detail pane follows the log selection while the log has focus.
     assert_eq!(a.detail_topic().map(|id| a.tree.node(id).path().to_string()).as_deref(), Some("sensors/kitchen/hum"));
     // Scope to the selected subtree (the tree selects 'sensors').

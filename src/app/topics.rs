@@ -11,6 +11,7 @@
 use super::rates::RateTrack;
 use crate::codec::topic;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 pub type NodeId = u32;
 
@@ -45,11 +46,11 @@ impl Stats {
 
 #[derive(Debug, Clone)]
 pub struct Node {
-    /// This level's name (may be empty: `a//b` has an empty middle level).
-    pub name: Box<str>,
-    /// The topic that created this node; its path is the first `path_len` bytes. Every node an
-    /// insert creates shares that one string, so a deep topic costs one copy, not one per level.
-    path_src: std::rc::Rc<str>,
+    /// The topic that created this node; its path is the first `path_len` bytes and its name the
+    /// bytes from `name_start`. Every node an insert creates, and the topic index, share that one
+    /// string, so a topic name is kept once, whatever its depth.
+    path_src: Rc<str>,
+    name_start: u32,
     path_len: u32,
     pub parent: NodeId,
     pub depth: u16,
@@ -71,10 +72,10 @@ pub struct Node {
 
 impl Node {
     /// A level with no messages yet.
-    fn new(name: &str, path_src: std::rc::Rc<str>, path_len: u32, parent: NodeId, depth: u16, expanded: bool) -> Self {
+    fn new(path_src: Rc<str>, name_start: u32, path_len: u32, parent: NodeId, depth: u16, expanded: bool) -> Self {
         Self {
-            name: name.into(),
             path_src,
+            name_start,
             path_len,
             parent,
             depth,
@@ -92,6 +93,11 @@ impl Node {
     /// The full topic up to this level.
     pub fn path(&self) -> &str {
         self.path_src.get(..self.path_len as usize).unwrap_or("")
+    }
+
+    /// This level's name (may be empty: `a//b` has an empty middle level).
+    pub fn name(&self) -> &str {
+        self.path_src.get(self.name_start as usize..self.path_len as usize).unwrap_or("")
     }
 }
 
@@ -175,7 +181,10 @@ struct Visible {
 #[derive(Debug)]
 pub struct TopicTree {
     nodes: Vec<Node>,
-    by_topic: HashMap<Box<str>, NodeId>,
+    /// Keys share the string of the topic's node (`path_src`).
+    by_topic: HashMap<Rc<str>, NodeId>,
+    /// Memory the tree holds (nodes, names, index), kept up to date as topics are added.
+    bytes: usize,
     exclude: Vec<String>,
     /// Messages on excluded topics: counted, not shown.
     pub excluded_messages: u64,
@@ -187,6 +196,15 @@ pub struct TopicTree {
     retained_gen: u64,
 }
 
+/// Memory a tree node costs: the node, its slot in its parent's children (with the vector's
+/// spare room), its slot in the rows, and allocator rounding.
+const NODE_COST: usize = std::mem::size_of::<Node>() + 16;
+
+/// Memory a topic name costs once: the shared string (with its counts) and its index entry.
+fn topic_cost(topic: &str) -> usize {
+    topic.len().next_multiple_of(8) + 16 + 40
+}
+
 /// How long a non-name order stays put before it is rebuilt.
 const RESORT_MS: u64 = 1000;
 /// From this many rows on, new topics join the rows at most every `RESHAPE_MS` (a rebuild costs
@@ -196,10 +214,11 @@ const RESHAPE_MS: u64 = 500;
 
 impl TopicTree {
     pub fn new(exclude: Vec<String>) -> Self {
-        let root = Node::new("", "".into(), 0, ROOT, 0, true);
+        let root = Node::new("".into(), 0, 0, ROOT, 0, true);
         Self {
             nodes: vec![root],
             by_topic: HashMap::new(),
+            bytes: NODE_COST,
             exclude,
             excluded_messages: 0,
             excluded_topics: 0,
@@ -232,6 +251,16 @@ impl TopicTree {
         self.nodes.len() == 1
     }
 
+    /// Memory the tree holds: nodes, topic names (one copy each) and the topic index.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// What adding `topic` would cost at most (a node per level, its name, an index entry).
+    pub fn cost_of_new(topic: &str) -> usize {
+        topic_cost(topic) + NODE_COST * (topic.bytes().filter(|&b| b == b'/').count() + 1).min(MAX_DEPTH)
+    }
+
     /// Topics with messages, excluded ones included.
     pub fn topic_count(&self) -> usize {
         self.by_topic.len()
@@ -253,7 +282,7 @@ impl TopicTree {
         let mut cur = ROOT;
         for level in path.split('/') {
             let kids = &self.nodes[cur as usize].children;
-            let i = kids.binary_search_by(|&c| (*self.nodes[c as usize].name).cmp(level)).ok()?;
+            let i = kids.binary_search_by(|&c| self.nodes[c as usize].name().cmp(level)).ok()?;
             cur = kids[i];
         }
         Some(cur)
@@ -322,14 +351,15 @@ impl TopicTree {
 
     fn insert(&mut self, topic: &str) -> NodeId {
         let excluded = self.exclude.iter().any(|f| topic::matches(f, topic));
-        let src: std::rc::Rc<str> = topic.into();
+        let src: Rc<str> = topic.into();
+        self.bytes += topic_cost(topic);
         let mut cur = ROOT;
         let mut start = 0;
         for depth in 0..MAX_DEPTH {
             // The last level allowed takes the rest of the topic, slashes and all.
             let end = if depth + 1 == MAX_DEPTH { None } else { topic[start..].find('/').map(|i| start + i) };
             let level_end = end.unwrap_or(topic.len());
-            cur = self.child(cur, &topic[start..level_end], &src, level_end, depth as u16);
+            cur = self.child(cur, &topic[start..level_end], &src, start, level_end, depth as u16);
             match end {
                 Some(e) => start = e + 1,
                 None => break,
@@ -337,7 +367,10 @@ impl TopicTree {
         }
         self.nodes[cur as usize].is_topic = true;
         self.nodes[cur as usize].excluded = excluded;
-        self.by_topic.insert(topic.into(), cur);
+        // The topic's node shares `src` unless an earlier, longer topic made it (`a/b` after
+        // `a/b/c`): then the index takes the node's string and the new one is dropped.
+        let key = if self.nodes[cur as usize].path_src.len() == topic.len() { self.nodes[cur as usize].path_src.clone() } else { src };
+        self.by_topic.insert(key, cur);
         if excluded {
             self.excluded_topics += 1;
         } else {
@@ -354,10 +387,10 @@ impl TopicTree {
         cur
     }
 
-    fn child(&mut self, parent: NodeId, name: &str, src: &std::rc::Rc<str>, path_len: usize, depth: u16) -> NodeId {
+    fn child(&mut self, parent: NodeId, name: &str, src: &Rc<str>, start: usize, end: usize, depth: u16) -> NodeId {
         let pos = {
             let nodes = &self.nodes;
-            nodes[parent as usize].children.binary_search_by(|&c| (*nodes[c as usize].name).cmp(name))
+            nodes[parent as usize].children.binary_search_by(|&c| nodes[c as usize].name().cmp(name))
         };
         match pos {
             Ok(i) => self.nodes[parent as usize].children[i],
@@ -365,8 +398,9 @@ impl TopicTree {
                 let id = self.nodes.len() as NodeId;
                 // `$SYS` and friends start folded: they are the broker's chatter, not the user's data.
                 let expanded = !(depth == 0 && name.starts_with('$'));
-                self.nodes.push(Node::new(name, src.clone(), path_len as u32, parent, depth, expanded));
+                self.nodes.push(Node::new(src.clone(), start as u32, end as u32, parent, depth, expanded));
                 self.nodes[parent as usize].children.insert(i, id);
+                self.bytes += NODE_COST;
                 id
             }
         }
@@ -491,7 +525,7 @@ mod tests {
         rows.iter()
             .map(|&id| {
                 let n = tree.node(id);
-                format!("{}{}", "  ".repeat(n.depth as usize), n.name)
+                format!("{}{}", "  ".repeat(n.depth as usize), n.name())
             })
             .collect()
     }
@@ -564,7 +598,7 @@ mod tests {
         assert_eq!(names(&mut t), ["new", "busy", "old"]);
         t.set_sort(SortBy::Rate);
         let first = t.rows(5_000)[0];
-        assert_eq!(&*t.node(first).name, "busy");
+        assert_eq!(t.node(first).name(), "busy");
     }
 
     #[test]

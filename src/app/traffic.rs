@@ -193,7 +193,7 @@ pub fn broker_stats(tree: &TopicTree, store: &Store) -> Vec<BrokerStats> {
     }
     if let Some(brokers) = tree.find_node("$SYS/brokers") {
         for &node in tree.node(brokers).children.iter().take(8) {
-            let name = &tree.node(node).name;
+            let name = tree.node(node).name();
             let source = format!("EMQX node {}", sanitize::line(name));
             let b = block(tree, store, source, &format!("$SYS/brokers/{name}"), EMQX);
             if !b.rows.is_empty() {

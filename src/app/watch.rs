@@ -2,7 +2,7 @@
 //! matching topic, each column's last value, change since the previous and since the first (or a
 //! reference) value, recent values for an inline sparkline, alerts. Pure.
 
-use super::payload::{self, PayloadFormat};
+use super::payload::{self, PayloadFormat, Scalar};
 use super::rates::RateTrack;
 use super::topics::NodeId;
 use crate::codec::topic;
@@ -38,18 +38,57 @@ impl FieldSpec {
         }
     }
 
-    pub fn extract(&self, data: &[u8]) -> Option<f64> {
+    /// The column's number in a payload shown in view `format`.
+    pub fn extract(&self, data: &[u8], format: PayloadFormat) -> Option<f64> {
+        match self.extract_value(data, format)? {
+            Scalar::Number(x) => Some(x),
+            Scalar::Text(_) => None,
+        }
+    }
+
+    /// The column's value in a payload decoded with its view `format` (MessagePack and CBOR as
+    /// JSON): a number, or a text when the field holds one.
+    pub fn extract_value(&self, data: &[u8], format: PayloadFormat) -> Option<Scalar> {
         match self {
-            Self::Auto => payload::numeric_fields(data, PayloadFormat::Auto).first().map(|(_, v)| *v),
-            Self::Pointer(p) => payload::field_value(data, PayloadFormat::Auto, p),
+            Self::Auto => match payload::numeric_fields(data, format).first() {
+                Some((_, v)) => Some(Scalar::Number(*v)),
+                None => payload::field_scalar(data, format, ""),
+            },
+            Self::Pointer(p) => payload::field_scalar(data, format, p),
             Self::Regex(re) => {
-                let text = std::str::from_utf8(data).ok()?;
-                let caps = re.captures(text)?;
-                let m = caps.get(1).or_else(|| caps.get(0))?;
-                m.as_str().trim().parse().ok()
+                let text = payload::match_text(data, format)?;
+                let caps = re.captures(&text)?;
+                let m = caps.get(1).or_else(|| caps.get(0))?.as_str().trim();
+                Some(match m.parse() {
+                    Ok(x) => Scalar::Number(x),
+                    Err(_) => Scalar::Text(m.chars().take(payload::SCALAR_TEXT_CHARS).collect()),
+                })
             }
         }
     }
+}
+
+/// Columns that can never match, to say once at load: a field (a JSON pointer) of a list whose
+/// topics all have a text or hex payload view (`views`, first match wins), which have no fields.
+pub fn load_warnings(lists: &[WatchList], views: &[(String, PayloadFormat)]) -> Vec<String> {
+    let view_of = |pattern: &str| views.iter().find(|(f, _)| topic::matches(f, pattern)).map(|(_, v)| *v);
+    let mut out = Vec::new();
+    for l in lists {
+        let fieldless = !l.patterns.is_empty()
+            && l.patterns.iter().all(|p| view_of(p).is_some_and(|v| !payload::has_fields(v)));
+        if !fieldless {
+            continue;
+        }
+        for c in &l.columns {
+            if let FieldSpec::Pointer(p) = &c.field {
+                out.push(format!(
+                    "watch '{}' column '{}': field '{p}' can never match, the topics are shown as text or hex (use auto or re:)",
+                    l.name, c.title
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// Thresholds that highlight a row and ring the bell once when crossed.
@@ -119,6 +158,8 @@ pub struct Cell {
     pub prev: Option<f64>,
     pub first: Option<f64>,
     pub recent: VecDeque<f64>,
+    /// The last value when it was a text (`running`), shown where a number would be.
+    pub text: Option<String>,
 }
 
 impl Cell {
@@ -193,11 +234,11 @@ impl ListState {
     }
 
     /// Records a value of a reference topic; true when `path` is one.
-    fn reference_message(&mut self, path: &str, data: &[u8]) -> bool {
+    fn reference_message(&mut self, path: &str, data: &[u8], format: PayloadFormat) -> bool {
         if !self.ref_filter.as_ref().is_some_and(|f| topic::matches(f, path)) {
             return false;
         }
-        let Some(v) = self.list.reference.as_ref().and_then(|r| r.field.extract(data)) else { return true };
+        let Some(v) = self.list.reference.as_ref().and_then(|r| r.field.extract(data, format)) else { return true };
         self.ref_seen.insert(path.to_string(), v);
         if let Some(rows) = self.ref_topics.get(path) {
             for &i in rows {
@@ -251,6 +292,19 @@ impl Watch {
         Self { lists: lists.into_iter().map(ListState::new).collect(), current: 0, misses: HashMap::new() }
     }
 
+    /// Memory the rows hold (each row's topic, cells and recent values), for the budget.
+    pub fn bytes(&self) -> usize {
+        let cell = std::mem::size_of::<Cell>() + SPARK_POINTS * 8 + 32;
+        let lists: usize = self
+            .lists
+            .iter()
+            .map(|l| {
+                l.rows.iter().map(|r| std::mem::size_of::<Row>() + 48 + r.topic.len() + r.cells.len() * cell).sum::<usize>()
+            })
+            .sum();
+        lists + self.misses.len() * 16
+    }
+
     pub fn current(&self) -> &ListState {
         &self.lists[self.current.min(self.lists.len() - 1)]
     }
@@ -270,8 +324,21 @@ impl Watch {
         true
     }
 
-    /// Feeds one message. Returns true when an alert turned on (ring the bell).
+    /// Feeds one message shown in the automatic view. Returns true when an alert turned on.
     pub fn on_message(&mut self, node: NodeId, path: &str, data: &[u8], ms: u64) -> bool {
+        self.on_message_as(node, path, data, ms, &|| PayloadFormat::Auto)
+    }
+
+    /// Feeds one message, decoded in its topic's view (`format`, asked only for watched topics).
+    /// Returns true when an alert turned on (ring the bell).
+    pub fn on_message_as(
+        &mut self,
+        node: NodeId,
+        path: &str,
+        data: &[u8],
+        ms: u64,
+        format: &dyn Fn() -> PayloadFormat,
+    ) -> bool {
         // Nothing watched yet (the usual case without a profile): no lookup per message.
         if self.lists.iter().all(|l| l.list.patterns.is_empty() && l.ref_filter.is_none()) {
             return false;
@@ -281,8 +348,10 @@ impl Watch {
         }
         let mut any = false;
         let mut bell = false;
+        let mut view = None;
         for l in &mut self.lists {
-            any |= l.reference_message(path, data);
+            let format = *view.get_or_insert_with(format);
+            any |= l.reference_message(path, data, format);
             let idx = match l.by_node.get(&node) {
                 Some(&i) => i,
                 None if l.list.matches(path) => {
@@ -309,7 +378,7 @@ impl Watch {
                 None => continue,
             };
             any = true;
-            bell |= update_row(&l.list, &mut l.rows[idx], data, ms);
+            bell |= update_row(&l.list, &mut l.rows[idx], data, ms, format);
         }
         if !any {
             self.misses.insert(node, ());
@@ -370,18 +439,29 @@ impl Watch {
     }
 }
 
-fn update_row(list: &WatchList, row: &mut Row, data: &[u8], ms: u64) -> bool {
+fn update_row(list: &WatchList, row: &mut Row, data: &[u8], ms: u64, format: PayloadFormat) -> bool {
     row.rate.add((ms / 1000) as u32);
     row.last_ms = row.last_ms.max(ms);
     if let Some(Reference { topic: None, field }) = &list.reference
-        && let Some(v) = field.extract(data)
+        && let Some(v) = field.extract(data, format)
     {
         row.reference = Some(v);
     }
     let was_alert = row.alert;
     let mut alert = false;
     for (i, (col, cell)) in list.columns.iter().zip(row.cells.iter_mut()).enumerate() {
-        let Some(v) = col.field.extract(data) else { continue };
+        let v = match col.field.extract_value(data, format) {
+            None => continue,
+            Some(Scalar::Text(t)) => {
+                if i == 0 && cell.text.as_ref().is_some_and(|old| *old != t) {
+                    row.changed_ms = ms;
+                }
+                cell.text = Some(t);
+                continue;
+            }
+            Some(Scalar::Number(v)) => v,
+        };
+        cell.text = None;
         if cell.last != Some(v) {
             if i == 0 && cell.last.is_some() {
                 row.changed_ms = ms;
@@ -446,13 +526,13 @@ mod tests {
     #[test]
     fn fields_are_extracted_by_pointer_dotted_path_regex_and_auto() {
         let json = br#"{"px":101.5,"bid":{"size":7},"note":"x"}"#;
-        assert_eq!(FieldSpec::parse("/px").unwrap().extract(json), Some(101.5));
-        assert_eq!(FieldSpec::parse("bid.size").unwrap().extract(json), Some(7.0));
-        assert_eq!(FieldSpec::parse("auto").unwrap().extract(json), Some(101.5));
-        assert_eq!(FieldSpec::parse("").unwrap().extract(b"21.5"), Some(21.5));
-        assert_eq!(FieldSpec::parse(r"re:temp=([-\d.]+)").unwrap().extract(b"temp=-3.25 hum=40"), Some(-3.25));
+        assert_eq!(FieldSpec::parse("/px").unwrap().extract(json, PayloadFormat::Auto), Some(101.5));
+        assert_eq!(FieldSpec::parse("bid.size").unwrap().extract(json, PayloadFormat::Auto), Some(7.0));
+        assert_eq!(FieldSpec::parse("auto").unwrap().extract(json, PayloadFormat::Auto), Some(101.5));
+        assert_eq!(FieldSpec::parse("").unwrap().extract(b"21.5", PayloadFormat::Auto), Some(21.5));
+        assert_eq!(FieldSpec::parse(r"re:temp=([-\d.]+)").unwrap().extract(b"temp=-3.25 hum=40", PayloadFormat::Auto), Some(-3.25));
         assert!(FieldSpec::parse("re:(").is_err());
-        assert_eq!(FieldSpec::parse("/missing").unwrap().extract(json), None);
+        assert_eq!(FieldSpec::parse("/missing").unwrap().extract(json, PayloadFormat::Auto), None);
     }
 
     #[test]

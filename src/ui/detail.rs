@@ -24,8 +24,15 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     f.render_widget(super::pane_block(app, Pane::Detail, title, theme), area);
     let inner = layout::inner(area);
     let (Some(node), Some(msg)) = (node, app.detail_message()) else {
+        let evicted = app.focus == Pane::Log && app.selected_log_entry().is_some();
         let lines = match node {
-            Some(id) if !app.tree.node(id).is_topic => subtree_summary(app, id, theme),
+            Some(_) if evicted => vec![Line::styled(
+                "this message is no longer kept: history evicted it (ring or memory budget); its log row shows how it began",
+                theme.dim,
+            )],
+            Some(id) if !app.tree.node(id).is_topic => {
+                subtree_summary(app, id, theme, usize::from(app.detail.scroll) + usize::from(inner.height))
+            }
             Some(_) => vec![Line::styled("no message kept for this topic (history cleared)", theme.dim)],
             None => vec![Line::styled("select a topic", theme.dim)],
         };
@@ -215,8 +222,9 @@ fn picker(
     );
 }
 
-/// For a level with no messages of its own: totals and the levels below it with their last values.
-fn subtree_summary<'a>(app: &App, id: crate::app::topics::NodeId, theme: &Theme) -> Vec<Line<'a>> {
+/// For a level with no messages of its own: totals and the levels below it with their last values,
+/// as many as `limit` lines show (a level may have 100,000 below it).
+fn subtree_summary<'a>(app: &App, id: crate::app::topics::NodeId, theme: &Theme, limit: usize) -> Vec<Line<'a>> {
     let n = app.tree.node(id);
     let now_sec = (app.now_ms / 1000) as u32;
     let mut lines = vec![Line::styled(
@@ -230,10 +238,10 @@ fn subtree_summary<'a>(app: &App, id: crate::app::topics::NodeId, theme: &Theme)
         ),
         theme.title,
     )];
-    for &c in &n.children {
+    for &c in n.children.iter().take(limit.saturating_sub(1)) {
         let child = app.tree.node(c);
-        let last = app.store.latest(c).map(|m| payload::preview(&m.payload, 60)).unwrap_or_default();
-        let name = if child.children.is_empty() { child.name.to_string() } else { format!("{}/", child.name) };
+        let last = app.store.latest(c).map(|m| payload::preview_of(payload::head(&m.payload), m.payload.len(), 60)).unwrap_or_default();
+        let name = if child.children.is_empty() { child.name().to_string() } else { format!("{}/", child.name()) };
         lines.push(Line::from(vec![
             Span::styled(format!("{:<24} ", sanitize::line(&name)), theme.key),
             Span::styled(format!("{:>7} ", fmt::count(child.sub.count)), theme.count),

@@ -34,10 +34,24 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     if since_pause > 0 {
         title.push_str(&format!("· {} new ", fmt::count(since_pause)));
     }
+    if app.log_view.matching {
+        title.push_str("· matching… ");
+    }
+    let dropped = app.store.log().by_budget;
+    if dropped > 0 {
+        title.push_str(&format!("· {} dropped for the memory budget ", fmt::count(dropped)));
+    }
     f.render_widget(super::pane_block(app, Pane::Log, title, theme), area);
     let rows = app.log_rows(usize::from(inner.height));
     if rows.is_empty() {
-        f.render_widget(Paragraph::new(Span::styled("no messages yet", theme.dim)), inner);
+        let text = if app.store.log().entries().is_empty() {
+            "no messages yet"
+        } else if app.log_view.matching {
+            "matching the filter…"
+        } else {
+            "no message here matches the filter or the scope"
+        };
+        f.render_widget(Paragraph::new(Span::styled(text, theme.dim)), inner);
         return;
     }
     let width = usize::from(inner.width);
@@ -50,13 +64,12 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
             let head = format!("{} {flags} ", fmt::clock(app.config.zone.wall_ms(m.at_ms)));
             let topic = fmt::fit(&topic, (width / 3).max(10));
             let room = width.saturating_sub(head.chars().count() + topic.chars().count() + 1);
-            let is_match =
-                app.log_view.search.as_ref().is_some_and(|s| s.matches(app.tree.node(m.topic).path(), &m.payload));
+            let is_match = app.log_view.search.is_some() && m.search_hit == Some(true);
             let mut line = Line::from(vec![
                 Span::styled(head, theme.dim),
                 Span::styled(topic, theme.key),
                 Span::raw(" "),
-                Span::raw(payload::preview(&m.payload, room)),
+                Span::raw(payload::preview_of(&m.head, m.len, room)),
             ]);
             if is_match {
                 line = line.patch_style(theme.warn);

@@ -20,7 +20,14 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     let (mps, bps) = app.rates_now();
     spark(f, parts[0], &msgs, format!(" msgs/s {} ", fmt::count(mps)), theme);
     spark(f, parts[1], &bytes, format!(" bytes/s {} ", fmt::bytes(bps)), theme);
+    let level = app.level_series.as_ref().filter(|(id, _)| Some(*id) == app.detail_topic());
     let (topic_series, label) = match app.detail_topic() {
+        // A level: its subtree's rate, as its row shows.
+        Some(id) if let Some((_, series)) = level => {
+            let n2 = usize::from(parts[2].width.saturating_sub(2));
+            let rate = app.tree.node(id).sub.rate.per_second(now_sec);
+            (series.last_immutable(now_sec, n2).0, format!(" subtree {}/s ", fmt::count(rate.into())))
+        }
         Some(id) => {
             let n2 = usize::from(parts[2].width.saturating_sub(2));
             let mut buckets = vec![0u64; n2];

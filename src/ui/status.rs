@@ -71,6 +71,12 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
             theme.warn,
         ));
     }
+    if app.refused > 0 {
+        spans.push(Span::styled(
+            format!(" not kept {} (new topics over the memory budget)", fmt::count(app.refused)),
+            theme.warn,
+        ));
+    }
     if let Some((_, n)) = &app.recording {
         spans.push(Span::styled(format!(" │ ● REC {}", fmt::count(*n)), theme.error));
     }

@@ -128,7 +128,7 @@ fn hostile_payload_and_topic_are_shown_escaped() {
                 .cached_rows()
                 .iter()
                 .copied()
-                .find(|&id| a.tree.node(id).name.starts_with("\u{1b}"))
+                .find(|&id| a.tree.node(id).name().starts_with("\u{1b}"))
                 .expect("evil row"),
         )
         .path()
@@ -362,7 +362,7 @@ fn publish_pane_error_80x24() {
 #[test]
 fn publish_pane_shows_a_hostile_prefilled_topic_escaped() {
     let mut a = busy();
-    let evil = a.tree.cached_rows().iter().copied().find(|&id| a.tree.node(id).name.starts_with('\u{1b}'));
+    let evil = a.tree.cached_rows().iter().copied().find(|&id| a.tree.node(id).name().starts_with('\u{1b}'));
     a.tree_view.selected = Some(evil.expect("evil topic"));
     key(&mut a, KeyCode::Char('p'));
     let s = screen(&mut a, 120, 36);

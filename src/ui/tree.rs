@@ -58,7 +58,7 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
             fmt::age(app.now_ms, stats.last_ms),
         );
         let indent = "  ".repeat(usize::from(n.depth));
-        let name = sanitize::line(&n.name);
+        let name = sanitize::line(n.name());
         let name = if name.is_empty() { "∅".into() } else { name };
         let left_w = width.saturating_sub(right.chars().count());
         let mut head = format!("{indent}{marker}{name}");

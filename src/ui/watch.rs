@@ -146,7 +146,12 @@ fn cell<'a>(
     let dec = l.list.columns.first().and_then(|c| c.decimals).unwrap_or(2);
     match col {
         TableCol::Value(i) => {
-            let text = number(r.cells.get(i).and_then(|c| c.last), l.list.columns.get(i).and_then(|c| c.decimals));
+            let cell = r.cells.get(i);
+            let text = match cell.and_then(|c| c.text.as_deref()) {
+                // A text value (wire text: sanitised), fitted to the column.
+                Some(t) => fmt::fit(&sanitize::line(t), usize::from(width(TableCol::Value(i))) - 2),
+                None => number(cell.and_then(|c| c.last), l.list.columns.get(i).and_then(|c| c.decimals)),
+            };
             if i == 0 {
                 let arrow = if dir > 0.0 {
                     "▲ "
