@@ -24,6 +24,14 @@ use tokio::sync::mpsc::error::TryRecvError;
 /// draw; each event is a batch of messages, so this is thousands of messages.
 const EVENTS_PER_TURN: usize = 256;
 
+/// The process's resident memory (`VmRSS`), for the status line; `None` where `/proc` is not.
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 =
+        status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// Puts the terminal back as it was. Safe to call twice.
 pub fn restore_terminal() {
     let _ = disable_raw_mode();
@@ -192,7 +200,13 @@ async fn run_inner(
                 None => session_open = false,
             },
             _ = frame.tick() => {
-                app.apply(AppEvent::Tick { now_ms: now_ms() });
+                let now = now_ms();
+                if now / 1000 != app.now_ms / 1000
+                    && let Some(rss) = resident_bytes()
+                {
+                    app.apply(AppEvent::ProcessMemory { rss });
+                }
+                app.apply(AppEvent::Tick { now_ms: now });
                 if app.take_dirty() {
                     app.prepare();
                     terminal.draw(|f| ui::draw(f, &app))?;

@@ -6,12 +6,8 @@ use super::*;
 use crossterm::event::KeyCode;
 
 fn app_with(budget: usize, log_capacity: usize) -> App {
-    let config = Config {
-        url: "ws://127.0.0.1:1883/mqtt".into(),
-        byte_budget: budget,
-        log_capacity,
-        ..Config::default()
-    };
+    let config =
+        Config { url: "ws://127.0.0.1:1883/mqtt".into(), byte_budget: budget, log_capacity, ..Config::default() };
     let mut a = App::new(config, T0);
     a.apply(AppEvent::Resize { width: 160, height: 48 });
     a
@@ -62,8 +58,7 @@ fn a_filtered_log_of_large_payloads_costs_little_per_frame() {
     key(&mut a, KeyCode::Char('/'));
     typed(&mut a, "needle");
     key(&mut a, KeyCode::Enter);
-    let mut terminal =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
     let start = std::time::Instant::now();
     for _ in 0..10 {
         a.apply(AppEvent::Key(crossterm::event::KeyEvent::from(KeyCode::Down)));

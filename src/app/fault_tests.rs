@@ -12,9 +12,7 @@ fn screen(a: &App, width: u16, height: u16) -> String {
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
     terminal.draw(|f| crate::ui::draw(f, a)).unwrap();
     let buf = terminal.backend().buffer();
-    (0..height)
-        .map(|y| (0..width).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>() + "\n")
-        .collect()
+    (0..height).map(|y| (0..width).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>() + "\n").collect()
 }
 
 #[test]

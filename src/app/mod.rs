@@ -156,6 +156,10 @@ pub enum AppEvent {
     /// The topics that hold a retained message, from a fresh subscription (`Effect::RetainedSnapshot`),
     /// or why it failed.
     RetainedSnapshot(Result<Vec<String>, String>),
+    /// The process's resident memory in bytes, measured by the runtime once a second.
+    ProcessMemory {
+        rss: u64,
+    },
 }
 
 /// What the app asks its owner to do.
@@ -336,6 +340,10 @@ pub struct App {
     /// Messages per second under the level the detail pane shows (a level has no history of its
     /// own to count): the level, and its series since it was shown.
     pub level_series: Option<(NodeId, Series)>,
+    /// The process's resident memory, when the runtime can measure it.
+    pub process_rss: Option<u64>,
+    /// Memory the views keep, as last counted (`count_views`).
+    views_bytes: usize,
     /// Messages not kept because their topic was new and the tree had reached its share of the
     /// memory budget (counted in `received`).
     pub refused: u64,
@@ -414,6 +422,8 @@ impl App {
             rankings: traffic::Rankings::default(),
             refused: 0,
             level_series: None,
+            views_bytes: 0,
+            process_rss: None,
             next_token: 0,
             dirty: true,
             effects: Vec::new(),
@@ -481,6 +491,14 @@ impl App {
                     );
                 }
             }
+            AppEvent::ProcessMemory { rss } => {
+                // Redraw for a change the status line shows (a tenth of a MiB).
+                if self.process_rss.map(|r| r / 100_000) != Some(rss / 100_000) {
+                    self.dirty = true;
+                }
+                self.process_rss = Some(rss);
+                return;
+            }
             AppEvent::Backlog(n) => {
                 if n != self.backlog {
                     self.backlog = n;
@@ -499,11 +517,15 @@ impl App {
     fn on_session(&mut self, ev: SessionEvent) {
         match ev {
             SessionEvent::Messages(batch) => {
+                self.count_views();
                 for m in &batch {
                     self.record(m);
                 }
             }
-            SessionEvent::Message(m) => self.record(&m),
+            SessionEvent::Message(m) => {
+                self.count_views();
+                self.record(&m);
+            }
             SessionEvent::Connecting { url, attempt, version } => {
                 self.conn.url = url;
                 self.conn.version = Some(version);
@@ -570,13 +592,11 @@ impl App {
         }
         self.totals.record(m.qos, m.retain, bytes);
         self.series.add((ms / 1000) as u32, bytes);
-        if self.tree.find(&m.topic).is_none() && self.tree.bytes() + TopicTree::cost_of_new(&m.topic) > self.tree_share()
-        {
+        let Some(node) = self.tree.record_within(&m.topic, bytes, ms, m.retain, self.tree_share()) else {
             self.refused += 1;
             return;
-        }
-        let node = self.tree.record(&m.topic, bytes, ms, m.retain);
-        self.store.set_reserved(self.reserved_bytes());
+        };
+        self.store.set_reserved(self.tree.bytes() + self.views_bytes);
         self.store.push(node, ms, m);
         self.match_newest(&m.topic, &m.payload);
         if let Some((root, _)) = self.level_series
@@ -598,9 +618,11 @@ impl App {
         self.config.byte_budget / 4 * 3
     }
 
-    /// Memory kept per topic and per view outside the store, for the budget.
-    fn reserved_bytes(&self) -> usize {
-        self.tree.bytes() + self.watch.bytes() + self.detail_cache.bytes() + self.retained.bytes()
+    /// Counts what the views keep (watch rows, the retained list, the detail pane's decoded view)
+    /// for the budget; once per batch and frame, as it walks the rows.
+    pub(super) fn count_views(&mut self) {
+        self.views_bytes = self.watch.bytes() + self.detail_cache.bytes() + self.retained.bytes();
+        self.store.set_reserved(self.tree.bytes() + self.views_bytes);
     }
 
     // ---- queries used by the ui ----

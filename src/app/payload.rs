@@ -1164,7 +1164,9 @@ pub fn field_scalar(payload: &[u8], format: PayloadFormat, path: &str) -> Option
         }
         Ok(None) | Err(_) if whole => match text_number(payload) {
             Some((x, _)) => Some(Scalar::Number(x)),
-            None => looks_like_text(payload).then(|| Scalar::text(&String::from_utf8_lossy(clip_bytes(payload, 256).0)))?,
+            None => {
+                looks_like_text(payload).then(|| Scalar::text(&String::from_utf8_lossy(clip_bytes(payload, 256).0)))?
+            }
         },
         Ok(None) | Err(_) => None,
     }

@@ -320,8 +320,22 @@ impl TopicTree {
 
     /// Records a message on `topic` and returns its node. New levels are created on the way.
     pub fn record(&mut self, topic: &str, bytes: usize, ms: u64, retained: bool) -> NodeId {
+        self.record_within(topic, bytes, ms, retained, usize::MAX).unwrap_or(ROOT)
+    }
+
+    /// `record`, unless `topic` is new and would take the tree beyond `max_bytes`: then `None`,
+    /// and nothing changes.
+    pub fn record_within(
+        &mut self,
+        topic: &str,
+        bytes: usize,
+        ms: u64,
+        retained: bool,
+        max_bytes: usize,
+    ) -> Option<NodeId> {
         let id = match self.by_topic.get(topic) {
             Some(&id) => id,
+            None if self.bytes.saturating_add(Self::cost_of_new(topic)) > max_bytes => return None,
             None => self.insert(topic),
         };
         let n = &mut self.nodes[id as usize];
@@ -346,7 +360,7 @@ impl TopicTree {
             }
             cur = node.parent;
         }
-        id
+        Some(id)
     }
 
     fn insert(&mut self, topic: &str) -> NodeId {
@@ -369,7 +383,11 @@ impl TopicTree {
         self.nodes[cur as usize].excluded = excluded;
         // The topic's node shares `src` unless an earlier, longer topic made it (`a/b` after
         // `a/b/c`): then the index takes the node's string and the new one is dropped.
-        let key = if self.nodes[cur as usize].path_src.len() == topic.len() { self.nodes[cur as usize].path_src.clone() } else { src };
+        let key = if self.nodes[cur as usize].path_src.len() == topic.len() {
+            self.nodes[cur as usize].path_src.clone()
+        } else {
+            src
+        };
         self.by_topic.insert(key, cur);
         if excluded {
             self.excluded_topics += 1;

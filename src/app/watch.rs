@@ -74,8 +74,8 @@ pub fn load_warnings(lists: &[WatchList], views: &[(String, PayloadFormat)]) -> 
     let view_of = |pattern: &str| views.iter().find(|(f, _)| topic::matches(f, pattern)).map(|(_, v)| *v);
     let mut out = Vec::new();
     for l in lists {
-        let fieldless = !l.patterns.is_empty()
-            && l.patterns.iter().all(|p| view_of(p).is_some_and(|v| !payload::has_fields(v)));
+        let fieldless =
+            !l.patterns.is_empty() && l.patterns.iter().all(|p| view_of(p).is_some_and(|v| !payload::has_fields(v)));
         if !fieldless {
             continue;
         }
@@ -299,7 +299,10 @@ impl Watch {
             .lists
             .iter()
             .map(|l| {
-                l.rows.iter().map(|r| std::mem::size_of::<Row>() + 48 + r.topic.len() + r.cells.len() * cell).sum::<usize>()
+                l.rows
+                    .iter()
+                    .map(|r| std::mem::size_of::<Row>() + 48 + r.topic.len() + r.cells.len() * cell)
+                    .sum::<usize>()
             })
             .sum();
         lists + self.misses.len() * 16
@@ -530,7 +533,10 @@ mod tests {
         assert_eq!(FieldSpec::parse("bid.size").unwrap().extract(json, PayloadFormat::Auto), Some(7.0));
         assert_eq!(FieldSpec::parse("auto").unwrap().extract(json, PayloadFormat::Auto), Some(101.5));
         assert_eq!(FieldSpec::parse("").unwrap().extract(b"21.5", PayloadFormat::Auto), Some(21.5));
-        assert_eq!(FieldSpec::parse(r"re:temp=([-\d.]+)").unwrap().extract(b"temp=-3.25 hum=40", PayloadFormat::Auto), Some(-3.25));
+        assert_eq!(
+            FieldSpec::parse(r"re:temp=([-\d.]+)").unwrap().extract(b"temp=-3.25 hum=40", PayloadFormat::Auto),
+            Some(-3.25)
+        );
         assert!(FieldSpec::parse("re:(").is_err());
         assert_eq!(FieldSpec::parse("/missing").unwrap().extract(json, PayloadFormat::Auto), None);
     }

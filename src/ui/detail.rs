@@ -240,7 +240,11 @@ fn subtree_summary<'a>(app: &App, id: crate::app::topics::NodeId, theme: &Theme,
     )];
     for &c in n.children.iter().take(limit.saturating_sub(1)) {
         let child = app.tree.node(c);
-        let last = app.store.latest(c).map(|m| payload::preview_of(payload::head(&m.payload), m.payload.len(), 60)).unwrap_or_default();
+        let last = app
+            .store
+            .latest(c)
+            .map(|m| payload::preview_of(payload::head(&m.payload), m.payload.len(), 60))
+            .unwrap_or_default();
         let name = if child.children.is_empty() { child.name().to_string() } else { format!("{}/", child.name()) };
         lines.push(Line::from(vec![
             Span::styled(format!("{:<24} ", sanitize::line(&name)), theme.key),
