@@ -516,3 +516,20 @@ fn times_on_screen_are_in_the_configured_zone() {
     assert!(local.contains("12:43:45.000"), "the log and detail in UTC-5:\n{local}");
     assert!(!local.contains("17:43:45.000"), "no UTC time left on screen:\n{local}");
 }
+
+#[test]
+fn a_paused_log_keeps_its_rows_past_the_log_capacity() {
+    let mut a = App::new(
+        crate::app::Config { log_capacity: 5, url: "ws://127.0.0.1:1883/mqtt".into(), ..Default::default() },
+        T0,
+    );
+    feed(&mut a, (0..5).map(|i| msg("t/x", format!("shown {i}").as_bytes(), T0 + i * 100)).collect());
+    key(&mut a, KeyCode::Char(' '));
+    feed(&mut a, (0..12).map(|i| msg("t/y", format!("later {i}").as_bytes(), T0 + 1_000 + i * 100)).collect());
+    let s = screen(&mut a, 160, 30);
+    assert!(s.contains("Messages 5 · PAUSED · 12 new") && s.contains("shown 0") && s.contains("shown 4"), "{s}");
+    insta::assert_snapshot!(s);
+    key(&mut a, KeyCode::Char(' '));
+    let s = screen(&mut a, 160, 30);
+    assert!(s.contains("t/y later 7") && s.contains("t/y later 11") && !s.contains("t/x shown"), "{s}");
+}
