@@ -31,7 +31,10 @@ pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Resu
         .collect();
     let subs = asked
         .iter()
-        .map(|(f, qos)| Subscription { filter: f.as_str().into(), options: SubscriptionOptions::retain_as_published(*qos) })
+        .map(|(f, qos)| Subscription {
+            filter: f.as_str().into(),
+            options: SubscriptionOptions::retain_as_published(*qos),
+        })
         .collect();
     let mut task = task_options(&args.conn, subs).map_err(|e| e.to_string())?;
     // The dashboard keeps trying and shows why in the status line.
