@@ -158,7 +158,9 @@ fn invisible_characters_in_topics_and_payloads_are_shown_escaped() {
     a.apply(AppEvent::Tick { now_ms: T0 + 1_000 });
     let topic = a
         .tree
-        .node(a.tree.cached_rows().iter().copied().find(|&id| a.tree.node(id).name.contains('\u{200b}')).expect("row"))
+        .node(
+            a.tree.cached_rows().iter().copied().find(|&id| a.tree.node(id).name().contains('\u{200b}')).expect("row"),
+        )
         .path()
         .to_string();
     select(&mut a, &topic);
