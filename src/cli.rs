@@ -2,8 +2,13 @@
 
 use crate::codec::QoS;
 use crate::codec::{DEFAULT_MAX_PACKET_SIZE, ProtocolVersion};
+use clap::CommandFactory as _;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
+
+pub mod value;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -49,13 +54,13 @@ pub struct TuiArgs {
     #[arg(short = 'T', long = "exclude", value_name = "FILTER")]
     pub exclude: Vec<String>,
     /// Messages kept per topic [default: 100].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = value::history)]
     pub history: Option<usize>,
     /// Memory budget for kept payloads, in MiB; the oldest are evicted (and counted) beyond it [default: 256].
-    #[arg(long, value_name = "MIB")]
+    #[arg(long, value_name = "MIB", value_parser = value::memory_mib)]
     pub memory: Option<usize>,
     /// Most frames drawn per second [default: 30].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = value::fps)]
     pub fps: Option<u32>,
     /// Colour theme: dark, light or high-contrast (NO_COLOR turns colours off) [default: dark].
     #[arg(long, value_name = "THEME")]
@@ -107,8 +112,8 @@ pub struct DecodeArgs {
     /// Protocol version of the stream: 3.1, 3.1.1 or 5. A CONNECT in the stream switches to its version.
     #[arg(long = "mqtt", value_name = "VERSION", default_value = "3.1.1")]
     pub version: ProtocolVersion,
-    /// Largest packet accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_PACKET_SIZE)]
+    /// Largest packet accepted, in bytes (64 to 268435460).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_PACKET_SIZE, value_parser = value::packet_size)]
     pub max_packet_size: usize,
 }
 
@@ -146,7 +151,7 @@ pub struct ConnArgs {
     #[arg(long = "mqtt", value_name = "VERSION")]
     pub mqtt_version: Option<crate::codec::ProtocolVersion>,
     /// Keepalive interval in seconds (0 turns it off) [default: 30].
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = value::u16_secs)]
     pub keepalive: Option<u16>,
     /// Resume a session the broker kept for this client id (clean start off).
     #[arg(long, conflicts_with = "clean")]
@@ -155,7 +160,7 @@ pub struct ConnArgs {
     #[arg(long)]
     pub clean: bool,
     /// MQTT 5 session expiry interval in seconds (how long the broker keeps the session after we leave).
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = value::u32_secs)]
     pub session_expiry: Option<u32>,
     /// CA certificate file (PEM) to trust instead of the platform roots.
     #[arg(long, value_name = "FILE")]
@@ -193,14 +198,14 @@ pub struct ConnArgs {
     /// Retain the last will.
     #[arg(long, requires = "will_topic")]
     pub will_retain: bool,
-    /// Seconds allowed for connecting (DNS, TCP, TLS and WebSocket each).
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
-    pub connect_timeout: u64,
-    /// Largest packet accepted from the broker, in bytes (announced to MQTT 5 brokers).
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_PACKET_SIZE)]
+    /// Time allowed for connecting (DNS, TCP, TLS and WebSocket each), in seconds or with a unit (500ms, 1m).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = value::secs)]
+    pub connect_timeout: Duration,
+    /// Largest packet accepted from the broker, in bytes (64 to 268435460; announced to MQTT 5 brokers).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_PACKET_SIZE, value_parser = value::packet_size)]
     pub max_packet_size: usize,
     /// MQTT 5 topic aliases the broker may use towards us; 0 asks for none (for brokers that get them wrong).
-    #[arg(long, value_name = "N", default_value_t = crate::session::state::TOPIC_ALIAS_MAXIMUM)]
+    #[arg(long, value_name = "N", default_value_t = crate::session::state::TOPIC_ALIAS_MAXIMUM, value_parser = value::u16_count)]
     pub topic_alias_max: u16,
     /// Print connection steps, the WebSocket upgrade headers and every packet (as `decode` does) to stderr.
     #[arg(short = 'd', long)]
@@ -219,18 +224,22 @@ pub enum OutputFormat {
 pub struct SubArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
-    /// Topic filter to subscribe to (repeatable).
-    #[arg(short = 't', long = "topic", value_name = "FILTER", required = true)]
+    /// Topic filter to subscribe to (repeatable; default: the profile's subscriptions).
+    #[arg(short = 't', long = "topic", value_name = "FILTER")]
     pub topics: Vec<String>,
     /// QoS for the subscriptions.
     #[arg(short = 'q', long, default_value = "0")]
     pub qos: QoS,
+    /// Per-filter QoS from a profile (parallel to `topics`; empty means `qos` for all).
+    #[arg(skip)]
+    pub topic_qos: Vec<QoS>,
     /// Exit after this many messages.
-    #[arg(short = 'C', long, value_name = "COUNT")]
+    #[arg(short = 'C', long, value_name = "COUNT", value_parser = value::count)]
     pub count: Option<u64>,
-    /// Exit after this many seconds (exit code 6 when -C was given and not reached).
-    #[arg(short = 'W', long, value_name = "SECS")]
-    pub timeout: Option<f64>,
+    /// Exit after this long, in seconds or with a unit (500ms, 5m); exit code 6 when -C was given and
+    /// not reached.
+    #[arg(short = 'W', long, value_name = "SECS", value_parser = value::secs)]
+    pub timeout: Option<Duration>,
     /// Print the topic before the payload (text format).
     #[arg(short = 'v', long)]
     pub verbose: bool,
@@ -240,9 +249,10 @@ pub struct SubArgs {
     /// Print only retained messages; exit at the first live one, or when none came for --idle-ms.
     #[arg(long, conflicts_with = "no_retained")]
     pub retained_only: bool,
-    /// With --retained-only: exit when no message arrived for this long after the subscription.
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
-    pub idle_ms: u64,
+    /// With --retained-only: exit when no message arrived for this long after the subscription, in
+    /// milliseconds or with a unit (2s).
+    #[arg(long, value_name = "MS", default_value = "1000", value_parser = value::millis)]
+    pub idle_ms: Duration,
     /// Skip retained messages (MQTT 5 asks the broker not to send them).
     #[arg(long)]
     pub no_retained: bool,
@@ -258,8 +268,8 @@ pub struct SubArgs {
 pub struct ReplayArgs {
     /// A recording made with `sub --record` or the dashboard's `r` key.
     pub file: PathBuf,
-    /// Play this many times faster than recorded (0.5 is half speed).
-    #[arg(long, value_name = "N", conflicts_with = "max")]
+    /// Play this many times faster than recorded (0.5 is half speed; 0.001 to 1000000).
+    #[arg(long, value_name = "N", conflicts_with = "max", value_parser = value::speed)]
     pub speed: Option<f64>,
     /// Play as fast as possible.
     #[arg(long)]
@@ -278,10 +288,10 @@ pub struct DemoArgs {
     #[arg(long)]
     pub headless: bool,
     /// WebSocket port (TCP uses the next one); default: free ports.
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", value_parser = value::demo_port)]
     pub port: Option<u16>,
-    /// Most frames drawn per second.
-    #[arg(long, value_name = "N", default_value_t = 30)]
+    /// Most frames drawn per second (1 to 240).
+    #[arg(long, value_name = "N", default_value_t = 30, value_parser = value::fps)]
     pub fps: u32,
     /// Log file (default: mqscope.log in the platform's data directory).
     #[arg(long, value_name = "FILE")]
@@ -321,11 +331,11 @@ pub struct PubArgs {
     #[arg(long, value_name = "TYPE")]
     pub content_type: Option<String>,
     /// MQTT 5 message expiry interval in seconds.
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = value::u32_secs)]
     pub expiry: Option<u32>,
-    /// Give up when nothing was acknowledged for this many seconds (exit code 6).
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    pub ack_timeout: u64,
+    /// Give up when nothing was acknowledged for this long, in seconds or with a unit (exit code 6).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = value::secs)]
+    pub ack_timeout: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -339,21 +349,119 @@ pub struct CleanRetainedArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Collecting ends when no message arrived for this long after the subscription (or at the first
-    /// live message).
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
-    pub idle_ms: u64,
+    /// live message), in milliseconds or with a unit (2s).
+    #[arg(long, value_name = "MS", default_value = "1000", value_parser = value::millis)]
+    pub idle_ms: Duration,
     /// QoS of the subscription that collects the retained messages.
     #[arg(short = 'q', long, default_value = "0")]
     pub qos: QoS,
-    /// Give up when nothing was acknowledged for this many seconds (exit code 6).
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    pub ack_timeout: u64,
+    /// Give up when nothing was acknowledged for this long, in seconds or with a unit (exit code 6).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = value::secs)]
+    pub ack_timeout: Duration,
+}
+
+/// Parses the process's command line (see [`hoist_options`]). Clap's own errors come back sanitised,
+/// as text to print with the exit code to use; `--help` and `--version` print and exit here.
+pub fn parse() -> Result<Cli, String> {
+    parse_from(std::env::args_os().collect())
+}
+
+pub fn parse_from(args: Vec<OsString>) -> Result<Cli, String> {
+    use clap::error::ErrorKind;
+    Cli::try_parse_from(hoist_options(args)).map_err(|e| match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => e.exit(),
+        // Values can hold anything, escape sequences included.
+        _ => crate::sanitize::text(e.render().to_string().trim_end(), true).into_owned(),
+    })
+}
+
+/// Moves the options written before the command's name to just after it, so that
+/// `mqscope --config F -P home sub -t x` means `mqscope sub --config F -P home -t x`: each command
+/// takes the options it knows wherever they are written, and refuses the others in the usual way.
+/// Only when every word before the command is an option (or an option's value); `--help` and
+/// `--version` stay where they are.
+pub fn hoist_options(args: Vec<OsString>) -> Vec<OsString> {
+    let cli = Cli::command();
+    let args_of = |pick: &dyn Fn(&clap::Arg) -> bool| {
+        cli.get_arguments().find(|a| pick(a)).map(|a| a.get_action().takes_values())
+    };
+    let long_takes_value = |name: &str| args_of(&|a| a.get_long() == Some(name)).unwrap_or(false);
+    let short_takes_value = |c: char| args_of(&|a| a.get_short() == Some(c)).unwrap_or(false);
+    let is_command = |w: &str| cli.get_subcommands().any(|c| c.get_name() == w || c.get_all_aliases().any(|a| a == w));
+    let mut i = 1;
+    while let Some(word) = args.get(i) {
+        let Some(w) = word.to_str() else { return args };
+        if let Some(long) = w.strip_prefix("--") {
+            let (name, inline) = long.split_once('=').map_or((long, false), |(n, _)| (n, true));
+            if name.is_empty() || name == "help" || name == "version" {
+                return args;
+            }
+            i += if !inline && long_takes_value(name) { 2 } else { 1 };
+        } else if let Some(shorts) = w.strip_prefix('-').filter(|s| !s.is_empty()) {
+            let mut step = 1;
+            for (at, c) in shorts.char_indices() {
+                if c == 'h' || c == 'V' {
+                    return args;
+                }
+                if short_takes_value(c) {
+                    // `-P name`, or the value joined on: `-Pname`.
+                    if at + c.len_utf8() == shorts.len() {
+                        step = 2;
+                    }
+                    break;
+                }
+            }
+            i += step;
+        } else {
+            if i > 1 && is_command(w) {
+                let mut out = Vec::with_capacity(args.len());
+                out.extend(args.first().cloned());
+                out.push(word.clone());
+                out.extend(args.iter().take(i).skip(1).cloned());
+                out.extend(args.iter().skip(i + 1).cloned());
+                return out;
+            }
+            return args;
+        }
+    }
+    args
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
+
+    fn hoisted(words: &[&str]) -> Vec<String> {
+        let args = std::iter::once("mqscope").chain(words.iter().copied()).map(OsString::from).collect();
+        hoist_options(args).into_iter().skip(1).map(|w| w.to_string_lossy().into_owned()).collect()
+    }
+
+    #[test]
+    fn options_before_the_command_move_after_it() {
+        assert_eq!(hoisted(&["--config", "f", "profiles"]), ["profiles", "--config", "f"]);
+        assert_eq!(hoisted(&["-P", "home", "sub", "-t", "a"]), ["sub", "-P", "home", "-t", "a"]);
+        assert_eq!(hoisted(&["-dP", "sub", "sub", "-t", "a"]), ["sub", "-dP", "sub", "-t", "a"]);
+        assert_eq!(hoisted(&["-Psub", "--url=x", "pub"]), ["pub", "-Psub", "--url=x"]);
+        assert_eq!(hoisted(&["-d", "--watch", "sub"]), ["sub", "-d", "--watch"]);
+        // Nothing to move, or not only options before the command: as written.
+        for words in [
+            &["sub", "-P", "x"][..],
+            &["-u", "x", "-t", "a"],
+            &["--help", "sub"],
+            &["-h", "sub"],
+            &["--", "sub"],
+            &["-u", "x", "stray", "sub"],
+        ] {
+            assert_eq!(hoisted(words), words, "{words:?}");
+        }
+    }
+
+    #[test]
+    fn clap_errors_come_back_escaped() {
+        let args = ["mqscope", "sub", "-t", "a", "-W", "\x1b[31m"].map(OsString::from).to_vec();
+        let e = parse_from(args).unwrap_err();
+        assert!(e.contains("--timeout") && !e.contains('\x1b'), "{e}");
+    }
 
     #[test]
     fn command_line_definition_is_consistent() {

@@ -1,4 +1,4 @@
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 use mqscope::cli::{Cli, Command, DecodeArgs, TuiArgs};
 use mqscope::exit;
 use mqscope::headless::decode::{self, DecodeFailure};
@@ -8,12 +8,21 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     mqscope::STARTED.get_or_init(std::time::Instant::now);
-    let mut cli = Cli::parse();
+    let mut cli = match mqscope::cli::parse() {
+        Ok(cli) => cli,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
     let config = cli.config.clone();
     let code = match cli.command.take() {
         Some(Command::Decode(args)) => run_decode(&args),
         Some(Command::Sub(mut args)) => match profiles::for_command(config.as_deref(), &mut args.conn) {
-            Ok(()) => with_runtime(|rt| {
+            Ok(profile) => with_runtime(|rt| {
+                if let Some(p) = &profile {
+                    mqscope::config::apply::sub(&mut args, p);
+                }
                 let stdout = std::io::stdout();
                 let terminal = stdout.is_terminal();
                 let out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
@@ -22,11 +31,11 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Some(Command::Pub(mut args)) => match profiles::for_command(config.as_deref(), &mut args.conn) {
-            Ok(()) => with_runtime(|rt| rt.block_on(publish::run(&args))),
+            Ok(_) => with_runtime(|rt| rt.block_on(publish::run(&args))),
             Err(code) => code,
         },
         Some(Command::CleanRetained(mut args)) => match profiles::for_command(config.as_deref(), &mut args.conn) {
-            Ok(()) => with_runtime(|rt| {
+            Ok(_) => with_runtime(|rt| {
                 let stdout = std::io::stdout();
                 let terminal = stdout.is_terminal();
                 rt.block_on(clean_retained::run(&args, stdout.lock(), terminal))
@@ -39,7 +48,7 @@ fn main() -> ExitCode {
             if let Some(url) = args.to.take() {
                 args.conn.url = Some(url);
                 match profiles::for_command(config.as_deref(), &mut args.conn) {
-                    Ok(()) => mqscope::replay_cmd::run(&args, true),
+                    Ok(_) => mqscope::replay_cmd::run(&args, true),
                     Err(code) => code,
                 }
             } else {
@@ -122,14 +131,16 @@ mod profiles {
         Ok((Some(profile), cfg.theme.clone()))
     }
 
-    pub fn for_command(file: Option<&Path>, args: &mut ConnArgs) -> Result<(), u8> {
-        if let (Some(p), _) = pick(file, args.profile.as_deref(), args.url.is_some())? {
-            warn(apply::conn(args, &p).map_err(|e| {
+    /// Applies the profile, if any, to the connection options, and returns it for the rest.
+    pub fn for_command(file: Option<&Path>, args: &mut ConnArgs) -> Result<Option<Profile>, u8> {
+        let (profile, _) = pick(file, args.profile.as_deref(), args.url.is_some())?;
+        if let Some(p) = &profile {
+            warn(apply::conn(args, p).map_err(|e| {
                 mqscope::report!("mqscope: profile: {e}");
                 exit::USAGE
             })?);
         }
-        Ok(())
+        Ok(profile)
     }
 
     pub fn for_dashboard(file: Option<&Path>, args: &mut TuiArgs) -> Result<Option<Profile>, u8> {

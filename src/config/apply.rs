@@ -2,7 +2,7 @@
 //! already merged flags and environment into the args; here the profile fills what is still unset.
 
 use super::Profile;
-use crate::cli::{ConnArgs, TuiArgs};
+use crate::cli::{ConnArgs, SubArgs, TuiArgs};
 use crate::codec::QoS;
 
 /// Fills unset connection options from the profile. Returns warnings to show.
@@ -59,6 +59,14 @@ pub fn conn(args: &mut ConnArgs, p: &Profile) -> Result<Vec<String>, String> {
         args.will_retain = w.retain;
     }
     Ok(warnings)
+}
+
+/// `sub` without `-t` subscribes to the profile's filters, each at its QoS.
+pub fn sub(args: &mut SubArgs, p: &Profile) {
+    if args.topics.is_empty() {
+        args.topic_qos = p.subscriptions.iter().map(|s| QoS::from_u8(s.qos).unwrap_or_default()).collect();
+        args.topics = p.subscriptions.iter().map(|s| s.filter.clone()).collect();
+    }
 }
 
 /// Fills unset dashboard options from the profile (subscriptions, exclusions, limits, theme, view).

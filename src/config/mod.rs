@@ -234,8 +234,29 @@ fn qos(v: u8, what: &str) -> Result<QoS, String> {
 }
 
 impl Profile {
-    /// Checks values the types cannot: versions, filters, views, regexes, QoS.
+    /// Checks values the types cannot: the URL, versions, filters, views, regexes, QoS, and numbers
+    /// against the same limits as their command-line flags.
     pub fn validate(&self) -> Result<(), String> {
+        use crate::cli::value::{self, check_range};
+        if let Some(u) = &self.url {
+            crate::transport::BrokerUrl::parse(u).map_err(|e| {
+                format!(
+                    "url '{}': {}",
+                    crate::sanitize::line(&crate::transport::redact_url(u)),
+                    crate::sanitize::line(&e.to_string())
+                )
+            })?;
+        }
+        let limits = [
+            ("history", self.history, value::MAX_HISTORY),
+            ("memory_mib", self.memory_mib, value::MAX_MEMORY_MIB),
+            ("fps", self.fps.map(|f| f as usize), value::MAX_FPS as usize),
+        ];
+        for (name, n, max) in limits {
+            if let Some(n) = n {
+                check_range(n as u128, 1, max as u128).map_err(|e| format!("{name} {n}: {e}"))?;
+            }
+        }
         if let Some(v) = &self.mqtt {
             v.parse::<ProtocolVersion>()?;
         }
@@ -278,6 +299,9 @@ impl Profile {
         self.watch
             .iter()
             .map(|w| {
+                let stale_secs = w.stale_secs.unwrap_or(30);
+                let stale = crate::cli::value::duration_from_secs(stale_secs as f64)
+                    .map_err(|e| format!("watch '{}' stale_secs {stale_secs}: {e}", w.name))?;
                 for p in &w.patterns {
                     topic::check_topic_filter(p).map_err(|k| format!("watch '{}' pattern '{p}': {k}", w.name))?;
                 }
@@ -287,6 +311,7 @@ impl Profile {
                     w.columns
                         .iter()
                         .map(|c| {
+                            check_column(c).map_err(|e| format!("watch '{}' column '{}': {e}", w.name, c.title))?;
                             let field = FieldSpec::parse(&c.field).map_err(|e| format!("watch '{}': {e}", w.name))?;
                             let alert = (c.above.is_some() || c.below.is_some() || c.change_pct.is_some())
                                 .then_some(Alert { above: c.above, below: c.below, change_pct: c.change_pct });
@@ -307,7 +332,7 @@ impl Profile {
                     patterns: w.patterns.clone(),
                     columns,
                     reference,
-                    stale_after_ms: w.stale_secs.unwrap_or(30) * 1000,
+                    stale_after_ms: u64::try_from(stale.as_millis()).unwrap_or(u64::MAX),
                 })
             })
             .collect()
@@ -352,6 +377,20 @@ impl Profile {
             "none"
         }
     }
+}
+
+/// A column's numbers: decimals a formatter can produce, thresholds that compare.
+fn check_column(c: &ColumnProfile) -> Result<(), String> {
+    if let Some(d) = c.decimals {
+        crate::cli::value::check_range(d as u128, 0, crate::cli::value::MAX_DECIMALS as u128)
+            .map_err(|e| format!("decimals {d}: {e}"))?;
+    }
+    for (name, v) in [("above", c.above), ("below", c.below), ("change_pct", c.change_pct)] {
+        if v.is_some_and(|v| !v.is_finite()) {
+            return Err(format!("{name} must be a finite number"));
+        }
+    }
+    Ok(())
 }
 
 fn parse_view(v: &str) -> Result<View, String> {

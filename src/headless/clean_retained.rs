@@ -17,7 +17,6 @@ use crate::exit;
 use crate::sanitize;
 use crate::session::{self, Command, OutgoingPublish, SessionEvent, SubscribeOutcome};
 use std::io::Write;
-use std::time::Duration;
 use tokio::time::{Instant, sleep_until};
 
 /// Publishes handed to the session and not yet answered, at most.
@@ -101,9 +100,9 @@ fn stray_failure(strays: u64, filter: &str) -> u8 {
 
 /// Subscribes and gathers the retained topics until the first live message or a quiet spell.
 async fn collect(args: &CleanRetainedArgs, handle: &mut session::SessionHandle, debug: bool) -> Collected {
-    let idle = Duration::from_millis(args.idle_ms);
+    let idle = args.idle_ms;
     let mut idle_deadline: Option<Instant> = None;
-    let connect_deadline = Instant::now() + Duration::from_secs(args.conn.connect_timeout.max(1) * 3);
+    let connect_deadline = Instant::now() + args.conn.connect_timeout * 3;
     let mut topics = Vec::new();
     let mut strays = 0u64;
     let ctrl_c = tokio::signal::ctrl_c();
@@ -185,7 +184,7 @@ async fn clear(
     debug: bool,
 ) -> (u8, u64, u64) {
     let total = topics.len() as u64;
-    let ack_timeout = Duration::from_secs(args.ack_timeout.max(1));
+    let ack_timeout = args.ack_timeout;
     let mut progress = Instant::now() + ack_timeout;
     let (mut sent, mut acked, mut failed) = (0u64, 0u64, 0u64);
     let ctrl_c = tokio::signal::ctrl_c();
@@ -238,7 +237,7 @@ async fn clear(
                 crate::report!(
                     "mqscope: {} clear(s) not acknowledged within {} s",
                     sent - acked - failed,
-                    ack_timeout.as_secs()
+                    ack_timeout.as_secs_f64()
                 );
                 break exit::TIMEOUT;
             }

@@ -25,6 +25,9 @@ pub enum SetupError {
     BadHeader(String),
     #[error("--header-file {0}")]
     HeaderFile(String),
+    /// Both parts sanitised, and the password masked: the URL is the user's input.
+    #[error("invalid broker URL '{url}': {why}")]
+    BadUrl { url: String, why: String },
     #[error("{0}")]
     Invalid(String),
 }
@@ -132,6 +135,10 @@ fn headers(args: &ConnArgs) -> Result<Vec<(String, String)>, SetupError> {
 /// go to stderr here, loudly.
 pub fn task_options(args: &ConnArgs, subscriptions: Vec<Subscription>) -> Result<TaskOptions, SetupError> {
     let url = args.url.clone().ok_or(SetupError::NoUrl)?;
+    BrokerUrl::parse(&url).map_err(|e| SetupError::BadUrl {
+        url: crate::sanitize::line(&redact_url(&url)).into_owned(),
+        why: crate::sanitize::line(&e.to_string()).into_owned(),
+    })?;
     // `--username` wins over the URL's user; the URL's password is read by `password`.
     let url_user = BrokerUrl::parse(&url).ok().and_then(|u| u.username);
     // The transport never needs the password: everything it shows (events, errors, the status line, the
@@ -145,7 +152,7 @@ pub fn task_options(args: &ConnArgs, subscriptions: Vec<Subscription>) -> Result
         insecure: args.insecure,
         alpn: args.alpn.clone(),
     };
-    transport.connect_timeout = Duration::from_secs(args.connect_timeout.max(1));
+    transport.connect_timeout = args.connect_timeout;
     transport.handshake_timeout = transport.connect_timeout;
     for w in transport.warnings() {
         crate::report!("mqscope: warning: {w}");

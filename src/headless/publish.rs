@@ -6,7 +6,6 @@ use crate::cli::PubArgs;
 use crate::codec::{Bytes, Properties, Property, topic};
 use crate::exit;
 use crate::session::{self, Command, OutgoingPublish, SessionEvent};
-use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::time::{Instant, sleep_until};
 
@@ -91,7 +90,7 @@ pub async fn run(args: &PubArgs) -> u8 {
         sent = 1;
         input_done = true;
     }
-    let ack_timeout = Duration::from_secs(args.ack_timeout.max(1));
+    let ack_timeout = args.ack_timeout;
     let mut progress = Instant::now() + ack_timeout;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
@@ -142,7 +141,7 @@ pub async fn run(args: &PubArgs) -> u8 {
                 crate::report!(
                     "mqscope: {} of {sent} message(s) not acknowledged within {} s",
                     sent - done,
-                    ack_timeout.as_secs()
+                    ack_timeout.as_secs_f64()
                 );
                 break exit::TIMEOUT;
             }

@@ -75,7 +75,25 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
         retain_as_published: false,
         retain_handling: if args.no_retained { RetainHandling::DoNotSend } else { RetainHandling::SendAtSubscribe },
     };
-    let subs = args.topics.iter().map(|t| Subscription { filter: t.as_str().into(), options }).collect();
+    if args.topics.is_empty() {
+        eprintln!("mqscope: no topic filter: pass -t FILTER, or -P with a profile that lists subscriptions");
+        return exit::USAGE;
+    }
+    for t in &args.topics {
+        if let Err(k) = crate::codec::topic::check_topic_filter(t) {
+            eprintln!("mqscope: topic filter '{}': {k}", sanitize::line(t));
+            return exit::USAGE;
+        }
+    }
+    let subs = args
+        .topics
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let qos = args.topic_qos.get(i).copied().unwrap_or(args.qos);
+            Subscription { filter: t.as_str().into(), options: SubscriptionOptions { qos, ..options } }
+        })
+        .collect();
     let mut opts = match task_options(&args.conn, subs) {
         Ok(o) => o,
         Err(e) => return setup_failed(&e),
@@ -97,8 +115,8 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
     };
     let mut handle = session::spawn(opts);
     let printer = Printer { format: args.format, verbose: args.verbose, terminal };
-    let deadline = args.timeout.map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
-    let idle = Duration::from_millis(args.idle_ms);
+    let deadline = args.timeout.map(|d| Instant::now() + d);
+    let idle = args.idle_ms;
     let mut idle_deadline: Option<Instant> = None;
     let mut received = 0u64;
     let ctrl_c = tokio::signal::ctrl_c();
@@ -178,7 +196,10 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                 }
             }
             _ = sleep_until(deadline.unwrap_or_else(far)), if deadline.is_some() => {
-                break 'main if args.count.is_some() { exit::TIMEOUT } else { exit::OK };
+                let Some(count) = args.count else { break 'main exit::OK };
+                let waited = args.timeout.unwrap_or_default().as_secs_f64();
+                eprintln!("mqscope: timed out after {waited} s (-W) with {received} of {count} messages (-C)");
+                break 'main exit::TIMEOUT;
             }
             _ = sleep_until(idle_deadline.unwrap_or_else(far)), if idle_deadline.is_some() => break 'main exit::OK,
             _ = &mut ctrl_c => break 'main exit::OK,
@@ -236,6 +257,7 @@ pub(crate) fn setup_failed(e: &SetupError) -> u8 {
     crate::report!("mqscope: {e}");
     match e {
         SetupError::NoUrl
+        | SetupError::BadUrl { .. }
         | SetupError::BadHeader(_)
         | SetupError::HeaderFile(_)
         | SetupError::HeaderEnvMissing(_)

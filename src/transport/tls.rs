@@ -32,8 +32,8 @@ pub struct TlsOptions {
     pub alpn: Vec<String>,
 }
 
-/// The warning a caller must show when `insecure` is set.
-pub const INSECURE_WARNING: &str = "WARNING: TLS certificate verification is disabled (--insecure): the connection is \
+/// The warning a caller must show when `insecure` is set (the caller says it is a warning).
+pub const INSECURE_WARNING: &str = "TLS certificate verification is disabled (--insecure): the connection is \
      encrypted but anyone on the network path can impersonate the broker and read or change all traffic";
 
 impl TlsOptions {

@@ -1,0 +1,287 @@
+//! The command line run as a process: bad values, bad URLs and misplaced options end with a clear
+//! message and exit code 2 before anything connects or draws, never a panic (101) and never 0.
+
+mod common;
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary under test. `MQSCOPE_BIN` points these tests at another build (to show that an old one
+/// fails them).
+fn bin() -> PathBuf {
+    std::env::var_os("MQSCOPE_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mqscope")), PathBuf::from)
+}
+
+/// Nothing listens on port 1: a command that got past its arguments fails to connect (exit 3).
+const NOWHERE: &str = "mqtt://127.0.0.1:1";
+
+fn run(args: &[&str]) -> Output {
+    run_env(args, &[])
+}
+
+fn run_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .env_remove("MQSCOPE_URL")
+        .env_remove("MQSCOPE_PROFILE")
+        .env_remove("MQSCOPE_USERNAME")
+        .env_remove("MQSCOPE_CONFIG")
+        // No config of the user's own: the default place is empty.
+        .env("XDG_CONFIG_HOME", "/nonexistent/mqscope-test")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("spawn mqscope");
+    output_within(child, Duration::from_secs(60))
+}
+
+/// The child's output; killed (by its PID) when it runs past `limit`, so a regression cannot hang the suite.
+fn output_within(mut child: Child, limit: Duration) -> Output {
+    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
+    let until = Instant::now() + limit;
+    let status = loop {
+        match child.try_wait().expect("wait") {
+            Some(status) => break status,
+            None if Instant::now() > until => {
+                let _ = child.kill();
+                break child.wait().expect("wait");
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    Output { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Exit 2, and stderr names the option and says `why`.
+fn assert_usage(args: &[&str], option: &str, why: &str) {
+    let out = run(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: exit {:?}\n{err}", out.status.code());
+    assert!(err.contains(option) && err.contains(why), "{args:?}: stderr should name {option} and say {why:?}:\n{err}");
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+}
+
+#[test]
+fn durations_that_overflow_or_are_not_numbers_exit_2_with_the_limit() {
+    let limit = "at most 31536000 s";
+    for w in ["1e30", "inf", "1e19", "18446744073709551615"] {
+        assert_usage(&["sub", "-u", NOWHERE, "-t", "a", "-W", w], "--timeout", limit);
+    }
+    assert_usage(&["sub", "-u", NOWHERE, "-t", "a", "-W", "nan"], "--timeout", "not a number");
+    assert_usage(&["sub", "-u", NOWHERE, "-t", "a", "--timeout=-1"], "--timeout", "more than 0");
+    assert_usage(&["sub", "-u", NOWHERE, "-t", "a", "-W", "0"], "--timeout", "more than 0");
+    assert_usage(&["sub", "-u", NOWHERE, "-t", "a", "-W", "soon"], "--timeout", "not a duration");
+    assert_usage(
+        &["pub", "-u", NOWHERE, "-t", "a", "-m", "x", "--ack-timeout", "18446744073709551615"],
+        "--ack-timeout",
+        limit,
+    );
+    assert_usage(&["pub", "-u", NOWHERE, "-t", "a", "-m", "x", "--ack-timeout", "0"], "--ack-timeout", "more than 0");
+    assert_usage(
+        &["sub", "-u", NOWHERE, "-t", "a", "--retained-only", "--idle-ms", "18446744073709551615"],
+        "--idle-ms",
+        "at most",
+    );
+    assert_usage(&["clean-retained", "-u", NOWHERE, "a/#", "--idle-ms", "nan"], "--idle-ms", "not a number");
+    assert_usage(&["clean-retained", "-u", NOWHERE, "a/#", "--ack-timeout", "inf"], "--ack-timeout", limit);
+    assert_usage(&["sub", "-u", NOWHERE, "-t", "a", "--connect-timeout", "1e30"], "--connect-timeout", limit);
+    assert_usage(&["-u", NOWHERE, "--connect-timeout", "0"], "--connect-timeout", "more than 0");
+}
+
+#[test]
+fn numbers_out_of_range_exit_2_with_the_limit() {
+    assert_usage(&["sub", "-u", NOWHERE, "-t", "a", "-C", "0"], "--count", "at least 1");
+    assert_usage(&["sub", "-u", NOWHERE, "-t", "a", "-C", "99999999999999999999999"], "--count", "at most");
+    assert_usage(&["sub", "-u", NOWHERE, "-t", "a", "--keepalive", "70000"], "--keepalive", "at most 65535");
+    assert_usage(
+        &["sub", "-u", NOWHERE, "-t", "a", "--session-expiry", "4294967296"],
+        "--session-expiry",
+        "at most 4294967295",
+    );
+    assert_usage(&["sub", "-u", NOWHERE, "-t", "a", "--max-packet-size", "0"], "--max-packet-size", "at least 64");
+    assert_usage(
+        &["sub", "-u", NOWHERE, "-t", "a", "--max-packet-size", "999999999999"],
+        "--max-packet-size",
+        "at most 268435460",
+    );
+    assert_usage(
+        &["sub", "-u", NOWHERE, "-t", "a", "--topic-alias-max", "65536"],
+        "--topic-alias-max",
+        "at most 65535",
+    );
+    assert_usage(&["pub", "-u", NOWHERE, "-t", "a", "-m", "x", "--expiry=-1"], "--expiry", "must not be negative");
+    assert_usage(&["decode", "--max-packet-size", "0"], "--max-packet-size", "at least 64");
+    assert_usage(&["-u", NOWHERE, "--fps", "0"], "--fps", "at least 1");
+    assert_usage(&["-u", NOWHERE, "--fps", "100000"], "--fps", "at most 240");
+    assert_usage(&["-u", NOWHERE, "--history", "0"], "--history", "at least 1");
+    assert_usage(&["-u", NOWHERE, "--history", "99999999999999"], "--history", "at most 1000000");
+    assert_usage(&["-u", NOWHERE, "--memory", "0"], "--memory", "at least 1");
+    assert_usage(&["-u", NOWHERE, "--memory", "18446744073709551615"], "--memory", "at most 1048576");
+    assert_usage(&["demo", "--port", "65535"], "--port", "at most 65534");
+    assert_usage(&["demo", "--port", "0"], "--port", "at least 1");
+    assert_usage(&["demo", "--fps", "0"], "--fps", "at least 1");
+    assert_usage(&["replay", "no-such-file.jsonl", "--speed", "0"], "--speed", "must be from");
+    assert_usage(&["replay", "no-such-file.jsonl", "--speed", "nan"], "--speed", "not a number");
+    assert_usage(&["replay", "no-such-file.jsonl", "--speed", "1e-300"], "--speed", "must be from");
+}
+
+fn config(dir: &Path, text: &str) -> String {
+    common::write_file(dir, "config.toml", text).display().to_string()
+}
+
+#[test]
+fn absurd_numbers_in_the_config_file_exit_2_naming_the_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("history = 0", "history"),
+        ("fps = 0", "fps"),
+        ("fps = 100000", "fps"),
+        ("memory_mib = 0", "memory_mib"),
+        ("[[profiles.p.watch]]\nname = \"w\"\npatterns = [\"a/#\"]\nstale_secs = 9223372036854775807", "stale_secs"),
+        ("[[profiles.p.watch]]\nname = \"w\"\npatterns = [\"a/#\"]\nstale_secs = 0", "stale_secs"),
+        (
+            "[[profiles.p.watch]]\nname = \"w\"\npatterns = [\"a/#\"]\ncolumns = [{ title = \"t\", decimals = 1000000000 }]",
+            "decimals",
+        ),
+        (
+            "[[profiles.p.watch]]\nname = \"w\"\npatterns = [\"a/#\"]\ncolumns = [{ title = \"t\", above = nan }]",
+            "above",
+        ),
+    ];
+    for (body, what) in cases {
+        let path = config(dir.path(), &format!("[profiles.p]\nurl = \"{NOWHERE}\"\n{body}\n"));
+        let out = run(&["profiles", "--config", &path]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{body}: {err}");
+        assert!(err.contains("profile 'p'") && err.contains(what), "{body}: {err}");
+    }
+}
+
+#[test]
+fn a_bad_broker_url_exits_2_before_connecting_for_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let recording = common::write_file(dir.path(), "r.jsonl", "");
+    let recording = recording.to_str().unwrap();
+    for url in ["htp://localhost", "mqtt://", "mqtt://h:99999", "mqtt://[::1", "ws://h:12ab/mqtt"] {
+        let commands: [Vec<&str>; 5] = [
+            vec!["-u", url],
+            vec!["sub", "-u", url, "-t", "a"],
+            vec!["pub", "-u", url, "-t", "a", "-m", "x"],
+            vec!["clean-retained", "-u", url, "a/#"],
+            vec!["replay", recording, "--to", url],
+        ];
+        for args in commands {
+            let out = run(&args);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(err.contains("invalid broker URL"), "{args:?}: {err}");
+        }
+        // From the environment as well.
+        let out = run_env(&["sub", "-t", "a"], &[("MQSCOPE_URL", url)]);
+        assert_eq!(out.status.code(), Some(2), "MQSCOPE_URL={url}: {}", stderr(&out));
+    }
+    // The message keeps the password out and escapes what the terminal would interpret.
+    let out = run(&["sub", "-u", "htp://me:s3cret@h\x1b[31m", "-t", "a"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("s3cret") && !err.contains('\x1b'), "{err}");
+}
+
+#[test]
+fn a_bad_url_in_a_profile_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), "[profiles.p]\nurl = \"htp://localhost\"\n");
+    let out = run(&["profiles", "--config", &path]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("profile 'p'") && err.contains("unknown scheme 'htp'"), "{err}");
+}
+
+#[test]
+fn options_before_the_command_apply_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), &format!("[profiles.p]\nurl = \"{NOWHERE}\"\n"));
+    let out = run(&["--config", &path, "profiles"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("url: mqtt://127.0.0.1:1"));
+    // The profile named before `sub` is the one it connects with: nothing listens there (exit 3).
+    for args in [
+        vec!["--config", &path, "-P", "p", "sub", "-t", "a"],
+        vec!["-P", "p", "--config", &path, "sub", "-t", "a"],
+        vec!["--config", &path, "--profile=p", "pub", "-t", "a", "-m", "x"],
+        vec!["-dP", "p", "--config", &path, "clean-retained", "a/#"],
+    ] {
+        let out = run(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
+        assert!(err.contains("127.0.0.1:1"), "{args:?}: {err}");
+    }
+    // An option the command does not take is refused, wherever it is written.
+    let out = run(&["-T", "x/#", "sub", "-u", NOWHERE, "-t", "a"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("'-T'"), "{}", stderr(&out));
+    // A value that happens to be a command's name stays a value.
+    let path = config(dir.path(), &format!("[profiles.sub]\nurl = \"{NOWHERE}\"\n"));
+    let out = run(&["--config", &path, "-P", "sub", "sub", "-t", "a"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+}
+
+#[test]
+fn insecure_gives_one_clean_warning() {
+    let out = run(&["sub", "-u", "mqtts://127.0.0.1:1", "--insecure", "-t", "a"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("mqscope: warning: TLS certificate verification is disabled"), "{err}");
+    assert!(!err.contains("WARNING"), "{err}");
+}
+
+#[test]
+fn an_invalid_topic_filter_is_bad_input() {
+    assert_usage(&["sub", "-u", NOWHERE, "-t", "a/#/b"], "'a/#/b'", "");
+    assert_usage(&["sub", "-u", NOWHERE, "-t", ""], "topic filter", "");
+    assert_usage(&["sub", "-u", NOWHERE], "-t", "");
+}
+
+#[test]
+fn sub_takes_its_filters_from_the_profile_and_says_when_w_ran_out() {
+    let broker = common::rumqttd();
+    let url = broker.tcp_v4_url();
+    let topic = format!("cli-args/{}/state", std::process::id());
+    let out = run(&["pub", "-u", &url, "--mqtt", "3.1.1", "-t", &topic, "-m", "on", "-r", "-q", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let dir = tempfile::tempdir().unwrap();
+    let filter = format!("cli-args/{}/#", std::process::id());
+    let path = config(
+        dir.path(),
+        &format!(
+            "[profiles.p]\nurl = \"{url}\"\nmqtt = \"3.1.1\"\nsubscriptions = [{{ filter = \"{filter}\", qos = 1 }}]\n"
+        ),
+    );
+    let out = run(&["--config", &path, "sub", "-P", "p", "-C", "1", "-W", "30", "-v"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{topic} on\n"));
+
+    // -W runs out before -C is reached: exit 6 and a sentence saying so.
+    let out = run(&["--config", &path, "sub", "-P", "p", "-C", "5", "-W", "1.5"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(err.contains("1 of 5 messages") && err.contains("1.5 s"), "{err}");
+}
