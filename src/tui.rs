@@ -317,6 +317,7 @@ fn log_event(ev: &SessionEvent) {
         SessionEvent::Trace(t) => tracing::debug!(target: "mqscope::trace", "{t}"),
         SessionEvent::Warning(w) => tracing::warn!("{w}"),
         SessionEvent::Stray { topic, total } => tracing::warn!("{}", crate::session::stray_notice(topic, *total)),
+        SessionEvent::Notice(n) => tracing::info!("{n}"),
         SessionEvent::Connecting { url, attempt, version } => {
             tracing::info!("connecting to {url} (MQTT {version}, attempt {attempt})");
         }

@@ -71,6 +71,54 @@ fn headless_demo_prints_ws_first_and_quotes_flow_over_websockets() {
 }
 
 #[test]
+fn commands_against_the_demo_say_the_version_once_and_never_warn() {
+    let mut child = Command::new(BIN)
+        .args(["demo", "--headless"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start mqscope demo");
+    let stdout = child.stdout.take().expect("stdout");
+    let _demo = Demo(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut printed = Vec::new();
+    while printed.len() < 5 {
+        match rx.recv_timeout(DEMO_WAIT) {
+            Ok(line) => printed.push(line),
+            Err(_) => panic!("the demo printed only {printed:?}"),
+        }
+    }
+    let (ws, tcp) = (&printed[0], &printed[1]);
+    // The examples it prints ask for the version the broker speaks.
+    assert!(printed[3].contains(&format!("--mqtt 3.1.1 -u {ws}")), "{printed:?}");
+    assert!(printed[4].contains(&format!("--mqtt 3.1.1 -u {tcp}")), "{printed:?}");
+    for url in [ws, tcp] {
+        let run = |extra: &[&str]| {
+            Command::new(BIN)
+                .args(["sub", "-u", url, "-t", "ref/#", "-C", "1", "-W", "20"])
+                .args(extra)
+                .output()
+                .expect("run mqscope sub")
+        };
+        let asked = run(&["--mqtt", "3.1.1"]);
+        assert!(asked.status.success(), "{}", String::from_utf8_lossy(&asked.stderr));
+        assert_eq!(String::from_utf8_lossy(&asked.stderr), "", "{url} with --mqtt 3.1.1");
+        // Without it: one line of information, no warning and no second "connecting" line.
+        let default = run(&[]);
+        let err = String::from_utf8_lossy(&default.stderr);
+        assert!(default.status.success(), "{err}");
+        assert_eq!(err.lines().count(), 1, "{url}: {err}");
+        assert!(err.contains("using MQTT 3.1.1") && err.contains("--mqtt 3.1.1"), "{url}: {err}");
+        assert!(!err.to_lowercase().contains("warning") && !err.contains("connecting to"), "{url}: {err}");
+    }
+}
+
+#[test]
 fn headless_demo_keeps_retained_reference_data_and_binary_topics() {
     let (_demo, ws, _tcp) = headless_demo();
     // Reference data is retained: a late subscriber gets all of it at once, then nothing live.

@@ -147,8 +147,8 @@ async fn a_3_1_1_broker_that_closes_on_a_v5_connect_gets_3_1_1() {
     peer.send_packet(&connack(0, false, Properties::default()), V311).await;
     let info = c.connected().await;
     assert_eq!(info.version, V311);
-    let warnings = c.warnings();
-    assert!(warnings.iter().any(|w| w.contains("3.1.1")), "{warnings:?}");
+    let notices = c.notices();
+    assert!(notices.iter().any(|n| n.contains("3.1.1")), "{notices:?}");
     c.disconnect().await;
 }
 
@@ -551,7 +551,7 @@ async fn a_connack_timeout_is_reported_as_such() {
     let addr = common::silent_server().await;
     let (code, stderr) = sub_exit(&format!("mqtt://{addr}"), &["--connect-timeout", "1"]).await;
     assert_eq!(code, 6, "{stderr}");
-    assert!(stderr.contains("no CONNACK within 1s on MQTT 5.0; trying MQTT 3.1.1"), "{stderr}");
+    assert!(stderr.contains("no CONNACK within 1s on MQTT 5.0; using MQTT 3.1.1"), "{stderr}");
     assert!(stderr.contains("no CONNACK within 1s"), "{stderr}");
     assert!(!stderr.contains("closed"), "{stderr}");
 }
@@ -571,7 +571,7 @@ async fn session_present_on_a_clean_start_is_a_protocol_error_not_a_fallback() {
     let (code, stderr) = sub_exit(&url, &[]).await;
     assert_eq!(code, 5, "{stderr}");
     assert!(stderr.contains("session is present") && stderr.contains("clean start"), "{stderr}");
-    assert!(!stderr.contains("trying MQTT 3.1.1"), "{stderr}");
+    assert!(!stderr.contains("using MQTT 3.1.1"), "{stderr}");
     let (next, reconnected) = broker.await.unwrap();
     assert!(matches!(next, Some(Packet::Disconnect(ReasonPacket { reason_code: 0x82, .. }))), "{next:?}");
     assert!(!reconnected, "no second connection");

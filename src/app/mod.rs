@@ -566,7 +566,7 @@ impl App {
                     self.notify(text);
                 }
             }
-            SessionEvent::Warning(w) => self.notify(w),
+            SessionEvent::Warning(w) | SessionEvent::Notice(w) => self.notify(w),
             SessionEvent::Stray { topic, total } => self.notify(crate::session::stray_notice(&topic, total)),
             SessionEvent::Published { token, result, .. } => self.on_published(token, result),
             SessionEvent::Unsubscribed { results } => {

@@ -248,10 +248,11 @@ pub fn run(args: &crate::cli::DemoArgs) -> u8 {
                 }
                 _ = shutdown_signal() => return exit::OK,
             }
+            // Both listeners speak 3.1.1 only: the examples ask for it, so no 5.0 attempt comes first.
+            let (ws, tcp) = (broker.ws_url(), broker.tcp_url());
             let ready = format!(
-                "{}\n{}\ndemo broker and feed running (MQTT 3.1.1 on both); Ctrl-C stops\n",
-                broker.ws_url(),
-                broker.tcp_url()
+                "{ws}\n{tcp}\ndemo broker and feed running, MQTT 3.1.1 on both; Ctrl-C stops. Try:\n  \
+                 mqscope sub --mqtt 3.1.1 -u {ws} -t 'ticker/#' -v\n  mqscope --mqtt 3.1.1 -u {tcp}\n"
             );
             if let Err(e) = crate::sanitize::print_text(&ready) {
                 crate::report!("mqscope demo: cannot write to stdout: {e}");

@@ -220,7 +220,7 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
 /// Prints what the session reports besides messages: to stderr, and the chatty parts only with -d.
 pub(crate) fn report(ev: &SessionEvent, debug: bool) {
     match ev {
-        SessionEvent::Warning(w) => crate::report!("mqscope: {}", sanitize::line(w)),
+        SessionEvent::Warning(w) | SessionEvent::Notice(w) => crate::report!("mqscope: {}", sanitize::line(w)),
         SessionEvent::Stray { topic, total } => crate::report!("mqscope: {}", session::stray_notice(topic, *total)),
         SessionEvent::Trace(t) if debug => crate::report_lines!("{t}"),
         SessionEvent::Connecting { url, attempt, version } if debug || *attempt > 1 => {

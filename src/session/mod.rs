@@ -157,6 +157,8 @@ pub enum SessionEvent {
         topic: String,
         total: u64,
     },
+    /// Worth knowing and not a problem: the broker took another protocol version than the one asked.
+    Notice(String),
     /// The connection ended. `reconnect_in` is `None` when the session stops for good.
     Disconnected {
         reason: String,

@@ -171,19 +171,26 @@ async fn run(opts: TaskOptions, cmd_rx: mpsc::Receiver<Command>, ev_tx: mpsc::Se
                 return;
             }
             End::AppGone => return,
+            // A fallback is the same attempt in another version, not a reconnect.
             End::Session(SessionError::Fallback { from, to }) => {
-                cx.emit(SessionEvent::Warning(format!("broker does not accept MQTT {from}; trying MQTT {to}"))).await;
+                let text = format!(
+                    "the broker does not accept MQTT {from}; using MQTT {to} (--mqtt {to} skips the {from} attempt)"
+                );
+                cx.emit(SessionEvent::Notice(text)).await;
+                attempt -= 1;
                 continue;
             }
             _ if lost.is_some() => {
                 let to = cx.session.version();
+                let skip = format!("using MQTT {to} (--mqtt {to} skips the 5.0 attempt)");
                 let text = match &end {
                     End::Session(SessionError::ConnAckTimeout(d)) => {
-                        format!("no CONNACK within {d:?} on MQTT 5.0; trying MQTT {to}")
+                        format!("no CONNACK within {d:?} on MQTT 5.0; {skip}")
                     }
-                    _ => format!("connection closed before CONNACK on MQTT 5.0; trying MQTT {to}"),
+                    _ => format!("the broker closed the connection before CONNACK on MQTT 5.0; {skip}"),
                 };
-                cx.emit(SessionEvent::Warning(text)).await;
+                cx.emit(SessionEvent::Notice(text)).await;
+                attempt -= 1;
                 continue;
             }
             End::Session(e) => {

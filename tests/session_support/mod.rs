@@ -173,6 +173,17 @@ impl Client {
             .collect()
     }
 
+    /// The informational events seen so far (a version fallback).
+    pub fn notices(&self) -> Vec<String> {
+        self.seen
+            .iter()
+            .filter_map(|e| match e {
+                SessionEvent::Notice(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Asks the session to leave and waits for the task to end.
     pub async fn disconnect(self) {
         let Self { mut handle, .. } = self;
