@@ -73,7 +73,7 @@ pub struct TuiArgs {
     #[arg(long = "payload-view", value_name = "FILTER=FORMAT")]
     pub payload_views: Vec<String>,
     /// Log level for the log file: error, warn, info, debug (debug includes every packet) or trace.
-    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    #[arg(long, value_name = "LEVEL", default_value = "info", value_parser = ["error", "warn", "info", "debug", "trace"])]
     pub log_level: String,
     /// Log file (default: mqscope.log in the platform's data directory).
     #[arg(long, value_name = "FILE")]

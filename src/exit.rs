@@ -14,3 +14,13 @@ pub const AUTH: u8 = 4;
 pub const PROTOCOL: u8 = 5;
 /// A deadline passed: connect, acknowledgement, or `-W` with nothing received.
 pub const TIMEOUT: u8 = 6;
+
+/// The exit code after writing the output failed: a reader that went away (`| head`) is not an
+/// error; anything else (a full disk) is said and is a failure.
+pub fn write_failed(e: &std::io::Error) -> u8 {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return OK;
+    }
+    eprintln!("mqscope: cannot write the output: {e}");
+    FAILURE
+}

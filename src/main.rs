@@ -259,11 +259,14 @@ mod profiles {
     }
 }
 
-/// Writes to stdout; a reader that went away (`| head`) is not an error.
+/// Writes to stdout; a reader that went away (`| head`) is not an error, a full disk is.
 fn print_quietly(bytes: &[u8]) -> u8 {
     use std::io::Write as _;
-    let _ = std::io::stdout().write_all(bytes);
-    exit::OK
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => exit::OK,
+        Err(e) => exit::write_failed(&e),
+    }
 }
 
 fn run_decode(args: &DecodeArgs) -> u8 {

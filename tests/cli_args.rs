@@ -285,3 +285,72 @@ fn sub_takes_its_filters_from_the_profile_and_says_when_w_ran_out() {
     assert_eq!(out.status.code(), Some(6), "{err}");
     assert!(err.contains("1 of 5 messages") && err.contains("1.5 s"), "{err}");
 }
+
+/// Runs with stdout on /dev/full, where every write fails with "No space left on device".
+fn run_to_full_disk(args: &[&str]) -> Output {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    let mut cmd = Command::new(bin());
+    cmd.args(args).env("XDG_CONFIG_HOME", "/nonexistent/mqscope-test").stdin(Stdio::null()).stdout(full);
+    cmd.stderr(Stdio::piped());
+    let child = cmd.spawn().expect("spawn mqscope");
+    let mut child = child;
+    let mut err = Vec::new();
+    child.stderr.take().expect("stderr").read_to_end(&mut err).expect("read stderr");
+    let status = child.wait().expect("wait");
+    Output { status, stdout: Vec::new(), stderr: err }
+}
+
+#[test]
+fn output_that_cannot_be_written_is_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(dir.path(), &format!("[profiles.p]\nurl = \"{NOWHERE}\"\n"));
+    let broker = common::rumqttd();
+    let url = broker.tcp_v4_url();
+    let topic = format!("cli-args-full/{}", std::process::id());
+    let out = run(&["pub", "-u", &url, "--mqtt", "3.1.1", "-t", &topic, "-m", "on", "-r", "-q", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for args in [
+        vec!["profiles", "--config", &path],
+        vec!["man"],
+        vec!["completions", "bash"],
+        vec!["sub", "-u", &url, "--mqtt", "3.1.1", "-t", &topic, "-C", "1", "-W", "30"],
+        vec!["clean-retained", "-u", &url, "--mqtt", "3.1.1", &topic, "--dry-run"],
+    ] {
+        let out = run_to_full_disk(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("No space left on device"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_log_level_that_does_not_exist_is_refused() {
+    assert_usage(&["-u", NOWHERE, "--log-level", "loud"], "--log-level", "loud");
+}
+
+#[test]
+fn a_password_variable_that_is_not_set_is_bad_input() {
+    assert_usage(
+        &["sub", "-u", NOWHERE, "-t", "a", "--password-env", "MQSCOPE_TEST_NO_SUCH_VAR"],
+        "MQSCOPE_TEST_NO_SUCH_VAR",
+        "not set",
+    );
+}
+
+#[test]
+fn messages_about_bad_input_escape_it() {
+    for args in [
+        vec!["pub", "-u", NOWHERE, "-t", "a/+\x1b[2J", "-m", "x"],
+        vec!["pub", "-u", NOWHERE, "-t", "a", "-m", "x", "--user-property", "\x1b[2J"],
+        vec!["sub", "-u", "ws://127.0.0.1:1", "-t", "a", "--header", "\x1b[2J"],
+        vec!["sub", "-u", NOWHERE, "-t", "a", "--will-topic", "w/#\x1b[2J"],
+        vec!["clean-retained", "-u", NOWHERE, "a/#/\x1b[2J"],
+        vec!["-u", NOWHERE, "-t", "a/#/\x1b[2J"],
+        vec!["-u", NOWHERE, "--payload-view", "\x1b[2J"],
+    ] {
+        let out = run(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("\\e[2J") && !err.contains('\x1b'), "{args:?}: {err}");
+    }
+}

@@ -53,8 +53,9 @@ pub async fn run(args: &CleanRetainedArgs, mut out: impl Write, terminal: bool) 
     let found_in = started.elapsed();
     let filter = sanitize::line(&args.filter);
     if args.dry_run {
+        let mut written = Ok(());
         for t in &topics {
-            let written = if terminal {
+            written = if terminal {
                 writeln!(out, "{}", sanitize::line(t))
             } else {
                 out.write_all(t.as_bytes()).and_then(|()| out.write_all(b"\n"))
@@ -63,7 +64,10 @@ pub async fn run(args: &CleanRetainedArgs, mut out: impl Write, terminal: bool) 
                 break;
             }
         }
-        let _ = out.flush();
+        if let Err(e) = written.and_then(|()| out.flush()) {
+            finish(handle, debug).await;
+            return exit::write_failed(&e);
+        }
         crate::report!(
             "mqscope: {} retained message(s) under '{filter}' (found in {:.2} s); dry run, nothing cleared",
             topics.len(),

@@ -142,9 +142,8 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                             if args.no_retained && m.retain {
                                 continue;
                             }
-                            if printer.print(&mut out, m).is_err() {
-                                // stdout closed (e.g. `| head`): stop quietly.
-                                break 'main exit::OK;
+                            if let Err(e) = printer.print(&mut out, m) {
+                                break 'main exit::write_failed(&e);
                             }
                             received += 1;
                             if args.count.is_some_and(|c| received >= c) {
@@ -154,8 +153,8 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                         if idle_deadline.is_some() {
                             idle_deadline = Some(Instant::now() + idle);
                         }
-                        if out.flush().is_err() {
-                            break 'main exit::OK;
+                        if let Err(e) = out.flush() {
+                            break 'main exit::write_failed(&e);
                         }
                     }
                     SessionEvent::Subscribed { results, reason_string } => {
@@ -205,7 +204,11 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
             _ = &mut ctrl_c => break 'main exit::OK,
         }
     };
-    let _ = out.flush();
+    // The last messages may still be in the buffer.
+    let code = match out.flush() {
+        Err(e) if code == exit::OK => exit::write_failed(&e),
+        _ => code,
+    };
     if let Some(mut r) = recorder {
         if let Err(e) = r.flush() {
             crate::report!("mqscope: recording to '{}' failed: {e}", r.path().display());
@@ -261,7 +264,8 @@ pub(crate) fn setup_failed(e: &SetupError) -> u8 {
         | SetupError::BadHeader(_)
         | SetupError::HeaderFile(_)
         | SetupError::HeaderEnvMissing(_)
-        | SetupError::Invalid(_) => exit::USAGE,
+        | SetupError::Invalid(_)
+        | SetupError::PasswordEnvMissing(_) => exit::USAGE,
         _ => exit::FAILURE,
     }
 }
