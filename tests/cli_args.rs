@@ -354,3 +354,19 @@ fn messages_about_bad_input_escape_it() {
         assert!(err.contains("\\e[2J") && !err.contains('\x1b'), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn mqtt_5_options_with_an_older_version_asked_are_refused() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["pub", "-u", NOWHERE, "-t", "a", "-m", "x", "--mqtt", "3.1.1", "--user-property", "k=v"], "--user-property"),
+        (
+            &["pub", "-u", NOWHERE, "-t", "a", "-m", "x", "--mqtt", "3.1", "--content-type", "t", "--expiry", "5"],
+            "--expiry",
+        ),
+        (&["sub", "-u", NOWHERE, "-t", "a", "--mqtt", "3.1.1", "--no-local"], "--no-local"),
+        (&["sub", "-u", NOWHERE, "-t", "a", "--mqtt", "3.1.1", "--session-expiry", "60"], "--session-expiry"),
+    ];
+    for (args, option) in cases {
+        assert_usage(args, option, "MQTT 5");
+    }
+}

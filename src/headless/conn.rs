@@ -95,6 +95,17 @@ fn password_from_options(args: &ConnArgs) -> Result<Option<Bytes>, SetupError> {
     Ok(None)
 }
 
+/// Options that only MQTT 5 can carry, with an older version asked for: refused, as they would be
+/// dropped without a word. `given` names the options that were set.
+pub fn need_v5(args: &ConnArgs, given: &[&str]) -> Result<(), SetupError> {
+    match args.mqtt_version {
+        Some(v) if !v.is_v5() && !given.is_empty() => {
+            Err(SetupError::Invalid(format!("{} need MQTT 5 and cannot be sent with --mqtt {v}", given.join(", "))))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// One `Name: value` header; `place` says where it came from, for the error (never the value).
 fn header(line: &str, place: impl FnOnce() -> String) -> Result<(String, String), SetupError> {
     match line.split_once(':') {
@@ -135,6 +146,7 @@ fn headers(args: &ConnArgs) -> Result<Vec<(String, String)>, SetupError> {
 /// go to stderr here, loudly.
 pub fn task_options(args: &ConnArgs, subscriptions: Vec<Subscription>) -> Result<TaskOptions, SetupError> {
     let url = args.url.clone().ok_or(SetupError::NoUrl)?;
+    need_v5(args, if args.session_expiry.is_some() { &["--session-expiry"] } else { &[] })?;
     BrokerUrl::parse(&url).map_err(|e| SetupError::BadUrl {
         url: crate::sanitize::line(&redact_url(&url)).into_owned(),
         why: crate::sanitize::line(&e.to_string()).into_owned(),

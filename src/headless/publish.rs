@@ -48,6 +48,15 @@ pub async fn run(args: &PubArgs) -> u8 {
             return exit::USAGE;
         }
     };
+    let v5_only = [
+        ("--user-property", !args.user_properties.is_empty()),
+        ("--content-type", args.content_type.is_some()),
+        ("--expiry", args.expiry.is_some()),
+    ];
+    let given: Vec<&str> = v5_only.iter().filter(|(_, set)| *set).map(|(name, _)| *name).collect();
+    if let Err(e) = super::conn::need_v5(&args.conn, &given) {
+        return setup_failed(&e);
+    }
     let single = if args.lines {
         None
     } else if let Some(m) = &args.message {

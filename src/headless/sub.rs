@@ -75,6 +75,9 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
         retain_as_published: false,
         retain_handling: if args.no_retained { RetainHandling::DoNotSend } else { RetainHandling::SendAtSubscribe },
     };
+    if let Err(e) = super::conn::need_v5(&args.conn, if args.no_local { &["--no-local"] } else { &[] }) {
+        return setup_failed(&e);
+    }
     if args.topics.is_empty() {
         eprintln!("mqscope: no topic filter: pass -t FILTER, or -P with a profile that lists subscriptions");
         return exit::USAGE;
