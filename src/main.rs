@@ -321,7 +321,7 @@ fn run_tui(args: &TuiArgs, profile: Option<&mqscope::config::Profile>) -> u8 {
         Ok(v) => v,
         Err(e) => {
             mqscope::report!("mqscope: {e}");
-            return exit::USAGE;
+            return e.exit_code();
         }
     };
     let rt = match mqscope::tui::runtime() {

@@ -32,7 +32,7 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
             Ok(o) => o,
             Err(e) => {
                 crate::report!("mqscope: {e}");
-                return exit::USAGE;
+                return e.exit_code();
             }
         };
         return rt.block_on(replay::republish(records, pace, opts));

@@ -4,12 +4,12 @@ use crate::app::Config;
 use crate::app::payload::PayloadFormat;
 use crate::cli::TuiArgs;
 use crate::codec::{Subscription, SubscriptionOptions, topic};
-use crate::headless::conn::task_options;
+use crate::headless::conn::{SetupError, task_options};
 use crate::session::TaskOptions;
 use std::path::PathBuf;
 
 /// App config and session options; `Err` says which flag is wrong.
-pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Result<(Config, TaskOptions), String> {
+pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Result<(Config, TaskOptions), SetupError> {
     let filters: Vec<String> = if args.topics.is_empty() { vec!["#".into()] } else { args.topics.clone() };
     for f in filters.iter().chain(&args.exclude) {
         topic::check_topic_filter(f).map_err(|k| format!("topic filter '{f}': {k}"))?;
@@ -36,7 +36,7 @@ pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Resu
             options: SubscriptionOptions::retain_as_published(*qos),
         })
         .collect();
-    let mut task = task_options(&args.conn, subs).map_err(|e| e.to_string())?;
+    let mut task = task_options(&args.conn, subs)?;
     // The dashboard keeps trying and shows why in the status line.
     task.reconnect.retry_first_connect = true;
     let config = Config {

@@ -370,3 +370,17 @@ fn mqtt_5_options_with_an_older_version_asked_are_refused() {
         assert_usage(args, option, "MQTT 5");
     }
 }
+
+#[test]
+fn a_missing_tls_file_is_found_before_connecting() {
+    for (flag, extra) in
+        [("--cafile", &[][..]), ("--cert", &["--key", "Cargo.toml"][..]), ("--key", &["--cert", "Cargo.toml"][..])]
+    {
+        let mut args = vec!["sub", "-u", "mqtts://127.0.0.1:1", "-t", "a", flag, "/nonexistent/mqscope.pem"];
+        args.extend_from_slice(extra);
+        let out = run(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(flag) && err.contains("/nonexistent/mqscope.pem") && !err.contains("refused"), "{err}");
+    }
+}

@@ -28,8 +28,33 @@ pub enum SetupError {
     /// Both parts sanitised, and the password masked: the URL is the user's input.
     #[error("invalid broker URL '{url}': {why}")]
     BadUrl { url: String, why: String },
+    #[error("{option} '{}': {why}", path.display())]
+    Unreadable { option: &'static str, path: std::path::PathBuf, why: String },
     #[error("{0}")]
     Invalid(String),
+}
+
+/// Any other problem with the options, said in words.
+impl From<String> for SetupError {
+    fn from(message: String) -> Self {
+        Self::Invalid(message)
+    }
+}
+
+impl SetupError {
+    /// Input the user must correct is a usage error (2); a file, a command or a prompt that failed is 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::NoUrl
+            | Self::BadUrl { .. }
+            | Self::BadHeader(_)
+            | Self::HeaderFile(_)
+            | Self::HeaderEnvMissing(_)
+            | Self::Invalid(_)
+            | Self::PasswordEnvMissing(_) => exit::USAGE,
+            Self::PasswordCmd { .. } | Self::Prompt(_) | Self::Unreadable { .. } => exit::FAILURE,
+        }
+    }
 }
 
 /// A random-enough client id: `mqscope-` and eight hex digits.
@@ -147,12 +172,24 @@ fn headers(args: &ConnArgs) -> Result<Vec<(String, String)>, SetupError> {
 pub fn task_options(args: &ConnArgs, subscriptions: Vec<Subscription>) -> Result<TaskOptions, SetupError> {
     let url = args.url.clone().ok_or(SetupError::NoUrl)?;
     need_v5(args, if args.session_expiry.is_some() { &["--session-expiry"] } else { &[] })?;
-    BrokerUrl::parse(&url).map_err(|e| SetupError::BadUrl {
+    let parsed = BrokerUrl::parse(&url).map_err(|e| SetupError::BadUrl {
         url: crate::sanitize::line(&redact_url(&url)).into_owned(),
         why: crate::sanitize::line(&e.to_string()).into_owned(),
     })?;
+    if parsed.scheme.is_tls() {
+        // A missing file is the user's to fix, not a connection failure.
+        for (option, path) in [("--cafile", &args.cafile), ("--cert", &args.cert), ("--key", &args.key)] {
+            if let Some(path) = path {
+                std::fs::File::open(path).map_err(|e| SetupError::Unreadable {
+                    option,
+                    path: path.clone(),
+                    why: e.to_string(),
+                })?;
+            }
+        }
+    }
     // `--username` wins over the URL's user; the URL's password is read by `password`.
-    let url_user = BrokerUrl::parse(&url).ok().and_then(|u| u.username);
+    let url_user = parsed.username;
     // The transport never needs the password: everything it shows (events, errors, the status line, the
     // log) then shows `***`.
     let mut transport = TransportOptions::new(redact_url(&url));

@@ -261,16 +261,7 @@ pub(crate) async fn finish(mut handle: session::SessionHandle, debug: bool) {
 
 pub(crate) fn setup_failed(e: &SetupError) -> u8 {
     crate::report!("mqscope: {e}");
-    match e {
-        SetupError::NoUrl
-        | SetupError::BadUrl { .. }
-        | SetupError::BadHeader(_)
-        | SetupError::HeaderFile(_)
-        | SetupError::HeaderEnvMissing(_)
-        | SetupError::Invalid(_)
-        | SetupError::PasswordEnvMissing(_) => exit::USAGE,
-        _ => exit::FAILURE,
-    }
+    e.exit_code()
 }
 
 pub(crate) fn far() -> Instant {
