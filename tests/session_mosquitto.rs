@@ -427,7 +427,7 @@ fn insecure_skips_verification_and_warns_loudly() {
         cmd.args(["pub", "-u", &url, "-t", &topic, "-m", "x", "-q", "1", "--insecure"]);
         let out = run(cmd, None, STEP);
         assert_eq!(out.code(), 0, "{url}: {}", out.stderr);
-        assert!(out.stderr.contains("WARNING: TLS certificate verification is disabled"), "{}", out.stderr);
+        assert!(out.stderr.contains("mqscope: warning: TLS certificate verification is disabled"), "{}", out.stderr);
         assert!(out.stderr.contains("impersonate"), "{}", out.stderr);
     }
 }
