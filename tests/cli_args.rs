@@ -384,3 +384,22 @@ fn a_missing_tls_file_is_found_before_connecting() {
         assert!(err.contains(flag) && err.contains("/nonexistent/mqscope.pem") && !err.contains("refused"), "{err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clean_retained_says_how_long_it_waited_for_the_suback() {
+    use mqscope::codec::{ConnAck, Packet, Properties, ProtocolVersion};
+    let server = common::FakeTcpServer::bind().await;
+    let url = server.url();
+    let run = tokio::task::spawn_blocking(move || {
+        run(&["clean-retained", "-u", &url, "--mqtt", "3.1.1", "--connect-timeout", "0.4", "a/#"])
+    });
+    // A broker that accepts the connection and never answers the SUBSCRIBE.
+    let mut peer = server.accept().await;
+    assert!(matches!(peer.read_packet(ProtocolVersion::V3_1_1).await, Some(Packet::Connect(_))));
+    let ack = ConnAck { session_present: false, reason_code: 0, properties: Properties::default() };
+    peer.send_packet(&Packet::ConnAck(ack), ProtocolVersion::V3_1_1).await;
+    let out = run.await.unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(err.contains("no subscription acknowledgement within 1.2 s"), "{err}");
+}

@@ -106,7 +106,8 @@ fn stray_failure(strays: u64, filter: &str) -> u8 {
 async fn collect(args: &CleanRetainedArgs, handle: &mut session::SessionHandle, debug: bool) -> Collected {
     let idle = args.idle_ms;
     let mut idle_deadline: Option<Instant> = None;
-    let connect_deadline = Instant::now() + args.conn.connect_timeout * 3;
+    let suback_wait = args.conn.connect_timeout * 3;
+    let connect_deadline = Instant::now() + suback_wait;
     let mut topics = Vec::new();
     let mut strays = 0u64;
     let ctrl_c = tokio::signal::ctrl_c();
@@ -172,7 +173,7 @@ async fn collect(args: &CleanRetainedArgs, handle: &mut session::SessionHandle, 
                 return Collected::Topics { topics, strays };
             }
             _ = sleep_until(connect_deadline), if idle_deadline.is_none() => {
-                crate::report!("mqscope: no subscription acknowledgement within {} s", (connect_deadline - Instant::now()).as_secs());
+                crate::report!("mqscope: no subscription acknowledgement within {} s", suback_wait.as_secs_f64());
                 return Collected::Exit(exit::TIMEOUT);
             }
             _ = &mut ctrl_c => return Collected::Exit(exit::FAILURE),
