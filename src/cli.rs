@@ -367,12 +367,36 @@ pub fn parse() -> Result<Cli, String> {
 }
 
 pub fn parse_from(args: Vec<OsString>) -> Result<Cli, String> {
+    use clap::FromArgMatches as _;
     use clap::error::ErrorKind;
-    Cli::try_parse_from(hoist_options(args)).map_err(|e| match e.kind() {
+    let rendered = |e: clap::Error| match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => e.exit(),
         // Values can hold anything, escape sequences included.
         _ => crate::sanitize::text(e.render().to_string().trim_end(), true).into_owned(),
-    })
+    };
+    let matches = Cli::command().try_get_matches_from(hoist_options(args)).map_err(rendered)?;
+    if let Some(("replay", m)) = matches.subcommand() {
+        replay_without_to(m)?;
+    }
+    Cli::from_arg_matches(&matches).map_err(rendered)
+}
+
+/// `replay` without `--to` plays into the dashboard: connection options typed for it would be ignored.
+fn replay_without_to(m: &clap::ArgMatches) -> Result<(), String> {
+    if m.contains_id("to") && m.value_source("to").is_some() {
+        return Ok(());
+    }
+    let conn = ConnArgs::augment_args(clap::Command::new("conn"));
+    match conn
+        .get_arguments()
+        .find(|a| m.value_source(a.get_id().as_str()) == Some(clap::parser::ValueSource::CommandLine))
+    {
+        Some(a) => Err(format!(
+            "error: {} is for publishing a recording to a broker: give the broker with --to URL",
+            a.get_long().map_or_else(|| a.get_id().to_string(), |l| format!("--{l}"))
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Moves the options written before the command's name to just after it, so that

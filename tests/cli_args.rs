@@ -403,3 +403,16 @@ async fn clean_retained_says_how_long_it_waited_for_the_suback() {
     assert_eq!(out.status.code(), Some(6), "{err}");
     assert!(err.contains("no subscription acknowledgement within 1.2 s"), "{err}");
 }
+
+#[test]
+fn replay_refuses_connection_options_without_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = r#"{"ts":"2026-01-01T00:00:00Z","ts_ms":0,"topic":"a","qos":0,"retain":false,"payload":"x"}"#;
+    let recording = common::write_file(dir.path(), "r.jsonl", &format!("{line}\n"));
+    let recording = recording.to_str().unwrap();
+    assert_usage(&["replay", recording, "-u", NOWHERE], "--url", "--to");
+    assert_usage(&["replay", recording, "--username", "me", "--max"], "--username", "--to");
+    // From the environment it is only a default, not a request.
+    let out = run_env(&["replay", recording, "--to", NOWHERE, "--max"], &[("MQSCOPE_URL", "mqtt://127.0.0.1:2")]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+}
