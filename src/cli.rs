@@ -112,7 +112,7 @@ pub struct DecodeArgs {
     /// Protocol version of the stream: 3.1, 3.1.1 or 5. A CONNECT in the stream switches to its version.
     #[arg(long = "mqtt", value_name = "VERSION", default_value = "3.1.1")]
     pub version: ProtocolVersion,
-    /// Largest packet accepted, in bytes (64 to 268435460).
+    /// Largest packet accepted, in bytes (1 to 268435460).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_PACKET_SIZE, value_parser = value::packet_size)]
     pub max_packet_size: usize,
 }
@@ -201,7 +201,7 @@ pub struct ConnArgs {
     /// Time allowed for connecting (DNS, TCP, TLS and WebSocket each), in seconds or with a unit (500ms, 1m).
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = value::secs)]
     pub connect_timeout: Duration,
-    /// Largest packet accepted from the broker, in bytes (64 to 268435460; announced to MQTT 5 brokers).
+    /// Largest packet accepted from the broker, in bytes (1 to 268435460; announced to MQTT 5 brokers).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_PACKET_SIZE, value_parser = value::packet_size)]
     pub max_packet_size: usize,
     /// MQTT 5 topic aliases the broker may use towards us; 0 asks for none (for brokers that get them wrong).

@@ -115,7 +115,7 @@ fn numbers_out_of_range_exit_2_with_the_limit() {
         "--session-expiry",
         "at most 4294967295",
     );
-    assert_usage(&["sub", "-u", NOWHERE, "-t", "a", "--max-packet-size", "0"], "--max-packet-size", "at least 64");
+    assert_usage(&["sub", "-u", NOWHERE, "-t", "a", "--max-packet-size", "0"], "--max-packet-size", "at least 1");
     assert_usage(
         &["sub", "-u", NOWHERE, "-t", "a", "--max-packet-size", "999999999999"],
         "--max-packet-size",
@@ -127,7 +127,7 @@ fn numbers_out_of_range_exit_2_with_the_limit() {
         "at most 65535",
     );
     assert_usage(&["pub", "-u", NOWHERE, "-t", "a", "-m", "x", "--expiry=-1"], "--expiry", "must not be negative");
-    assert_usage(&["decode", "--max-packet-size", "0"], "--max-packet-size", "at least 64");
+    assert_usage(&["decode", "--max-packet-size", "0"], "--max-packet-size", "at least 1");
     assert_usage(&["-u", NOWHERE, "--fps", "0"], "--fps", "at least 1");
     assert_usage(&["-u", NOWHERE, "--fps", "100000"], "--fps", "at most 240");
     assert_usage(&["-u", NOWHERE, "--history", "0"], "--history", "at least 1");

@@ -20,8 +20,9 @@ pub const MAX_HISTORY: usize = 1_000_000;
 pub const MAX_MEMORY_MIB: usize = 1024 * 1024;
 /// MQTT's largest packet: a 4-byte remaining length of 268,435,455 plus the fixed header (MQTT 5 §2.1.4).
 pub const MAX_PACKET_SIZE: usize = 268_435_460;
-/// Smallest packet size limit: a CONNACK with a few properties must fit.
-pub const MIN_PACKET_SIZE: usize = 64;
+/// Smallest packet size limit: 0 is a protocol error (MQTT 5 §3.1.2.11.4). A limit too small for the
+/// broker's packets is allowed and named when a packet exceeds it.
+pub const MIN_PACKET_SIZE: usize = 1;
 /// Most decimals a watch column shows (an f64 carries about 16 significant digits).
 pub const MAX_DECIMALS: usize = 16;
 /// Replay speed factor bounds.
@@ -241,7 +242,7 @@ mod tests {
         assert_eq!(fps("0").unwrap_err(), "must be at least 1");
         assert_eq!(fps("1000").unwrap_err(), "too large: at most 240");
         assert_eq!(history("1.5").unwrap_err(), "not a whole number from 1 to 1000000");
-        assert_eq!(packet_size("0").unwrap_err(), "must be at least 64");
+        assert_eq!(packet_size("0").unwrap_err(), "must be at least 1");
         assert_eq!(packet_size("268435461").unwrap_err(), "too large: at most 268435460");
         assert_eq!(demo_port("65535").unwrap_err(), "too large: at most 65534");
     }

@@ -217,10 +217,6 @@ pub fn task_options(args: &ConnArgs, subscriptions: Vec<Subscription>) -> Result
         crate::codec::topic::check_topic_name(&w.topic)
             .map_err(|k| SetupError::Invalid(format!("--will-topic '{}': {k}", w.topic)))?;
     }
-    if args.max_packet_size == 0 {
-        // MQTT 5 §3.1.2.11.4: a Maximum Packet Size of 0 is a protocol error; no packet would fit anyway.
-        return Err(SetupError::Invalid("--max-packet-size must be at least 1 byte (the default is 16 MiB)".into()));
-    }
     let max_packet_size = u32::try_from(args.max_packet_size).unwrap_or(u32::MAX);
     let session = SessionConfig {
         client_id: args.client_id.clone().unwrap_or_else(generated_client_id),
