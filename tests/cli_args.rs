@@ -414,5 +414,5 @@ fn replay_refuses_connection_options_without_to() {
     assert_usage(&["replay", recording, "--username", "me", "--max"], "--username", "--to");
     // From the environment it is only a default, not a request.
     let out = run_env(&["replay", recording, "--to", NOWHERE, "--max"], &[("MQSCOPE_URL", "mqtt://127.0.0.1:2")]);
-    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(out.status.code() != Some(2) && !stderr(&out).contains("--to URL"), "{}", stderr(&out));
 }
