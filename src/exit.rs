@@ -21,6 +21,6 @@ pub fn write_failed(e: &std::io::Error) -> u8 {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         return OK;
     }
-    eprintln!("mqscope: cannot write the output: {e}");
+    crate::report!("mqscope: cannot write the output: {e}");
     FAILURE
 }

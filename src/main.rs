@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     let mut cli = match mqscope::cli::parse() {
         Ok(cli) => cli,
         Err(message) => {
-            eprintln!("{message}");
+            mqscope::report_lines!("{message}");
             return ExitCode::from(exit::USAGE);
         }
     };

@@ -79,12 +79,12 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
         return setup_failed(&e);
     }
     if args.topics.is_empty() {
-        eprintln!("mqscope: no topic filter: pass -t FILTER, or -P with a profile that lists subscriptions");
+        crate::report!("mqscope: no topic filter: pass -t FILTER, or -P with a profile that lists subscriptions");
         return exit::USAGE;
     }
     for t in &args.topics {
         if let Err(k) = crate::codec::topic::check_topic_filter(t) {
-            eprintln!("mqscope: topic filter '{}': {k}", sanitize::line(t));
+            crate::report!("mqscope: topic filter '{t}': {k}");
             return exit::USAGE;
         }
     }
@@ -200,7 +200,7 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
             _ = sleep_until(deadline.unwrap_or_else(far)), if deadline.is_some() => {
                 let Some(count) = args.count else { break 'main exit::OK };
                 let waited = args.timeout.unwrap_or_default().as_secs_f64();
-                eprintln!("mqscope: timed out after {waited} s (-W) with {received} of {count} messages (-C)");
+                crate::report!("mqscope: timed out after {waited} s (-W) with {received} of {count} messages (-C)");
                 break 'main exit::TIMEOUT;
             }
             _ = sleep_until(idle_deadline.unwrap_or_else(far)), if idle_deadline.is_some() => break 'main exit::OK,
