@@ -17,8 +17,6 @@ pub mod headless;
 pub mod inspect;
 pub mod manager;
 pub mod record;
-pub mod replay;
-pub mod replay_cmd;
 pub mod sanitize;
 pub mod session;
 pub mod timefmt;

@@ -48,11 +48,11 @@ fn main() -> ExitCode {
             if let Some(url) = args.to.take() {
                 args.conn.url = Some(url);
                 match profiles::for_command(config.as_deref(), &mut args.conn) {
-                    Ok(_) => mqscope::replay_cmd::run(&args, true),
+                    Ok(_) => mqscope::record::command::run(&args, true),
                     Err(code) => code,
                 }
             } else {
-                mqscope::replay_cmd::run(&args, false)
+                mqscope::record::command::run(&args, false)
             }
         }
         Some(Command::Completions { shell }) => {

@@ -2,7 +2,7 @@
 
 use crate::cli::ReplayArgs;
 use crate::exit;
-use crate::replay::{self, Pace};
+use super::replay::{self, Pace};
 
 pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
     let records = match crate::record::read(&args.file) {

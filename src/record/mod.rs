@@ -2,6 +2,9 @@
 //! properties that can be published again, payload as text or base64), streamed to a file and
 //! flushed regularly, so a quit or a crash loses at most the last second.
 
+pub mod command;
+pub mod replay;
+
 use crate::codec::{ByteString, Bytes, Properties, Property, QoS};
 use crate::session::Message;
 use crate::timefmt::rfc3339_millis;

@@ -4,7 +4,7 @@
 
 use crate::codec::ProtocolVersion;
 use crate::codec::QoS;
-use crate::record::Record;
+use super::Record;
 use crate::session::{self, Command, ConnectionInfo, OutgoingPublish, SessionEvent, SessionHandle, TaskOptions};
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
