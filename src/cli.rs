@@ -259,9 +259,12 @@ pub struct SubArgs {
     /// MQTT 5: do not receive our own publishes.
     #[arg(long)]
     pub no_local: bool,
-    /// Also append every received message to this file as JSON Lines (for `mqscope replay`).
+    /// Also write every received message to this new file as JSON Lines (for `mqscope replay`).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// With --record: add to the file if it exists (it must be a recording).
+    #[arg(long, requires = "record")]
+    pub append: bool,
 }
 
 #[derive(Debug, Args)]

@@ -59,12 +59,12 @@ fn main() -> ExitCode {
             // Into memory first: the generator panics on a closed pipe.
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "mqscope", &mut script);
-            print_quietly(&script)
+            mqscope::headless::print_all(&script)
         }
         Some(Command::Man) => {
             let mut page = Vec::new();
             match clap_mangen::Man::new(Cli::command()).render(&mut page) {
-                Ok(()) => print_quietly(&page),
+                Ok(()) => mqscope::headless::print_all(&page),
                 Err(e) => {
                     mqscope::report!("mqscope: {e}");
                     exit::FAILURE
@@ -259,16 +259,6 @@ mod profiles {
     }
 }
 
-/// Writes to stdout; a reader that went away (`| head`) is not an error, a full disk is.
-fn print_quietly(bytes: &[u8]) -> u8 {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Ok(()) => exit::OK,
-        Err(e) => exit::write_failed(&e),
-    }
-}
-
 fn run_decode(args: &DecodeArgs) -> u8 {
     let opts = decode::Options { version: args.version, hex: args.hex, max_packet_size: args.max_packet_size };
     let stdout = std::io::stdout().lock();
@@ -284,10 +274,11 @@ fn run_decode(args: &DecodeArgs) -> u8 {
     };
     match result {
         Ok(_) => exit::OK,
+        Err(DecodeFailure::Write(e)) => mqscope::headless::stdout_failed(&e),
         Err(e) => {
             mqscope::report!("mqscope decode: {e}");
             match e {
-                DecodeFailure::Io(_) => exit::FAILURE,
+                DecodeFailure::Read(_) => exit::FAILURE,
                 _ => exit::PROTOCOL,
             }
         }

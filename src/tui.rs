@@ -3,7 +3,9 @@
 //! frame. The terminal is restored on every way out: quit, error, panic, and every signal that ends
 //! the program (SIGTERM, SIGINT, SIGHUP, SIGQUIT).
 
-use crate::app::{App, AppEvent, Config, Effect, epoch_ms};
+use crate::app::{App, AppEvent, Config, Effect, RecordingEvent, epoch_ms};
+use crate::record::{RecordError, Recorder};
+use crate::sanitize;
 use crate::session::{self, Command, SessionEvent, TaskOptions};
 use crate::ui;
 use crossterm::event::{
@@ -17,6 +19,7 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use std::collections::VecDeque;
 use std::io::{self, Stdout, Write as _};
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc::error::TryRecvError;
 
@@ -141,7 +144,7 @@ async fn run_inner(
     fps: u32,
 ) -> anyhow::Result<()> {
     let mut app = App::new(config, now_ms());
-    let mut recorder: Option<crate::record::Recorder> = None;
+    let mut recording = DashboardRecording::default();
     let (_guard, mut terminal) = setup_terminal()?;
     let size = terminal.size()?;
     app.apply(AppEvent::Resize { width: size.width, height: size.height });
@@ -182,14 +185,14 @@ async fn run_inner(
             ev = handle.events.recv(), if session_open => match ev {
                 Some(ev) => {
                     log_event(&ev);
-                    record(&mut recorder, &mut app, &ev);
+                    recording.write(&mut app, &ev);
                     app.apply(AppEvent::Session(ev));
                     // Drain what else is queued, within a budget, so a flood costs one redraw per frame.
                     for _ in 0..EVENTS_PER_TURN {
                         match handle.events.try_recv() {
                             Ok(ev) => {
                                 log_event(&ev);
-                                record(&mut recorder, &mut app, &ev);
+                                recording.write(&mut app, &ev);
                                 app.apply(AppEvent::Session(ev));
                             }
                             Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
@@ -206,6 +209,7 @@ async fn run_inner(
                 {
                     app.apply(AppEvent::ProcessMemory { rss });
                 }
+                recording.flush_if_due(&mut app);
                 app.apply(AppEvent::Tick { now_ms: now });
                 if app.take_dirty() {
                     app.prepare();
@@ -224,17 +228,8 @@ async fn run_inner(
         for effect in app.take_effects() {
             match effect {
                 Effect::Quit => break 'run,
-                Effect::Record(None) => recorder = None,
-                Effect::Record(Some(path)) => match crate::record::Recorder::create(&path) {
-                    Ok(r) => recorder = Some(r),
-                    Err(e) => {
-                        app.recording = None;
-                        app.apply(AppEvent::Session(SessionEvent::Warning(format!(
-                            "cannot record to '{}': {e}",
-                            path.display()
-                        ))));
-                    }
-                },
+                Effect::Record(None) => recording.stop(&mut app),
+                Effect::Record(Some(stem)) => recording.start(&mut app, &stem),
                 Effect::RetainedSnapshot(filters) => match &broker {
                     Some(opts) => {
                         let (opts, tx) = (opts.clone(), snapshot_tx.clone());
@@ -271,7 +266,11 @@ async fn run_inner(
     let _ =
         tokio::time::timeout(Duration::from_millis(500), async { while handle.events.recv().await.is_some() {} }).await;
     handle.task.abort();
-    Ok(())
+    recording.stop(&mut app);
+    match recording.failure {
+        Some(why) => Err(anyhow::anyhow!(why)),
+        None => Ok(()),
+    }
 }
 
 /// The OSC 52 sequence that puts `text` on the system clipboard (`c`), base64 encoded. Terminals
@@ -281,17 +280,67 @@ pub fn osc52(text: &str) -> String {
     format!("\x1b]52;c;{}\x07", crate::base64::encode(text.as_bytes()))
 }
 
-/// Appends the messages of `ev` to the recording, if one is running; stops it on a write error.
-fn record(recorder: &mut Option<crate::record::Recorder>, app: &mut App, ev: &SessionEvent) {
-    let (Some(r), SessionEvent::Messages(batch)) = (recorder.as_mut(), ev) else { return };
-    for m in batch {
-        if let Err(e) = r.write(m) {
-            let why = format!("recording to '{}' stopped: {e}", r.path().display());
-            *recorder = None;
-            app.recording = None;
-            app.apply(AppEvent::Session(SessionEvent::Warning(why)));
-            return;
+/// The dashboard's recording: the writer, and the last failure, which is repeated on stderr (and
+/// fails the exit code) once the screen is gone.
+#[derive(Default)]
+struct DashboardRecording {
+    recorder: Option<Recorder>,
+    failure: Option<String>,
+}
+
+impl DashboardRecording {
+    fn start(&mut self, app: &mut App, stem: &Path) {
+        self.stop(app);
+        let ev = match Recorder::open_new(stem) {
+            Ok(r) => {
+                let file = sanitize::line(&r.path().display().to_string()).into_owned();
+                self.recorder = Some(r);
+                RecordingEvent::Started { file }
+            }
+            Err(e) => self.failed(&e),
+        };
+        app.apply(AppEvent::Recording(ev));
+    }
+
+    /// Writes and syncs what is buffered; says how many messages are in the file, or why not.
+    fn stop(&mut self, app: &mut App) {
+        let Some(r) = self.recorder.take() else { return };
+        let file = sanitize::line(&r.path().display().to_string()).into_owned();
+        let ev = match r.finish() {
+            Ok(on_disk) => RecordingEvent::Stopped { file, on_disk },
+            Err(e) => self.failed(&e),
+        };
+        app.apply(AppEvent::Recording(ev));
+    }
+
+    /// Appends the messages of `ev`; a write error stops the recording.
+    fn write(&mut self, app: &mut App, ev: &SessionEvent) {
+        let (Some(r), SessionEvent::Messages(batch)) = (self.recorder.as_mut(), ev) else { return };
+        for m in batch {
+            if let Err(e) = r.write(m) {
+                self.recorder = None;
+                let ev = self.failed(&e);
+                app.apply(AppEvent::Recording(ev));
+                return;
+            }
         }
+    }
+
+    /// Writes messages that waited a second, so a quiet stream still reaches the file.
+    fn flush_if_due(&mut self, app: &mut App) {
+        let Some(r) = self.recorder.as_mut().filter(|r| r.flush_due()) else { return };
+        if let Err(e) = r.flush() {
+            self.recorder = None;
+            let ev = self.failed(&e);
+            app.apply(AppEvent::Recording(ev));
+        }
+    }
+
+    fn failed(&mut self, e: &RecordError) -> RecordingEvent {
+        let why = e.to_string();
+        tracing::warn!("{why}");
+        self.failure = Some(why.clone());
+        RecordingEvent::Failed { why }
     }
 }
 
@@ -340,6 +389,63 @@ fn log_event(ev: &SessionEvent) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn message() -> crate::session::Message {
+        crate::session::Message {
+            topic: "t".into(),
+            payload: crate::codec::Bytes::from_static(b"x"),
+            qos: crate::codec::QoS::AtMostOnce,
+            retain: false,
+            dup: false,
+            packet_id: None,
+            properties: crate::codec::Properties::default(),
+            received_at: SystemTime::now(),
+        }
+    }
+
+    #[test]
+    fn a_recording_on_a_full_disk_says_it_failed_and_that_nothing_made_it() {
+        let full = Path::new("/dev/full");
+        if !full.exists() {
+            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "/dev/full is needed in CI");
+            crate::report!("skipped: no /dev/full");
+            return;
+        }
+        let mut app = App::new(Config::default(), 0);
+        let mut rec = DashboardRecording {
+            recorder: Some(Recorder::open(full, crate::record::Mode::Create).unwrap()),
+            failure: None,
+        };
+        app.apply(AppEvent::Recording(RecordingEvent::Started { file: "/dev/full".into() }));
+        let batch = SessionEvent::Messages((0..5).map(|_| message()).collect());
+        rec.write(&mut app, &batch);
+        app.apply(AppEvent::Session(batch));
+        assert_eq!(app.recording, crate::app::Recording::On { file: "/dev/full".into(), count: 5 });
+        rec.stop(&mut app);
+        let crate::app::Recording::Failed { why } = &app.recording else { panic!("{:?}", app.recording) };
+        assert!(why.contains("No space left on device") && why.contains("0 messages made it"), "{why}");
+        assert!(rec.failure.is_some(), "repeated on stderr at exit");
+    }
+
+    #[test]
+    fn a_recording_gets_a_new_name_when_the_file_exists_and_says_which() {
+        let dir = tempfile::tempdir().unwrap();
+        let stem = dir.path().join("mqscope-20261202");
+        std::fs::write(dir.path().join("mqscope-20261202.jsonl"), "mine").unwrap();
+        let mut app = App::new(Config::default(), 0);
+        let mut rec = DashboardRecording::default();
+        rec.start(&mut app, &stem);
+        let want = dir.path().join("mqscope-20261202-1.jsonl").display().to_string();
+        assert_eq!(app.recording, crate::app::Recording::On { file: want.clone(), count: 0 });
+        assert!(app.notice.as_ref().is_some_and(|(n, _)| n.contains(&want)), "{:?}", app.notice);
+        let batch = SessionEvent::Messages(vec![message(), message()]);
+        rec.write(&mut app, &batch);
+        rec.stop(&mut app);
+        assert_eq!(app.recording, crate::app::Recording::Off);
+        assert!(app.notice.as_ref().is_some_and(|(n, _)| n.contains("2 messages")), "{:?}", app.notice);
+        assert_eq!(std::fs::read_to_string(dir.path().join("mqscope-20261202.jsonl")).unwrap(), "mine");
+        assert!(rec.failure.is_none());
+    }
 
     #[test]
     fn osc52_wraps_the_base64_text() {

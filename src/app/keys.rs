@@ -4,7 +4,7 @@
 use super::layout::{self, Pane};
 use super::payload;
 use super::topics::{NodeId, ROOT, TopicFilter};
-use super::{App, Effect, Prompt, PromptKind, TextFilter, View};
+use super::{App, Effect, Prompt, PromptKind, Recording, TextFilter, View};
 pub use crossterm::event::KeyEvent as Key;
 use crossterm::event::{KeyCode, KeyModifiers};
 
@@ -191,28 +191,21 @@ impl App {
         }
     }
 
-    /// `r`: starts recording received messages to `mqscope-<UTC time>.jsonl` in the current
-    /// directory, or stops.
+    /// `r`: starts recording received messages to a new `mqscope-<UTC time>.jsonl` in the current
+    /// directory (`-1`, `-2`… added when the name is taken), or stops. The IO edge answers with
+    /// `AppEvent::Recording`.
     fn toggle_recording(&mut self) {
-        match self.recording.take() {
-            Some((file, n)) => {
-                self.effects.push(Effect::Record(None));
-                self.notify(format!("recording stopped: {n} messages in {file}"));
-            }
-            None => {
-                let stamp: String = crate::timefmt::rfc3339_millis(
-                    std::time::UNIX_EPOCH + std::time::Duration::from_millis(self.now_ms),
-                )
+        if let Recording::On { .. } = self.recording {
+            self.effects.push(Effect::Record(None));
+            return;
+        }
+        let stamp: String =
+            crate::timefmt::rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_millis(self.now_ms))
                 .chars()
                 .filter(|c| c.is_ascii_digit())
                 .take(14)
                 .collect();
-                let file = format!("mqscope-{stamp}.jsonl");
-                self.effects.push(Effect::Record(Some(file.clone().into())));
-                self.notify(format!("recording to {file} (r stops)"));
-                self.recording = Some((file, 0));
-            }
-        }
+        self.effects.push(Effect::Record(Some(format!("mqscope-{stamp}").into())));
     }
 
     fn set_tree_filter(&mut self, f: Option<TopicFilter>) {

@@ -160,6 +160,31 @@ pub enum AppEvent {
     ProcessMemory {
         rss: u64,
     },
+    /// What became of the recording the app asked for (`Effect::Record`).
+    Recording(RecordingEvent),
+}
+
+/// The IO edge's answer to `Effect::Record`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordingEvent {
+    /// Recording into this file (a new one, never an existing file).
+    Started { file: String },
+    /// Stopped with this many messages in the file.
+    Stopped { file: String, on_disk: u64 },
+    /// Could not start, or a write failed and the recording stopped; the text says how many
+    /// messages made it to the file.
+    Failed { why: String },
+}
+
+/// The recording as the status bar shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Recording {
+    #[default]
+    Off,
+    /// Recording into `file`: `count` messages so far.
+    On { file: String, count: u64 },
+    /// The last recording failed (shown until the next one starts).
+    Failed { why: String },
 }
 
 /// What the app asks its owner to do.
@@ -171,7 +196,9 @@ pub enum Effect {
     Bell,
     /// Put this text on the clipboard (OSC 52, so it works over SSH too).
     Copy(String),
-    /// Start appending received messages to this file (JSON Lines), or stop (`None`).
+    /// Start recording received messages (JSON Lines) to a new file named after this stem (the stem
+    /// itself plus `.jsonl`, or with `-1`, `-2`… when taken), or stop (`None`). Answered with
+    /// `AppEvent::Recording`.
     Record(Option<std::path::PathBuf>),
     /// Ask the broker, through a second short subscription to these filters, which topics hold a
     /// retained message now; the answer comes back as `AppEvent::RetainedSnapshot`.
@@ -327,8 +354,8 @@ pub struct App {
     pub detail_cache: detail::DetailCache,
     pub view: View,
     pub watch: watch::Watch,
-    /// The recording in progress: its file and how many messages went into it.
-    pub recording: Option<(String, u64)>,
+    /// The recording in progress and how many messages went into it, or why the last one failed.
+    pub recording: Recording,
     pub publisher: publish::Publisher,
     pub subs: subs::Subscriptions,
     pub retained: retained::RetainedView,
@@ -413,7 +440,7 @@ impl App {
             detail_cache: detail::DetailCache::default(),
             view,
             watch,
-            recording: None,
+            recording: Recording::Off,
             publisher: publish::Publisher::with_templates(templates),
             subs,
             retained: retained::RetainedView::default(),
@@ -457,6 +484,7 @@ impl App {
             AppEvent::Resize { width, height } => {
                 self.size = Rect::new(0, 0, width, height);
             }
+            AppEvent::Recording(ev) => self.on_recording(ev),
             AppEvent::Tick { now_ms } => {
                 if self.publisher.repeat.is_some() {
                     let mut next = self.next_token;
@@ -508,6 +536,21 @@ impl App {
             }
         }
         self.dirty = true;
+    }
+
+    fn on_recording(&mut self, ev: RecordingEvent) {
+        match ev {
+            RecordingEvent::Started { file } => {
+                self.notify(format!("recording to {file} (r stops)"));
+                self.recording = Recording::On { file, count: 0 };
+            }
+            RecordingEvent::Stopped { file, on_disk } => {
+                self.notify(format!("recording stopped: {on_disk} messages in {file}"));
+                self.recording = Recording::Off;
+            }
+            // The status bar shows it until the next recording starts.
+            RecordingEvent::Failed { why } => self.recording = Recording::Failed { why },
+        }
     }
 
     fn notify(&mut self, text: String) {
@@ -587,8 +630,8 @@ impl App {
         let bytes = m.payload.len();
         self.received += 1;
         self.received_bytes += bytes as u64;
-        if let Some((_, n)) = self.recording.as_mut() {
-            *n += 1;
+        if let Recording::On { count, .. } = &mut self.recording {
+            *count += 1;
         }
         self.totals.record(m.qos, m.retain, bytes);
         self.series.add((ms / 1000) as u32, bytes);

@@ -14,7 +14,9 @@ pub enum DecodeFailure {
     #[error("hex input: {0}")]
     BadHex(String),
     #[error("reading input: {0}")]
-    Io(#[from] io::Error),
+    Read(io::Error),
+    #[error("writing output: {0}")]
+    Write(io::Error),
 }
 
 pub struct Options {
@@ -90,7 +92,7 @@ pub fn run(opts: &Options, mut input: impl Read, output: impl Write) -> Result<u
         let n = match input.read(&mut chunk) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(DecodeFailure::Read(e)),
         };
         if n == 0 {
             break;
@@ -105,7 +107,7 @@ pub fn run(opts: &Options, mut input: impl Read, output: impl Write) -> Result<u
     if opts.hex {
         hex.finish()?;
     }
-    out.flush()?;
+    out.flush().map_err(DecodeFailure::Write)?;
     if !buf.is_empty() {
         return Err(truncated(&decoder, &buf));
     }
@@ -123,7 +125,7 @@ fn print_ready(decoder: &mut Decoder, buf: &mut BytesMut, out: &mut impl Write) 
             Ok(Some(p)) => p,
             Ok(None) => return Ok(n),
             Err(e) => {
-                out.flush()?;
+                out.flush().map_err(DecodeFailure::Write)?;
                 return Err(e.into());
             }
         };
@@ -132,8 +134,10 @@ fn print_ready(decoder: &mut Decoder, buf: &mut BytesMut, out: &mut impl Write) 
             o.insert("offset".into(), at.into());
             o.insert("length".into(), (before - buf.len()).into());
         }
-        crate::sanitize::json_to_writer(&mut *out, &json).map_err(io::Error::from)?;
-        out.write_all(b"\n")?;
+        crate::sanitize::json_to_writer(&mut *out, &json)
+            .map_err(io::Error::from)
+            .and_then(|()| out.write_all(b"\n"))
+            .map_err(DecodeFailure::Write)?;
         n += 1;
     }
 }

@@ -5,6 +5,7 @@ use crate::cli::{OutputFormat, SubArgs};
 use crate::codec::{RetainHandling, Subscription, SubscriptionOptions};
 use crate::exit;
 use crate::inspect::{payload, properties_json};
+use crate::record::{Mode, Recorder};
 use crate::sanitize;
 use crate::session::{self, Command, Message, SessionEvent, SubscribeOutcome};
 use crate::timefmt::rfc3339_millis;
@@ -107,15 +108,19 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
     opts.channel_capacity = SUB_QUEUE_BATCHES;
     let debug = opts.debug;
     let mut recorder = match &args.record {
-        Some(path) => match crate::record::Recorder::create(path) {
+        Some(path) => match Recorder::open(path, if args.append { Mode::Append } else { Mode::Create }) {
             Ok(r) => Some(r),
             Err(e) => {
-                crate::report!("mqscope: cannot record to '{}': {e}", path.display());
-                return exit::FAILURE;
+                crate::report!("mqscope: {e}");
+                return e.exit_code();
             }
         },
         None => None,
     };
+    // Buffered messages reach the file within a second also when the stream goes quiet.
+    let mut flush_timer = tokio::time::interval(crate::record::FLUSH_EVERY);
+    flush_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut stdout_gone = false;
     let mut handle = session::spawn(opts);
     let printer = Printer { format: args.format, verbose: args.verbose, terminal };
     let deadline = args.timeout.map(|d| Instant::now() + d);
@@ -130,15 +135,14 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                 let Some(ev) = ev else { break 'main exit::FAILURE };
                 match ev {
                     SessionEvent::Messages(batch) => {
-                        if let Some(r) = recorder.as_mut() {
-                            for m in &batch {
-                                if let Err(e) = r.write(m) {
-                                    crate::report!("mqscope: recording to '{}' failed: {e}", r.path().display());
-                                    break 'main exit::FAILURE;
-                                }
-                            }
-                        }
                         for m in &batch {
+                            if let Some(r) = recorder.as_mut()
+                                && let Err(e) = r.write(m)
+                            {
+                                recorder = None;
+                                crate::report!("mqscope: {e}");
+                                break 'main exit::FAILURE;
+                            }
                             if args.retained_only && !m.retain {
                                 break 'main exit::OK;
                             }
@@ -146,7 +150,8 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                                 continue;
                             }
                             if let Err(e) = printer.print(&mut out, m) {
-                                break 'main exit::write_failed(&e);
+                                stdout_gone = true;
+                                break 'main super::stdout_failed(&e);
                             }
                             received += 1;
                             if args.count.is_some_and(|c| received >= c) {
@@ -157,7 +162,8 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                             idle_deadline = Some(Instant::now() + idle);
                         }
                         if let Err(e) = out.flush() {
-                            break 'main exit::write_failed(&e);
+                            stdout_gone = true;
+                            break 'main super::stdout_failed(&e);
                         }
                     }
                     SessionEvent::Subscribed { results, reason_string } => {
@@ -204,19 +210,29 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                 break 'main exit::TIMEOUT;
             }
             _ = sleep_until(idle_deadline.unwrap_or_else(far)), if idle_deadline.is_some() => break 'main exit::OK,
+            _ = flush_timer.tick(), if recorder.as_ref().is_some_and(Recorder::flush_due) => {
+                if let Some(Err(e)) = recorder.as_mut().map(Recorder::flush) {
+                    recorder = None;
+                    crate::report!("mqscope: {e}");
+                    break 'main exit::FAILURE;
+                }
+            }
             _ = &mut ctrl_c => break 'main exit::OK,
         }
     };
-    // The last messages may still be in the buffer.
-    let code = match out.flush() {
-        Err(e) if code == exit::OK => exit::write_failed(&e),
-        _ => code,
-    };
-    if let Some(mut r) = recorder {
-        if let Err(e) = r.flush() {
-            crate::report!("mqscope: recording to '{}' failed: {e}", r.path().display());
-        } else if debug || args.count.is_none() {
-            crate::report!("mqscope: recorded {} messages to '{}'", r.count, r.path().display());
+    let mut code = code;
+    if !stdout_gone && let Err(e) = out.flush() {
+        code = code.max(super::stdout_failed(&e));
+    }
+    if let Some(r) = recorder {
+        let path = sanitize::line(&r.path().display().to_string()).into_owned();
+        match r.finish() {
+            Ok(n) if debug || args.count.is_none() => crate::report!("mqscope: recorded {n} messages to '{path}'"),
+            Ok(_) => {}
+            Err(e) => {
+                crate::report!("mqscope: {e}");
+                code = code.max(exit::FAILURE);
+            }
         }
     }
     finish(handle, debug).await;

@@ -1,18 +1,22 @@
 //! Recordings: received messages as JSON Lines (one object a line: time, topic, QoS, retain, the
 //! properties that can be published again, payload as text or base64), streamed to a file and
-//! flushed regularly, so a quit or a crash loses at most the last second.
+//! flushed regularly, so a quit or a crash loses at most the last second. Replay reads them back a
+//! line at a time.
 
 pub mod command;
+mod reader;
 pub mod replay;
+mod writer;
+
+pub use reader::{BadLine, BadLines, Entry, Reader, Scan, first_bad_line, scan};
+pub use writer::{FLUSH_EVERY, Mode, RecordError, Recorder};
 
 use crate::codec::{ByteString, Bytes, Properties, Property, QoS};
 use crate::session::Message;
 use crate::timefmt::rfc3339_millis;
 use serde::{Deserialize, Serialize};
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// One recorded message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,6 +116,14 @@ impl Record {
         Ok(p)
     }
 
+    /// Whether it can be published again: a valid QoS, payload and base64 fields.
+    pub fn check(&self) -> Result<(), String> {
+        QoS::from_u8(self.qos).ok_or_else(|| format!("QoS {} is not 0, 1 or 2", self.qos))?;
+        self.payload_bytes()?;
+        self.properties()?;
+        Ok(())
+    }
+
     /// The message as the session would have delivered it, stamped `at`.
     pub fn to_message(&self, at: SystemTime) -> Result<Message, String> {
         Ok(Message {
@@ -127,81 +139,25 @@ impl Record {
     }
 }
 
-/// Why a recording could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    /// Not there, not a regular file, too large, not text.
-    #[error(transparent)]
-    File(#[from] crate::files::FileError),
-    /// A line that is not a record: `path:line: why`.
-    #[error("{0}")]
-    Record(String),
-}
-
-/// Reads a recording; errors name the line.
-pub fn read(path: &Path) -> Result<Vec<Record>, ReadError> {
-    let text = crate::files::read_regular_text(path, crate::files::RECORDING_LIMIT)?;
-    parse(&text).map_err(|e| ReadError::Record(format!("{}:{e}", path.display())))
-}
-
-/// Parses JSON Lines text (blank lines are skipped).
-pub fn parse(text: &str) -> Result<Vec<Record>, String> {
+/// Reads a whole recording into memory, refusing at the first bad line. For small files (tests,
+/// tools); replay streams with [`Reader`] instead.
+pub fn read(path: &Path) -> Result<Vec<Record>, String> {
+    let file = crate::sanitize::line(&path.display().to_string()).into_owned();
+    let mut reader = Reader::open(path).map_err(|e| format!("cannot read '{file}': {e}"))?;
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+    while let Some(entry) = reader.next_entry().map_err(|e| format!("cannot read '{file}': {e}"))? {
+        match entry {
+            Entry::Record(r) => out.push(*r),
+            Entry::Bad(b) => return Err(format!("{file}: {b}")),
         }
-        let r: Record = serde_json::from_str(line).map_err(|e| format!("{}: {e}", i + 1))?;
-        r.payload_bytes().map_err(|e| format!("{}: {e}", i + 1))?;
-        out.push(r);
     }
     Ok(out)
-}
-
-/// Appends records to a file, flushing at least once a second and when dropped.
-pub struct Recorder {
-    out: BufWriter<File>,
-    path: PathBuf,
-    last_flush: Instant,
-    pub count: u64,
-}
-
-impl Recorder {
-    pub fn create(path: &Path) -> std::io::Result<Self> {
-        // Private (0600) when new: a recording holds every payload.
-        let file = crate::files::append_private(path)?;
-        Ok(Self { out: BufWriter::new(file), path: path.to_path_buf(), last_flush: Instant::now(), count: 0 })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    pub fn write(&mut self, m: &Message) -> std::io::Result<()> {
-        serde_json::to_writer(&mut self.out, &Record::from_message(m)).map_err(std::io::Error::from)?;
-        self.out.write_all(b"\n")?;
-        self.count += 1;
-        if self.last_flush.elapsed() >= Duration::from_secs(1) {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    pub fn flush(&mut self) -> std::io::Result<()> {
-        self.last_flush = Instant::now();
-        self.out.flush()
-    }
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        let _ = self.out.flush();
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn message(topic: &str, payload: &[u8], props: Properties, ms: u64) -> Message {
         Message {
@@ -235,10 +191,11 @@ mod tests {
             message("empty", b"", Properties::default(), 1_795_628_617_000),
         ];
         {
-            let mut r = Recorder::create(&path).unwrap();
+            let mut r = Recorder::open(&path, Mode::Create).unwrap();
             for m in &msgs {
                 r.write(m).unwrap();
             }
+            assert_eq!(r.finish().unwrap(), 3);
         }
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.lines().next().unwrap().contains(r#""ts":"2026-11-25T17:43:36.000Z""#), "{text}");
@@ -255,13 +212,4 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_bad_line_is_named() {
-        let err =
-            parse("{\"ts\":\"x\",\"ts_ms\":1,\"topic\":\"t\",\"qos\":0,\"retain\":false}\nnot json\n").unwrap_err();
-        assert!(err.starts_with("2: "), "{err}");
-        let err =
-            parse(r#"{"ts":"x","ts_ms":1,"topic":"t","qos":0,"retain":false,"payload_base64":"@@"}"#).unwrap_err();
-        assert!(err.starts_with("1: "), "{err}");
-    }
 }

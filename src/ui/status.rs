@@ -3,7 +3,7 @@
 
 use super::fmt;
 use super::theme::Theme;
-use crate::app::{App, ConnStatus};
+use crate::app::{App, ConnStatus, Recording};
 use crate::sanitize;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -80,8 +80,14 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
             theme.warn,
         ));
     }
-    if let Some((_, n)) = &app.recording {
-        spans.push(Span::styled(format!(" │ ● REC {}", fmt::count(*n)), theme.error));
+    match &app.recording {
+        Recording::Off => {}
+        Recording::On { count, .. } => {
+            spans.push(Span::styled(format!(" │ ● REC {}", fmt::count(*count)), theme.error));
+        }
+        Recording::Failed { why } => {
+            spans.push(Span::styled(format!(" │ ● REC failed: {}", sanitize::line(why)), theme.error));
+        }
     }
     if app.backlog > 0 {
         spans.push(Span::styled(format!(" │ catching up: {} batches queued, counts exact", app.backlog), theme.warn));

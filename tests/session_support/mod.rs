@@ -248,8 +248,13 @@ pub struct Proc {
 
 impl Proc {
     /// Starts `cmd` with piped output; `stdin` bytes are written (and the pipe closed) by a thread.
-    pub fn start(mut cmd: Command, stdin: Option<Vec<u8>>) -> Self {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    pub fn start(cmd: Command, stdin: Option<Vec<u8>>) -> Self {
+        Self::start_with_stdout(cmd, stdin, Stdio::piped())
+    }
+
+    /// As `start`, with stdout going to `stdout` (a file such as /dev/full; then nothing is collected).
+    pub fn start_with_stdout(mut cmd: Command, stdin: Option<Vec<u8>>, stdout: Stdio) -> Self {
+        cmd.stdout(stdout).stderr(Stdio::piped());
         cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
         let mut child = cmd.spawn().expect("cannot start the process");
         let mut threads = Vec::new();
@@ -260,17 +265,18 @@ impl Proc {
             }));
         }
         let stdout = Arc::new(Mutex::new(Vec::new()));
-        let mut out_pipe = child.stdout.take().unwrap();
-        let sink = stdout.clone();
-        threads.push(std::thread::spawn(move || {
-            let mut chunk = [0u8; 64 * 1024];
-            while let Ok(n) = out_pipe.read(&mut chunk) {
-                if n == 0 {
-                    break;
+        if let Some(mut out_pipe) = child.stdout.take() {
+            let sink = stdout.clone();
+            threads.push(std::thread::spawn(move || {
+                let mut chunk = [0u8; 64 * 1024];
+                while let Ok(n) = out_pipe.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    sink.lock().unwrap().extend_from_slice(&chunk[..n]);
                 }
-                sink.lock().unwrap().extend_from_slice(&chunk[..n]);
-            }
-        }));
+            }));
+        }
         let (tx, stderr_lines) = std_mpsc::channel();
         let err_pipe = child.stderr.take().unwrap();
         threads.push(std::thread::spawn(move || {
@@ -385,6 +391,15 @@ pub fn sub_ready(url: &str, args: &[&str]) -> Proc {
     let mut cmd = mqscope();
     cmd.args(["sub", "-d", "-u", url]).args(args);
     let mut p = Proc::start(cmd, None);
+    p.wait_stderr("mqscope: subscribed to", STEP);
+    p
+}
+
+/// `sub_ready` with stdout going to `stdout` instead of a pipe that is read.
+pub fn sub_ready_to(url: &str, args: &[&str], stdout: Stdio) -> Proc {
+    let mut cmd = mqscope();
+    cmd.args(["sub", "-d", "-u", url]).args(args);
+    let mut p = Proc::start_with_stdout(cmd, None, stdout);
     p.wait_stderr("mqscope: subscribed to", STEP);
     p
 }
