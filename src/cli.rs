@@ -277,6 +277,9 @@ pub struct ReplayArgs {
     /// Play as fast as possible.
     #[arg(long)]
     pub max: bool,
+    /// Refuse a file with any bad line (checked before anything plays) instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
     /// Publish the recording to this broker instead of opening the dashboard (other connection
     /// options as for `pub`).
     #[arg(long, value_name = "URL")]

@@ -47,7 +47,7 @@ fn printers(config: &str) -> Vec<(Vec<String>, &'static [u8])> {
         (s(&["completions", "bash"]), b""),
         (s(&["man"]), b""),
         (s(&["decode", "--hex"]), b"30 05 00 01 61 68 69\n"),
-        (s(&["--config", config, "profiles"]), b""),
+        (s(&["profiles", "--config", config]), b""),
     ]
 }
 

@@ -1,21 +1,14 @@
-//! `mqscope replay`: reads the file, then plays it into the dashboard or republishes it.
+//! `mqscope replay`: plays a recording into the dashboard or republishes it, reading the file as it
+//! goes. With `--strict` the whole file is checked first (a streaming pass) and a bad line refuses.
 
+use super::replay::{self, Pace, Report, Source};
+use super::{Reader, scan};
 use crate::cli::ReplayArgs;
 use crate::exit;
-use super::replay::{self, Pace};
+use std::sync::{Arc, Mutex};
 
 pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
-    let records = match crate::record::read(&args.file) {
-        Ok(r) => r,
-        Err(e) => {
-            crate::report!("mqscope replay: {e}");
-            // A file that is no recording at all (a FIFO, a device, too large) is a usage error.
-            return match &e {
-                crate::record::ReadError::File(f) if f.io_kind().is_none() => exit::USAGE,
-                _ => exit::FAILURE,
-            };
-        }
-    };
+    let file = crate::sanitize::line(&args.file.display().to_string()).into_owned();
     let pace = if args.max { Pace::Max } else { Pace::Speed(args.speed.unwrap_or(1.0)) };
     if let Pace::Speed(s) = pace
         && !(s > 0.0 && s.is_finite())
@@ -23,6 +16,31 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
         crate::report!("mqscope replay: --speed must be a positive number");
         return exit::USAGE;
     }
+    if args.strict {
+        match scan(&args.file) {
+            Ok(found) if found.bad.total > 0 => {
+                for line in found.bad.report(&args.file) {
+                    crate::report!("mqscope replay: {line}");
+                }
+                crate::report!("mqscope replay: '{file}' has {} bad line(s); nothing replayed (--strict)", found.bad.total);
+                return exit::FAILURE;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                crate::report!("mqscope replay: cannot read '{file}': {e}");
+                return exit::FAILURE;
+            }
+        }
+    }
+    let reader = match Reader::open(&args.file) {
+        Ok(r) => r,
+        Err(e) => {
+            crate::report!("mqscope replay: cannot read '{file}': {e}");
+            return exit::FAILURE;
+        }
+    };
+    let report = Arc::new(Mutex::new(Report::default()));
+    let source = Source::new(reader, &args.file, report.clone());
     let rt = match crate::tui::runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -35,7 +53,7 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
                 return e.exit_code();
             }
         };
-        return rt.block_on(replay::republish(records, pace, opts));
+        return rt.block_on(replay::republish(source, pace, opts));
     }
     let label = format!("replay {}", args.file.display());
     let _log = crate::tui_setup::init_logging_to(None, "info");
@@ -46,8 +64,14 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
         ..crate::app::Config::default()
     };
     let result = rt.block_on(async {
-        let handle = replay::spawn_into_app(records, pace, label);
+        let handle = replay::spawn_into_app(source, pace, label);
         crate::tui::run_with(config, handle, 30).await
     });
-    crate::tui::exit_code(result)
+    let code = crate::tui::exit_code(result);
+    // The screen is gone: what the file held that could not be played goes to stderr.
+    let report = report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for line in report.lines(&args.file) {
+        crate::report!("mqscope replay: {line}");
+    }
+    code.max(report.exit_code())
 }

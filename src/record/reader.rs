@@ -147,14 +147,17 @@ impl BadLines {
     /// Bad lines listed one by one; the rest are only counted.
     const SHOWN: usize = 10;
 
-    pub fn add(&mut self, bad: BadLine) {
+    /// Counts a bad line; true when it is one of the first few, to be shown as it is met.
+    pub fn add(&mut self, bad: BadLine) -> bool {
         self.total += 1;
         if !bad.cut {
             self.corrupt += 1;
         }
-        if self.first.len() < Self::SHOWN {
+        let shown = self.first.len() < Self::SHOWN;
+        if shown {
             self.first.push(bad);
         }
+        shown
     }
 
     /// A report for stderr, one line each, or nothing when every line was good.
@@ -195,7 +198,9 @@ pub fn scan(path: &Path) -> io::Result<Scan> {
                 scan.first_ts_ms.get_or_insert(r.ts_ms);
                 scan.last_ts_ms = Some(r.ts_ms);
             }
-            Entry::Bad(b) => scan.bad.add(b),
+            Entry::Bad(b) => {
+                scan.bad.add(b);
+            }
         }
     }
     Ok(scan)
@@ -273,7 +278,7 @@ mod tests {
     fn bad_lines_keep_the_first_few_and_count_all() {
         let mut b = BadLines::default();
         for n in 1..=25 {
-            b.add(BadLine { number: n, why: "x".into(), excerpt: String::new(), cut: n == 25 });
+            assert_eq!(b.add(BadLine { number: n, why: "x".into(), excerpt: String::new(), cut: n == 25 }), n <= 10);
         }
         assert_eq!((b.first.len(), b.total, b.corrupt), (10, 25, 24));
         let report = b.report(Path::new("f"));

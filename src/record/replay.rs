@@ -4,8 +4,11 @@
 
 use crate::codec::ProtocolVersion;
 use crate::codec::QoS;
-use super::Record;
+use super::{BadLines, Entry, Reader, Record};
 use crate::session::{self, Command, ConnectionInfo, OutgoingPublish, SessionEvent, SessionHandle, TaskOptions};
+use std::io::BufRead;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
@@ -35,9 +38,76 @@ impl Pace {
 /// Most messages handed over in one batch when playing at full speed.
 const BATCH: usize = 1_000;
 
+/// What a replay met in the file, for the report at the end (shared with the task that reads).
+#[derive(Debug, Default)]
+pub struct Report {
+    pub played: u64,
+    pub bad: BadLines,
+    /// Reading the file failed part way.
+    pub error: Option<String>,
+}
+
+impl Report {
+    /// Exit code for a replay that ran to the end: bad lines other than a cut last line (what a
+    /// crash leaves) and read errors fail it.
+    pub fn exit_code(&self) -> u8 {
+        if self.error.is_some() || self.bad.corrupt > 0 { crate::exit::FAILURE } else { crate::exit::OK }
+    }
+
+    /// The end-of-run lines for stderr.
+    pub fn lines(&self, path: &Path) -> Vec<String> {
+        let mut out = self.bad.report(path);
+        out.extend(self.error.clone());
+        out
+    }
+}
+
+/// A recording read one record at a time; bad lines are counted into the report and handed to
+/// `on_bad` as they are met.
+pub struct Source<R> {
+    reader: Reader<R>,
+    report: Arc<Mutex<Report>>,
+    file: String,
+}
+
+impl<R: BufRead> Source<R> {
+    pub fn new(reader: Reader<R>, path: &Path, report: Arc<Mutex<Report>>) -> Self {
+        Self { reader, report, file: crate::sanitize::line(&path.display().to_string()).into_owned() }
+    }
+
+    /// The next good record; `on_bad` gets the text of each bad line on the way. `None` at the end
+    /// of the file or on a read error (which the report keeps).
+    fn next(&mut self, on_bad: &mut impl FnMut(String)) -> Option<Record> {
+        loop {
+            let entry = self.reader.next_entry();
+            let mut report = self.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match entry {
+                Ok(Some(Entry::Record(r))) => {
+                    report.played += 1;
+                    return Some(*r);
+                }
+                Ok(Some(Entry::Bad(b))) => {
+                    let text = format!("{}: {b}", self.file);
+                    if report.bad.add(b) {
+                        on_bad(text);
+                    }
+                }
+                Ok(None) => return None,
+                Err(e) => {
+                    let why = format!("reading {} failed: {e}", self.file);
+                    on_bad(why.clone());
+                    report.error = Some(why);
+                    return None;
+                }
+            }
+        }
+    }
+}
+
 /// A session-like handle whose events are the recording, for the dashboard. Commands are accepted
-/// and dropped (there is no broker); the "connection" ends when the app disconnects.
-pub fn spawn_into_app(records: Vec<Record>, pace: Pace, label: String) -> SessionHandle {
+/// and dropped (there is no broker); the "connection" ends when the app disconnects. The file is
+/// read as it plays (a batch at a time), so memory does not grow with its length.
+pub fn spawn_into_app<R: BufRead + Send + 'static>(mut source: Source<R>, pace: Pace, label: String) -> SessionHandle {
     let (cmd_tx, mut cmd_rx) = mpsc::channel::<Command>(64);
     let (ev_tx, ev_rx) = mpsc::channel(64);
     let task = tokio::spawn(async move {
@@ -45,34 +115,58 @@ pub fn spawn_into_app(records: Vec<Record>, pace: Pace, label: String) -> Sessio
         let _ = ev_tx.send(SessionEvent::Connecting { url: label, attempt: 1, version: ProtocolVersion::V5 }).await;
         let _ = ev_tx.send(SessionEvent::Connected(Box::new(info))).await;
         let start = Instant::now();
-        let t0 = records.first().map_or(0, |r| r.ts_ms);
-        let mut i = 0;
-        while i < records.len() {
-            let due = pace.due(start, t0, records[i].ts_ms);
+        let mut notes = Vec::new();
+        let mut next = source.next(&mut |w| notes.push(w));
+        let t0 = next.as_ref().map_or(0, |r| r.ts_ms);
+        while let Some(record) = next.take() {
+            for w in notes.drain(..) {
+                let _ = ev_tx.send(SessionEvent::Warning(w)).await;
+            }
+            let due = pace.due(start, t0, record.ts_ms);
             tokio::select! {
                 _ = sleep_until(due) => {}
                 cmd = cmd_rx.recv() => match cmd {
                     None | Some(Command::Disconnect) => return,
-                    Some(_) => continue,
+                    Some(_) => {
+                        next = Some(record);
+                        continue;
+                    }
                 },
             }
             // Everything due by now goes in one batch.
             let now = Instant::now();
             let mut batch = Vec::new();
-            while i < records.len() && batch.len() < BATCH && pace.due(start, t0, records[i].ts_ms) <= now {
-                match records[i].to_message(SystemTime::now()) {
-                    Ok(m) => batch.push(m),
-                    Err(e) => {
-                        let _ = ev_tx.send(SessionEvent::Warning(format!("record {}: {e}", i + 1))).await;
-                    }
+            let mut record = Some(record);
+            while let Some(r) = record.take() {
+                if batch.len() >= BATCH || pace.due(start, t0, r.ts_ms) > now {
+                    next = Some(r);
+                    break;
                 }
-                i += 1;
+                match r.to_message(SystemTime::now()) {
+                    Ok(m) => batch.push(m),
+                    Err(e) => notes.push(format!("{}: {e}", r.topic)),
+                }
+                record = source.next(&mut |w| notes.push(w));
             }
             if ev_tx.send(SessionEvent::Messages(batch)).await.is_err() {
                 return;
             }
         }
-        let _ = ev_tx.send(SessionEvent::Warning(format!("replay finished: {} messages", records.len()))).await;
+        for w in notes.drain(..) {
+            let _ = ev_tx.send(SessionEvent::Warning(w)).await;
+        }
+        let summary = {
+            let report = source.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut s = format!("replay finished: {} messages", report.played);
+            if let Some(bad) = report.bad.summary() {
+                s.push_str(&format!("; {bad}"));
+            }
+            if let Some(e) = &report.error {
+                s.push_str(&format!("; {e}"));
+            }
+            s
+        };
+        let _ = ev_tx.send(SessionEvent::Warning(summary)).await;
         while let Some(cmd) = cmd_rx.recv().await {
             if cmd == Command::Disconnect {
                 break;
@@ -89,31 +183,33 @@ pub fn spawn_into_app(records: Vec<Record>, pace: Pace, label: String) -> Sessio
     SessionHandle { commands: cmd_tx, events: ev_rx, task }
 }
 
-/// Publishes the recording to a broker; returns the exit code (0 when every QoS 1/2 message was
-/// acknowledged).
-pub async fn republish(records: Vec<Record>, pace: Pace, opts: TaskOptions) -> u8 {
+/// Publishes the recording to a broker as it reads it; returns the exit code (0 when every QoS 1/2
+/// message was acknowledged and every line was read, a cut last line aside).
+pub async fn republish<R: BufRead>(mut source: Source<R>, pace: Pace, opts: TaskOptions) -> u8 {
     use crate::exit;
     let debug = opts.debug;
     let mut handle = session::spawn(opts);
     let start = Instant::now();
-    let t0 = records.first().map_or(0, |r| r.ts_ms);
-    let total = records.len() as u64;
-    let (mut sent, mut done, mut failed) = (0u64, 0u64, 0u64);
-    let mut it = records.into_iter().enumerate().peekable();
+    let mut say = |w: String| crate::report!("mqscope: {w}");
+    let mut next = source.next(&mut say);
+    let t0 = next.as_ref().map_or(0, |r| r.ts_ms);
+    let (mut total, mut sent, mut done, mut failed) = (0u64, 0u64, 0u64, 0u64);
     loop {
-        if it.peek().is_none() && done == sent {
+        if next.is_none() && done == sent {
             break;
         }
-        let due = it.peek().map(|(_, r)| pace.due(start, t0, r.ts_ms));
+        let due = next.as_ref().map(|r| pace.due(start, t0, r.ts_ms));
         tokio::select! {
             _ = sleep_until(due.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600))), if due.is_some() && sent - done < 10_000 => {
-                let Some((i, r)) = it.next() else { continue };
+                let Some(r) = next.take() else { continue };
+                next = source.next(&mut say);
+                total += 1;
                 let publish = match (r.payload_bytes(), r.properties(), QoS::from_u8(r.qos)) {
                     (Ok(payload), Ok(properties), Some(qos)) => {
-                        OutgoingPublish { topic: r.topic.clone(), payload, qos, retain: r.retain, properties }
+                        OutgoingPublish { topic: r.topic, payload, qos, retain: r.retain, properties }
                     }
                     _ => {
-                        crate::report!("mqscope: record {} is not publishable; skipped", i + 1);
+                        crate::report!("mqscope: record {total} is not publishable; skipped");
                         failed += 1;
                         continue;
                     }
@@ -140,12 +236,23 @@ pub async fn republish(records: Vec<Record>, pace: Pace, opts: TaskOptions) -> u
             },
         }
     }
+    let report = source.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let shown = report.bad.first.len() as u64;
+    if report.bad.total > shown {
+        crate::report!("mqscope: {}: {} more bad lines", source.file, report.bad.total - shown);
+    }
+    let skipped = match report.bad.total {
+        0 => String::new(),
+        n => format!(", {n} bad line{} skipped", if n == 1 { "" } else { "s" }),
+    };
     crate::report!(
-        "mqscope: republished {done} of {total} messages ({failed} failed) in {:.1} s",
+        "mqscope: republished {done} of {total} messages ({failed} failed{skipped}) in {:.1} s",
         start.elapsed().as_secs_f64()
     );
+    let read_code = report.exit_code();
+    drop(report);
     crate::headless::sub::finish(handle, debug).await;
-    if failed > 0 { exit::PROTOCOL } else { exit::OK }
+    if failed > 0 { exit::PROTOCOL } else { read_code }
 }
 
 #[cfg(test)]
@@ -172,8 +279,9 @@ mod tests {
             })
             .collect::<Vec<_>>()
             .join("\n");
-        let records = crate::record::parse(&text).unwrap();
-        let mut h = spawn_into_app(records, Pace::Max, "replay:test".into());
+        let report = Arc::new(Mutex::new(Report::default()));
+        let source = Source::new(Reader::new(std::io::Cursor::new(text)), Path::new("f"), report.clone());
+        let mut h = spawn_into_app(source, Pace::Max, "replay:test".into());
         let mut got = Vec::new();
         while got.len() < 2_500 {
             match h.events.recv().await.expect("events") {
