@@ -200,7 +200,13 @@ pub async fn republish<R: BufRead>(mut source: Source<R>, pace: Pace, opts: Task
         }
         let due = next.as_ref().map(|r| pace.due(start, t0, r.ts_ms));
         tokio::select! {
-            _ = sleep_until(due.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600))), if due.is_some() && sent - done < 10_000 => {
+            // Waits for room in the command queue inside the select, never in a branch: the session
+            // may be waiting for room in the event queue, which only this loop empties.
+            permit = async {
+                sleep_until(due.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600))).await;
+                handle.commands.reserve().await
+            }, if due.is_some() && sent - done < 10_000 => {
+                let Ok(permit) = permit else { return exit::FAILURE };
                 let Some(r) = next.take() else { continue };
                 next = source.next(&mut say);
                 total += 1;
@@ -215,9 +221,7 @@ pub async fn republish<R: BufRead>(mut source: Source<R>, pace: Pace, opts: Task
                     }
                 };
                 sent += 1;
-                if handle.commands.send(Command::Publish { token: sent, publish }).await.is_err() {
-                    return exit::FAILURE;
-                }
+                permit.send(Command::Publish { token: sent, publish });
             }
             ev = handle.events.recv() => match ev {
                 Some(SessionEvent::Published { result, token, .. }) => {
