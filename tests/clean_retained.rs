@@ -58,10 +58,15 @@ fn seed(url: &str, topics: &[String]) {
 
 /// Runs the binary with a bound on its run time.
 fn mqscope(args: &[&str], limit: Duration) -> Output {
+    mqscope_to(args, limit, Stdio::piped())
+}
+
+/// [`mqscope`] with stdout going to `stdout`.
+fn mqscope_to(args: &[&str], limit: Duration, stdout: Stdio) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mqscope"))
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -109,6 +114,22 @@ fn dry_run_lists_then_clean_clears_only_the_filter() {
     assert_eq!(listed, doomed, "the dry run lists exactly the retained topics under the filter");
     assert!(String::from_utf8_lossy(&dry.stderr).contains("20 retained message(s) under 'clean/#'"));
     assert_eq!(retained_topics(&url, "#").len(), 23, "a dry run clears nothing");
+
+    // A list that cannot be written (a full disk) is an error, not a quiet success.
+    match std::fs::OpenOptions::new().write(true).open("/dev/full") {
+        Ok(full) => {
+            let out = mqscope_to(
+                &["clean-retained", "-u", &url, "clean/#", "--dry-run"],
+                Duration::from_secs(30),
+                full.into(),
+            );
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{stderr}");
+            assert!(stderr.contains("No space left on device"), "{stderr}");
+        }
+        Err(e) if std::env::var("CI").as_deref() != Ok("true") => eprintln!("skipped the /dev/full part: {e}"),
+        Err(e) => panic!("/dev/full is needed in CI: {e}"),
+    }
 
     let run = mqscope(&["clean-retained", "-u", &url, "clean/#"], Duration::from_secs(60));
     let stderr = String::from_utf8_lossy(&run.stderr);

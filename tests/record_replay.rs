@@ -222,3 +222,33 @@ fn a_bad_line_in_the_middle_is_reported_sanitised_skipped_and_fails_the_exit_cod
     let seen = watcher.wait(STEP);
     assert_eq!(seen.lines(), ["one", "three"]);
 }
+
+#[test]
+fn the_dashboard_replay_shows_a_bad_line_and_lists_it_on_stderr_when_it_closes() {
+    if !common::tmux::tools_present(&["tmux"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.jsonl");
+    std::fs::write(&file, format!("{}\n\x1b[2Jgarbage\n{}\n", line(1, "t/a", "one"), line(3, "t/b", "three"))).unwrap();
+    let (err, code) = (dir.path().join("stderr"), dir.path().join("code"));
+    let command = format!(
+        "{} replay {} --max 2>{}; echo $? >{}",
+        common::tmux::quote(std::path::Path::new(env!("CARGO_BIN_EXE_mqscope"))),
+        common::tmux::quote(&file),
+        common::tmux::quote(&err),
+        common::tmux::quote(&code)
+    );
+    let tmux = common::tmux::Tmux::start(dir.path().join("tmux.sock"), "replay-bad", 220, 30, &command);
+    let screen = tmux.wait_text("replay finished: 2 messages");
+    assert!(screen.contains("1 bad line skipped (line 2"), "{screen}");
+    tmux.keys(&["q"]);
+    let deadline = std::time::Instant::now() + STEP;
+    while std::fs::read_to_string(&code).unwrap_or_default().trim().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the dashboard did not quit");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(std::fs::read_to_string(&code).unwrap().trim(), "1", "a damaged file fails the exit code");
+    let stderr = std::fs::read_to_string(&err).unwrap();
+    assert!(stderr.contains("line 2") && stderr.contains("garbage") && !stderr.contains('\x1b'), "{stderr:?}");
+}

@@ -210,8 +210,8 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                 break 'main exit::TIMEOUT;
             }
             _ = sleep_until(idle_deadline.unwrap_or_else(far)), if idle_deadline.is_some() => break 'main exit::OK,
-            _ = flush_timer.tick(), if recorder.as_ref().is_some_and(Recorder::flush_due) => {
-                if let Some(Err(e)) = recorder.as_mut().map(Recorder::flush) {
+            _ = flush_timer.tick(), if recorder.is_some() => {
+                if let Some(Err(e)) = recorder.as_mut().filter(|r| r.flush_due()).map(Recorder::flush) {
                     recorder = None;
                     crate::report!("mqscope: {e}");
                     break 'main exit::FAILURE;

@@ -211,5 +211,4 @@ mod tests {
             assert_eq!(UNIX_EPOCH + Duration::from_millis(r.ts_ms), m.received_at);
         }
     }
-
 }

@@ -78,6 +78,8 @@ impl<R: BufRead> Reader<R> {
                     Err(why) => why,
                 }
             };
+            // The parser's message can quote the line (an unknown field's name): sanitise it too.
+            let why = crate::sanitize::line(&why).into_owned();
             return Ok(Some(Entry::Bad(BadLine { number: self.number, why, excerpt: self.excerpt(), cut: !ended })));
         }
     }
@@ -253,12 +255,14 @@ mod tests {
 
     #[test]
     fn a_bad_line_in_the_middle_is_named_quoted_sanitised_and_not_cut() {
-        let text = format!("{GOOD}\n\x1b]0;title\x07{{\"ts\":1}}\n{GOOD}");
+        let text = format!("{GOOD}\n\x1b]0;title\x07{{\"ts\":1}}\n{{\"\x1b[2J\":1}}\n{GOOD}");
         let e = entries(text.as_bytes());
         let b = bad(&e[1]);
         assert_eq!((b.number, b.cut), (2, false));
         assert!(!b.excerpt.contains('\x1b') && !b.excerpt.contains('\x07'), "{:?}", b.excerpt);
-        assert!(matches!(e[2], Entry::Record(_)), "a last line without newline that parses is fine");
+        let b = bad(&e[2]);
+        assert!(b.why.contains("unknown field") && !b.to_string().contains('\x1b'), "{b:?}");
+        assert!(matches!(e[3], Entry::Record(_)), "a last line without newline that parses is fine");
     }
 
     #[test]

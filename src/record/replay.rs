@@ -2,9 +2,9 @@
 //! broker needed), or republished to a broker with `--to URL`, with the recorded timing, faster
 //! (`--speed N`) or as fast as possible (`--max`).
 
+use super::{BadLines, Entry, Reader, Record};
 use crate::codec::ProtocolVersion;
 use crate::codec::QoS;
-use super::{BadLines, Entry, Reader, Record};
 use crate::session::{self, Command, ConnectionInfo, OutgoingPublish, SessionEvent, SessionHandle, TaskOptions};
 use std::io::BufRead;
 use std::path::Path;
