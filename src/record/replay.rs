@@ -240,21 +240,22 @@ pub async fn republish<R: BufRead>(mut source: Source<R>, pace: Pace, opts: Task
             },
         }
     }
-    let report = source.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let shown = report.bad.first.len() as u64;
-    if report.bad.total > shown {
-        crate::report!("mqscope: {}: {} more bad lines", source.file, report.bad.total - shown);
-    }
-    let skipped = match report.bad.total {
-        0 => String::new(),
-        n => format!(", {n} bad line{} skipped", if n == 1 { "" } else { "s" }),
+    let read_code = {
+        let report = source.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let shown = report.bad.first.len() as u64;
+        if report.bad.total > shown {
+            crate::report!("mqscope: {}: {} more bad lines", source.file, report.bad.total - shown);
+        }
+        let skipped = match report.bad.total {
+            0 => String::new(),
+            n => format!(", {n} bad line{} skipped", if n == 1 { "" } else { "s" }),
+        };
+        crate::report!(
+            "mqscope: republished {done} of {total} messages ({failed} failed{skipped}) in {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
+        report.exit_code()
     };
-    crate::report!(
-        "mqscope: republished {done} of {total} messages ({failed} failed{skipped}) in {:.1} s",
-        start.elapsed().as_secs_f64()
-    );
-    let read_code = report.exit_code();
-    drop(report);
     crate::headless::sub::finish(handle, debug).await;
     if failed > 0 { exit::PROTOCOL } else { read_code }
 }
