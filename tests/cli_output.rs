@@ -2,6 +2,7 @@
 //! away (`| head`) ends them quietly.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_macros)]
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

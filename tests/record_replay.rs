@@ -2,6 +2,7 @@
 //! embedded broker, then `mqscope replay --to` into it while another subscriber checks what arrives.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_macros)]
 
 mod common;
 mod session_support;

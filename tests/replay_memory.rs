@@ -4,6 +4,7 @@
 //! the dashboard's event stream, and republished to mosquitto (`replay --to`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::disallowed_macros)]
 
 mod common;
 

@@ -22,7 +22,10 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
                 for line in found.bad.report(&args.file) {
                     crate::report!("mqscope replay: {line}");
                 }
-                crate::report!("mqscope replay: '{file}' has {} bad line(s); nothing replayed (--strict)", found.bad.total);
+                crate::report!(
+                    "mqscope replay: '{file}' has {} bad line(s); nothing replayed (--strict)",
+                    found.bad.total
+                );
                 return exit::FAILURE;
             }
             Ok(_) => {}
