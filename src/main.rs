@@ -274,7 +274,7 @@ fn run_decode(args: &DecodeArgs) -> u8 {
     };
     match result {
         Ok(_) => exit::OK,
-        Err(DecodeFailure::Write(e)) => mqscope::headless::stdout_failed(&e),
+        Err(DecodeFailure::Write(e)) => exit::write_failed(&e),
         Err(e) => {
             mqscope::report!("mqscope decode: {e}");
             match e {

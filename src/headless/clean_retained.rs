@@ -66,7 +66,7 @@ pub async fn run(args: &CleanRetainedArgs, mut out: impl Write, terminal: bool) 
         }
         if let Err(e) = written.and_then(|()| out.flush()) {
             finish(handle, debug).await;
-            return super::stdout_failed(&e);
+            return exit::write_failed(&e);
         }
         crate::report!(
             "mqscope: {} retained message(s) under '{filter}' (found in {:.2} s); dry run, nothing cleared",

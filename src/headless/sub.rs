@@ -151,7 +151,7 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                             }
                             if let Err(e) = printer.print(&mut out, m) {
                                 stdout_gone = true;
-                                break 'main super::stdout_failed(&e);
+                                break 'main exit::write_failed(&e);
                             }
                             received += 1;
                             if args.count.is_some_and(|c| received >= c) {
@@ -163,7 +163,7 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                         }
                         if let Err(e) = out.flush() {
                             stdout_gone = true;
-                            break 'main super::stdout_failed(&e);
+                            break 'main exit::write_failed(&e);
                         }
                     }
                     SessionEvent::Subscribed { results, reason_string } => {
@@ -222,7 +222,7 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
     };
     let mut code = code;
     if !stdout_gone && let Err(e) = out.flush() {
-        code = code.max(super::stdout_failed(&e));
+        code = code.max(exit::write_failed(&e));
     }
     if let Some(r) = recorder {
         let path = sanitize::line(&r.path().display().to_string()).into_owned();
