@@ -236,11 +236,7 @@ mod profiles {
     fn printed(text: &str) -> u8 {
         match mqscope::sanitize::print_text(text) {
             Ok(()) => exit::OK,
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
-            Err(e) => {
-                mqscope::report!("mqscope: cannot write to stdout: {e}");
-                exit::FAILURE
-            }
+            Err(e) => exit::write_failed(&e),
         }
     }
 

@@ -62,7 +62,7 @@ fn printing_to_a_full_disk_fails_and_says_why() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(stderr.contains("No space left on device"), "{args:?}: {stderr}");
-        assert!(stderr.contains("writing"), "{args:?} says it was the output: {stderr}");
+        assert!(stderr.contains("cannot write the output"), "{args:?} says it was the output: {stderr}");
     }
 }
 

@@ -255,8 +255,7 @@ pub fn run(args: &crate::cli::DemoArgs) -> u8 {
                  mqscope sub --mqtt 3.1.1 -u {ws} -t 'ticker/#' -v\n  mqscope --mqtt 3.1.1 -u {tcp}\n"
             );
             if let Err(e) = crate::sanitize::print_text(&ready) {
-                crate::report!("mqscope demo: cannot write to stdout: {e}");
-                return exit::FAILURE;
+                return exit::write_failed(&e);
             }
             tokio::select! {
                 r = feed => match r {
