@@ -1,7 +1,8 @@
 //! The real binary against brokers (fake peers) and files that try to take over the terminal: every
 //! string from the wire or a file (reason strings, server references, WebSocket close reasons, topics,
 //! field names in a recording) must reach stdout and stderr escaped. A control byte, an escape
-//! sequence or an invisible character in the output fails the test.
+//! sequence or an invisible character in the output fails the test. A broker that ignores a request
+//! must end a command with a clear error, never leave it waiting.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -370,5 +371,49 @@ async fn a_password_or_a_signed_query_in_the_url_is_never_shown() {
     assert!(r.stderr.contains("X-Amz-Signature=***"), "{}", r.stderr);
     for secret in ["hunter2", "sig-secret"] {
         assert!(!r.stderr.contains(secret), "{secret} shown:\n{}", r.stderr);
+    }
+}
+
+/// Reads what the client sends (answering keepalive) until it closes the connection; returns the
+/// packets, or panics after `WAIT`.
+async fn read_until_closed(peer: &mut FakePeer) -> Vec<Packet> {
+    let mut seen = Vec::new();
+    let read = async {
+        while let Some(p) = peer.read_packet(V5).await {
+            if p == Packet::PingReq {
+                peer.send_packet(&Packet::PingResp, V5).await;
+            }
+            seen.push(p);
+        }
+    };
+    tokio::time::timeout(WAIT, read).await.expect("the client never closed the connection");
+    seen
+}
+
+#[tokio::test]
+async fn sub_ends_with_a_timeout_when_the_broker_never_answers_subscribe() {
+    for wrong_suback in [false, true] {
+        let server = FakeTcpServer::bind().await;
+        let url = server.url();
+        let args = ["sub", "-u", &url, "--mqtt", "5", "-t", "a/#", "--connect-timeout", "1", "--keepalive", "1"];
+        let r = run(&args, async {
+            let mut peer = accept_connected(&server).await;
+            let Some(Packet::Subscribe(s)) = peer.read_packet(V5).await else { panic!("expected SUBSCRIBE") };
+            if wrong_suback {
+                let other = SubAck {
+                    packet_id: s.packet_id ^ 0x7f7f,
+                    properties: Properties::default(),
+                    reason_codes: vec![0],
+                };
+                peer.send_packet(&Packet::SubAck(other), V5).await;
+            }
+            read_until_closed(&mut peer).await;
+            // No second connection: a broker that ignored SUBSCRIBE would ignore it again.
+            let again = tokio::time::timeout(Duration::from_secs(2), server.accept_raw()).await;
+            assert!(again.is_err(), "sub reconnected to a broker that ignores SUBSCRIBE");
+        })
+        .await;
+        assert_eq!(r.code, Some(6), "a timeout (wrong SUBACK: {wrong_suback}): {}", r.stderr);
+        assert!(r.stderr.contains("no answer (SUBACK) to SUBSCRIBE 'a/#' within 3 s"), "{}", r.stderr);
     }
 }

@@ -114,6 +114,14 @@ pub enum SessionError {
     KeepAliveTimeout(Duration),
     #[error("no CONNACK within {0:?}")]
     ConnAckTimeout(Duration),
+    /// The broker keeps the connection alive but never answered a SUBSCRIBE or UNSUBSCRIBE: whatever
+    /// waits for it (a subscriber, a clear of retained messages) would wait forever.
+    #[error("no answer ({}) to {request} {subject} within {} s: the broker ignores the request", ack_name(request), after.as_secs())]
+    RequestTimeout { request: &'static str, subject: String, after: Duration },
+}
+
+fn ack_name(request: &str) -> &'static str {
+    if request == "SUBSCRIBE" { "SUBACK" } else { "UNSUBACK" }
 }
 
 impl SessionError {
@@ -196,6 +204,8 @@ pub struct Session {
     subscriptions: Vec<SubEntry>,
     pending_subs: HashMap<u16, Vec<Subscription>>,
     pending_unsubs: HashMap<u16, Vec<ByteString>>,
+    /// When each SUBSCRIBE / UNSUBSCRIBE still waiting for its answer was sent, by packet id.
+    requests_sent: HashMap<u16, Instant>,
     aliases: HashMap<u16, ByteString>,
     last_sent: Instant,
     last_received: Instant,
@@ -236,6 +246,7 @@ impl Session {
             subscriptions,
             pending_subs: HashMap::new(),
             pending_unsubs: HashMap::new(),
+            requests_sent: HashMap::new(),
             aliases: HashMap::new(),
             last_sent: now,
             last_received: now,
@@ -488,6 +499,7 @@ impl Session {
         // Unanswered SUBSCRIBE/UNSUBSCRIBE are re-sent below from the subscription set.
         self.pending_subs.clear();
         self.pending_unsubs.clear();
+        self.requests_sent.clear();
         let subs: Vec<Subscription> =
             self.subscriptions.iter().filter(|e| !e.confirmed).map(|e| e.sub.clone()).collect();
         if !subs.is_empty() {
@@ -685,6 +697,7 @@ impl Session {
             out.push(Action::Emit(SessionEvent::Warning(format!("ignored SUBACK for unknown id {}", s.packet_id))));
             return Ok(());
         };
+        self.requests_sent.remove(&s.packet_id);
         if subs.len() != s.reason_codes.len() {
             let why = format!("SUBACK has {} codes for {} filters", s.reason_codes.len(), subs.len());
             return Err(SessionError::protocol(why, 0x82));
@@ -714,6 +727,7 @@ impl Session {
             out.push(Action::Emit(SessionEvent::Warning(format!("ignored UNSUBACK for unknown id {}", u.packet_id))));
             return Ok(());
         };
+        self.requests_sent.remove(&u.packet_id);
         let results = filters
             .iter()
             .enumerate()
@@ -850,6 +864,7 @@ impl Session {
             }
         }
         self.pending_subs.insert(id, subs.clone());
+        self.requests_sent.insert(id, now);
         let packet =
             Packet::Subscribe(Subscribe { packet_id: id, properties: Properties::default(), subscriptions: subs });
         self.send(now, packet, out);
@@ -866,6 +881,7 @@ impl Session {
         }
         let Some(id) = self.allocate_id() else { return };
         self.pending_unsubs.insert(id, filters.clone());
+        self.requests_sent.insert(id, now);
         let packet = Packet::Unsubscribe(Unsubscribe { packet_id: id, properties: Properties::default(), filters });
         self.send(now, packet, out);
     }
@@ -896,12 +912,40 @@ impl Session {
     pub fn next_deadline(&self) -> Option<Instant> {
         match self.phase {
             Phase::AwaitConnAck { since } => Some(since + self.cfg.connack_timeout),
-            Phase::Connected if !self.keep_alive.is_zero() => Some(match self.ping_sent {
-                Some(sent) => sent + self.keep_alive / 2,
-                None => self.last_sent.min(self.last_received) + self.keep_alive,
-            }),
+            Phase::Connected => {
+                let keepalive = (!self.keep_alive.is_zero()).then(|| match self.ping_sent {
+                    Some(sent) => sent + self.keep_alive / 2,
+                    None => self.last_sent.min(self.last_received) + self.keep_alive,
+                });
+                let request = self.oldest_request().map(|(_, sent)| sent + self.request_timeout());
+                match (keepalive, request) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
             _ => None,
         }
+    }
+
+    /// How long the broker may take to answer SUBSCRIBE or UNSUBSCRIBE: three times the CONNACK wait, as
+    /// a subscription may make a broker send its whole retained store first.
+    fn request_timeout(&self) -> Duration {
+        self.cfg.connack_timeout.saturating_mul(3)
+    }
+
+    /// The SUBSCRIBE / UNSUBSCRIBE waiting longest for its answer: packet id and when it was sent.
+    fn oldest_request(&self) -> Option<(u16, Instant)> {
+        self.requests_sent.iter().map(|(&id, &sent)| (id, sent)).min_by_key(|&(id, sent)| (sent, id))
+    }
+
+    /// The error for a request nobody answered, naming its filters.
+    fn request_timed_out(&self, id: u16) -> SessionError {
+        let quoted = |f: &str| format!("'{}'", crate::sanitize::line(f));
+        let (request, filters): (&'static str, Vec<String>) = match self.pending_subs.get(&id) {
+            Some(subs) => ("SUBSCRIBE", subs.iter().map(|s| quoted(&s.filter)).collect()),
+            None => ("UNSUBSCRIBE", self.pending_unsubs.get(&id).into_iter().flatten().map(|f| quoted(f)).collect()),
+        };
+        SessionError::RequestTimeout { request, subject: filters.join(", "), after: self.request_timeout() }
     }
 
     /// Keepalive (MQTT 5 §3.1.2.10): a PINGREQ once nothing was sent or nothing was received for a
@@ -912,7 +956,15 @@ impl Session {
             Phase::AwaitConnAck { since } if now >= since + self.cfg.connack_timeout => {
                 Err(SessionError::ConnAckTimeout(self.cfg.connack_timeout))
             }
-            Phase::Connected if !self.keep_alive.is_zero() => {
+            Phase::Connected => {
+                if let Some((id, sent)) = self.oldest_request()
+                    && now >= sent + self.request_timeout()
+                {
+                    return Err(self.request_timed_out(id));
+                }
+                if self.keep_alive.is_zero() {
+                    return Ok(());
+                }
                 if let Some(sent) = self.ping_sent {
                     if now >= sent + self.keep_alive / 2 {
                         return Err(SessionError::KeepAliveTimeout(self.keep_alive / 2));

@@ -197,10 +197,13 @@ async fn run(opts: TaskOptions, cmd_rx: mpsc::Receiver<Command>, ev_tx: mpsc::Se
                 let kind = match &e {
                     SessionError::Refused { auth: true, .. } => FatalKind::Auth,
                     SessionError::Refused { .. } => FatalKind::Connect,
-                    SessionError::KeepAliveTimeout(_) | SessionError::ConnAckTimeout(_) => FatalKind::Timeout,
+                    SessionError::KeepAliveTimeout(_)
+                    | SessionError::ConnAckTimeout(_)
+                    | SessionError::RequestTimeout { .. } => FatalKind::Timeout,
                     _ => FatalKind::Protocol,
                 };
-                let broken = matches!(e, SessionError::Protocol { .. });
+                // A broker that ignored a SUBSCRIBE will ignore it again after a reconnect.
+                let broken = matches!(e, SessionError::Protocol { .. } | SessionError::RequestTimeout { .. });
                 let retry = e.may_retry() && !(broken && policy.protocol_errors_fatal);
                 (e.to_string(), kind, retry)
             }

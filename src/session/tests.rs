@@ -577,3 +577,79 @@ fn user_disconnect_sends_disconnect_and_stops() {
     assert_eq!(sent(&out), vec![&Packet::Disconnect(ReasonPacket::default())]);
     assert!(s.is_closing());
 }
+
+#[test]
+fn subscribe_never_answered_ends_the_connection_after_three_connack_timeouts() {
+    let (mut s, t0) = connected(ProtocolVersion::V5, Properties::default());
+    let mut out = Vec::new();
+    s.subscribe(t0, vec![sub("a/#", QoS::AtLeastOnce)], &mut out);
+    let wait = SessionConfig::default().connack_timeout * 3;
+    // Keepalive answered all along: the broker is alive, it just never answers SUBSCRIBE.
+    let deadline = s.next_deadline().unwrap();
+    assert!(deadline <= t0 + wait, "{deadline:?}");
+    let mut now = t0;
+    while now < t0 + wait {
+        now += Duration::from_secs(5);
+        out.clear();
+        match s.poll_timeout(now, &mut out) {
+            Ok(()) => {
+                if sent(&out).contains(&&Packet::PingReq) {
+                    s.handle_packet(now, Packet::PingResp, &mut out).unwrap();
+                }
+            }
+            Err(e) => {
+                assert!(now >= t0 + wait, "ended early at {:?}: {e}", now - t0);
+                assert_eq!(
+                    e,
+                    SessionError::RequestTimeout { request: "SUBSCRIBE", subject: "'a/#'".into(), after: wait }
+                );
+                assert!(e.to_string().contains("no answer (SUBACK) to SUBSCRIBE 'a/#'"), "{e}");
+                return;
+            }
+        }
+    }
+    panic!("a SUBSCRIBE nobody answers never ended the connection");
+}
+
+#[test]
+fn suback_for_an_unknown_id_does_not_count_as_the_answer() {
+    let (mut s, t0) = connected(ProtocolVersion::V3_1_1, Properties::default());
+    let mut out = Vec::new();
+    s.subscribe(t0, vec![sub("a", QoS::AtMostOnce)], &mut out);
+    let wrong = SubAck { packet_id: 0x7f7f, properties: Properties::default(), reason_codes: vec![0] };
+    s.handle_packet(t0, Packet::SubAck(wrong), &mut out).unwrap();
+    let wait = SessionConfig::default().connack_timeout * 3;
+    // Keepalive 10 s: answer every ping so only the missing SUBACK can end the connection.
+    let mut now = t0;
+    let err = loop {
+        now += Duration::from_secs(1);
+        assert!(now <= t0 + wait + Duration::from_secs(1), "no timeout");
+        out.clear();
+        match s.poll_timeout(now, &mut out) {
+            Ok(()) if sent(&out).contains(&&Packet::PingReq) => {
+                s.handle_packet(now, Packet::PingResp, &mut out).unwrap()
+            }
+            Ok(()) => {}
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(err, SessionError::RequestTimeout { request: "SUBSCRIBE", .. }), "{err:?}");
+}
+
+#[test]
+fn unsubscribe_never_answered_ends_the_connection_and_an_answer_clears_the_deadline() {
+    let (mut s, t0) = connected(ProtocolVersion::V5, Properties::default());
+    let mut out = Vec::new();
+    s.subscribe(t0, vec![sub("a", QoS::AtMostOnce)], &mut out);
+    let Some(Packet::Subscribe(req)) = sent(&out).first().copied().cloned() else { panic!("no SUBSCRIBE") };
+    let ok = SubAck { packet_id: req.packet_id, properties: Properties::default(), reason_codes: vec![0] };
+    s.handle_packet(t0, Packet::SubAck(ok), &mut out).unwrap();
+    // Answered: only keepalive is left to wait for.
+    assert_eq!(s.next_deadline(), Some(t0 + Duration::from_secs(10)));
+    out.clear();
+    s.unsubscribe(t0, vec!["a".into()], &mut out);
+    let wait = SessionConfig::default().connack_timeout * 3;
+    let mut out = Vec::new();
+    let err = s.poll_timeout(t0 + wait, &mut out).unwrap_err();
+    assert_eq!(err, SessionError::RequestTimeout { request: "UNSUBSCRIBE", subject: "'a'".into(), after: wait });
+}
