@@ -500,6 +500,7 @@ impl Session {
         self.pending_subs.clear();
         self.pending_unsubs.clear();
         self.requests_sent.clear();
+        self.report_invalid_subscriptions(out);
         let subs: Vec<Subscription> =
             self.subscriptions.iter().filter(|e| !e.confirmed).map(|e| e.sub.clone()).collect();
         if !subs.is_empty() {
@@ -946,6 +947,22 @@ impl Session {
             None => ("UNSUBSCRIBE", self.pending_unsubs.get(&id).into_iter().flatten().map(|f| quoted(f)).collect()),
         };
         SessionError::RequestTimeout { request, subject: filters.join(", "), after: self.request_timeout() }
+    }
+
+    /// Subscriptions given at start that are not valid filters: reported as invalid and dropped, as
+    /// `subscribe` does for later ones, instead of failing to encode the whole SUBSCRIBE.
+    fn report_invalid_subscriptions(&mut self, out: &mut Vec<Action>) {
+        let mut results = Vec::new();
+        self.subscriptions.retain(|e| match topic::check_topic_filter(&e.sub.filter) {
+            Ok(()) => true,
+            Err(k) => {
+                results.push((e.sub.filter.to_string(), SubscribeOutcome::Invalid(k.to_string())));
+                false
+            }
+        });
+        if !results.is_empty() {
+            out.push(Action::Emit(SessionEvent::Subscribed { results, reason_string: None }));
+        }
     }
 
     /// Keepalive (MQTT 5 §3.1.2.10): a PINGREQ once nothing was sent or nothing was received for a

@@ -653,3 +653,24 @@ fn unsubscribe_never_answered_ends_the_connection_and_an_answer_clears_the_deadl
     let err = s.poll_timeout(t0 + wait, &mut out).unwrap_err();
     assert_eq!(err, SessionError::RequestTimeout { request: "UNSUBSCRIBE", subject: "'a'".into(), after: wait });
 }
+
+#[test]
+fn invalid_subscriptions_from_the_config_are_reported_not_sent() {
+    let t0 = Instant::now();
+    let subs = vec![sub("a/#/b", QoS::AtMostOnce), sub("ok/+", QoS::AtMostOnce)];
+    let mut s = Session::new(SessionConfig { subscriptions: subs, ..cfg(ProtocolVersion::V5) }, t0);
+    s.connect(t0);
+    let mut out = Vec::new();
+    s.handle_packet(t0, connack(false, Properties::default()), &mut out).unwrap();
+    let invalid = out.iter().any(|a| {
+        matches!(a, Action::Emit(SessionEvent::Subscribed { results, .. })
+            if results.len() == 1 && results[0].0 == "a/#/b" && matches!(results[0].1, SubscribeOutcome::Invalid(_)))
+    });
+    assert!(invalid, "{out:?}");
+    let Some(Packet::Subscribe(req)) = sent(&out).into_iter().find(|p| matches!(p, Packet::Subscribe(_))).cloned()
+    else {
+        panic!("no SUBSCRIBE for the valid filter: {out:?}")
+    };
+    let filters: Vec<&str> = req.subscriptions.iter().map(|x| &*x.filter).collect();
+    assert_eq!(filters, ["ok/+"]);
+}
