@@ -864,10 +864,29 @@ impl Session {
                 s.options = crate::codec::SubscriptionOptions::qos(s.options.qos);
             }
         }
-        self.pending_subs.insert(id, subs.clone());
+        let packet = Packet::Subscribe(Subscribe {
+            packet_id: id,
+            properties: Properties::default(),
+            subscriptions: subs.clone(),
+        });
+        // MQTT 5 §3.2.2.3.6: nothing larger than the broker's maximum may be sent; it would close the
+        // connection, or the request would never be answered.
+        if let Some(max) = self.limits.max_packet_size
+            && let Ok(len) = encoded_len(&packet, self.version)
+            && len > max as usize
+        {
+            let why = format!("SUBSCRIBE of {len} bytes exceeds the broker's maximum packet size of {max} bytes");
+            self.subscriptions.retain(|e| !subs.iter().any(|s| s.filter == e.sub.filter));
+            // 0x95 Packet too large: the broker's own limit refuses it.
+            let refused = |s: &Subscription| {
+                (s.filter.to_string(), SubscribeOutcome::Refused { code: 0x95, reason: why.clone() })
+            };
+            let results = subs.iter().map(refused).collect();
+            out.push(Action::Emit(SessionEvent::Subscribed { results, reason_string: None }));
+            return;
+        }
+        self.pending_subs.insert(id, subs);
         self.requests_sent.insert(id, now);
-        let packet =
-            Packet::Subscribe(Subscribe { packet_id: id, properties: Properties::default(), subscriptions: subs });
         self.send(now, packet, out);
     }
 

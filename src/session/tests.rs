@@ -674,3 +674,16 @@ fn invalid_subscriptions_from_the_config_are_reported_not_sent() {
     let filters: Vec<&str> = req.subscriptions.iter().map(|x| &*x.filter).collect();
     assert_eq!(filters, ["ok/+"]);
 }
+
+#[test]
+fn subscribe_larger_than_the_brokers_maximum_packet_size_is_refused_without_sending() {
+    let (mut s, t0) = connected(ProtocolVersion::V5, Properties(vec![Property::MaximumPacketSize(12)]));
+    let mut out = Vec::new();
+    s.subscribe(t0, vec![sub("a/long/filter", QoS::AtMostOnce)], &mut out);
+    assert!(sent(&out).is_empty(), "MQTT 5 §3.2.2.3.6: nothing over the broker's maximum goes out: {out:?}");
+    let Some(Action::Emit(SessionEvent::Subscribed { results, .. })) = out.first() else { panic!("{out:?}") };
+    let SubscribeOutcome::Refused { code: 0x95, reason: why } = &results[0].1 else { panic!("{results:?}") };
+    assert!(why.contains("exceeds the broker's maximum packet size of 12 bytes"), "{why}");
+    // It is not made again at the next reconnect either.
+    assert_eq!(s.subscriptions().count(), 0);
+}
