@@ -5,6 +5,7 @@
 use crate::codec::ProtocolVersion;
 use crate::codec::QoS;
 use crate::record::Record;
+use crate::headless::publisher::{Next, Source, publish_all};
 use crate::session::{self, Command, ConnectionInfo, OutgoingPublish, SessionEvent, SessionHandle, TaskOptions};
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
@@ -89,63 +90,51 @@ pub fn spawn_into_app(records: Vec<Record>, pace: Pace, label: String) -> Sessio
     SessionHandle { commands: cmd_tx, events: ev_rx, task }
 }
 
-/// Publishes the recording to a broker; returns the exit code (0 when every QoS 1/2 message was
-/// acknowledged).
-pub async fn republish(records: Vec<Record>, pace: Pace, opts: TaskOptions) -> u8 {
-    use crate::exit;
+/// Publishes the recording to a broker; returns the exit code (0 when every message was delivered:
+/// written at QoS 0, acknowledged at QoS 1/2).
+pub async fn republish(records: Vec<Record>, pace: Pace, opts: TaskOptions, ack_timeout: Duration) -> u8 {
     let debug = opts.debug;
     let mut handle = session::spawn(opts);
     let start = Instant::now();
-    let t0 = records.first().map_or(0, |r| r.ts_ms);
     let total = records.len() as u64;
-    let (mut sent, mut done, mut failed) = (0u64, 0u64, 0u64);
-    let mut it = records.into_iter().enumerate().peekable();
-    loop {
-        if it.peek().is_none() && done == sent {
-            break;
-        }
-        let due = it.peek().map(|(_, r)| pace.due(start, t0, r.ts_ms));
-        tokio::select! {
-            _ = sleep_until(due.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600))), if due.is_some() && sent - done < 10_000 => {
-                let Some((i, r)) = it.next() else { continue };
-                let publish = match (r.payload_bytes(), r.properties(), QoS::from_u8(r.qos)) {
-                    (Ok(payload), Ok(properties), Some(qos)) => {
-                        OutgoingPublish { topic: r.topic.clone(), payload, qos, retain: r.retain, properties }
-                    }
-                    _ => {
-                        crate::report!("mqscope: record {} is not publishable; skipped", i + 1);
-                        failed += 1;
-                        continue;
-                    }
-                };
-                sent += 1;
-                if handle.commands.send(Command::Publish { token: sent, publish }).await.is_err() {
-                    return exit::FAILURE;
-                }
-            }
-            ev = handle.events.recv() => match ev {
-                Some(SessionEvent::Published { result, token, .. }) => {
-                    done += 1;
-                    if let Err(why) = result {
-                        failed += 1;
-                        crate::report!("mqscope: message {token} was not delivered: {why}");
-                    }
-                }
-                Some(SessionEvent::Disconnected { reason, reconnect_in: None, fatal, .. }) => {
-                    crate::report!("mqscope: {reason}");
-                    return fatal.map_or(exit::FAILURE, crate::headless::conn::exit_code).max(exit::FAILURE);
-                }
-                Some(other) => crate::headless::sub::report(&other, debug),
-                None => return exit::FAILURE,
-            },
-        }
-    }
+    let t0 = records.first().map_or(0, |r| r.ts_ms);
+    let mut source = Records { records: records.into_iter().enumerate().peekable(), pace, start, t0 };
+    let (code, tally) = publish_all(&mut handle, &mut source, ack_timeout, debug).await;
     crate::report!(
-        "mqscope: republished {done} of {total} messages ({failed} failed) in {:.1} s",
+        "mqscope: republished {} of {total} messages ({} failed) in {:.1} s",
+        tally.delivered(),
+        tally.failed,
         start.elapsed().as_secs_f64()
     );
     crate::headless::sub::finish(handle, debug).await;
-    if failed > 0 { exit::PROTOCOL } else { exit::OK }
+    code
+}
+
+/// The records of a recording, each released when it is due.
+struct Records {
+    records: std::iter::Peekable<std::iter::Enumerate<std::vec::IntoIter<Record>>>,
+    pace: Pace,
+    start: Instant,
+    t0: u64,
+}
+
+impl Source for Records {
+    async fn next(&mut self) -> Next {
+        let Some((_, r)) = self.records.peek() else { return Next::End };
+        // Cancel-safe: the record is taken only once it is due.
+        sleep_until(self.pace.due(self.start, self.t0, r.ts_ms)).await;
+        let Some((i, r)) = self.records.next() else { return Next::End };
+        match (r.payload_bytes(), r.properties(), QoS::from_u8(r.qos)) {
+            (Ok(payload), Ok(properties), Some(qos)) => {
+                Next::Message(OutgoingPublish { topic: r.topic, payload, qos, retain: r.retain, properties })
+            }
+            _ => Next::Skip(format!("record {} is not publishable; skipped", i + 1)),
+        }
+    }
+
+    fn name(&self, token: u64) -> String {
+        format!("message {token}")
+    }
 }
 
 #[cfg(test)]

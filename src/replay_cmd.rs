@@ -35,7 +35,8 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
                 return exit::USAGE;
             }
         };
-        return rt.block_on(replay::republish(records, pace, opts));
+        let ack_timeout = std::time::Duration::from_secs(args.ack_timeout.max(1));
+        return rt.block_on(replay::republish(records, pace, opts, ack_timeout));
     }
     let label = format!("replay {}", args.file.display());
     let _log = crate::tui_setup::init_logging_to(None, "info");
