@@ -4,8 +4,8 @@
 
 use crate::codec::ProtocolVersion;
 use crate::codec::QoS;
-use crate::record::Record;
 use crate::headless::publisher::{Next, Source, publish_all};
+use crate::record::Record;
 use crate::session::{self, Command, ConnectionInfo, OutgoingPublish, SessionEvent, SessionHandle, TaskOptions};
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;

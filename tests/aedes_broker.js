@@ -6,7 +6,7 @@
 
 const net = require('node:net')
 const http = require('node:http')
-const { Aedes } = require('aedes')
+const { pathToFileURL } = require('node:url')
 const { WebSocketServer, createWebSocketStream } = require('ws')
 
 function listen (server, port) {
@@ -19,6 +19,9 @@ function listen (server, port) {
 async function main () {
   const tcpPort = Number(process.argv[2] || 0)
   const wsPort = Number(process.argv[3] || 0)
+  // aedes is an ES module: found through NODE_PATH by require.resolve, then imported by its path
+  // (ESM resolution itself ignores NODE_PATH).
+  const { Aedes } = await import(pathToFileURL(require.resolve('aedes')).href)
   const broker = await Aedes.createBroker()
   const tcp = net.createServer(broker.handle)
   const web = http.createServer()

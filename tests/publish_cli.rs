@@ -76,7 +76,9 @@ fn a_message_over_the_brokers_maximum_packet_size_fails_pub_and_replay() {
     let dir = tempfile::tempdir().unwrap();
     let recording = dir.path().join("rec.jsonl");
     let line = |ts: u64, payload: &str| {
-        format!(r#"{{"ts":"2026-01-01T00:00:00Z","ts_ms":{ts},"topic":"big","qos":0,"retain":false,"payload":"{payload}"}}"#)
+        format!(
+            r#"{{"ts":"2026-01-01T00:00:00Z","ts_ms":{ts},"topic":"big","qos":0,"retain":false,"payload":"{payload}"}}"#
+        )
     };
     std::fs::write(&recording, format!("{}\n{}\n", line(1, "small"), line(2, &big))).unwrap();
     let args = ["replay", recording.to_str().unwrap(), "--max", "--to", &url, "--mqtt", "5"];

@@ -75,8 +75,14 @@ mod tests {
     #[tokio::test]
     async fn lines_are_bytes_split_on_newline_with_one_carriage_return_removed() {
         let input: &[u8] = b"one\n\xff\xfe\x00bin\ntwo\r\n\r\r\n\nlast";
-        let want: Vec<Vec<u8>> =
-            vec![b"one".to_vec(), b"\xff\xfe\x00bin".to_vec(), b"two".to_vec(), b"\r".to_vec(), Vec::new(), b"last".to_vec()];
+        let want: Vec<Vec<u8>> = vec![
+            b"one".to_vec(),
+            b"\xff\xfe\x00bin".to_vec(),
+            b"two".to_vec(),
+            b"\r".to_vec(),
+            Vec::new(),
+            b"last".to_vec(),
+        ];
         for chunk in [1, 2, 3, 64] {
             assert_eq!(lines(input, chunk).await, want, "chunk {chunk}");
         }

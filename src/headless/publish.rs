@@ -2,11 +2,11 @@
 //! acknowledgement, and gives up with exit 6 when nothing moves for `--ack-timeout`.
 
 use super::conn::task_options;
+use super::lines::LineReader;
+use super::publisher::{Next, Source, publish_all};
 use super::sub::{finish, setup_failed};
 use crate::cli::PubArgs;
 use crate::codec::{Bytes, Properties, Property, topic};
-use super::lines::LineReader;
-use super::publisher::{Next, Source, publish_all};
 use crate::exit;
 use crate::session::{self, OutgoingPublish};
 use std::time::Duration;

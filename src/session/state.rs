@@ -9,9 +9,9 @@
 
 use super::{ConnectionInfo, Message, OutgoingPublish, SessionEvent, SubscribeOutcome};
 use crate::codec::{
-    Ack, ByteString, Bytes, ConnAck, Connect, EncodeError, LastWill, MAX_REMAINING_LENGTH, Packet, PacketType, Properties, Property, PropertyId,
-    ProtocolVersion, Publish, QoS, ReasonPacket, SubAck, Subscribe, Subscription, UnsubAck, Unsubscribe, encoded_len,
-    reason, topic,
+    Ack, ByteString, Bytes, ConnAck, Connect, EncodeError, LastWill, MAX_REMAINING_LENGTH, Packet, PacketType,
+    Properties, Property, PropertyId, ProtocolVersion, Publish, QoS, ReasonPacket, SubAck, Subscribe, Subscription,
+    UnsubAck, Unsubscribe, encoded_len, reason, topic,
 };
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
