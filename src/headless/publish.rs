@@ -88,9 +88,10 @@ pub async fn run(args: &PubArgs) -> u8 {
             publish_all(&mut handle, &mut lines, ack_timeout, debug).await
         }
     };
-    if !finish(handle, debug).await && code == exit::OK {
+    let closed = finish(handle, debug).await;
+    if !closed && code == exit::OK && args.qos == crate::codec::QoS::AtMostOnce {
         // QoS 0 messages count as sent once handed to the transport; a close that does not complete
-        // means they may still be sitting in a buffer.
+        // means they may still be sitting in a buffer. (QoS 1/2 were acknowledged: they arrived.)
         crate::report!("mqscope: the connection did not close cleanly; messages may not have left");
         return exit::FAILURE;
     }
