@@ -7,7 +7,7 @@
 //! run in parallel too. mosquitto needs the binary (apt), aedes needs node and `npm install --prefix
 //! target/npm aedes ws` (both done by .ci/run); missing, they skip with a reason unless CI=true.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::disallowed_macros)]
 
 mod common;
 mod publish_support;

@@ -2,7 +2,7 @@
 //! message too large for the protocol or the broker fails at once with the limit named, and a broker
 //! that stops taking data ends the command with exit 6 instead of a hang.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::disallowed_macros)]
 
 mod common;
 mod publish_support;

@@ -1,6 +1,6 @@
 //! Helpers for the publishing tests: run the real `mqscope` binary with bytes on stdin and a bound on
 //! its run time, collect what a subscriber receives, check sequence numbers, and start aedes.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::disallowed_macros)]
 
 use mqscope::codec::{ProtocolVersion, QoS, Subscription, SubscriptionOptions};
 use mqscope::session::{self, SessionConfig, SessionEvent, TaskOptions};
