@@ -207,6 +207,12 @@ pub struct ConnArgs {
     /// MQTT 5 topic aliases the broker may use towards us; 0 asks for none (for brokers that get them wrong).
     #[arg(long, value_name = "N", default_value_t = crate::session::state::TOPIC_ALIAS_MAXIMUM, value_parser = value::u16_count)]
     pub topic_alias_max: u16,
+    /// Outgoing QoS 1/2 messages in flight at most (1-65535); on MQTT 5 the broker's receive maximum
+    /// lowers it further. MQTT 3.1.1 brokers set no limit, and some stall or disconnect a client
+    /// that sends too many.
+    #[arg(long, value_name = "N", default_value_t = crate::session::state::DEFAULT_MAX_INFLIGHT,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_inflight: u16,
     /// Print connection steps, the WebSocket upgrade headers and every packet (as `decode` does) to stderr.
     #[arg(short = 'd', long)]
     pub debug: bool,
@@ -284,6 +290,10 @@ pub struct ReplayArgs {
     /// options as for `pub`).
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
+    /// With --to: give up when nothing was acknowledged for this long, in seconds or with a unit
+    /// (exit code 6).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = value::secs)]
+    pub ack_timeout: Duration,
     #[command(flatten)]
     pub conn: ConnArgs,
 }

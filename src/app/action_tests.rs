@@ -303,3 +303,41 @@ fn f_in_the_retained_view_takes_a_snapshot_that_sets_the_retained_markers() {
     let notice = a.notice.as_ref().map(|(t, _)| t.clone()).unwrap_or_default();
     assert!(notice.contains("retained snapshot failed: connection refused"), "{notice}");
 }
+
+#[test]
+fn a_message_the_session_cannot_send_shows_as_an_error_in_the_publish_pane() {
+    use crate::codec::{ConnAck, Packet, Properties, Property};
+    use crate::session::{Action, Session, SessionConfig};
+    let now = std::time::Instant::now();
+    // A session the pane's commands go through, connected to a broker with a 64-byte packet limit.
+    let mut session = Session::new(SessionConfig::default(), now);
+    session.connect(now);
+    let props = Properties(vec![Property::MaximumPacketSize(64)]);
+    let connack = Packet::ConnAck(ConnAck { session_present: false, reason_code: 0, properties: props });
+    session.handle_packet(now, connack, &mut Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+    let mut a = app();
+    key(&mut a, KeyCode::Char('p'));
+    typed(&mut a, "big/one");
+    let cases = [
+        ("x".repeat(100), "", "exceeds the broker's maximum packet size of 64 bytes"),
+        ("small".to_string(), "k=a\0b", "contains U+0000"),
+    ];
+    for (payload, property, want) in cases {
+        a.publisher.payload = ratatui_textarea::TextArea::new(vec![payload]);
+        a.publisher.properties = ratatui_textarea::TextArea::new(vec![property.to_string()]);
+        key(&mut a, KeyCode::F(5));
+        for cmd in sends(&mut a) {
+            let Command::Publish { token, publish } = cmd else { continue };
+            let mut out = Vec::new();
+            session.publish(now, token, publish, &mut out);
+            assert!(!out.iter().any(|x| matches!(x, Action::Send(_))), "{want}: nothing may be sent");
+            for action in out {
+                if let Action::Emit(ev) = action {
+                    a.apply(AppEvent::Session(ev));
+                }
+            }
+        }
+        let shown = a.publisher.last().map(|s| s.state.describe()).unwrap_or_default();
+        assert!(shown.starts_with("error: ") && shown.contains(want), "{shown}");
+    }
+}

@@ -1,7 +1,7 @@
 //! MQTT 5 properties (MQTT 5 §2.2.2): identifiers, wire types, where each may appear, and which
 //! may repeat. Properties keep their wire order, so user properties stay in order.
 
-use super::encode::{EncodeError, put_binary, put_str, put_var_int, var_int_len};
+use super::encode::{EncodeError, field_len, put_binary, put_str, put_var_int, var_int_len};
 use super::error::ErrorKind;
 use super::parse::{Fail, PResult, binary, failure, field, u8_, u16_, u32_, utf8, var_int};
 use super::{ByteString, Bytes};
@@ -259,6 +259,31 @@ impl Property {
         }
     }
 
+    /// The string and binary rules `write` enforces (MQTT 5 §1.5.4, §1.5.6), checked before anything
+    /// is written, so a length computed with `wire_len` is only trusted for a packet that will encode.
+    fn check_fields(&self) -> Result<(), EncodeError> {
+        use Property as P;
+        let name = self.id().name();
+        let string = |s: &str| {
+            if s.contains('\0') {
+                return Err(EncodeError::invalid(name, "contains U+0000"));
+            }
+            field_len(s.len(), name).map(drop)
+        };
+        match self {
+            P::ContentType(s)
+            | P::ResponseTopic(s)
+            | P::AssignedClientIdentifier(s)
+            | P::AuthenticationMethod(s)
+            | P::ResponseInformation(s)
+            | P::ServerReference(s)
+            | P::ReasonString(s) => string(s),
+            P::CorrelationData(b) | P::AuthenticationData(b) => field_len(b.len(), name).map(drop),
+            P::UserProperty(k, v) => string(k).and_then(|()| string(v)),
+            _ => Ok(()),
+        }
+    }
+
     /// Bytes this property takes on the wire, identifier included.
     fn wire_len(&self) -> usize {
         use Property as P;
@@ -496,6 +521,7 @@ pub(crate) fn check_places(props: &Properties, place: Place) -> Result<(), Encod
         if !p.is_valid() {
             return Err(EncodeError::InvalidPropertyValue(id.name()));
         }
+        p.check_fields()?;
         seen |= bit;
     }
     Ok(())

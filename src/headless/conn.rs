@@ -231,6 +231,7 @@ pub fn task_options(args: &ConnArgs, subscriptions: Vec<Subscription>) -> Result
         max_packet_size,
         receive_maximum: 65_535,
         topic_alias_maximum: args.topic_alias_max,
+        max_inflight: args.max_inflight,
         subscriptions,
         connack_timeout: transport.connect_timeout,
     };

@@ -3,7 +3,9 @@
 pub mod clean_retained;
 pub mod conn;
 pub mod decode;
+pub mod lines;
 pub mod publish;
+pub mod publisher;
 pub mod sub;
 
 /// Writes `bytes` to stdout and flushes; the exit code as [`crate::exit::write_failed`] gives it.

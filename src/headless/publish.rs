@@ -1,16 +1,15 @@
-//! `mqscope pub`: one message, a file, or every line of stdin; waits for every acknowledgement.
+//! `mqscope pub`: one message, a file, or every line of stdin (as bytes); waits for every
+//! acknowledgement, and gives up with exit 6 when nothing moves for `--ack-timeout`.
 
-use super::conn::{disconnected, task_options};
-use super::sub::{finish, report, setup_failed};
+use super::conn::task_options;
+use super::lines::LineReader;
+use super::publisher::{Next, Source, publish_all};
+use super::sub::{finish, setup_failed};
 use crate::cli::PubArgs;
 use crate::codec::{Bytes, Properties, Property, topic};
 use crate::exit;
-use crate::session::{self, Command, OutgoingPublish, SessionEvent};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::time::{Instant, sleep_until};
-
-/// Publishes in flight (sent to the session, not yet reported) before we stop reading stdin.
-const MAX_OUTSTANDING: u64 = 10_000;
+use crate::session::{self, OutgoingPublish};
+use tokio::io::BufReader;
 
 /// The MQTT 5 properties from the flags; `Err` names a malformed `--user-property`.
 pub fn properties(args: &PubArgs) -> Result<Properties, String> {
@@ -79,84 +78,63 @@ pub async fn run(args: &PubArgs) -> u8 {
     };
     let debug = opts.debug;
     let mut handle = session::spawn(opts);
-    let make = |payload: Bytes| OutgoingPublish {
+    let template = OutgoingPublish {
         topic: args.topic.clone(),
-        payload,
+        payload: Bytes::new(),
         qos: args.qos,
         retain: args.retain,
-        properties: properties.clone(),
+        properties,
     };
-
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    let mut input_done = false;
-    let mut sent = 0u64;
-    let mut done = 0u64;
-    let mut failed = 0u64;
-    if let Some(payload) = single {
-        if handle.commands.send(Command::Publish { token: 1, publish: make(payload) }).await.is_err() {
-            return exit::FAILURE;
-        }
-        sent = 1;
-        input_done = true;
-    }
     let ack_timeout = args.ack_timeout;
-    let mut progress = Instant::now() + ack_timeout;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    let code = loop {
-        if input_done && done == sent {
-            break if failed > 0 { exit::PROTOCOL } else { exit::OK };
+    let (code, _) = match single {
+        Some(payload) => {
+            let mut one = One(Some(OutgoingPublish { payload, ..template }));
+            publish_all(&mut handle, &mut one, ack_timeout, debug).await
         }
-        tokio::select! {
-            line = lines.next_line(), if !input_done && sent - done < MAX_OUTSTANDING => {
-                match line {
-                    Ok(Some(line)) => {
-                        sent += 1;
-                        let publish = make(Bytes::from(line));
-                        if handle.commands.send(Command::Publish { token: sent, publish }).await.is_err() {
-                            break exit::FAILURE;
-                        }
-                        progress = Instant::now() + ack_timeout;
-                    }
-                    Ok(None) => input_done = true,
-                    Err(e) => {
-                        crate::report!("mqscope: reading stdin: {e}");
-                        input_done = true;
-                    }
-                }
-            }
-            ev = handle.events.recv() => {
-                let Some(ev) = ev else { break exit::FAILURE };
-                match ev {
-                    SessionEvent::Published { token, result, .. } => {
-                        done += 1;
-                        progress = Instant::now() + ack_timeout;
-                        if let Err(why) = result {
-                            failed += 1;
-                            crate::report!("mqscope: message {token} was not delivered: {why}");
-                        }
-                    }
-                    SessionEvent::Disconnected { reason, reconnect_in, fatal } => {
-                        match disconnected(&reason, reconnect_in, fatal) {
-                            Ok(wait) => progress = Instant::now() + ack_timeout + wait,
-                            // Stopping with messages unacknowledged is a failure, whatever the reason.
-                            Err(code) => break code.max(exit::FAILURE),
-                        }
-                    }
-                    other => report(&other, debug),
-                }
-            }
-            _ = sleep_until(progress) => {
-                crate::report!(
-                    "mqscope: {} of {sent} message(s) not acknowledged within {} s",
-                    sent - done,
-                    ack_timeout.as_secs_f64()
-                );
-                break exit::TIMEOUT;
-            }
-            _ = &mut ctrl_c => break if sent == done { exit::OK } else { exit::TIMEOUT },
+        None => {
+            let mut lines = Lines { reader: LineReader::new(BufReader::new(tokio::io::stdin())), template };
+            publish_all(&mut handle, &mut lines, ack_timeout, debug).await
         }
     };
-    finish(handle, debug).await;
+    let closed = finish(handle, debug).await;
+    if !closed && code == exit::OK && args.qos == crate::codec::QoS::AtMostOnce {
+        // QoS 0 messages count as sent once handed to the transport; a close that does not complete
+        // means they may still be sitting in a buffer. (QoS 1/2 were acknowledged: they arrived.)
+        crate::report!("mqscope: the connection did not close cleanly; messages may not have left");
+        return exit::FAILURE;
+    }
     code
+}
+
+/// `-m`, `-f`, `-n`: one message.
+struct One(Option<OutgoingPublish>);
+
+impl Source for One {
+    async fn next(&mut self) -> Next {
+        self.0.take().map_or(Next::End, Next::Message)
+    }
+
+    fn name(&self, _token: u64) -> String {
+        "the message".into()
+    }
+}
+
+/// `-l`: each line of stdin, as bytes.
+struct Lines<R> {
+    reader: LineReader<R>,
+    template: OutgoingPublish,
+}
+
+impl<R: tokio::io::AsyncBufRead + Unpin> Source for Lines<R> {
+    async fn next(&mut self) -> Next {
+        match self.reader.next_line().await {
+            Ok(Some(payload)) => Next::Message(OutgoingPublish { payload, ..self.template.clone() }),
+            Ok(None) => Next::End,
+            Err(e) => Next::Fail(format!("reading stdin after line {}: {e}", self.reader.number)),
+        }
+    }
+
+    fn name(&self, token: u64) -> String {
+        format!("line {token}")
+    }
 }

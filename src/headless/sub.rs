@@ -263,16 +263,28 @@ pub(crate) fn report(ev: &SessionEvent, debug: bool) {
     }
 }
 
-/// Disconnects cleanly and waits (briefly) for the task to finish.
-pub(crate) async fn finish(mut handle: session::SessionHandle, debug: bool) {
-    let _ = handle.commands.send(Command::Disconnect).await;
-    let drain = async {
-        while let Some(ev) = handle.events.recv().await {
-            report(&ev, debug);
+/// Disconnects cleanly and waits (briefly) for the task to finish; true when it did. Events are drained
+/// while the DISCONNECT waits for room in the command channel: the task may itself be waiting for us to
+/// take an event, and awaiting the send alone would then never end.
+pub(crate) async fn finish(mut handle: session::SessionHandle, debug: bool) -> bool {
+    let commands = handle.commands.clone();
+    let leave = async {
+        let disconnect = commands.send(Command::Disconnect);
+        tokio::pin!(disconnect);
+        let mut asked = false;
+        loop {
+            tokio::select! {
+                _ = &mut disconnect, if !asked => asked = true,
+                ev = handle.events.recv() => match ev {
+                    Some(ev) => report(&ev, debug),
+                    None => return,
+                },
+            }
         }
     };
-    let _ = tokio::time::timeout(Duration::from_secs(3), drain).await;
+    let closed = tokio::time::timeout(Duration::from_secs(3), leave).await.is_ok();
     handle.task.abort();
+    closed
 }
 
 pub(crate) fn setup_failed(e: &SetupError) -> u8 {

@@ -56,7 +56,7 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
                 return e.exit_code();
             }
         };
-        return rt.block_on(replay::republish(source, pace, opts));
+        return rt.block_on(replay::republish(source, pace, opts, args.ack_timeout));
     }
     let label = format!("replay {}", args.file.display());
     let _log = crate::tui_setup::init_logging_to(None, "info");

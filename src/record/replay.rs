@@ -5,6 +5,7 @@
 use super::{BadLines, Entry, Reader, Record};
 use crate::codec::ProtocolVersion;
 use crate::codec::QoS;
+use crate::headless::publisher::{Next, Source as Feed, publish_all};
 use crate::session::{self, Command, ConnectionInfo, OutgoingPublish, SessionEvent, SessionHandle, TaskOptions};
 use std::io::BufRead;
 use std::path::Path;
@@ -183,64 +184,20 @@ pub fn spawn_into_app<R: BufRead + Send + 'static>(mut source: Source<R>, pace: 
     SessionHandle { commands: cmd_tx, events: ev_rx, task }
 }
 
-/// Publishes the recording to a broker as it reads it; returns the exit code (0 when every QoS 1/2
-/// message was acknowledged and every line was read, a cut last line aside).
-pub async fn republish<R: BufRead>(mut source: Source<R>, pace: Pace, opts: TaskOptions) -> u8 {
+/// Publishes the recording to a broker as it reads it, through the loop `pub` uses (in-flight window,
+/// no-progress timeout); returns the exit code: 0 when every message was delivered and every line was
+/// read, a cut last line aside.
+pub async fn republish<R: BufRead>(mut source: Source<R>, pace: Pace, opts: TaskOptions, ack_timeout: Duration) -> u8 {
     use crate::exit;
     let debug = opts.debug;
     let mut handle = session::spawn(opts);
     let start = Instant::now();
-    let mut say = |w: String| crate::report!("mqscope: {w}");
-    let mut next = source.next(&mut say);
-    let t0 = next.as_ref().map_or(0, |r| r.ts_ms);
-    let (mut total, mut sent, mut done, mut failed) = (0u64, 0u64, 0u64, 0u64);
-    loop {
-        if next.is_none() && done == sent {
-            break;
-        }
-        let due = next.as_ref().map(|r| pace.due(start, t0, r.ts_ms));
-        tokio::select! {
-            // Waits for room in the command queue inside the select, never in a branch: the session
-            // may be waiting for room in the event queue, which only this loop empties.
-            permit = async {
-                sleep_until(due.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600))).await;
-                handle.commands.reserve().await
-            }, if due.is_some() && sent - done < 10_000 => {
-                let Ok(permit) = permit else { return exit::FAILURE };
-                let Some(r) = next.take() else { continue };
-                next = source.next(&mut say);
-                total += 1;
-                let publish = match (r.payload_bytes(), r.properties(), QoS::from_u8(r.qos)) {
-                    (Ok(payload), Ok(properties), Some(qos)) => {
-                        OutgoingPublish { topic: r.topic, payload, qos, retain: r.retain, properties }
-                    }
-                    _ => {
-                        crate::report!("mqscope: record {total} is not publishable; skipped");
-                        failed += 1;
-                        continue;
-                    }
-                };
-                sent += 1;
-                permit.send(Command::Publish { token: sent, publish });
-            }
-            ev = handle.events.recv() => match ev {
-                Some(SessionEvent::Published { result, token, .. }) => {
-                    done += 1;
-                    if let Err(why) = result {
-                        failed += 1;
-                        crate::report!("mqscope: message {token} was not delivered: {why}");
-                    }
-                }
-                Some(SessionEvent::Disconnected { reason, reconnect_in: None, fatal, .. }) => {
-                    crate::report!("mqscope: {reason}");
-                    return fatal.map_or(exit::FAILURE, crate::headless::conn::exit_code).max(exit::FAILURE);
-                }
-                Some(other) => crate::headless::sub::report(&other, debug),
-                None => return exit::FAILURE,
-            },
-        }
-    }
+    let first = source.next(&mut |w| crate::report!("mqscope: {w}"));
+    let t0 = first.as_ref().map_or(0, |r| r.ts_ms);
+    let mut due = Due { source, next: first, pace, start, t0, read: 0 };
+    let (code, tally) = publish_all(&mut handle, &mut due, ack_timeout, debug).await;
     let read_code = {
+        let source = &due.source;
         let report = source.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let shown = report.bad.first.len() as u64;
         if report.bad.total > shown {
@@ -251,13 +208,48 @@ pub async fn republish<R: BufRead>(mut source: Source<R>, pace: Pace, opts: Task
             n => format!(", {n} bad line{} skipped", if n == 1 { "" } else { "s" }),
         };
         crate::report!(
-            "mqscope: republished {done} of {total} messages ({failed} failed{skipped}) in {:.1} s",
+            "mqscope: republished {} of {} messages ({} failed{skipped}) in {:.1} s",
+            tally.delivered(),
+            due.read,
+            tally.failed,
             start.elapsed().as_secs_f64()
         );
         report.exit_code()
     };
     crate::headless::sub::finish(handle, debug).await;
-    if failed > 0 { exit::PROTOCOL } else { read_code }
+    if code != exit::OK { code } else { read_code }
+}
+
+/// The recording as a source for the publishing loop: each record released when it is due.
+struct Due<R> {
+    source: Source<R>,
+    next: Option<Record>,
+    pace: Pace,
+    start: Instant,
+    t0: u64,
+    /// Records taken so far.
+    read: u64,
+}
+
+impl<R: BufRead> Feed for Due<R> {
+    async fn next(&mut self) -> Next {
+        let Some(r) = &self.next else { return Next::End };
+        // Cancel-safe: the record is taken only once it is due.
+        sleep_until(self.pace.due(self.start, self.t0, r.ts_ms)).await;
+        let Some(r) = self.next.take() else { return Next::End };
+        self.next = self.source.next(&mut |w| crate::report!("mqscope: {w}"));
+        self.read += 1;
+        match (r.payload_bytes(), r.properties(), QoS::from_u8(r.qos)) {
+            (Ok(payload), Ok(properties), Some(qos)) => {
+                Next::Message(OutgoingPublish { topic: r.topic, payload, qos, retain: r.retain, properties })
+            }
+            _ => Next::Skip(format!("record {} is not publishable; skipped", self.read)),
+        }
+    }
+
+    fn name(&self, token: u64) -> String {
+        format!("message {token}")
+    }
 }
 
 #[cfg(test)]

@@ -3,15 +3,15 @@
 //! `task.rs` performs the actions in order. Tests drive it with scripted packets.
 //!
 //! It owns packet identifiers, QoS 1/2 flows both ways (with DUP retransmission when a session is
-//! resumed), the server's receive maximum, keepalive with RTT, incoming topic aliases, the subscription
+//! resumed), an in-flight window (ours, lowered by the server's receive maximum), keepalive with RTT, incoming topic aliases, the subscription
 //! set (re-sent when a session is not resumed), and the choice of protocol version (5.0 falls back to
 //! 3.1.1 by itself unless the user forced a version).
 
 use super::{ConnectionInfo, Message, OutgoingPublish, SessionEvent, SubscribeOutcome};
 use crate::codec::{
-    Ack, ByteString, Bytes, ConnAck, Connect, LastWill, Packet, PacketType, Properties, Property, PropertyId,
-    ProtocolVersion, Publish, QoS, ReasonPacket, SubAck, Subscribe, Subscription, UnsubAck, Unsubscribe, encoded_len,
-    reason, topic,
+    Ack, ByteString, Bytes, ConnAck, Connect, EncodeError, LastWill, MAX_REMAINING_LENGTH, Packet, PacketType,
+    Properties, Property, PropertyId, ProtocolVersion, Publish, QoS, ReasonPacket, SubAck, Subscribe, Subscription,
+    UnsubAck, Unsubscribe, encoded_len, reason, topic,
 };
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
@@ -22,6 +22,9 @@ pub const CONNACK_TIMEOUT: Duration = Duration::from_secs(10);
 const STRAYS_REPORTED: u64 = 10;
 /// Incoming topic aliases we accept by default (MQTT 5 §3.1.2.11.5); announced in CONNECT.
 pub const TOPIC_ALIAS_MAXIMUM: u16 = 1024;
+/// Outgoing QoS 1/2 messages we keep in flight by default, like mosquitto_pub and paho: MQTT 3.1.1
+/// brokers announce no limit of their own, and some drop or disconnect a client that sends too many.
+pub const DEFAULT_MAX_INFLIGHT: u16 = 20;
 
 /// Everything CONNECT needs, and what the session asks for.
 #[derive(Clone, PartialEq, Eq)]
@@ -48,6 +51,9 @@ pub struct SessionConfig {
     /// Incoming topic aliases we accept (MQTT 5 Topic Alias Maximum); 0 asks the broker to send none,
     /// for brokers that get aliases wrong.
     pub topic_alias_maximum: u16,
+    /// Outgoing QoS 1/2 messages in flight at most (our window; on MQTT 5 the broker's Receive Maximum
+    /// lowers it further). At least 1.
+    pub max_inflight: u16,
     /// Subscriptions made as soon as the session is connected.
     pub subscriptions: Vec<Subscription>,
     /// How long to wait for CONNACK after CONNECT.
@@ -82,6 +88,7 @@ impl Default for SessionConfig {
             max_packet_size: crate::codec::DEFAULT_MAX_PACKET_SIZE as u32,
             receive_maximum: 65_535,
             topic_alias_maximum: TOPIC_ALIAS_MAXIMUM,
+            max_inflight: DEFAULT_MAX_INFLIGHT,
             subscriptions: Vec::new(),
             connack_timeout: CONNACK_TIMEOUT,
         }
@@ -746,7 +753,7 @@ impl Session {
         Ok(())
     }
 
-    /// Publishes now, or queues until connected / until the broker's receive maximum allows.
+    /// Publishes now, or queues until connected / until the in-flight window has room.
     pub fn publish(&mut self, now: Instant, token: u64, publish: OutgoingPublish, out: &mut Vec<Action>) {
         if let Err(why) = self.check_publish(&publish) {
             out.push(Action::Emit(SessionEvent::Published { token, packet_id: None, result: Err(why) }));
@@ -763,6 +770,12 @@ impl Session {
             return Err("the topic is empty".into());
         }
         topic::check_topic_name(&p.topic).map_err(|k| format!("topic '{}': {k}", p.topic))?;
+        // The exact size is known once the packet is built; this bound (topic, packet id, payload)
+        // already fails a message that no MQTT packet can carry, before waiting for a connection.
+        let least = 2 + p.topic.len() + if p.qos == QoS::AtMostOnce { 0 } else { 2 } + p.payload.len();
+        if least > MAX_REMAINING_LENGTH {
+            return Err(too_large(least));
+        }
         if self.phase == Phase::Connected {
             if p.qos > self.limits.maximum_qos {
                 return Err(format!("the broker accepts QoS {} at most", self.limits.maximum_qos.as_u8()));
@@ -774,13 +787,15 @@ impl Session {
         Ok(())
     }
 
-    /// Sends queued publishes while the receive maximum has room.
+    /// Sends queued publishes while the in-flight window has room: ours (`max_inflight`), lowered by
+    /// the broker's receive maximum on MQTT 5. QoS 0 messages take no slot but keep their place.
     fn flush_queue(&mut self, now: Instant, out: &mut Vec<Action>) {
         if self.phase != Phase::Connected {
             return;
         }
+        let window = usize::from(self.cfg.max_inflight.min(self.limits.receive_maximum).max(1));
         while let Some((_, front)) = self.queued.front() {
-            if front.qos != QoS::AtMostOnce && self.inflight.len() >= usize::from(self.limits.receive_maximum) {
+            if front.qos != QoS::AtMostOnce && self.inflight.len() >= window {
                 return;
             }
             let Some((token, p)) = self.queued.pop_front() else { return };
@@ -798,7 +813,7 @@ impl Session {
                 };
                 Some(id)
             };
-            let publish = Publish {
+            let packet = Packet::Publish(Publish {
                 dup: false,
                 qos: p.qos,
                 retain: p.retain,
@@ -806,20 +821,28 @@ impl Session {
                 packet_id,
                 properties: if self.version.is_v5() { p.properties } else { Properties::default() },
                 payload: p.payload,
-            };
-            if let Some(max) = self.limits.max_packet_size {
-                let packet = Packet::Publish(publish);
-                let len = encoded_len(&packet, self.version).unwrap_or(usize::MAX);
-                if len > max as usize {
-                    let why = format!("message of {len} bytes exceeds the broker's maximum packet size of {max}");
-                    out.push(Action::Emit(SessionEvent::Published { token, packet_id: None, result: Err(why) }));
-                    continue;
-                }
-                let Packet::Publish(publish) = packet else { continue };
-                self.dispatch(now, token, publish, out);
-            } else {
-                self.dispatch(now, token, publish, out);
+            });
+            if let Err(why) = self.check_encodable(&packet) {
+                out.push(Action::Emit(SessionEvent::Published { token, packet_id: None, result: Err(why) }));
+                continue;
             }
+            let Packet::Publish(publish) = packet else { continue };
+            self.dispatch(now, token, publish, out);
+        }
+    }
+
+    /// Whether the encoder will take this packet and the broker accept its size: a message that cannot
+    /// go out fails here, with the limit named, instead of vanishing in the task or waiting for an ack.
+    fn check_encodable(&self, packet: &Packet) -> Result<(), String> {
+        let len = encoded_len(packet, self.version).map_err(|e| match e {
+            EncodeError::PacketTooLarge(n) => too_large(n),
+            other => format!("cannot be sent: {other}"),
+        })?;
+        match self.limits.max_packet_size {
+            Some(max) if len > max as usize => {
+                Err(format!("message of {len} bytes exceeds the broker's maximum packet size of {max} bytes"))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -1051,6 +1074,14 @@ fn content_hash(topic: &str, payload: &[u8]) -> u64 {
     topic.hash(&mut h);
     payload.hash(&mut h);
     h.finish()
+}
+
+/// The error for a message no MQTT packet can carry (MQTT 5 §1.5.5, 3.1.1 §2.2.3).
+fn too_large(remaining: usize) -> String {
+    format!(
+        "message too large: its packet would be {remaining} bytes after the fixed header; MQTT allows at most \
+         {MAX_REMAINING_LENGTH} (the protocol's maximum remaining length)"
+    )
 }
 
 fn upsert(list: &mut Vec<SubEntry>, sub: Subscription) {

@@ -687,3 +687,85 @@ fn subscribe_larger_than_the_brokers_maximum_packet_size_is_refused_without_send
     // It is not made again at the next reconnect either.
     assert_eq!(s.subscriptions().count(), 0);
 }
+
+#[test]
+fn v311_publishes_stay_within_the_clients_inflight_window() {
+    // A 3.1.1 broker announces no receive maximum; without a window of our own mosquitto 2.0 drops
+    // QoS 2 messages beyond its limit and aedes closes the connection.
+    let (mut s, t0) = connected(ProtocolVersion::V3_1_1, Properties::default());
+    let mut out = Vec::new();
+    for token in 0..50 {
+        s.publish(t0, token, outgoing("t", QoS::ExactlyOnce), &mut out);
+    }
+    assert_eq!(sent(&out).len(), usize::from(super::state::DEFAULT_MAX_INFLIGHT));
+    assert_eq!(s.queued(), 50 - usize::from(super::state::DEFAULT_MAX_INFLIGHT));
+    out.clear();
+    // PUBREC alone does not free the slot: the message is in flight until PUBCOMP.
+    s.handle_packet(t0, Packet::PubRec(Ack::new(1)), &mut out).unwrap();
+    assert_eq!(sent(&out), vec![&Packet::PubRel(Ack::new(1))]);
+    out.clear();
+    s.handle_packet(t0, Packet::PubComp(Ack::new(1)), &mut out).unwrap();
+    assert!(matches!(sent(&out)[..], [Packet::Publish(_)]), "one slot freed, one more sent");
+}
+
+#[test]
+fn max_inflight_bounds_v5_below_the_brokers_receive_maximum() {
+    let t0 = Instant::now();
+    let mut c = cfg(ProtocolVersion::V5);
+    c.max_inflight = 3;
+    for (receive_maximum, window) in [(100, 3), (2, 2)] {
+        let mut s = Session::new(c.clone(), t0);
+        s.connect(t0);
+        let mut out = Vec::new();
+        s.handle_packet(t0, connack(false, Properties(vec![Property::ReceiveMaximum(receive_maximum)])), &mut out)
+            .unwrap();
+        out.clear();
+        for token in 0..10 {
+            s.publish(t0, token, outgoing("t", QoS::AtLeastOnce), &mut out);
+        }
+        assert_eq!(sent(&out).len(), window, "receive maximum {receive_maximum}");
+    }
+}
+
+#[test]
+fn a_message_over_the_protocols_maximum_fails_at_once_and_names_the_limit() {
+    for qos in [QoS::AtMostOnce, QoS::AtLeastOnce] {
+        let (mut s, t0) = connected(ProtocolVersion::V3_1_1, Properties::default());
+        let mut out = Vec::new();
+        let mut big = outgoing("t", qos);
+        // Zeroed pages are not touched: this costs no real memory.
+        big.payload = Bytes::from(vec![0u8; crate::codec::MAX_REMAINING_LENGTH]);
+        s.publish(t0, 5, big, &mut out);
+        assert!(sent(&out).is_empty(), "{qos:?}: nothing may be sent");
+        let SessionEvent::Published { token: 5, result: Err(why), .. } = events(&out)[0] else {
+            panic!("{qos:?}: no error")
+        };
+        assert!(why.contains("268435455"), "{why}");
+        assert_eq!(s.unacked(), 0);
+    }
+}
+
+#[test]
+fn a_message_over_the_protocols_maximum_fails_even_before_connecting() {
+    let t0 = Instant::now();
+    let mut s = Session::new(cfg(ProtocolVersion::V5), t0);
+    let mut out = Vec::new();
+    let mut big = outgoing("t", QoS::AtLeastOnce);
+    big.payload = Bytes::from(vec![0u8; crate::codec::MAX_REMAINING_LENGTH]);
+    s.publish(t0, 5, big, &mut out);
+    assert!(matches!(events(&out)[..], [SessionEvent::Published { token: 5, result: Err(_), .. }]));
+    assert_eq!((s.unacked(), s.queued()), (0, 0));
+}
+
+#[test]
+fn a_property_the_encoder_would_refuse_fails_the_publish_instead_of_vanishing() {
+    let (mut s, t0) = connected(ProtocolVersion::V5, Properties::default());
+    let mut out = Vec::new();
+    let mut p = outgoing("t", QoS::AtLeastOnce);
+    p.properties = Properties(vec![Property::UserProperty("k".into(), "a\0b".into())]);
+    s.publish(t0, 5, p, &mut out);
+    assert!(sent(&out).is_empty());
+    let SessionEvent::Published { token: 5, result: Err(why), .. } = events(&out)[0] else { panic!("no error") };
+    assert!(why.contains("U+0000"), "{why}");
+    assert_eq!(s.unacked(), 0);
+}
