@@ -108,6 +108,18 @@ pub fn read_regular_text(path: &Path, limit: u64) -> Result<String, FileError> {
         .map_err(|e| FileError::NotText { path: path.to_owned(), at: e.utf8_error().valid_up_to() })
 }
 
+/// Whether `path` can be read as a stream to its end: a regular file (`Ok(true)`) or a pipe such as
+/// `<(zcat rec.jsonl.gz)` or a FIFO (`Ok(false)`). Devices (`/dev/zero` never ends), folders and
+/// sockets are refused.
+pub fn check_streamable(path: &Path) -> Result<bool, FileError> {
+    let meta = std::fs::metadata(path).map_err(|source| FileError::Io { path: path.to_owned(), source })?;
+    let t = meta.file_type();
+    if t.is_file() || t.is_fifo() {
+        return Ok(t.is_file());
+    }
+    Err(FileError::NotRegular { path: path.to_owned(), kind: kind_of(t) })
+}
+
 /// The bytes of any file (a regular one, or a pipe such as `<(command)`), read to its end but never
 /// past `limit`.
 pub fn read_stream(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {

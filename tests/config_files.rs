@@ -125,6 +125,33 @@ fn header_files_and_variables_are_checked_and_their_values_never_echoed() {
     }
 }
 
+/// A pipe is a stream of records like a file (`replay <(zcat rec.jsonl.gz)`): played, not refused.
+/// Only `--strict`, which reads the file twice, needs a regular file.
+#[test]
+fn replay_reads_a_recording_from_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("rec.jsonl");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let strict = mqscope(&["replay", path_str(&fifo), "--strict", "--to", "mqtt://127.0.0.1:9"], &[]);
+    let err = String::from_utf8_lossy(&strict.stderr);
+    assert_eq!(strict.status.code(), Some(2), "{err}");
+    assert!(err.contains("must be a regular file, not a pipe"), "{err}");
+
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let line = r#"{"ts":"x","ts_ms":1,"topic":"a/b","qos":0,"retain":false,"payload":"hi"}"#;
+            std::fs::write(fifo, format!("{line}\n")).unwrap();
+        })
+    };
+    // Nothing listens on port 9: the file was read (one record), then connecting failed (exit 3).
+    let out = mqscope(&["replay", path_str(&fifo), "--max", "--to", "mqtt://127.0.0.1:9"], &[]);
+    writer.join().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("not a regular file"), "{err}");
+    assert_eq!(out.status.code(), Some(3), "{err}");
+}
+
 #[test]
 fn replay_refuses_a_recording_that_is_not_a_regular_file() {
     for file in ["/dev/zero", "/"] {

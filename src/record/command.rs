@@ -16,6 +16,17 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
         crate::report!("mqscope replay: --speed must be a positive number");
         return exit::USAGE;
     }
+    let regular = match crate::files::check_streamable(&args.file) {
+        Ok(regular) => regular,
+        Err(e) => {
+            crate::report!("mqscope replay: {e}");
+            return if e.io_kind().is_some() { exit::FAILURE } else { exit::USAGE };
+        }
+    };
+    if args.strict && !regular {
+        crate::report!("mqscope replay: --strict reads '{file}' twice, so it must be a regular file, not a pipe");
+        return exit::USAGE;
+    }
     if args.strict {
         match scan(&args.file) {
             Ok(found) if found.bad.total > 0 => {
