@@ -64,6 +64,7 @@ pub(crate) async fn publish_all(
     let mut progress = Instant::now() + ack_timeout;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
+    let mut session_gone = false;
     let code = loop {
         if input_done && pending.is_none() && t.done == t.sent {
             break if t.failed > 0 {
@@ -92,7 +93,11 @@ pub(crate) async fn publish_all(
                 }
             }
             permit = handle.commands.reserve(), if pending.is_some() => {
-                let (Ok(permit), Some(publish)) = (permit, pending.take()) else { break exit::FAILURE };
+                let Ok(permit) = permit else {
+                    session_gone = true;
+                    break exit::FAILURE;
+                };
+                let Some(publish) = pending.take() else { continue };
                 if t.sent == t.done {
                     progress = Instant::now() + ack_timeout;
                 }
@@ -100,7 +105,10 @@ pub(crate) async fn publish_all(
                 permit.send(Command::Publish { token: t.sent, publish });
             }
             ev = handle.events.recv() => {
-                let Some(ev) = ev else { break exit::FAILURE };
+                let Some(ev) = ev else {
+                    crate::report!("mqscope: the connection ended before every message was sent");
+                    break exit::FAILURE;
+                };
                 match ev {
                     SessionEvent::Published { token, result, .. } => {
                         t.done += 1;
@@ -141,5 +149,23 @@ pub(crate) async fn publish_all(
             }
         }
     };
+    let code = if session_gone { session_ended(handle, debug).await } else { code };
     (code, t)
+}
+
+/// The session stopped taking commands: the events it sent before stopping say why (a refused
+/// connection, a broker that went away), so the exit code is theirs and not a bare failure.
+async fn session_ended(handle: &mut SessionHandle, debug: bool) -> u8 {
+    while let Some(ev) = handle.events.recv().await {
+        match ev {
+            SessionEvent::Disconnected { reason, reconnect_in, fatal } => {
+                if let Err(code) = disconnected(&reason, reconnect_in, fatal) {
+                    return code.max(exit::FAILURE);
+                }
+            }
+            other => report(&other, debug),
+        }
+    }
+    crate::report!("mqscope: the connection ended before every message was sent");
+    exit::FAILURE
 }
