@@ -86,6 +86,14 @@ impl Drop for TerminalGuard {
 }
 
 pub(crate) fn setup_terminal() -> io::Result<(TerminalGuard, Terminal<CrosstermBackend<Stdout>>)> {
+    use std::io::IsTerminal as _;
+    if !io::stdout().is_terminal() {
+        // Said in words: crossterm's own error here is "No such device or address (os error 6)".
+        return Err(io::Error::other(
+            "the dashboard needs a terminal and stdout is not one; for scripts use `mqscope sub` \
+             (or `mqscope demo --headless`)",
+        ));
+    }
     // The panic hook restores first, so the panic message lands on a sane screen.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {

@@ -419,3 +419,13 @@ fn replay_refuses_connection_options_without_to() {
     let out = run_env(&["replay", recording, "--to", NOWHERE, "--max"], &[("MQSCOPE_URL", "mqtt://127.0.0.1:2")]);
     assert!(out.status.code() != Some(2) && !stderr(&out).contains("--to URL"), "{}", stderr(&out));
 }
+
+/// The dashboard on a pipe (a script, CI) says what it needs and what to use instead, not
+/// "No such device or address (os error 6)".
+#[test]
+fn the_dashboard_without_a_terminal_says_so_and_fails() {
+    let out = run(&["-u", "mqtt://127.0.0.1:9"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("the dashboard needs a terminal") && err.contains("mqscope sub"), "{err}");
+}
