@@ -600,6 +600,11 @@ impl Session {
     ///   equals the last retained message delivered for that topic (the broker replays its store for the
     ///   new subscription). A later identical retained message is a new publish and is delivered.
     fn is_redelivery(&mut self, p: &Publish, out: &mut Vec<Action>) -> bool {
+        let qos1_id = matches!((p.qos, p.packet_id), (QoS::AtLeastOnce, Some(_)));
+        if !qos1_id && !p.retain {
+            // The common live QoS 0/2 message: nothing to compare, so no hash of its payload.
+            return false;
+        }
         let content = content_hash(&p.topic, &p.payload);
         if let (QoS::AtLeastOnce, Some(id)) = (p.qos, p.packet_id) {
             if p.dup && self.delivered_qos1.get(&id) == Some(&content) {
