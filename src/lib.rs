@@ -16,6 +16,7 @@ pub mod files;
 pub mod headless;
 pub mod inspect;
 pub mod manager;
+pub mod payload;
 pub mod record;
 pub mod sanitize;
 pub mod session;

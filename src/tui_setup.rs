@@ -1,10 +1,10 @@
 //! From the dashboard's command line to app and session options, and the log file.
 
 use crate::app::Config;
-use crate::app::payload::PayloadFormat;
 use crate::cli::TuiArgs;
 use crate::codec::{Subscription, SubscriptionOptions, topic};
 use crate::headless::conn::{SetupError, task_options};
+use crate::payload::PayloadFormat;
 use crate::session::TaskOptions;
 use std::path::PathBuf;
 

@@ -2,8 +2,8 @@
 //! large payload can take tens of milliseconds, a frame has eight.
 
 use super::App;
-use super::payload::{self, PayloadFormat, Rendered};
 use super::topics::NodeId;
+use crate::payload::{self, PayloadFormat, Rendered};
 use std::collections::HashMap;
 
 /// Most lines a payload is rendered to.

@@ -1,11 +1,11 @@
 //! Reducer and screen tests for smaller dashboard faults: the repeat counter, the subscriptions'
 //! asked QoS, the watch view's payload views and text columns, and a level's rate.
 
-use super::payload::PayloadFormat;
 use super::tests::{T0, feed, key, msg};
 use super::watch::{Column, FieldSpec, WatchList};
 use super::*;
 use crate::codec::QoS;
+use crate::payload::PayloadFormat;
 use crossterm::event::KeyCode;
 
 fn screen(a: &App, width: u16, height: u16) -> String {

@@ -2,9 +2,9 @@
 //! (`HELP`), and a test checks every entry here is listed there.
 
 use super::layout::{self, Pane};
-use super::payload;
 use super::topics::{NodeId, ROOT, TopicFilter};
 use super::{App, Effect, Prompt, PromptKind, Recording, TextFilter, View};
+use crate::payload;
 pub use crossterm::event::KeyEvent as Key;
 use crossterm::event::{KeyCode, KeyModifiers};
 
@@ -541,7 +541,7 @@ fn filter_source(f: &TopicFilter) -> String {
 /// Every payload view, in the order `v` cycles through them.
 #[cfg(test)]
 pub fn formats() -> Vec<&'static str> {
-    use super::payload::PayloadFormat;
+    use crate::payload::PayloadFormat;
     let mut f = PayloadFormat::Auto;
     let mut out = Vec::new();
     loop {

@@ -6,9 +6,9 @@
 //! `capacity` of them), and nothing shown is evicted until the pause ends, except for the memory
 //! budget, which is said on screen.
 
-use super::payload;
 use super::topics::NodeId;
 use crate::codec::QoS;
+use crate::payload;
 use std::collections::VecDeque;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,6 @@ pub mod detail;
 pub mod layout;
 pub mod log;
 mod log_view;
-pub mod payload;
 pub mod publish;
 pub mod rates;
 pub mod retained;
@@ -21,9 +20,9 @@ pub mod watch;
 mod keys;
 
 use crate::codec::ProtocolVersion;
+use crate::payload::{self, PayloadFormat};
 use crate::session::{Command, ConnectionInfo, FatalKind, SessionEvent, SubscribeOutcome};
 use layout::{Areas, Pane};
-use payload::PayloadFormat;
 use ratatui::layout::Rect;
 use rates::Series;
 use std::collections::HashMap;

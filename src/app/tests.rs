@@ -1,10 +1,10 @@
 //! Reducer tests: events in, state out. No terminal.
 
 use super::layout::Pane;
-use super::payload::PayloadFormat;
 use super::topics::SortBy;
 use super::*;
 use crate::codec::{ByteString, Bytes, Properties, QoS};
+use crate::payload::PayloadFormat;
 use crate::session::{ConnectionInfo, Message};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::time::{Duration, UNIX_EPOCH};

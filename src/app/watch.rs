@@ -2,10 +2,10 @@
 //! matching topic, each column's last value, change since the previous and since the first (or a
 //! reference) value, recent values for an inline sparkline, alerts. Pure.
 
-use super::payload::{self, PayloadFormat, Scalar};
 use super::rates::RateTrack;
 use super::topics::NodeId;
 use crate::codec::topic;
+use crate::payload::{self, PayloadFormat, Scalar};
 use regex::Regex;
 use std::collections::{HashMap, VecDeque};
 

@@ -6,9 +6,9 @@ pub mod apply;
 pub mod save;
 
 use crate::app::View;
-use crate::app::payload::PayloadFormat;
 use crate::app::watch::{Alert, Column, FieldSpec, Reference, WatchList};
 use crate::codec::{ProtocolVersion, QoS, topic};
+use crate::payload::PayloadFormat;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

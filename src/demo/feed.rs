@@ -141,7 +141,7 @@ pub fn binary_frame(rng: &mut Rng) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::payload::{PayloadFormat, numeric_fields};
+    use crate::payload::{PayloadFormat, numeric_fields};
 
     #[test]
     fn universe_parses_with_varied_rates() {

@@ -288,8 +288,8 @@ pub fn run(args: &crate::cli::DemoArgs) -> u8 {
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         zone: crate::timefmt::Zone::local(),
         payload_views: vec![
-            ("plant/probe/msgpack".into(), crate::app::payload::PayloadFormat::MsgPack),
-            ("plant/motor/cbor".into(), crate::app::payload::PayloadFormat::Cbor),
+            ("plant/probe/msgpack".into(), crate::payload::PayloadFormat::MsgPack),
+            ("plant/motor/cbor".into(), crate::payload::PayloadFormat::Cbor),
         ],
         ..crate::app::Config::default()
     };

@@ -19,9 +19,9 @@
 use super::fmt;
 use super::theme::Theme;
 use crate::app::App;
-use crate::app::payload;
 use crate::app::publish::{Field, SendState};
 use crate::codec::QoS;
+use crate::payload;
 use crate::sanitize;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

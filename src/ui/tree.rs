@@ -4,7 +4,7 @@ use super::fmt;
 use super::theme::Theme;
 use crate::app::App;
 use crate::app::layout::{self, Pane};
-use crate::app::payload;
+use crate::payload;
 use crate::sanitize;
 use ratatui::Frame;
 use ratatui::layout::Rect;

@@ -1,0 +1,183 @@
+//! Fields of a payload for charts and watch columns: numbers by JSON pointer, scalars, regex text.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::text::{exact_number, looks_like_text, text_number};
+use super::{MAX_NUMERIC_FIELDS, PayloadFormat, SNIFF_BYTES, VALUE_FIELD, clip_bytes, structured};
+use crate::sanitize;
+
+/// Numbers to chart from one payload, at most [`MAX_NUMERIC_FIELDS`]: a payload that is a number, or a
+/// text that starts with one (`21.5 °C`), gives one field named [`VALUE_FIELD`]; an object or array
+/// (JSON, MessagePack, CBOR) gives its numeric leaves in order, named by JSON pointer (`/px`,
+/// `/bid/size`, `/levels/0`). Strings that hold just a number (`"101.5"`) count as numbers.
+pub fn numeric_fields(payload: &[u8], format: PayloadFormat) -> Vec<(String, f64)> {
+    match structured(payload, format) {
+        Ok(Some(value @ (Value::Object(_) | Value::Array(_)))) => {
+            let mut out = Vec::new();
+            flatten_numbers(&value, &mut String::new(), &mut out);
+            out
+        }
+        Ok(Some(value)) => scalar_number(&value).map(|x| vec![(VALUE_FIELD.to_owned(), x)]).unwrap_or_default(),
+        Ok(None) | Err(_) => text_number(payload).map(|(x, _)| vec![(VALUE_FIELD.to_owned(), x)]).unwrap_or_default(),
+    }
+}
+
+/// The one field `path` of [`numeric_fields`] (a pointer such as `/bid/size`, or [`VALUE_FIELD`]) without
+/// building the whole list; `None` when the payload has no number there.
+pub fn field_value(payload: &[u8], format: PayloadFormat, path: &str) -> Option<f64> {
+    let whole = path.is_empty() || path == VALUE_FIELD;
+    let value = match structured(payload, format) {
+        Ok(Some(value)) => value,
+        Ok(None) | Err(_) => return if whole { text_number(payload).map(|(x, _)| x) } else { None },
+    };
+    if whole {
+        return scalar_number(&value);
+    }
+    let mut node = &value;
+    for segment in path.strip_prefix('/')?.split('/') {
+        let segment = unescape_segment(segment);
+        node = match node {
+            // Paths carry sanitised keys, so a key with control characters is found by its escaped form.
+            Value::Object(map) => map
+                .get(segment.as_ref())
+                .or_else(|| map.iter().find(|(k, _)| sanitize::line(k) == segment).map(|(_, v)| v))?,
+            Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    scalar_number(node)
+}
+
+/// A watch column's value: a number, or else a short text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Number(f64),
+    Text(String),
+}
+
+/// Most characters a text value of a watch column keeps.
+pub const SCALAR_TEXT_CHARS: usize = 40;
+
+impl Scalar {
+    fn text(s: &str) -> Option<Self> {
+        let line = s.trim().lines().next().unwrap_or("").trim();
+        (!line.is_empty()).then(|| Self::Text(line.chars().take(SCALAR_TEXT_CHARS).collect()))
+    }
+
+    fn of(value: &Value) -> Option<Self> {
+        match value {
+            Value::String(s) => exact_number(s).map(Self::Number).or_else(|| Self::text(s)),
+            Value::Bool(b) => Some(Self::Text(b.to_string())),
+            v => scalar_number(v).map(Self::Number),
+        }
+    }
+}
+
+/// The value at `path` (a JSON pointer; empty or [`VALUE_FIELD`] for the whole payload) decoded with
+/// `format` (so MessagePack and CBOR work as JSON does): a number when it is one, else its text
+/// (strings, booleans, a text payload's first line).
+pub fn field_scalar(payload: &[u8], format: PayloadFormat, path: &str) -> Option<Scalar> {
+    let whole = path.is_empty() || path == VALUE_FIELD;
+    match structured(payload, format) {
+        Ok(Some(value)) => {
+            if whole {
+                return Scalar::of(&value);
+            }
+            let mut node = &value;
+            for segment in path.strip_prefix('/')?.split('/') {
+                let segment = unescape_segment(segment);
+                node = match node {
+                    Value::Object(map) => map.get(segment.as_ref())?,
+                    Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+                    _ => return None,
+                };
+            }
+            Scalar::of(node)
+        }
+        Ok(None) | Err(_) if whole => match text_number(payload) {
+            Some((x, _)) => Some(Scalar::Number(x)),
+            None => {
+                looks_like_text(payload).then(|| Scalar::text(&String::from_utf8_lossy(clip_bytes(payload, 256).0)))?
+            }
+        },
+        Ok(None) | Err(_) => None,
+    }
+}
+
+/// The payload as text for a regex column: decoded with `format` (MessagePack and CBOR as compact
+/// JSON), or its text; `None` for binary. At most the first 64 KiB of a text payload.
+pub fn match_text(payload: &[u8], format: PayloadFormat) -> Option<Cow<'_, str>> {
+    if matches!(format, PayloadFormat::MsgPack | PayloadFormat::Cbor) {
+        return structured(payload, format).ok().flatten().map(|v| Cow::Owned(v.to_string()));
+    }
+    let (head, _) = clip_bytes(payload, SNIFF_BYTES);
+    std::str::from_utf8(head).ok().map(Cow::Borrowed)
+}
+
+/// Whether a payload view can hold fields (JSON pointers can match).
+pub fn has_fields(format: PayloadFormat) -> bool {
+    !matches!(format, PayloadFormat::Text | PayloadFormat::Hex)
+}
+
+/// A JSON number, or a string holding just a number.
+pub(super) fn scalar_number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64().filter(|x| x.is_finite()),
+        Value::String(s) => exact_number(s),
+        _ => None,
+    }
+}
+
+/// Appends `key` as one JSON pointer segment (RFC 6901 §3: `~` as `~0`, `/` as `~1`), terminal-safe.
+pub(super) fn push_segment(path: &mut String, key: &str) {
+    path.push('/');
+    for c in sanitize::line(key).chars() {
+        match c {
+            '~' => path.push_str("~0"),
+            '/' => path.push_str("~1"),
+            c => path.push(c),
+        }
+    }
+}
+
+pub(super) fn unescape_segment(segment: &str) -> Cow<'_, str> {
+    if segment.contains('~') {
+        Cow::Owned(segment.replace("~1", "/").replace("~0", "~"))
+    } else {
+        Cow::Borrowed(segment)
+    }
+}
+
+pub(super) fn flatten_numbers(value: &Value, path: &mut String, out: &mut Vec<(String, f64)>) {
+    let len = path.len();
+    match value {
+        Value::Object(entries) => {
+            for (key, item) in entries {
+                if out.len() >= MAX_NUMERIC_FIELDS {
+                    return;
+                }
+                push_segment(path, key);
+                flatten_numbers(item, path, out);
+                path.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if out.len() >= MAX_NUMERIC_FIELDS {
+                    return;
+                }
+                let _ = write!(path, "/{i}");
+                flatten_numbers(item, path, out);
+                path.truncate(len);
+            }
+        }
+        leaf => {
+            if let Some(x) = scalar_number(leaf).filter(|_| out.len() < MAX_NUMERIC_FIELDS) {
+                out.push((path.clone(), x));
+            }
+        }
+    }
+}

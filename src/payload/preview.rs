@@ -1,0 +1,126 @@
+//! One-line previews for the topic tree, the log and the history list.
+
+use super::json::json_container_prefix;
+use super::text::looks_like_text;
+use super::{SNIFF_BYTES, clip_bytes};
+use crate::sanitize;
+
+/// A one-line, terminal-safe preview of at most `max_chars` characters (`…` marks a cut): objects and
+/// arrays as compact JSON, text trimmed with line breaks shown as `⏎`, binary as `<N bytes binary>` and
+/// its first bytes in hex, an empty payload as `<empty>`. Looks at no more than the first 64 KiB.
+pub fn preview(payload: &[u8], max_chars: usize) -> String {
+    preview_of(payload, payload.len(), max_chars)
+}
+
+/// The first bytes of a payload kept for a preview (cut on a character boundary), enough for a
+/// row of any width: see [`preview_of`].
+pub const HEAD_BYTES: usize = 256;
+
+/// The first [`HEAD_BYTES`] of `payload`, cut on a character boundary when it is text.
+pub fn head(payload: &[u8]) -> &[u8] {
+    clip_bytes(payload, HEAD_BYTES).0
+}
+
+/// [`preview`] of a payload of `total` bytes of which only `payload`, its first bytes, is at hand.
+pub fn preview_of(payload: &[u8], total: usize, max_chars: usize) -> String {
+    let mut clip = Clip::new(max_chars);
+    let more = total > payload.len();
+    let (head, cut) = clip_bytes(payload, SNIFF_BYTES);
+    let cut = cut || more;
+    if payload.is_empty() && !more {
+        clip.push_str("<empty>");
+    } else if let Some(json) = json_container_prefix(payload, more) {
+        let (mut in_string, mut escaped) = (false, false);
+        for c in json.chars() {
+            if in_string {
+                (in_string, escaped) = (escaped || c != '"', !escaped && c == '\\');
+            } else if matches!(c, ' ' | '\t' | '\n' | '\r') {
+                continue;
+            } else {
+                in_string = c == '"';
+            }
+            if !clip.push_safe(c) {
+                break;
+            }
+        }
+        clip.cut |= cut;
+    } else if looks_like_text(payload) {
+        let text = String::from_utf8_lossy(head);
+        let text = if cut { text.trim_start() } else { text.trim() };
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            let fits = match c {
+                '\r' if chars.peek() == Some(&'\n') => true,
+                '\n' => clip.push_str("⏎"),
+                '\t' => clip.push_str(" "),
+                c => clip.push_safe(c),
+            };
+            if !fits {
+                break;
+            }
+        }
+        clip.cut |= cut;
+    } else {
+        let unit = if total == 1 { "byte" } else { "bytes" };
+        if clip.push_str(&format!("<{total} {unit} binary>")) {
+            for b in payload.iter().take(max_chars) {
+                if !clip.push_str(&format!(" {b:02x}")) {
+                    break;
+                }
+            }
+        }
+    }
+    clip.finish()
+}
+
+pub(super) fn clipped(s: &str, max_chars: usize) -> String {
+    let mut clip = Clip::new(max_chars);
+    for c in s.chars() {
+        if !clip.push_safe(c) {
+            break;
+        }
+    }
+    clip.finish()
+}
+
+/// A string of at most `max` characters; when more is pushed the last one becomes `…`.
+pub(super) struct Clip {
+    out: String,
+    chars: usize,
+    max: usize,
+    cut: bool,
+}
+
+impl Clip {
+    pub(super) fn new(max: usize) -> Self {
+        Self { out: String::new(), chars: 0, max, cut: false }
+    }
+
+    /// Appends already-safe text; false once full.
+    pub(super) fn push_str(&mut self, s: &str) -> bool {
+        for c in s.chars() {
+            if self.chars >= self.max {
+                self.cut = true;
+                return false;
+            }
+            self.out.push(c);
+            self.chars += 1;
+        }
+        true
+    }
+
+    /// Appends `c`, escaped when the terminal must not see it raw; false once full.
+    pub(super) fn push_safe(&mut self, c: char) -> bool {
+        let mut buf = [0u8; 4];
+        let s = sanitize::line(c.encode_utf8(&mut buf)).into_owned();
+        self.push_str(&s)
+    }
+
+    pub(super) fn finish(mut self) -> String {
+        if self.cut && self.max > 0 {
+            self.out.pop();
+            self.out.push('…');
+        }
+        self.out
+    }
+}
