@@ -81,7 +81,7 @@ impl PrefixMap {
     /// A is received (more may come; the caller checks each key against the filter). A filter under a
     /// prefix is mapped; any other filter is kept, plus `B_PREFIX#` for each prefix it may reach into.
     pub fn b_filters(&self, filter: &str) -> Vec<String> {
-        if let Some(m) = self.for_a(filter) {
+        if self.for_a(filter).is_some() {
             return vec![self.to_b(filter).into_owned()];
         }
         let mut out = vec![filter.to_owned()];

@@ -80,41 +80,50 @@ fn payload_hash(payload: &[u8]) -> u64 {
 
 /// The messages of one side that wait for their twin. `order` lists every message in arrival order
 /// (matched ones stay in it until they reach the front), `by_print` the ones still waiting; `seq`
-/// tells the two apart, as matching always takes the oldest of a fingerprint.
+/// tells the two apart, as matching always takes the oldest of a fingerprint. A message that came
+/// before the start is not counted: it may only complete a pair.
 #[derive(Debug, Default)]
 struct Waiting {
     order: VecDeque<(Fingerprint, u64, Duration)>,
-    by_print: HashMap<Fingerprint, VecDeque<(u64, Duration)>>,
+    by_print: HashMap<Fingerprint, VecDeque<Entry>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    seq: u64,
+    at: Duration,
+    counted: bool,
 }
 
 impl Waiting {
-    fn push(&mut self, print: Fingerprint, seq: u64, at: Duration) {
-        self.order.push_back((print, seq, at));
-        self.by_print.entry(print).or_default().push_back((seq, at));
+    fn push(&mut self, print: Fingerprint, entry: Entry) {
+        self.order.push_back((print, entry.seq, entry.at));
+        self.by_print.entry(print).or_default().push_back(entry);
     }
 
-    /// Takes the oldest message waiting with this fingerprint; when it arrived.
-    fn take(&mut self, print: Fingerprint) -> Option<Duration> {
+    /// Takes the oldest message waiting with this fingerprint.
+    fn take(&mut self, print: Fingerprint) -> Option<Entry> {
         let queue = self.by_print.get_mut(&print)?;
-        let (_, at) = queue.pop_front()?;
+        let entry = queue.pop_front()?;
         if queue.is_empty() {
             self.by_print.remove(&print);
         }
-        Some(at)
+        Some(entry)
     }
 
-    /// Drops the oldest entry of `order`; its fingerprint if it was still waiting (now given up).
-    fn pop_oldest(&mut self) -> Option<(Fingerprint, bool)> {
+    /// Drops the oldest entry of `order`; its fingerprint, and the message if it was still waiting
+    /// (now given up).
+    fn pop_oldest(&mut self) -> Option<(Fingerprint, Option<Entry>)> {
         let (print, seq, _) = self.order.pop_front()?;
-        let Some(queue) = self.by_print.get_mut(&print) else { return Some((print, false)) };
-        if queue.front().is_none_or(|&(s, _)| s != seq) {
-            return Some((print, false));
+        let Some(queue) = self.by_print.get_mut(&print) else { return Some((print, None)) };
+        if queue.front().is_none_or(|e| e.seq != seq) {
+            return Some((print, None));
         }
-        queue.pop_front();
+        let entry = queue.pop_front();
         if queue.is_empty() {
             self.by_print.remove(&print);
         }
-        Some((print, true))
+        Some((print, entry))
     }
 
     fn oldest_at(&self) -> Option<Duration> {
@@ -132,11 +141,13 @@ struct Topic {
     messages: [u64; 2],
     unmatched: [u64; 2],
     retained: [Option<Bytes>; 2],
+    /// A message from before the start completed a pair: the topic is there.
+    paired_early: [bool; 2],
 }
 
 impl Topic {
     fn seen(&self, side: usize) -> bool {
-        self.messages[side] > 0 || self.retained[side].is_some()
+        self.messages[side] > 0 || self.retained[side].is_some() || self.paired_early[side]
     }
 }
 
@@ -171,6 +182,7 @@ pub struct Comparer {
     delays: [Delays; 2],
     counts: Counts,
     seq: u64,
+    started: bool,
     closed: bool,
 }
 
@@ -187,6 +199,7 @@ impl Comparer {
             delays: Default::default(),
             counts: Counts::default(),
             seq: 0,
+            started: false,
             closed: false,
         }
     }
@@ -219,7 +232,13 @@ impl Comparer {
                 let id = TopicId::try_from(self.topics.len()).unwrap_or(TopicId::MAX);
                 let key: Box<str> = key.into();
                 self.ids.insert(key.clone(), id);
-                self.topics.push(Topic { key, messages: [0; 2], unmatched: [0; 2], retained: [None, None] });
+                self.topics.push(Topic {
+                    key,
+                    messages: [0; 2],
+                    unmatched: [0; 2],
+                    retained: [None, None],
+                    paired_early: [false; 2],
+                });
                 id
             }
         };
@@ -232,28 +251,48 @@ impl Comparer {
             return;
         }
         let print = Fingerprint { topic: id, hash: payload_hash(payload), len: payload.len() };
+        // After `close` a message is counted only when it completes a pair (below).
+        let counted = self.started;
         let o = side.other().index();
-        if let Some((sent, delays)) = self.waiting.get_mut(o).and_then(|w| w.take(print)).zip(self.delays.get_mut(o)) {
-            delays.record(at.saturating_sub(sent));
-            self.counts.matched[o] += 1;
-            self.counts.matched[s] += 1;
-            self.counts.messages[s] += 1;
-            t.messages[s] += 1;
+        if let Some(twin) = self.waiting.get_mut(o).and_then(|w| w.take(print)) {
+            if twin.counted {
+                if let Some(d) = self.delays.get_mut(o) {
+                    d.record(at.saturating_sub(twin.at));
+                }
+                self.counts.matched[o] += 1;
+            }
+            if counted {
+                self.counts.matched[s] += 1;
+                self.counts.messages[s] += 1;
+                t.messages[s] += 1;
+                if !twin.counted {
+                    t.paired_early[o] = true;
+                }
+            }
             return;
         }
         if self.closed {
             return;
         }
-        self.counts.messages[s] += 1;
-        t.messages[s] += 1;
+        if counted {
+            self.counts.messages[s] += 1;
+            t.messages[s] += 1;
+        }
         self.seq += 1;
         let Some(w) = self.waiting.get_mut(s) else { return };
         if w.order.len() >= self.limits.window
-            && let Some((_, true)) = w.pop_oldest()
+            && let Some((_, Some(e))) = w.pop_oldest()
+            && e.counted
         {
             self.counts.overflow[s] += 1;
         }
-        w.push(print, self.seq, at);
+        w.push(print, Entry { seq: self.seq, at, counted });
+    }
+
+    /// Live messages count from now on. Those before only complete a pair: a message that left A
+    /// just before the start may arrive on B just after it.
+    pub fn start(&mut self) {
+        self.started = true;
     }
 
     /// Gives up on messages that waited longer than the delay allows.
@@ -262,7 +301,9 @@ impl Comparer {
             while let Some(w) = self.waiting.get_mut(s)
                 && w.oldest_at().is_some_and(|at| now.saturating_sub(at) > self.limits.max_delay)
             {
-                if let Some((print, true)) = w.pop_oldest() {
+                if let Some((print, Some(e))) = w.pop_oldest()
+                    && e.counted
+                {
                     self.give_up(s, print);
                 }
             }
@@ -298,8 +339,8 @@ impl Comparer {
     /// Gives up on every message still waiting and sums everything up.
     pub fn finish(mut self) -> Report {
         for s in 0..2 {
-            while let Some((print, live)) = self.waiting.get_mut(s).and_then(Waiting::pop_oldest) {
-                if live {
+            while let Some((print, entry)) = self.waiting.get_mut(s).and_then(Waiting::pop_oldest) {
+                if entry.is_some_and(|e| e.counted) {
                     self.give_up(s, print);
                 }
             }

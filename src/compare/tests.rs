@@ -7,7 +7,12 @@ fn ms(n: u64) -> Duration {
 
 fn comparer(filter: &str, maps: &[&str]) -> Comparer {
     let map = PrefixMap::new(maps.iter().map(|m| Mapping::parse(m).unwrap()).collect());
-    Comparer::new(vec![filter.to_owned()], map, Limits { max_delay: ms(1000), ..Limits::default() })
+    started(Comparer::new(vec![filter.to_owned()], map, Limits { max_delay: ms(1000), ..Limits::default() }))
+}
+
+fn started(mut c: Comparer) -> Comparer {
+    c.start();
+    c
 }
 
 fn topics(list: &[TopicCount]) -> Vec<&str> {
@@ -132,7 +137,8 @@ fn retained_values_are_compared_byte_for_byte() {
 #[test]
 fn a_full_window_drops_the_oldest_and_counts_it_unchecked() {
     let map = PrefixMap::default();
-    let mut c = Comparer::new(vec!["#".into()], map, Limits { max_delay: ms(1000), window: 3, max_topics: 10 });
+    let mut c =
+        started(Comparer::new(vec!["#".into()], map, Limits { max_delay: ms(1000), window: 3, max_topics: 10 }));
     for i in 0..5u8 {
         c.observe(Side::A, "t", &[i], false, ms(u64::from(i)));
     }
@@ -146,11 +152,11 @@ fn a_full_window_drops_the_oldest_and_counts_it_unchecked() {
 
 #[test]
 fn matched_messages_free_their_room_in_the_window() {
-    let mut c = Comparer::new(
+    let mut c = started(Comparer::new(
         vec!["#".into()],
         PrefixMap::default(),
         Limits { max_delay: ms(1000), window: 2, max_topics: 10 },
-    );
+    ));
     for i in 0..100u8 {
         c.observe(Side::A, "t", &[i], false, ms(u64::from(i)));
         c.observe(Side::B, "t", &[i], false, ms(u64::from(i)));
@@ -162,11 +168,11 @@ fn matched_messages_free_their_room_in_the_window() {
 
 #[test]
 fn topics_beyond_the_limit_are_counted_not_tracked() {
-    let mut c = Comparer::new(
+    let mut c = started(Comparer::new(
         vec!["#".into()],
         PrefixMap::default(),
         Limits { max_delay: ms(1000), window: 10, max_topics: 2 },
-    );
+    ));
     for t in ["a", "b", "c", "c"] {
         c.observe(Side::A, t, b"1", false, ms(0));
         c.observe(Side::B, t, b"1", false, ms(1));
@@ -224,4 +230,23 @@ fn a_hundred_thousand_topics_a_side() {
     }
     let r = c.finish();
     assert_eq!((r.both, r.only_a.len(), r.counts.unmatched), (99_900, 100, [100, 0]));
+}
+
+#[test]
+fn messages_before_the_start_only_complete_pairs() {
+    let map = PrefixMap::default();
+    let mut c = Comparer::new(vec!["#".into()], map, Limits { max_delay: ms(1000), ..Limits::default() });
+    c.observe(Side::A, "t", b"in flight", false, ms(0));
+    c.observe(Side::A, "t", b"never on B", false, ms(1));
+    c.observe(Side::B, "early", b"x", false, ms(1));
+    c.observe(Side::A, "r", b"snapshot", true, ms(1));
+    c.start();
+    c.observe(Side::B, "t", b"in flight", false, ms(5));
+    let r = c.finish();
+    assert_eq!(r.counts.messages, [0, 1]);
+    assert_eq!(r.counts.matched, [0, 1]);
+    assert_eq!(r.counts.unmatched, [0, 0], "nothing from before the start is judged");
+    assert_eq!(topics(&r.only_a), ["r"], "the snapshot counts from the first");
+    assert_eq!(r.both, 1, "t is on A: its message there completed B's");
+    assert!(r.only_b.is_empty(), "{:?}", r.only_b);
 }
