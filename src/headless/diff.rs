@@ -3,7 +3,8 @@
 //! report to stdout. Exit 0 when both carry the same, 1 when anything is missing or differs.
 //!
 //! 1. Connect and subscribe to both; retained messages (the snapshot) are taken from the first.
-//! 2. Live messages count from the moment both subscriptions are answered, for `--duration`.
+//! 2. Live messages count for `--duration`, from `--max-delay` after both subscriptions are answered:
+//!    a message that left one broker before we listened there may reach the other until then.
 //! 3. Then up to `--max-delay` more for the last messages to reach the other side; nothing new counts.
 //!
 //! With `--retained` only the snapshots are compared: each ends after `--idle-ms` of quiet or at the
@@ -207,6 +208,7 @@ async fn watch(args: &DiffArgs, brokers: &mut [Broker], comparer: &mut Comparer)
     let origin = SystemTime::now();
     let since = |t: SystemTime| t.duration_since(origin).unwrap_or_default();
     let subscribe_deadline = Instant::now() + args.connect_timeout * 3;
+    let mut warm_until: Option<Instant> = None;
     let mut live_from: Option<Instant> = None;
     let mut live_until: Option<Instant> = None;
     let mut grace_until: Option<Instant> = None;
@@ -245,6 +247,12 @@ async fn watch(args: &DiffArgs, brokers: &mut [Broker], comparer: &mut Comparer)
                 b.snapshot_done = true;
                 b.quiet_at = None;
             }
+            _ = sleep_until(warm_until.unwrap_or_else(far)), if warm_until.is_some() && live_from.is_none() => {
+                let now = Instant::now();
+                live_from = Some(now);
+                live_until = Some(now + args.duration);
+                comparer.start();
+            }
             _ = sleep_until(live_until.unwrap_or_else(far)), if live_until.is_some() && grace_until.is_none() => {
                 comparer.close();
                 grace_until = Some(Instant::now() + args.max_delay);
@@ -265,13 +273,10 @@ async fn watch(args: &DiffArgs, brokers: &mut [Broker], comparer: &mut Comparer)
                 grace_until = Some(Instant::now() + args.max_delay);
             }
         }
-        if live_from.is_none() && a.subscribed && b.subscribed {
-            let now = Instant::now();
-            live_from = Some(now);
-            comparer.start();
-            if !args.retained {
-                live_until = Some(now + args.duration);
-            }
+        if warm_until.is_none() && a.subscribed && b.subscribed && !args.retained {
+            // A message that left one broker before we subscribed there may still reach the other
+            // within the delay allowed: counting starts after that, with earlier ones only pairing up.
+            warm_until = Some(Instant::now() + args.max_delay);
         }
     }
 }
