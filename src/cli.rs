@@ -20,6 +20,7 @@ Examples:
   mqscope pub -u mqtt://localhost -t greetings -m hello -q 1
   seq 1000 | mqscope pub -u mqtt://localhost -t numbers -l
   mqscope clean-retained -u mqtt://localhost 'devices/old/#' --dry-run
+  mqscope diff -u mqtt://edge -u mqtt://cloud -t 'factory/#' --map factory/=site1/factory/
   mqscope decode --hex <<< '30 0a 00 03 61 2f 62 68 65 6c 6c 6f'
 ";
 
@@ -100,6 +101,69 @@ pub enum Command {
     Man,
     /// Decode MQTT packets from a file or stdin and print each as one JSON object per line.
     Decode(DecodeArgs),
+    /// Compare two brokers under a filter (a bridge or a migration): topics on one side only, retained
+    /// values that differ, messages lost on the way and their delay. Exit 1 when anything differs.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Broker URL, twice: A (the source) then B.
+    #[arg(short = 'u', long = "url", value_name = "URL")]
+    pub urls: Vec<String>,
+    /// Saved profile, twice: A then B (instead of two -u).
+    #[arg(short = 'P', long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
+    /// Topic filter on A (repeatable); on B it is mapped with --map.
+    #[arg(short = 't', long = "topic", value_name = "FILTER", required = true)]
+    pub topics: Vec<String>,
+    /// A's topics under A_PREFIX are B's under B_PREFIX, as a bridge's `topic` line remaps them
+    /// (repeatable; the longest prefix wins), e.g. --map factory/=site1/factory/.
+    #[arg(long = "map", value_name = "A_PREFIX=B_PREFIX")]
+    pub maps: Vec<String>,
+    /// How long to watch live traffic, in seconds or with a unit (500ms, 2m).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = value::secs)]
+    pub duration: Duration,
+    /// A message not seen on the other broker within this long is lost.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = value::secs)]
+    pub max_delay: Duration,
+    /// Compare only the retained messages of both (a snapshot each), without waiting for live traffic.
+    #[arg(long, conflicts_with = "duration")]
+    pub retained: bool,
+    /// The retained snapshot is complete when no message arrived for this long after the
+    /// subscription, in milliseconds or with a unit (2s).
+    #[arg(long, value_name = "MS", default_value = "1000", value_parser = value::millis)]
+    pub idle_ms: Duration,
+    /// Messages waiting for their twin, per broker, at most; older ones are counted as not checked.
+    #[arg(long, value_name = "N", default_value = "1000000", value_parser = value::count)]
+    pub window: u64,
+    /// Topics tracked at most; messages on more are counted as not checked.
+    #[arg(long, value_name = "N", default_value = "1000000", value_parser = value::count)]
+    pub max_topics: u64,
+    /// QoS of the subscriptions on both brokers.
+    #[arg(short = 'q', long, default_value = "1")]
+    pub qos: QoS,
+    /// Output format: text, or one JSON object.
+    #[arg(short = 'F', long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Topics listed per section in the text output (all with -F json).
+    #[arg(long, value_name = "N", default_value = "50", value_parser = value::count)]
+    pub list: u64,
+    /// MQTT version for both: 3.1, 3.1.1 or 5.
+    #[arg(long = "mqtt", value_name = "VERSION")]
+    pub mqtt_version: Option<crate::codec::ProtocolVersion>,
+    /// Time allowed for connecting to each, in seconds or with a unit.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = value::secs)]
+    pub connect_timeout: Duration,
+    /// CA certificate file (PEM) for both.
+    #[arg(long, value_name = "FILE")]
+    pub cafile: Option<PathBuf>,
+    /// Do not verify the brokers' TLS certificates. For test brokers only.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Print connection steps and every packet to stderr.
+    #[arg(short = 'd', long)]
+    pub debug: bool,
 }
 
 #[derive(Debug, Args)]

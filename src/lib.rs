@@ -9,6 +9,7 @@ pub mod app;
 pub mod base64;
 pub mod cli;
 pub mod codec;
+pub mod compare;
 pub mod config;
 pub mod demo;
 pub mod exit;

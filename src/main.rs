@@ -42,6 +42,7 @@ fn main() -> ExitCode {
             }),
             Err(code) => code,
         },
+        Some(Command::Diff(args)) => run_diff(config.as_deref(), &args),
         Some(Command::Demo(args)) => mqscope::demo::run(&args),
         Some(Command::Profiles) => profiles::list(config.as_deref()),
         Some(Command::Replay(mut args)) => {
@@ -279,6 +280,28 @@ fn run_decode(args: &DecodeArgs) -> u8 {
             }
         }
     }
+}
+
+/// `diff`: both brokers' options, each with its profile applied, then the comparison.
+fn run_diff(config: Option<&std::path::Path>, args: &mqscope::cli::DiffArgs) -> u8 {
+    let mut conns = match mqscope::headless::diff::sides(args) {
+        Ok(c) => c,
+        Err(e) => {
+            mqscope::report!("mqscope: {e}");
+            return exit::USAGE;
+        }
+    };
+    for conn in &mut conns {
+        if conn.profile.is_some()
+            && let Err(code) = profiles::for_command(config, conn)
+        {
+            return code;
+        }
+    }
+    with_runtime(|rt| {
+        let out = std::io::BufWriter::new(std::io::stdout().lock());
+        rt.block_on(mqscope::headless::diff::run(args, conns, out))
+    })
 }
 
 fn with_runtime(f: impl FnOnce(&tokio::runtime::Runtime) -> u8) -> u8 {

@@ -3,6 +3,7 @@
 pub mod clean_retained;
 pub mod conn;
 pub mod decode;
+pub mod diff;
 pub mod lines;
 pub mod publish;
 pub mod publisher;

@@ -1,0 +1,210 @@
+//! The diff report as text for people and as one JSON object for scripts. Every topic and payload is
+//! escaped: a payload that differs only in a trailing newline shows the `\n`.
+
+use crate::compare::Report;
+use crate::compare::delay::DelaySummary;
+use crate::sanitize;
+use serde_json::{Map, Value, json};
+use std::io::{self, Write};
+use std::time::Duration;
+
+/// Payload bytes shown per value in the text output.
+const SHOWN_BYTES: usize = 200;
+
+/// What the report needs besides the comparison itself.
+pub struct Summary {
+    /// Both URLs, password masked and sanitised.
+    pub labels: [String; 2],
+    pub filters: [Vec<String>; 2],
+    pub maps: Vec<String>,
+    pub retained_mode: bool,
+    /// Live traffic watched (both subscribed) before the last messages were waited for.
+    pub watched: Duration,
+    pub elapsed: Duration,
+    pub max_delay: Duration,
+    pub reconnects: [u64; 2],
+    /// Topics listed per section (text only).
+    pub list: usize,
+}
+
+fn quoted_filters(filters: &[String]) -> String {
+    filters.iter().map(|f| format!("'{}'", sanitize::line(f))).collect::<Vec<_>>().join(", ")
+}
+
+/// A payload as text in quotes, every control and invisible character escaped, cut after
+/// [`SHOWN_BYTES`].
+fn shown(payload: &[u8]) -> String {
+    let cut = payload.get(..SHOWN_BYTES).unwrap_or(payload);
+    let more = if cut.len() < payload.len() { format!("… ({} bytes)", payload.len()) } else { String::new() };
+    format!("\"{}\"{more}", sanitize::bytes(cut, false).replace('"', "\\\""))
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn delay_line(d: Option<DelaySummary>) -> String {
+    match d {
+        Some(d) => format!("p50 {}, p99 {}, max {} ({} messages)", ms(d.p50), ms(d.p99), ms(d.max), d.count),
+        None => "no message went this way".into(),
+    }
+}
+
+/// The verdict in words.
+fn verdict(s: &Summary, r: &Report) -> &'static str {
+    if s.reconnects != [0, 0] {
+        "INCOMPLETE: a connection was lost during the run"
+    } else if r.nothing_seen() {
+        "NOTHING TO COMPARE: no message under the filter on either broker"
+    } else if r.differs() {
+        "DIFFERENT"
+    } else if r.incomplete() {
+        "INCOMPLETE: some messages were not checked"
+    } else {
+        "EQUAL"
+    }
+}
+
+/// Writes a section: a heading with the count, then at most `limit` lines.
+fn section<T>(
+    out: &mut impl Write,
+    heading: &str,
+    items: &[T],
+    limit: usize,
+    line: impl Fn(&T) -> String,
+) -> io::Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{heading} ({}):", items.len())?;
+    for item in items.iter().take(limit) {
+        writeln!(out, "  {}", line(item))?;
+    }
+    if items.len() > limit {
+        writeln!(out, "  … and {} more (--list N, or -F json for all)", items.len() - limit)?;
+    }
+    Ok(())
+}
+
+pub fn text(out: &mut impl Write, s: &Summary, r: &Report) -> io::Result<()> {
+    let c = &r.counts;
+    writeln!(out, "A  {}  {}", s.labels[0], quoted_filters(&s.filters[0]))?;
+    let maps = if s.maps.is_empty() {
+        String::new()
+    } else {
+        format!("  (--map {})", s.maps.iter().map(|m| sanitize::line(m).into_owned()).collect::<Vec<_>>().join(" "))
+    };
+    writeln!(out, "B  {}  {}{maps}", s.labels[1], quoted_filters(&s.filters[1]))?;
+    if s.retained_mode {
+        writeln!(out, "retained messages only, snapshots taken in {:.1} s", s.elapsed.as_secs_f64())?;
+    } else {
+        writeln!(
+            out,
+            "live traffic watched for {:.1} s, then up to {:.1} s for the last messages",
+            s.watched.as_secs_f64(),
+            s.max_delay.as_secs_f64()
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "topics: {} on both, {} only on A, {} only on B", r.both, r.only_a.len(), r.only_b.len())?;
+    let count = |t: &crate::compare::TopicCount| {
+        let retained = if t.retained { ", retained" } else { "" };
+        format!("{}  ({} messages{retained})", sanitize::line(&t.topic), t.messages)
+    };
+    section(out, "only on A", &r.only_a, s.list, count)?;
+    section(out, "only on B (in A's names)", &r.only_b, s.list, count)?;
+    section(out, "retained values that differ", &r.retained_differ, s.list, |d| {
+        format!("{}\n    A: {}\n    B: {}", sanitize::line(&d.topic), shown(&d.a), shown(&d.b))
+    })?;
+    section(out, "retained on A, not on B", &r.retained_only_a, s.list, |t| sanitize::line(t).into_owned())?;
+    section(out, "retained on B, not on A", &r.retained_only_b, s.list, |t| sanitize::line(t).into_owned())?;
+    if !s.retained_mode {
+        writeln!(out, "messages: {} on A, {} on B (live, under the filter)", c.messages[0], c.messages[1])?;
+        writeln!(
+            out,
+            "  A → B: {} arrived, {} lost (not on B within {:.1} s)",
+            c.matched[0],
+            c.unmatched[0],
+            s.max_delay.as_secs_f64()
+        )?;
+        writeln!(out, "  B → A: {} arrived, {} seen on B and never on A", c.matched[1], c.unmatched[1])?;
+        section(out, "topics on both with messages missing", &r.unmatched, s.list, |u| {
+            format!("{}  ({} lost A → B, {} only on B)", sanitize::line(&u.topic), u.a_to_b, u.b_not_on_a)
+        })?;
+        writeln!(out, "delay A → B: {}", delay_line(r.delays[0]))?;
+        writeln!(out, "delay B → A: {}", delay_line(r.delays[1]))?;
+    }
+    if r.incomplete() {
+        writeln!(
+            out,
+            "not checked: {} messages on A and {} on B (the window was full: --window), {} and {} on topics over --max-topics",
+            c.overflow[0], c.overflow[1], c.untracked[0], c.untracked[1]
+        )?;
+    }
+    for (name, n) in ["A", "B"].iter().zip(s.reconnects) {
+        if n > 0 {
+            writeln!(out, "{name} lost its connection {n} time(s): messages in between were not compared")?;
+        }
+    }
+    writeln!(out, "result: {}", verdict(s, r))
+}
+
+fn delay_json(d: Option<DelaySummary>) -> Value {
+    match d {
+        Some(d) => json!({
+            "count": d.count,
+            "p50_ms": d.p50.as_secs_f64() * 1e3,
+            "p99_ms": d.p99.as_secs_f64() * 1e3,
+            "max_ms": d.max.as_secs_f64() * 1e3,
+        }),
+        None => Value::Null,
+    }
+}
+
+fn payload_json(p: &crate::codec::Bytes) -> Value {
+    let mut o = Map::new();
+    crate::inspect::payload(&mut o, "payload", p);
+    Value::Object(o)
+}
+
+/// One JSON object (sanitised: unsafe characters as `\u` escapes), then a newline.
+pub fn json(out: &mut impl Write, s: &Summary, r: &Report) -> io::Result<()> {
+    let c = &r.counts;
+    let topic_count =
+        |t: &crate::compare::TopicCount| json!({"topic": t.topic, "messages": t.messages, "retained": t.retained});
+    let value = json!({
+        "a": {"url": s.labels[0], "filters": s.filters[0], "reconnects": s.reconnects[0]},
+        "b": {"url": s.labels[1], "filters": s.filters[1], "reconnects": s.reconnects[1]},
+        "maps": s.maps,
+        "mode": if s.retained_mode { "retained" } else { "live" },
+        "watched_s": s.watched.as_secs_f64(),
+        "max_delay_s": s.max_delay.as_secs_f64(),
+        "topics": {
+            "both": r.both,
+            "only_a": r.only_a.iter().map(topic_count).collect::<Vec<_>>(),
+            "only_b": r.only_b.iter().map(topic_count).collect::<Vec<_>>(),
+        },
+        "retained": {
+            "differ": r.retained_differ.iter().map(|d| json!({"topic": d.topic, "a": payload_json(&d.a), "b": payload_json(&d.b)})).collect::<Vec<_>>(),
+            "only_a": r.retained_only_a,
+            "only_b": r.retained_only_b,
+        },
+        "messages": {
+            "a": c.messages[0], "b": c.messages[1],
+            "retained_a": c.retained[0], "retained_b": c.retained[1],
+            "arrived_a_to_b": c.matched[0], "lost_a_to_b": c.unmatched[0],
+            "arrived_b_to_a": c.matched[1], "only_on_b": c.unmatched[1],
+            "topics_missing_messages": r.unmatched.iter().map(|u| json!({"topic": u.topic, "lost_a_to_b": u.a_to_b, "only_on_b": u.b_not_on_a})).collect::<Vec<_>>(),
+        },
+        "delay": {"a_to_b": delay_json(r.delays[0]), "b_to_a": delay_json(r.delays[1])},
+        "not_checked": {
+            "window_full_a": c.overflow[0], "window_full_b": c.overflow[1],
+            "over_max_topics_a": c.untracked[0], "over_max_topics_b": c.untracked[1],
+        },
+        "outside_filter": {"a": c.outside[0], "b": c.outside[1]},
+        "result": verdict(s, r),
+        "equal": r.equal() && s.reconnects == [0, 0],
+    });
+    sanitize::json_to_writer(&mut *out, &value).map_err(io::Error::from)?;
+    out.write_all(b"\n")
+}
