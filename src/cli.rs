@@ -63,6 +63,9 @@ pub struct TuiArgs {
     /// Most frames drawn per second [default: 30].
     #[arg(long, value_name = "N", value_parser = value::fps)]
     pub fps: Option<u32>,
+    /// Show the frame timer: frame and key times (p50, p99, max) above the status line (F12 toggles).
+    #[arg(long)]
+    pub frame_stats: bool,
     /// Colour theme: dark, light or high-contrast (NO_COLOR turns colours off) [default: dark].
     #[arg(long, value_name = "THEME")]
     pub theme: Option<crate::app::ThemeName>,

@@ -3,6 +3,7 @@
 //! frame. The terminal is restored on every way out: quit, error, panic, and every signal that ends
 //! the program (SIGTERM, SIGINT, SIGHUP, SIGQUIT).
 
+use crate::app::frames::{FrameStats, FrameTiming};
 use crate::app::{App, AppEvent, Config, Effect, RecordingEvent, epoch_ms};
 use crate::record::{RecordError, Recorder};
 use crate::sanitize;
@@ -20,12 +21,87 @@ use ratatui::backend::CrosstermBackend;
 use std::collections::VecDeque;
 use std::io::{self, Stdout, Write as _};
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc::error::TryRecvError;
 
 /// At most this many session events are applied per loop turn before the screen gets a chance to
 /// draw; each event is a batch of messages, so this is thousands of messages.
 const EVENTS_PER_TURN: usize = 256;
+
+/// How often the frame timer's figures go to the log file (and once more for the whole run at exit).
+const STATS_LOG_PERIOD: Duration = Duration::from_secs(10);
+
+/// The frame timer's IO side: it measures, `app::frames` keeps the figures.
+struct Stopwatch {
+    stats: FrameStats,
+    /// When each key not yet on screen was read.
+    keys: Vec<Instant>,
+    /// Time spent applying session events since the last frame, and their messages.
+    apply: Duration,
+    messages: u64,
+    period_start: Instant,
+    /// The second the on-screen figures were last refreshed in.
+    shown_at: Option<Instant>,
+}
+
+impl Stopwatch {
+    fn new() -> Self {
+        Self {
+            stats: FrameStats::default(),
+            keys: Vec::new(),
+            apply: Duration::ZERO,
+            messages: 0,
+            period_start: Instant::now(),
+            shown_at: None,
+        }
+    }
+
+    fn applied(&mut self, took: Duration, messages: u64) {
+        self.apply += took;
+        self.messages += messages;
+    }
+
+    /// A frame was flushed at `done`: its parts, and every key read before it is now on screen.
+    fn frame(&mut self, prepare: Duration, draw: Duration, flush: Duration, done: Instant) {
+        let t = FrameTiming { apply: std::mem::take(&mut self.apply), prepare, draw, flush };
+        self.stats.record_frame(&t, std::mem::take(&mut self.messages));
+        for read in self.keys.drain(..) {
+            self.stats.record_key(done.saturating_duration_since(read));
+        }
+    }
+
+    /// Once a second: the figures for the screen (when shown); every period: a line in the log.
+    fn tick(&mut self, app: &mut App) {
+        let now = Instant::now();
+        if app.show_frame_stats && self.shown_at.is_none_or(|t| now >= t + Duration::from_secs(1)) {
+            self.shown_at = Some(now);
+            self.stats.refresh_shown();
+            app.apply(AppEvent::FrameStats(self.stats.shown));
+        }
+        if now >= self.period_start + STATS_LOG_PERIOD {
+            let secs = now.duration_since(self.period_start).as_secs();
+            self.period_start = now;
+            if let Some(line) = self.stats.end_period(&format!("last {secs} s")) {
+                tracing::info!("{line}");
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(line) = self.stats.total.log_line("whole run") {
+            tracing::info!("{line}");
+        }
+    }
+}
+
+/// Messages in a session event.
+fn messages_in(ev: &SessionEvent) -> u64 {
+    match ev {
+        SessionEvent::Messages(b) => b.len() as u64,
+        SessionEvent::Message(_) => 1,
+        _ => 0,
+    }
+}
 
 /// The process's resident memory (`VmRSS`), for the status line; `None` where `/proc` is not.
 fn resident_bytes() -> Option<u64> {
@@ -167,6 +243,7 @@ async fn run_inner(
     // so none is dropped and the loop never blocks on the session.
     let mut outbox: VecDeque<Command> = VecDeque::new();
     let (snapshot_tx, mut snapshot_rx) = tokio::sync::mpsc::channel(1);
+    let mut watch = Stopwatch::new();
 
     'run: loop {
         tokio::select! {
@@ -184,7 +261,16 @@ async fn run_inner(
             ev = keys.next() => match ev {
                 Some(Ok(ev)) => {
                     if let Some(ev) = map_event(ev) {
+                        let read = Instant::now();
+                        let shown = app.show_frame_stats;
                         app.apply(ev);
+                        watch.keys.push(read);
+                        if app.show_frame_stats != shown {
+                            watch.shown_at = None;
+                            watch.tick(&mut app);
+                        }
+                        // Input is drawn at once, not at the next frame tick.
+                        frame.reset_immediately();
                     }
                 }
                 Some(Err(e)) => return Err(e.into()),
@@ -192,6 +278,8 @@ async fn run_inner(
             },
             ev = handle.events.recv(), if session_open => match ev {
                 Some(ev) => {
+                    let start = Instant::now();
+                    let mut messages = messages_in(&ev);
                     log_event(&ev);
                     recording.write(&mut app, &ev);
                     app.apply(AppEvent::Session(ev));
@@ -199,6 +287,7 @@ async fn run_inner(
                     for _ in 0..EVENTS_PER_TURN {
                         match handle.events.try_recv() {
                             Ok(ev) => {
+                                messages += messages_in(&ev);
                                 log_event(&ev);
                                 recording.write(&mut app, &ev);
                                 app.apply(AppEvent::Session(ev));
@@ -207,6 +296,7 @@ async fn run_inner(
                         }
                     }
                     app.apply(AppEvent::Backlog(handle.events.len()));
+                    watch.applied(start.elapsed(), messages);
                 }
                 None => session_open = false,
             },
@@ -219,9 +309,18 @@ async fn run_inner(
                 }
                 recording.flush_if_due(&mut app);
                 app.apply(AppEvent::Tick { now_ms: now });
+                watch.tick(&mut app);
                 if app.take_dirty() {
+                    let start = Instant::now();
                     app.prepare();
-                    terminal.draw(|f| ui::draw(f, &app))?;
+                    let prepared = Instant::now();
+                    // `Terminal::draw` in its parts, so the draw and the write are timed apart.
+                    terminal.autoresize()?;
+                    ui::draw(&mut terminal.get_frame(), &app);
+                    let drawn = Instant::now();
+                    terminal.apply_buffer()?;
+                    let done = Instant::now();
+                    watch.frame(prepared - start, drawn - prepared, done - drawn, done);
                     if !first_data_frame && app.received > 0 {
                         first_data_frame = true;
                         if let Some(t) = crate::STARTED.get() {
@@ -274,6 +373,7 @@ async fn run_inner(
     let _ =
         tokio::time::timeout(Duration::from_millis(500), async { while handle.events.recv().await.is_some() {} }).await;
     handle.task.abort();
+    watch.finish();
     recording.stop(&mut app);
     match recording.failure {
         Some(why) => Err(anyhow::anyhow!(why)),

@@ -57,6 +57,7 @@ pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Resu
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         zone: crate::timefmt::Zone::local(),
         insecure_tls: task.transport.unverified_tls(),
+        frame_stats: args.frame_stats,
         ..Config::default()
     };
     Ok((config, task))

@@ -28,6 +28,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("t", "traffic: busiest topics and subtrees, QoS, sizes, $SYS"),
             ("y, Y", "copy the selected payload / topic to the clipboard (OSC 52)"),
             ("mouse", "click selects, wheel scrolls"),
+            ("F12", "frame timer: frame and key times (p50, p99, max) on screen"),
         ],
     ),
     (
@@ -114,6 +115,10 @@ impl App {
     pub(super) fn on_key(&mut self, key: Key) {
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
             self.effects.push(Effect::Quit);
+            return;
+        }
+        if key.code == KeyCode::F(12) {
+            self.show_frame_stats = !self.show_frame_stats;
             return;
         }
         if self.prompt.is_some() {

@@ -4,6 +4,7 @@
 
 pub mod clipboard;
 pub mod detail;
+pub mod frames;
 pub mod layout;
 pub mod log;
 mod log_view;
@@ -62,6 +63,8 @@ pub struct Config {
     pub zone: crate::timefmt::Zone,
     /// TLS without certificate checks (`--insecure` on mqtts:// or wss://): the status line says so.
     pub insecure_tls: bool,
+    /// Show the frame timer's line from the start (`--frame-stats`; `F12` toggles it).
+    pub frame_stats: bool,
 }
 
 /// The built-in themes.
@@ -120,6 +123,7 @@ impl Default for Config {
             theme: ThemeName::Dark,
             zone: crate::timefmt::Zone::Utc,
             insecure_tls: false,
+            frame_stats: false,
         }
     }
 }
@@ -161,6 +165,8 @@ pub enum AppEvent {
     },
     /// What became of the recording the app asked for (`Effect::Record`).
     Recording(RecordingEvent),
+    /// The frame timer's figures, measured by the runtime (sent once a second while shown).
+    FrameStats(frames::Shown),
 }
 
 /// The IO edge's answer to `Effect::Record`.
@@ -368,6 +374,10 @@ pub struct App {
     pub level_series: Option<(NodeId, Series)>,
     /// The process's resident memory, when the runtime can measure it.
     pub process_rss: Option<u64>,
+    /// The frame timer's line is shown (`--frame-stats`, `F12`).
+    pub show_frame_stats: bool,
+    /// The frame timer's figures, as last measured by the runtime.
+    pub frame_stats: frames::Shown,
     /// Memory the views keep, as last counted (`count_views`).
     views_bytes: usize,
     /// Messages not kept because their topic was new and the tree had reached its share of the
@@ -407,6 +417,7 @@ impl App {
         let watch = watch::Watch::new(config.watch_lists.clone());
         let templates = config.templates.clone();
         let view = config.start_view;
+        let show_frame_stats = config.frame_stats;
         let store = Store::new(config.history_per_topic, config.byte_budget, config.log_capacity);
         let subs = subs::Subscriptions::new(&config.filters);
         let warnings = watch::load_warnings(&config.watch_lists, &config.payload_views);
@@ -450,10 +461,13 @@ impl App {
             level_series: None,
             views_bytes: 0,
             process_rss: None,
+            show_frame_stats: false,
+            frame_stats: frames::Shown::default(),
             next_token: 0,
             dirty: true,
             effects: Vec::new(),
         };
+        app.show_frame_stats = show_frame_stats;
         if !warnings.is_empty() {
             app.notify(warnings.join("; "));
         }
@@ -524,6 +538,13 @@ impl App {
                     self.dirty = true;
                 }
                 self.process_rss = Some(rss);
+                return;
+            }
+            AppEvent::FrameStats(shown) => {
+                if self.frame_stats != shown {
+                    self.frame_stats = shown;
+                    self.dirty |= self.show_frame_stats;
+                }
                 return;
             }
             AppEvent::Backlog(n) => {

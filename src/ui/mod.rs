@@ -3,6 +3,7 @@
 
 mod detail;
 pub mod fmt;
+mod frames;
 mod help;
 mod log;
 mod publish;
@@ -40,6 +41,9 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
         }
         overlays(f, app, &theme);
         status::render(f, app, areas.status, &theme);
+        if app.show_frame_stats {
+            frames::render(f, app, areas.status, &theme);
+        }
         if app.show_help {
             help::render(f, full, app.help_scroll, &theme);
         }
@@ -59,6 +63,9 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
     }
     overlays(f, app, &theme);
     status::render(f, app, areas.status, &theme);
+    if app.show_frame_stats {
+        frames::render(f, app, areas.status, &theme);
+    }
     if app.show_help {
         help::render(f, f.area(), app.help_scroll, &theme);
     }

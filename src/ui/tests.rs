@@ -535,3 +535,30 @@ fn a_paused_log_keeps_its_rows_past_the_log_capacity() {
     let s = screen(&mut a, 160, 30);
     assert!(s.contains("t/y later 7") && s.contains("t/y later 11") && !s.contains("t/x shown"), "{s}");
 }
+
+#[test]
+fn f12_shows_the_frame_timer_above_the_status_line_and_hides_it_again() {
+    let mut a = busy();
+    let plain = screen(&mut a, 120, 30);
+    assert!(!plain.contains("frame p50"), "hidden by default");
+    let ms = |n: u64| Duration::from_micros(n);
+    a.apply(AppEvent::FrameStats(crate::app::frames::Shown {
+        frames: 300,
+        p50: ms(1_020),
+        p99: ms(3_400),
+        max: ms(9_100),
+        keys: 4,
+        key_p99: ms(12_000),
+        key_max: ms(12_500),
+    }));
+    key(&mut a, KeyCode::F(12));
+    let shown = screen(&mut a, 120, 30);
+    let rows: Vec<&str> = shown.lines().collect();
+    let line = rows[rows.len() - 2];
+    assert!(
+        line.trim_end().ends_with("frame p50 1.0 p99 3.4 max 9.1 ms (300 frames) · keys 4 p99 12.0 max 12.5 ms"),
+        "{line}"
+    );
+    key(&mut a, KeyCode::F(12));
+    assert_eq!(screen(&mut a, 120, 30), plain);
+}
