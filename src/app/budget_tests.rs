@@ -116,6 +116,7 @@ fn the_memory_figure_counts_the_process_and_the_hand_off_beside_what_is_kept() {
     a.prepare();
     terminal.draw(|f| crate::ui::draw(f, &a)).unwrap();
     let screen = format!("{:?}", terminal.backend().buffer());
-    let shown = format!("mem {} (kept {}/64.0 MiB)", crate::ui::fmt::bytes(kept + (23 << 20)), crate::ui::fmt::bytes(kept));
+    let shown =
+        format!("mem {} (kept {}/64.0 MiB)", crate::ui::fmt::bytes(kept + (23 << 20)), crate::ui::fmt::bytes(kept));
     assert!(screen.contains(&shown), "{shown} in\n{screen}");
 }
