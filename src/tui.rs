@@ -103,7 +103,7 @@ fn messages_in(ev: &SessionEvent) -> u64 {
     }
 }
 
-/// The process's resident memory (`VmRSS`), for the status line; `None` where `/proc` is not.
+/// The process's resident memory (`VmRSS`), for the status line's baseline; `None` where `/proc` is not.
 fn resident_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: u64 =
@@ -297,15 +297,17 @@ async fn run_inner(
                     }
                     app.apply(AppEvent::Backlog(handle.events.len()));
                     watch.applied(start.elapsed(), messages);
+                    app.apply(AppEvent::HandOffPeak(handle.events.peak_bytes()));
                 }
                 None => session_open = false,
             },
             _ = frame.tick() => {
                 let now = now_ms();
-                if now / 1000 != app.now_ms / 1000
+                // The process before it keeps anything: measured until the first message.
+                if app.received == 0
                     && let Some(rss) = resident_bytes()
                 {
-                    app.apply(AppEvent::ProcessMemory { rss });
+                    app.apply(AppEvent::ProcessBaseline { rss });
                 }
                 recording.flush_if_due(&mut app);
                 app.apply(AppEvent::Tick { now_ms: now });

@@ -102,3 +102,21 @@ fn scoping_a_scrolled_log_shows_the_nearest_messages() {
     key(&mut a, KeyCode::Char('a'));
     assert_eq!(seqs(&a, 3), [6, 7, 8], "the nearest entries of the scope, not an empty log");
 }
+
+#[test]
+fn the_memory_figure_counts_the_process_and_the_hand_off_beside_what_is_kept() {
+    let mut a = app_with(64 << 20, 100);
+    feed(&mut a, (0..3).map(|i| msg("cam/1", &[b'x'; 100_000], T0 + i)).collect());
+    let kept = a.store.usage().0 as u64;
+    assert_eq!(a.memory_figure(), kept, "nothing measured yet: only what is kept");
+    a.apply(AppEvent::ProcessBaseline { rss: 20 << 20 });
+    a.apply(AppEvent::HandOffPeak(3 << 20));
+    assert_eq!(a.memory_figure(), kept + (23 << 20));
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 48)).unwrap();
+    a.prepare();
+    terminal.draw(|f| crate::ui::draw(f, &a)).unwrap();
+    let screen = format!("{:?}", terminal.backend().buffer());
+    let shown =
+        format!("mem {} (kept {}/64.0 MiB)", crate::ui::fmt::bytes(kept + (23 << 20)), crate::ui::fmt::bytes(kept));
+    assert!(screen.contains(&shown), "{shown} in\n{screen}");
+}

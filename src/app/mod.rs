@@ -159,10 +159,14 @@ pub enum AppEvent {
     /// The topics that hold a retained message, from a fresh subscription (`Effect::RetainedSnapshot`),
     /// or why it failed.
     RetainedSnapshot(Result<Vec<String>, String>),
-    /// The process's resident memory in bytes, measured by the runtime once a second.
-    ProcessMemory {
+    /// The process's resident memory in bytes while it keeps no message yet: the program, its
+    /// runtime, the connection and the screen. Part of the status line's memory figure.
+    ProcessBaseline {
         rss: u64,
     },
+    /// The most bytes of messages that ever waited between the session and the app
+    /// (`session::Events::peak_bytes`): the allocator keeps that much for reuse.
+    HandOffPeak(usize),
     /// What became of the recording the app asked for (`Effect::Record`).
     Recording(RecordingEvent),
     /// The frame timer's figures, measured by the runtime (sent once a second while shown).
@@ -372,8 +376,10 @@ pub struct App {
     /// Messages per second under the level the detail pane shows (a level has no history of its
     /// own to count): the level, and its series since it was shown.
     pub level_series: Option<(NodeId, Series)>,
-    /// The process's resident memory, when the runtime can measure it.
-    pub process_rss: Option<u64>,
+    /// The process's resident memory before it kept anything, where the runtime can measure it.
+    pub process_baseline: Option<u64>,
+    /// The most bytes of messages that waited to be applied at once.
+    pub hand_off_peak: usize,
     /// The frame timer's line is shown (`--frame-stats`, `F12`).
     pub show_frame_stats: bool,
     /// The frame timer's figures, as last measured by the runtime.
@@ -460,7 +466,8 @@ impl App {
             refused: 0,
             level_series: None,
             views_bytes: 0,
-            process_rss: None,
+            process_baseline: None,
+            hand_off_peak: 0,
             show_frame_stats: false,
             frame_stats: frames::Shown::default(),
             next_token: 0,
@@ -532,12 +539,19 @@ impl App {
                     );
                 }
             }
-            AppEvent::ProcessMemory { rss } => {
+            AppEvent::ProcessBaseline { rss } => {
                 // Redraw for a change the status line shows (a tenth of a MiB).
-                if self.process_rss.map(|r| r / 100_000) != Some(rss / 100_000) {
+                if self.process_baseline.map(|r| r / 100_000) != Some(rss / 100_000) {
                     self.dirty = true;
                 }
-                self.process_rss = Some(rss);
+                self.process_baseline = Some(rss);
+                return;
+            }
+            AppEvent::HandOffPeak(bytes) => {
+                if bytes / 100_000 != self.hand_off_peak / 100_000 {
+                    self.dirty = true;
+                }
+                self.hand_off_peak = bytes;
                 return;
             }
             AppEvent::FrameStats(shown) => {
@@ -741,6 +755,14 @@ impl App {
     }
 
     /// Messages per second over the last complete second, and bytes per second.
+    /// The memory figure of the status line, in bytes: what the app keeps (counted against the
+    /// budget), the most that ever waited in the hand-off from the session, and the process as it
+    /// was before it kept anything. It tracks the process's resident memory.
+    pub fn memory_figure(&self) -> u64 {
+        let kept = self.store.usage().0 as u64;
+        kept + self.hand_off_peak as u64 + self.process_baseline.unwrap_or(0)
+    }
+
     pub fn rates_now(&self) -> (u64, u64) {
         self.series.per_second((self.now_ms / 1000) as u32)
     }

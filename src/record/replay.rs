@@ -110,7 +110,7 @@ impl<R: BufRead> Source<R> {
 /// read as it plays (a batch at a time), so memory does not grow with its length.
 pub fn spawn_into_app<R: BufRead + Send + 'static>(mut source: Source<R>, pace: Pace, label: String) -> SessionHandle {
     let (cmd_tx, mut cmd_rx) = mpsc::channel::<Command>(64);
-    let (ev_tx, ev_rx) = mpsc::channel(64);
+    let (ev_tx, ev_rx) = session::handoff::channel(64, session::handoff::HAND_OFF_BYTES);
     let task = tokio::spawn(async move {
         let info = ConnectionInfo::defaults(ProtocolVersion::V5, false, "replay".into(), 0);
         let _ = ev_tx.send(SessionEvent::Connecting { url: label, attempt: 1, version: ProtocolVersion::V5 }).await;

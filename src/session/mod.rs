@@ -3,11 +3,13 @@
 //! `SessionEvent` out.
 
 pub mod backoff;
+pub mod handoff;
 pub mod snapshot;
 pub mod state;
 pub mod task;
 
 pub use backoff::Backoff;
+pub use handoff::{EventSender, Events};
 pub use state::{Action, Session, SessionConfig, SessionError};
 pub use task::{ReconnectPolicy, SessionHandle, TaskOptions, spawn};
 

@@ -3,6 +3,7 @@
 //! decisions live in `state.rs`; this file only moves bytes and events.
 
 use super::backoff::{Backoff, jitter};
+use super::handoff::{self, EventSender, Events, HAND_OFF_BYTES};
 use super::state::{Action, Session, SessionConfig, SessionError};
 use super::{Command, FatalKind, Message, SessionEvent};
 use crate::codec::{Decoder, ErrorKind, Packet, ProtocolVersion, encode};
@@ -55,11 +56,20 @@ pub struct TaskOptions {
     pub debug: bool,
     /// Capacity of each channel (events are batched, so this counts reads, not messages).
     pub channel_capacity: usize,
+    /// Bytes of received messages that may wait for the consumer (see `handoff`).
+    pub hand_off_bytes: usize,
 }
 
 impl TaskOptions {
     pub fn new(transport: TransportOptions, session: SessionConfig) -> Self {
-        Self { transport, session, reconnect: ReconnectPolicy::default(), debug: false, channel_capacity: 256 }
+        Self {
+            transport,
+            session,
+            reconnect: ReconnectPolicy::default(),
+            debug: false,
+            channel_capacity: 256,
+            hand_off_bytes: HAND_OFF_BYTES,
+        }
     }
 }
 
@@ -67,14 +77,14 @@ impl TaskOptions {
 #[derive(Debug)]
 pub struct SessionHandle {
     pub commands: mpsc::Sender<Command>,
-    pub events: mpsc::Receiver<SessionEvent>,
+    pub events: Events,
     pub task: JoinHandle<()>,
 }
 
 /// Starts the session task on the current tokio runtime.
 pub fn spawn(opts: TaskOptions) -> SessionHandle {
     let (cmd_tx, cmd_rx) = mpsc::channel(opts.channel_capacity.max(1));
-    let (ev_tx, ev_rx) = mpsc::channel(opts.channel_capacity.max(1));
+    let (ev_tx, ev_rx) = handoff::channel(opts.channel_capacity, opts.hand_off_bytes);
     let task = tokio::spawn(run(opts, cmd_rx, ev_tx));
     SessionHandle { commands: cmd_tx, events: ev_rx, task }
 }
@@ -95,7 +105,7 @@ enum End {
 struct Ctx {
     session: Session,
     cmd_rx: mpsc::Receiver<Command>,
-    ev_tx: mpsc::Sender<SessionEvent>,
+    ev_tx: EventSender,
     debug: bool,
     out: Vec<Action>,
     wbuf: BytesMut,
@@ -104,7 +114,7 @@ struct Ctx {
     connected_at: Option<Instant>,
 }
 
-async fn run(opts: TaskOptions, cmd_rx: mpsc::Receiver<Command>, ev_tx: mpsc::Sender<SessionEvent>) {
+async fn run(opts: TaskOptions, cmd_rx: mpsc::Receiver<Command>, ev_tx: EventSender) {
     let session = Session::new(opts.session.clone(), Instant::now());
     let mut cx = Ctx {
         session,

@@ -58,10 +58,12 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     spans.push(Span::styled(format!("{}/s", fmt::count(mps)), theme.rate));
     spans.push(Span::raw(format!(" total {}", fmt::count(app.received))));
     let (used, budget) = app.store.usage();
-    spans.push(Span::raw(format!(" │ mem {}/{}", fmt::bytes(used as u64), fmt::bytes(budget as u64))));
-    if let Some(rss) = app.process_rss {
-        spans.push(Span::styled(format!(" (process {})", fmt::bytes(rss)), theme.dim));
-    }
+    spans.push(Span::raw(format!(
+        " │ mem {} (kept {}/{})",
+        fmt::bytes(app.memory_figure()),
+        fmt::bytes(used as u64),
+        fmt::bytes(budget as u64)
+    )));
     let ev = app.store.evicted;
     if ev.by_ring + ev.by_budget > 0 {
         spans.push(Span::styled(
