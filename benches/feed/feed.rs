@@ -77,7 +77,8 @@ fn run(args: &[String]) -> Result<(), String> {
 
     // Encoded before connecting: one packet per topic, copied for each message with its number written
     // into the payload, so sending is only copies and writes.
-    let template: Vec<Vec<u8>> = (0..topics.min(count.max(1))).map(|n| publish_packet(n, topics, len)).collect::<Result<_, _>>()?;
+    let template: Vec<Vec<u8>> =
+        (0..topics.min(count.max(1))).map(|n| publish_packet(n, topics, len)).collect::<Result<_, _>>()?;
     let io = |e: io::Error| e.to_string();
     let mut s = TcpStream::connect(("127.0.0.1", port as u16)).map_err(io)?;
     s.set_nodelay(true).map_err(io)?;
