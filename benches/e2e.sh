@@ -1,75 +1,47 @@
 #!/usr/bin/env bash
-# End-to-end subscriber throughput: one mosquitto (own config, free ports, no queue limits, TCP and
-# WebSocket listeners) is flooded with 1,000,000 QoS 0 messages of 64 bytes over 1,000 topics, and
-# `mqscope sub -C N` over WebSocket and over TCP is timed against `mosquitto_sub -C N` over TCP, all
-# writing to /dev/null. Programs alternate within each round; every subscriber is started (and its
-# SUBSCRIBE seen by the broker) before the flood. Reports min and median seconds, msgs/s and peak RSS.
+# End-to-end subscriber throughput through one mosquitto (benches/lib.sh: free ports, no queue limits, TCP
+# and WebSocket listeners): `mqscope sub -C N` over WebSocket and over TCP against `mosquitto_sub -C N`
+# over TCP, all writing to /dev/null. Programs alternate within each round, the order rotating. Reports
+# min and median seconds, msgs/s, CPU seconds (the subscriber's own user + system time) and peak RSS.
 #
-# The flood is pre-encoded MQTT bytes (CONNECT, the PUBLISH packets, DISCONNECT) written once to a temp
-# directory and pushed over several raw TCP connections, so the publisher is not what gets measured.
+# Two modes:
+#   live  (default) 1,000,000 QoS 0 messages of 64 bytes over 1,000 topics flood the broker while each
+#         subscriber listens (its SUBSCRIBE seen by the broker first); its time runs from the first flood
+#         byte to its exit. Single-threaded mosquitto is usually the limit here: all three subscribers
+#         then take about as long, and "CPU s" shows how much of that is the subscriber.
+#   drain 200,000 QoS 1 messages are queued by the broker for a persistent session (MQTT 3.1.1, clean
+#         session off, made by `mosquitto_sub -c -E` under the subscriber's client id) while it is away;
+#         the subscriber then connects and takes them all, acknowledging each. Its time runs from its
+#         start to its exit; the CPU ratio against mosquitto_sub is the number to watch.
 #
-#   benches/e2e.sh                  # 5 rounds, 1,000,000 messages
+#   benches/e2e.sh                               # live, 5 rounds
+#   MODE=drain benches/e2e.sh                    # the queued drain, 5 rounds
 #   RUNS=3 MESSAGES=200000 benches/e2e.sh
-#   MQSCOPE=path/to/mqscope benches/e2e.sh   # skip the release build
+#   MQSCOPE=path/to/mqscope benches/e2e.sh       # skip the release build
 #
-# Needs: mosquitto, mosquitto_sub, python3, /usr/bin/time. The time for one subscriber runs from the
-# first flood byte to its exit; "CPU s" is the subscriber's own user + system time, which shows how much
-# of the wall time is the subscriber and how much the broker (single-threaded mosquitto is usually the
-# limit: all three subscribers then take about as long).
+# The flood is pre-encoded MQTT bytes (CONNECT, the PUBLISH packets, DISCONNECT) written once to the temp
+# directory and pushed over several raw TCP connections, so the publisher is not what gets measured.
+# Needs: mosquitto, mosquitto_sub, python3, /usr/bin/time.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
+MODE=${MODE:-live}
+case $MODE in
+    live) QOS=0; MESSAGES=${MESSAGES:-1000000} ;;
+    drain) QOS=1; MESSAGES=${MESSAGES:-200000} ;;
+    *) echo "e2e: MODE must be live or drain" >&2; exit 2 ;;
+esac
 RUNS=${RUNS:-5}
-MESSAGES=${MESSAGES:-1000000}
 TOPICS=${TOPICS:-1000}
 PAYLOAD=${PAYLOAD:-64}
 CONNS=${CONNS:-4}
 LIMIT=${LIMIT:-300}
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-for tool in mosquitto mosquitto_sub python3; do
-    command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "e2e: $tool is required" >&2; exit 1; }
-done
-[ -x /usr/bin/time ] || { echo "e2e: /usr/bin/time is required (apt-get install time)" >&2; exit 1; }
-MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
-
-if [ -z "${MQSCOPE:-}" ]; then
-    (cd "$root" && cargo build --release --quiet)
-    MQSCOPE="$root/target/release/mqscope"
-fi
-
-work=$(mktemp -d)
-broker_pid=""
-cleanup() {
-    if [ -n "$broker_pid" ]; then kill "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-read -r tcp_port ws_port < <(python3 - <<'EOF'
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in socks))
-EOF
-)
-
-cat >"$work/mosquitto.conf" <<EOF
-per_listener_settings false
-allow_anonymous true
-persistence false
-max_queued_messages 0
-max_inflight_messages 0
-log_dest stderr
-log_type error
-log_type warning
-log_type subscribe
-listener $tcp_port 127.0.0.1
-listener $ws_port 127.0.0.1
-protocol websockets
-EOF
-"$MOSQUITTO" -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-broker_pid=$!
+bench_init e2e
+bench_need mosquitto mosquitto_sub python3
+[ -x /usr/bin/time ] || bench_fail "/usr/bin/time is required (apt-get install time)"
+bench_mqscope
+bench_broker ws
 
 # Generates the flood once (one file per connection) and sends it; see `flood` below.
 cat >"$work/flood.py" <<'EOF'
@@ -92,15 +64,17 @@ def connect(client_id):
     body = b"\x00\x04MQTT\x04\x02\x00\x3c" + len(cid).to_bytes(2, "big") + cid
     return packet(0x10, body)
 
-def generate(directory, messages, topics, payload, conns):
+def generate(directory, messages, topics, payload, conns, qos):
     files = [open(os.path.join(directory, f"flood-{c}.bin"), "wb") for c in range(conns)]
     for c, f in enumerate(files):
         f.write(connect(f"e2e-flood-{c}"))
     filler = b"x" * payload
     for i in range(messages):
         topic = f"bench/t{i % topics:04d}".encode()
-        body = len(topic).to_bytes(2, "big") + topic + (b"%010d" % i + filler)[:payload]
-        files[i % conns].write(packet(0x30, body))
+        # QoS 1 carries a packet id; the broker acknowledges each and the sender reads the acks.
+        pid = (i // conns % 65535 + 1).to_bytes(2, "big") if qos else b""
+        body = len(topic).to_bytes(2, "big") + topic + pid + (b"%010d" % i + filler)[:payload]
+        files[i % conns].write(packet(0x30 | (qos << 1), body))
     for f in files:
         f.write(b"\xe0\x00")
         f.close()
@@ -113,6 +87,7 @@ def send(port, path, errors):
         # CONNECT goes first; the broker answers CONNACK before it reads the rest.
         s.sendall(data)
         s.shutdown(socket.SHUT_WR)
+        # The broker closes after DISCONNECT, so EOF means every packet before it was taken.
         while s.recv(65536):
             pass
         s.close()
@@ -120,7 +95,7 @@ def send(port, path, errors):
         errors.append(e)
 
 if sys.argv[1] == "generate":
-    generate(sys.argv[2], *map(int, sys.argv[3:7]))
+    generate(sys.argv[2], *map(int, sys.argv[3:8]))
 else:
     port, directory, conns = int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     errors = []
@@ -131,50 +106,55 @@ else:
     if errors:
         sys.exit(f"flood failed: {errors}")
 EOF
-python3 "$work/flood.py" generate "$work" "$MESSAGES" "$TOPICS" "$PAYLOAD" "$CONNS"
+python3 "$work/flood.py" generate "$work" "$MESSAGES" "$TOPICS" "$PAYLOAD" "$CONNS" "$QOS"
+flood() { python3 "$work/flood.py" send "$tcp_port" "$work" "$CONNS"; }
 
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$ws_port") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$tcp_port") 2>/dev/null && break
-    sleep 0.05
-done
-
-now() { date +%s.%N; }
-
-# run NAME ROUND COMMAND...: starts the subscriber, waits for its SUBSCRIBE in the broker log, floods,
-# waits for it to exit; appends "NAME seconds rss_kb" to results.
+# run NAME ROUND ID COMMAND...: live: starts the subscriber, waits for its SUBSCRIBE, floods; drain:
+# makes the persistent session, floods, starts the subscriber. Then waits for it to exit and appends
+# "NAME seconds rss_kb cpu_s" to results.
 run() {
     local name=$1 round=$2 id=$3
     shift 3
-    local tlog="$work/time-$name-$round"
-    /usr/bin/time -v -o "$tlog" timeout "$LIMIT" "$@" >/dev/null 2>"$work/err-$name-$round" &
-    local pid=$!
-    local waited=0
-    until grep -q " $id 0 bench/#" "$work/mosquitto.log" 2>/dev/null; do
-        sleep 0.02
-        waited=$((waited + 1))
-        if [ "$waited" -gt 500 ]; then echo "e2e: $name never subscribed" >&2; cat "$work/err-$name-$round" >&2; exit 1; fi
-    done
-    local t0 t1
-    t0=$(now)
-    python3 "$work/flood.py" send "$tcp_port" "$work" "$CONNS"
-    if ! wait "$pid"; then
-        echo "e2e: $name failed or timed out (round $round):" >&2
-        cat "$work/err-$name-$round" >&2
-        exit 1
+    local tlog="$work/time-$name-$round" err="$work/err-$name-$round"
+    if [ "$MODE" = drain ]; then
+        mosquitto_sub -h 127.0.0.1 -p "$tcp_port" -c -i "$id" -q 1 -t 'bench/#' -E 2>"$err" \
+            || { cat "$err" >&2; bench_fail "$name: could not make the persistent session"; }
+        flood
     fi
-    t1=$(now)
-    local rss cpu
+    local t0 t1
+    t0=$(bench_now)
+    /usr/bin/time -v -o "$tlog" timeout "$LIMIT" "$@" >/dev/null 2>"$err" &
+    local pid=$!
+    bench_track "$pid"
+    if [ "$MODE" = live ]; then
+        bench_wait_subscribed "$id" "bench/#" 10 || { cat "$err" >&2; bench_fail "$name never subscribed"; }
+        t0=$(bench_now)
+        flood
+    fi
+    if ! wait "$pid"; then
+        cat "$err" >&2
+        bench_fail "$name failed or timed out (round $round)"
+    fi
+    t1=$(bench_now)
+    local secs rss cpu
+    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tlog")
     cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$tlog")
-    echo "$name $(python3 -c "print(f'{$t1 - $t0:.3f}')") $rss $cpu" >>"$work/results"
-    printf '  round %d %-24s %7.3f s  %6d KB  cpu %6.2f s\n' "$round" "$name" "$(python3 -c "print($t1 - $t0)")" "$rss" "$cpu"
+    echo "$name $secs $rss $cpu" >>"$work/results"
+    printf '  round %d %-24s %7.3f s  %6d KB  cpu %6.2f s\n' "$round" "$name" "$secs" "$rss" "$cpu"
 }
 
 echo "mqscope: $MQSCOPE"
-echo "broker:  $("$MOSQUITTO" -h 2>/dev/null | head -1) on tcp $tcp_port, ws $ws_port"
-echo "flood:   $MESSAGES QoS 0 messages x $PAYLOAD bytes over $TOPICS topics, $CONNS publisher connections; $RUNS rounds"
+echo "broker:  $broker_version on tcp $tcp_port, ws $ws_port"
+echo "mode:    $MODE: $MESSAGES QoS $QOS messages x $PAYLOAD bytes over $TOPICS topics, $CONNS publisher connections; $RUNS rounds"
+if [ "$MODE" = drain ]; then
+    sub_opts=(-q 1 --mqtt 3.1.1 --no-clean)
+    mosq_opts=(-q 1 -c)
+else
+    sub_opts=()
+    mosq_opts=()
+fi
 for round in $(seq "$RUNS"); do
-    # Rotate the order each round so no program always goes first.
     order=("mqscope-ws" "mqscope-tcp" "mosquitto_sub-tcp")
     shift_by=$(( (round - 1) % 3 ))
     order=("${order[@]:$shift_by}" "${order[@]:0:$shift_by}")
@@ -183,13 +163,13 @@ for round in $(seq "$RUNS"); do
         case $name in
             mqscope-ws)
                 run "$name" "$round" "$id" "$MQSCOPE" sub -u "ws://127.0.0.1:$ws_port/mqtt" -t 'bench/#' \
-                    -C "$MESSAGES" --client-id "$id" ;;
+                    "${sub_opts[@]}" -C "$MESSAGES" --client-id "$id" ;;
             mqscope-tcp)
                 run "$name" "$round" "$id" "$MQSCOPE" sub -u "mqtt://127.0.0.1:$tcp_port" -t 'bench/#' \
-                    -C "$MESSAGES" --client-id "$id" ;;
+                    "${sub_opts[@]}" -C "$MESSAGES" --client-id "$id" ;;
             mosquitto_sub-tcp)
                 run "$name" "$round" "$id" mosquitto_sub -h 127.0.0.1 -p "$tcp_port" -t 'bench/#' \
-                    -C "$MESSAGES" -i "$id" ;;
+                    "${mosq_opts[@]}" -C "$MESSAGES" -i "$id" ;;
         esac
     done
 done
@@ -202,14 +182,21 @@ for line in open(sys.argv[1]):
     name, secs, rss, cpu = line.split()
     rows.setdefault(name, []).append((float(secs), int(rss), float(cpu)))
 n = int(sys.argv[2])
-print("| program / transport | runs | min s | median s | msgs/s (median) | msgs/s (best) | CPU s (median) | peak RSS |")
-print("|---|---|---|---|---|---|---|---|")
+print("| program / transport | runs | min s | median s | msgs/s (median) | msgs/s (best) | CPU s (min) | CPU s (median) | peak RSS |")
+print("|---|---|---|---|---|---|---|---|---|")
 for name in ["mqscope-ws", "mqscope-tcp", "mosquitto_sub-tcp"]:
     if name not in rows:
         continue
     secs = [r[0] for r in rows[name]]
     rss = max(r[1] for r in rows[name])
-    cpu = statistics.median(r[2] for r in rows[name])
+    cpus = [r[2] for r in rows[name]]
     lo, med = min(secs), statistics.median(secs)
-    print(f"| {name} | {len(secs)} | {lo:.3f} | {med:.3f} | {n / med:,.0f} | {n / lo:,.0f} | {cpu:.2f} | {rss / 1024:.1f} MB |")
+    print(f"| {name} | {len(secs)} | {lo:.3f} | {med:.3f} | {n / med:,.0f} | {n / lo:,.0f} | {min(cpus):.2f} | {statistics.median(cpus):.2f} | {rss / 1024:.1f} MB |")
+base = rows.get("mosquitto_sub-tcp")
+if base:
+    bmin, bmed = min(r[2] for r in base), statistics.median(r[2] for r in base)
+    for name in ["mqscope-ws", "mqscope-tcp"]:
+        if name in rows and bmin > 0 and bmed > 0:
+            cpus = [r[2] for r in rows[name]]
+            print(f"CPU {name} / mosquitto_sub-tcp: {min(cpus) / bmin:.2f}x (min), {statistics.median(cpus) / bmed:.2f}x (median)")
 EOF

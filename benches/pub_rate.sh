@@ -12,76 +12,30 @@
 # Needs: mosquitto, mosquitto_pub, python3. Both clients keep 20 messages in flight (mosquitto_pub's
 # default and mqscope's --max-inflight default); the broker announces no receive maximum.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 RUNS=${RUNS:-5}
 MESSAGES=${MESSAGES:-100000}
 QOS=${QOS:-1}
 LIMIT=${LIMIT:-300}
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-for tool in mosquitto mosquitto_pub python3; do
-    command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "pub_rate: $tool is required" >&2; exit 1; }
-done
-MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
-
-if [ -z "${MQSCOPE:-}" ]; then
-    (cd "$root" && cargo build --release --quiet)
-    MQSCOPE="$root/target/release/mqscope"
-fi
-
-work=$(mktemp -d)
-broker_pid=""
-cleanup() {
-    if [ -n "$broker_pid" ]; then kill "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-read -r tcp_port ws_port < <(python3 - <<'EOF'
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in socks))
-EOF
-)
-
-cat >"$work/mosquitto.conf" <<EOF
-per_listener_settings false
-allow_anonymous true
-persistence false
-max_queued_messages 0
-max_inflight_messages 0
-log_dest stderr
-log_type error
-log_type warning
-listener $tcp_port 127.0.0.1
-listener $ws_port 127.0.0.1
-protocol websockets
-EOF
-"$MOSQUITTO" -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-broker_pid=$!
+bench_init pub_rate
+bench_need mosquitto mosquitto_pub python3
+bench_mqscope
+bench_broker ws
 seq 1 "$MESSAGES" >"$work/lines"
-
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$ws_port") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$tcp_port") 2>/dev/null && break
-    sleep 0.05
-done
-
-now() { date +%s.%N; }
 
 # run NAME ROUND COMMAND...: runs the publisher with the lines on stdin; appends "NAME seconds".
 run() {
     local name=$1 round=$2
     shift 2
     local t0 t1
-    t0=$(now)
+    t0=$(bench_now)
     if ! timeout "$LIMIT" "$@" <"$work/lines" >/dev/null 2>"$work/err-$name-$round"; then
-        echo "pub_rate: $name failed or timed out (round $round):" >&2
         cat "$work/err-$name-$round" >&2
-        exit 1
+        bench_fail "$name failed or timed out (round $round)"
     fi
-    t1=$(now)
+    t1=$(bench_now)
     local secs
     secs=$(python3 -c "print(f'{$t1 - $t0:.3f}')")
     echo "$name $secs" >>"$work/results"
@@ -90,7 +44,7 @@ run() {
 
 names=("mqscope-3.1.1-tcp" "mqscope-5-tcp" "mqscope-3.1.1-ws" "mqscope-5-ws" "mosquitto_pub-3.1.1-tcp" "mosquitto_pub-5-tcp")
 echo "mqscope: $MQSCOPE"
-echo "broker:  $("$MOSQUITTO" -h 2>/dev/null | head -1) on tcp $tcp_port, ws $ws_port"
+echo "broker:  $broker_version on tcp $tcp_port, ws $ws_port"
 echo "load:    $MESSAGES lines at QoS $QOS, one topic; $RUNS rounds"
 for round in $(seq "$RUNS"); do
     shift_by=$(( (round - 1) % ${#names[@]} ))

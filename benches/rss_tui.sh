@@ -7,42 +7,24 @@
 #   COUNT=500 BUDGET=32 benches/rss_tui.sh
 #   MQSCOPE=target/debug/mqscope benches/rss_tui.sh   # skip the release build
 #
-# Needs: mosquitto, mosquitto_pub, tmux.
+# Needs: mosquitto, mosquitto_pub, tmux, python3.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 COUNT=${COUNT:-2000}
 BUDGET=${BUDGET:-64}
-root=$(cd "$(dirname "$0")/.." && pwd)
-for tool in mosquitto mosquitto_pub tmux; do
-    command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "rss_tui: $tool is required" >&2; exit 1; }
-done
-MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
-if [ -z "${MQSCOPE:-}" ]; then
-    (cd "$root" && cargo build --release --quiet)
-    MQSCOPE="$root/target/release/mqscope"
-fi
-
-work=$(mktemp -d)
+bench_init rss_tui
+bench_need mosquitto mosquitto_pub tmux python3
+bench_mqscope
+bench_broker
+port=$tcp_port
 sock="$work/tmux.sock"
-broker_pid=""
-cleanup() {
-    tmux -S "$sock" kill-server 2>/dev/null || true
-    [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nmax_inflight_messages 0\n' "$port" >"$work/m.conf"
-"$MOSQUITTO" -c "$work/m.conf" >"$work/m.log" 2>&1 &
-broker_pid=$!
-for _ in $(seq 100); do grep -q "Opening ipv4 listen socket" "$work/m.log" 2>/dev/null && break; sleep 0.05; done
 
 screen() { tmux -S "$sock" capture-pane -p -t rss; }
 wait_for() { # text, seconds
     local deadline=$((SECONDS + $2))
     until screen | grep -qF -- "$1"; do
-        [ $SECONDS -lt $deadline ] || { echo "rss_tui: timed out waiting for '$1'" >&2; screen >&2; exit 1; }
+        [ $SECONDS -lt $deadline ] || { screen >&2; bench_fail "timed out waiting for '$1'"; }
         sleep 0.02
     done
 }
@@ -50,8 +32,10 @@ now_ms() { date +%s%3N; }
 
 tmux -S "$sock" -f /dev/null new-session -d -s rss -x 160 -y 48 \
     "sh -c 'echo \$\$ > $work/pid; exec $MQSCOPE -u mqtt://127.0.0.1:$port -q 1 --memory $BUDGET --log-file $work/mqscope.log'"
+bench_track "$(tmux -S "$sock" display -p -t rss '#{pid}')"
 wait_for "● connected" 15
 pid=$(cat "$work/pid")
+bench_track "$pid"
 
 head -c $((1 << 20)) /dev/zero | tr '\0' x >"$work/line"
 echo >>"$work/line"

@@ -118,15 +118,22 @@ async fn pings_are_answered_and_not_delivered() {
 }
 
 #[tokio::test]
-async fn each_send_is_exactly_one_binary_message() {
+async fn each_send_and_each_batch_is_exactly_one_binary_message() {
     let server = FakeWsServer::bind().await;
     let (mut transport, mut peer) = connect(&server, SubprotocolAnswer::FirstOffered).await;
-    let packets: Vec<Bytes> = (0..5).map(|i| encode_packet(&publish("t", &[i; 10]), V5)).collect();
+    let packets: Vec<Bytes> = (0..7).map(|i| encode_packet(&publish("t", &[i; 10]), V5)).collect();
     transport.send(packets[0].clone()).await.unwrap();
     transport.send(packets[1].clone()).await.unwrap();
-    transport.send_batch(packets[2..].iter().cloned()).await.unwrap();
-    for expected in &packets {
-        assert_eq!(peer.next_message().await, Some(Message::Binary(expected.clone())));
+    // A batch is one message with its packets back to back (MQTT 5 §6: a frame may carry several).
+    transport.send_batch(packets[2..5].iter().cloned()).await.unwrap();
+    transport.send_batch(packets[5..].iter().cloned()).await.unwrap();
+    transport.send_batch(Vec::new()).await.unwrap();
+    transport.send(packets[0].clone()).await.unwrap();
+    let joined = |ps: &[Bytes]| Bytes::from(ps.concat());
+    for expected in
+        [packets[0].clone(), packets[1].clone(), joined(&packets[2..5]), joined(&packets[5..]), packets[0].clone()]
+    {
+        assert_eq!(peer.next_message().await, Some(Message::Binary(expected)));
     }
 }
 

@@ -175,6 +175,41 @@ fn incoming_qos1_publish_is_delivered_then_acked() {
 }
 
 #[test]
+fn a_qos1_dup_is_skipped_only_when_it_repeats_the_last_message_under_its_id() {
+    let (mut s, t0) = connected_subscribed(ProtocolVersion::V5, Properties::default());
+    let mut out = Vec::new();
+    let dup = |mut p: Publish| {
+        p.dup = true;
+        p
+    };
+    for id in [1, 2, 65_535] {
+        s.handle_packet(t0, Packet::Publish(publish("q1", QoS::AtLeastOnce, Some(id), b"once")), &mut out).unwrap();
+    }
+    // Repeats of what was delivered under ids 1 and 65535: acknowledged, not delivered again.
+    s.handle_packet(t0, Packet::Publish(dup(publish("q1", QoS::AtLeastOnce, Some(1), b"once"))), &mut out).unwrap();
+    s.handle_packet(t0, Packet::Publish(dup(publish("q1", QoS::AtLeastOnce, Some(65_535), b"once"))), &mut out)
+        .unwrap();
+    // A DUP under an id never used, or with other content, or without DUP: delivered.
+    s.handle_packet(t0, Packet::Publish(dup(publish("q1", QoS::AtLeastOnce, Some(3), b"once"))), &mut out).unwrap();
+    s.handle_packet(t0, Packet::Publish(dup(publish("q1", QoS::AtLeastOnce, Some(2), b"other"))), &mut out).unwrap();
+    s.handle_packet(t0, Packet::Publish(publish("q1", QoS::AtLeastOnce, Some(1), b"once")), &mut out).unwrap();
+    let delivered: Vec<_> = events(&out)
+        .iter()
+        .filter_map(|e| match e {
+            SessionEvent::Message(m) => Some((m.packet_id, m.payload.to_vec())),
+            _ => None,
+        })
+        .collect();
+    let want: Vec<(Option<u16>, Vec<u8>)> =
+        [(1, &b"once"[..]), (2, b"once"), (65_535, b"once"), (3, b"once"), (2, b"other"), (1, b"once")]
+            .iter()
+            .map(|(id, p)| (Some(*id), p.to_vec()))
+            .collect();
+    assert_eq!(delivered, want);
+    assert_eq!(sent(&out).len(), 8, "every one acknowledged");
+}
+
+#[test]
 fn incoming_qos2_publish_is_delivered_once_even_when_redelivered_with_dup() {
     let (mut s, t0) = connected_subscribed(ProtocolVersion::V5, Properties::default());
     let mut out = Vec::new();

@@ -3,7 +3,10 @@
 //! The session above sees bytes in and bytes out and never which transport carries them (the shape of
 //! rumqttc's `framed.rs`). WebSocket binary messages are appended to the caller's read buffer, so the MQTT
 //! decoder never sees frame boundaries: a packet split over frames, or several packets in one frame, just
-//! work. Each [`Transport::send`] on a WebSocket is exactly one binary message.
+//! work. Each [`Transport::send`] on a WebSocket is exactly one binary message, and so is each
+//! [`Transport::send_batch`]: MQTT over WebSocket lets a frame carry several packets and obliges the
+//! receiver to reassemble them (MQTT 3.1.1 §6.0, MQTT 5 §6), and a frame per acknowledgement costs a
+//! client a mask, a header and a trip through the WebSocket layer for every message of a flood.
 //!
 //! This module knows nothing about MQTT: no packets, no keepalive, no reconnect policy. What it does own
 //! is turning every way a connection can fail into a [`TransportError`] that says what to fix.
@@ -357,23 +360,26 @@ impl Transport {
         Ok(())
     }
 
-    /// Sends several packets with one flush: one write for TCP/TLS, one binary message per packet on
-    /// WebSocket. Not cancel-safe, like [`Transport::send`].
+    /// Sends several packets with one flush: one write for TCP/TLS, one binary message holding them all
+    /// on WebSocket. Not cancel-safe, like [`Transport::send`].
     pub async fn send_batch(&mut self, packets: impl IntoIterator<Item = Bytes>) -> Result<(), TransportError> {
+        let mut packets = packets.into_iter();
+        let Some(first) = packets.next() else { return Ok(()) };
+        // One packet goes as it is, without a copy (a large PUBLISH, most often).
+        let Some(second) = packets.next() else { return self.send(first).await };
+        self.write_buf.clear();
+        for packet in [first, second].into_iter().chain(packets) {
+            self.write_buf.extend_from_slice(&packet);
+        }
         match &mut self.io {
             Io::Stream(stream) => {
-                self.write_buf.clear();
-                for packet in packets {
-                    self.write_buf.extend_from_slice(&packet);
-                }
                 stream.write_all(&self.write_buf).await.map_err(|e| stream_error(&self.url, e))?;
                 stream.flush().await.map_err(|e| stream_error(&self.url, e))?;
             }
             Io::Ws(ws) => {
-                for packet in packets {
-                    ws.feed(Message::Binary(packet)).await.map_err(|e| ws_error(&self.url, e))?;
-                }
-                ws.flush().await.map_err(|e| ws_error(&self.url, e))?;
+                // The message takes the bytes; the buffer grows back on the next batch.
+                let message = Message::Binary(self.write_buf.split().freeze());
+                ws.send(message).await.map_err(|e| ws_error(&self.url, e))?;
             }
         }
         Ok(())
