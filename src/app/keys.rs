@@ -73,7 +73,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("Enter", "fold or unfold"),
             ("E, C", "unfold all / fold all"),
             ("o", "order by name, last activity or rate"),
-            ("v", "switch payload view: auto, json, text, hex, msgpack, cbor"),
+            ("v", "switch payload view: auto, json, text, hex, msgpack, cbor, sparkplug"),
             ("D", "clear the selected topic's history (and chart)"),
             ("+", "add the selected topic to the current watch list"),
         ],
@@ -402,7 +402,7 @@ impl App {
     /// The numeric fields of the shown topic's latest message.
     pub fn numeric_candidates(&self) -> Vec<String> {
         let (Some(node), Some(m)) = (self.detail_topic(), self.detail_message()) else { return Vec::new() };
-        payload::numeric_fields(&m.payload, self.payload_format(node)).into_iter().map(|(k, _)| k).collect()
+        payload::numeric_fields(&m.payload, self.decoder(node)).into_iter().map(|(k, _)| k).collect()
     }
 
     fn open_picker(&mut self) {

@@ -20,7 +20,8 @@ pub mod watch;
 mod keys;
 
 use crate::codec::ProtocolVersion;
-use crate::payload::{self, PayloadFormat};
+use crate::payload::sparkplug::state::Network;
+use crate::payload::{self, Decoder, PayloadFormat};
 use crate::session::{Command, ConnectionInfo, FatalKind, SessionEvent, SubscribeOutcome};
 use layout::{Areas, Pane};
 use ratatui::layout::Rect;
@@ -359,6 +360,8 @@ pub struct App {
     pub subs: subs::Subscriptions,
     pub retained: retained::RetainedView,
     pub traffic: TrafficView,
+    /// Sparkplug B edge nodes, devices, aliases and sequence checks, from every message in the namespace.
+    pub sparkplug: Network,
     /// QoS, retained and payload size counters over every message.
     pub totals: traffic::Totals,
     /// The traffic view's bars, recomputed once a second.
@@ -443,6 +446,7 @@ impl App {
             publisher: publish::Publisher::with_templates(templates),
             subs,
             retained: retained::RetainedView::default(),
+            sparkplug: Network::default(),
             traffic: TrafficView::default(),
             totals: traffic::Totals::default(),
             rankings: traffic::Rankings::default(),
@@ -639,6 +643,7 @@ impl App {
             return;
         };
         self.store.set_reserved(self.tree.bytes() + self.views_bytes);
+        self.sparkplug.observe(&m.topic, &m.payload, m.received_at);
         self.store.push(node, ms, m);
         self.match_newest(&m.topic, &m.payload);
         if let Some((root, _)) = self.level_series
@@ -647,8 +652,8 @@ impl App {
         {
             series.add((ms / 1000) as u32, bytes);
         }
-        let (formats, views) = (&self.detail.formats, &self.config.payload_views);
-        let format = || payload::format_for(formats, views, node, &m.topic);
+        let (formats, views, network) = (&self.detail.formats, &self.config.payload_views, &self.sparkplug);
+        let format = || Decoder::for_topic(payload::format_for(formats, views, node, &m.topic), network, &m.topic);
         if self.watch.on_message_as(node, &m.topic, &m.payload, ms, &format) {
             self.effects.push(Effect::Bell);
         }
@@ -699,6 +704,11 @@ impl App {
 
     pub fn payload_format(&self, node: NodeId) -> PayloadFormat {
         payload::format_for(&self.detail.formats, &self.config.payload_views, node, self.tree.node(node).path())
+    }
+
+    /// How the topic's payloads are decoded: its view, and for Sparkplug the aliases from its BIRTHs.
+    pub fn decoder(&self, node: NodeId) -> Decoder<'_> {
+        Decoder::for_topic(self.payload_format(node), &self.sparkplug, self.tree.node(node).path())
     }
 
     /// Follows the level the detail pane shows with a series of its own, started from what the
