@@ -26,6 +26,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("u", "subscriptions with their SUBACK results; u there unsubscribes"),
             ("R", "retained messages: audit and clear"),
             ("t", "traffic: busiest topics and subtrees, QoS, sizes, $SYS"),
+            ("S", "Sparkplug B: groups, edge nodes, devices, their metrics; rebirth requests"),
             ("y, Y", "copy the selected payload / topic to the clipboard (OSC 52)"),
             ("mouse", "click selects, wheel scrolls"),
         ],
@@ -54,6 +55,10 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("Enter / Esc", "on the confirmation: clear / cancel"),
             ("Esc", "unmark all, then back"),
         ],
+    ),
+    (
+        "Sparkplug view (S)",
+        &[("↑ ↓ k j, b, Esc", "move (metrics of the selection below); rebirth request (Enter / y confirms); back")],
     ),
     (
         "Traffic view (t)",
@@ -128,6 +133,10 @@ impl App {
             self.confirm_key(key);
             return;
         }
+        if self.sparkplug_view.confirm.is_some() {
+            self.sparkplug_key(key);
+            return;
+        }
         if self.detail.picker.is_some() {
             self.picker_key(key);
             return;
@@ -158,6 +167,7 @@ impl App {
             KeyCode::Char('r') if is(&key, 'r') => self.toggle_recording(),
             KeyCode::Char('R') => self.toggle_view(View::Retained),
             KeyCode::Char('t') if is(&key, 't') => self.toggle_view(View::Traffic),
+            KeyCode::Char('S') => self.toggle_view(View::Sparkplug),
             KeyCode::Char('u') if is(&key, 'u') && self.view != View::Subscriptions => {
                 self.toggle_view(View::Subscriptions)
             }
@@ -168,6 +178,7 @@ impl App {
             _ if self.view == View::Watch => self.watch_key(key),
             _ if self.view == View::Retained => self.retained_key(key),
             _ if self.view == View::Traffic => self.traffic_key(key),
+            _ if self.view == View::Sparkplug => self.sparkplug_key(key),
             _ if self.view == View::Subscriptions => self.subs_key(key),
             KeyCode::Tab => self.focus = self.focus.next(),
             KeyCode::BackTab => self.focus = self.focus.prev(),

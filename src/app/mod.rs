@@ -10,6 +10,7 @@ mod log_view;
 pub mod publish;
 pub mod rates;
 pub mod retained;
+pub mod sparkplug;
 pub mod store;
 pub mod subs;
 pub mod template;
@@ -102,6 +103,7 @@ pub enum View {
     Retained,
     Traffic,
     Subscriptions,
+    Sparkplug,
 }
 
 impl Default for Config {
@@ -362,6 +364,7 @@ pub struct App {
     pub traffic: TrafficView,
     /// Sparkplug B edge nodes, devices, aliases and sequence checks, from every message in the namespace.
     pub sparkplug: Network,
+    pub sparkplug_view: sparkplug::SparkplugView,
     /// QoS, retained and payload size counters over every message.
     pub totals: traffic::Totals,
     /// The traffic view's bars, recomputed once a second.
@@ -447,6 +450,7 @@ impl App {
             subs,
             retained: retained::RetainedView::default(),
             sparkplug: Network::default(),
+            sparkplug_view: sparkplug::SparkplugView::default(),
             traffic: TrafficView::default(),
             totals: traffic::Totals::default(),
             rankings: traffic::Rankings::default(),

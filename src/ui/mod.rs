@@ -7,6 +7,7 @@ mod help;
 mod log;
 mod publish;
 mod retained;
+mod sparkplug;
 mod sparks;
 mod status;
 mod subs;
@@ -34,6 +35,7 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
                 View::Watch => watch::render(f, app, body, &theme),
                 View::Retained => retained::render(f, app, body, &theme),
                 View::Traffic => traffic::render(f, app, body, &theme),
+                View::Sparkplug => sparkplug::render(f, app, body, &theme),
                 View::Subscriptions => subs::render(f, app, body, &theme),
                 View::Dashboard => {}
             }
@@ -71,6 +73,9 @@ fn overlays(f: &mut Frame<'_>, app: &App, theme: &Theme) {
     }
     if app.publisher.open {
         publish::render(f, app, f.area(), theme);
+    }
+    if app.sparkplug_view.confirm.is_some() {
+        sparkplug::render_confirm(f, app, f.area(), theme);
     }
 }
 

@@ -46,6 +46,31 @@ pub struct Endpoint {
     /// Latest value of each metric by name, from BIRTH and DATA.
     pub metrics: BTreeMap<String, MetricRow>,
     pub messages: u64,
+    /// Messages per second: the second being counted, its count, and the count of the second before.
+    rate: (u64, u64, u64),
+}
+
+impl Endpoint {
+    /// Messages in the last complete second before `now_sec` (seconds since the epoch).
+    pub fn rate(&self, now_sec: u64) -> u64 {
+        let (sec, this, before) = self.rate;
+        match now_sec.checked_sub(sec) {
+            Some(0) => before,
+            Some(1) => this,
+            _ => 0,
+        }
+    }
+
+    fn count(&mut self, now: SystemTime) {
+        self.messages += 1;
+        let sec = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let (s, this, _) = self.rate;
+        self.rate = match sec.checked_sub(s) {
+            Some(0) => (s, this + 1, self.rate.2),
+            Some(1) => (sec, 1, this),
+            _ => (sec, 1, 0),
+        };
+    }
 }
 
 /// One metric's latest value, for the metrics table.
@@ -144,7 +169,7 @@ impl Network {
             Some(d) => (n.devices.entry(d.to_owned()).or_default(), Some(&n.endpoint.aliases)),
             None => (&mut n.endpoint, None),
         };
-        endpoint.messages += 1;
+        endpoint.count(now);
         let mut failure = None;
         if !matches!(kind, MessageType::NCmd | MessageType::DCmd | MessageType::NDeath | MessageType::DDeath) {
             let scope = match node_aliases {
