@@ -73,7 +73,7 @@ pub struct TuiArgs {
     #[arg(long)]
     pub watch: bool,
     /// Payload view for topics matching a filter, FILTER=FORMAT with FORMAT auto, json, text, hex,
-    /// msgpack or cbor (repeatable; first match wins).
+    /// msgpack, cbor or sparkplug (repeatable; first match wins).
     #[arg(long = "payload-view", value_name = "FILTER=FORMAT")]
     pub payload_views: Vec<String>,
     /// Log level for the log file: error, warn, info, debug (debug includes every packet) or trace.

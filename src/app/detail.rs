@@ -3,7 +3,7 @@
 
 use super::App;
 use super::topics::NodeId;
-use crate::payload::{self, PayloadFormat, Rendered};
+use crate::payload::{self, Decoder, PayloadFormat, Rendered};
 use std::collections::HashMap;
 
 /// Most lines a payload is rendered to.
@@ -44,9 +44,10 @@ impl App {
             return;
         };
         let format = self.payload_format(node);
+        let decoder = Decoder::for_topic(format, &self.sparkplug, self.tree.node(node).path());
         let c = &mut self.detail_cache;
         if c.key != Some((msg.seq, format)) {
-            c.rendered = Some(payload::render(&msg.payload, format, MAX_LINES));
+            c.rendered = Some(payload::render(&msg.payload, decoder, MAX_LINES));
             c.key = Some((msg.seq, format));
         }
         let fields = self.chart_fields(node);
@@ -61,12 +62,12 @@ impl App {
         c.diffs.retain(|seq, _| history.iter().any(|m| m.seq == *seq));
         c.values.retain(|seq, _| history.iter().any(|m| m.seq == *seq));
         for pair in history.windows(2) {
-            c.diffs.entry(pair[1].seq).or_insert_with(|| payload::diff(&pair[0].payload, &pair[1].payload, format));
+            c.diffs.entry(pair[1].seq).or_insert_with(|| payload::diff(&pair[0].payload, &pair[1].payload, decoder));
         }
         for m in &history {
             c.values
                 .entry(m.seq)
-                .or_insert_with(|| fields.iter().map(|f| payload::field_value(&m.payload, format, f)).collect());
+                .or_insert_with(|| fields.iter().map(|f| payload::field_value(&m.payload, decoder, f)).collect());
         }
         let t0 = history.first().map_or(0, |m| m.at_ms);
         c.chart = (0..fields.len())

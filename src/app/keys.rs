@@ -26,6 +26,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("u", "subscriptions with their SUBACK results; u there unsubscribes"),
             ("R", "retained messages: audit and clear"),
             ("t", "traffic: busiest topics and subtrees, QoS, sizes, $SYS"),
+            ("S", "Sparkplug B: groups, edge nodes, devices, their metrics; rebirth requests"),
             ("y, Y", "copy the selected payload / topic to the clipboard (OSC 52)"),
             ("mouse", "click selects, wheel scrolls"),
             ("F12", "frame timer: frame and key times (p50, p99, max) on screen"),
@@ -57,6 +58,10 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "Sparkplug view (S)",
+        &[("↑ ↓ k j, b, Esc", "move (metrics of the selection below); rebirth request (Enter / y confirms); back")],
+    ),
+    (
         "Traffic view (t)",
         &[
             ("b", "rank by messages/s or bytes/s"),
@@ -74,7 +79,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("Enter", "fold or unfold"),
             ("E, C", "unfold all / fold all"),
             ("o", "order by name, last activity or rate"),
-            ("v", "switch payload view: auto, json, text, hex, msgpack, cbor"),
+            ("v", "switch payload view: auto, json, text, hex, msgpack, cbor, sparkplug"),
             ("D", "clear the selected topic's history (and chart)"),
             ("+", "add the selected topic to the current watch list"),
         ],
@@ -133,6 +138,10 @@ impl App {
             self.confirm_key(key);
             return;
         }
+        if self.sparkplug_view.confirm.is_some() {
+            self.sparkplug_key(key);
+            return;
+        }
         if self.detail.picker.is_some() {
             self.picker_key(key);
             return;
@@ -163,6 +172,7 @@ impl App {
             KeyCode::Char('r') if is(&key, 'r') => self.toggle_recording(),
             KeyCode::Char('R') => self.toggle_view(View::Retained),
             KeyCode::Char('t') if is(&key, 't') => self.toggle_view(View::Traffic),
+            KeyCode::Char('S') => self.toggle_view(View::Sparkplug),
             KeyCode::Char('u') if is(&key, 'u') && self.view != View::Subscriptions => {
                 self.toggle_view(View::Subscriptions)
             }
@@ -173,6 +183,7 @@ impl App {
             _ if self.view == View::Watch => self.watch_key(key),
             _ if self.view == View::Retained => self.retained_key(key),
             _ if self.view == View::Traffic => self.traffic_key(key),
+            _ if self.view == View::Sparkplug => self.sparkplug_key(key),
             _ if self.view == View::Subscriptions => self.subs_key(key),
             KeyCode::Tab => self.focus = self.focus.next(),
             KeyCode::BackTab => self.focus = self.focus.prev(),
@@ -407,7 +418,7 @@ impl App {
     /// The numeric fields of the shown topic's latest message.
     pub fn numeric_candidates(&self) -> Vec<String> {
         let (Some(node), Some(m)) = (self.detail_topic(), self.detail_message()) else { return Vec::new() };
-        payload::numeric_fields(&m.payload, self.payload_format(node)).into_iter().map(|(k, _)| k).collect()
+        payload::numeric_fields(&m.payload, self.decoder(node)).into_iter().map(|(k, _)| k).collect()
     }
 
     fn open_picker(&mut self) {

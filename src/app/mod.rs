@@ -11,6 +11,7 @@ mod log_view;
 pub mod publish;
 pub mod rates;
 pub mod retained;
+pub mod sparkplug;
 pub mod store;
 pub mod subs;
 pub mod template;
@@ -21,7 +22,8 @@ pub mod watch;
 mod keys;
 
 use crate::codec::ProtocolVersion;
-use crate::payload::{self, PayloadFormat};
+use crate::payload::sparkplug::state::Network;
+use crate::payload::{self, Decoder, PayloadFormat};
 use crate::session::{Command, ConnectionInfo, FatalKind, SessionEvent, SubscribeOutcome};
 use layout::{Areas, Pane};
 use ratatui::layout::Rect;
@@ -104,6 +106,7 @@ pub enum View {
     Retained,
     Traffic,
     Subscriptions,
+    Sparkplug,
 }
 
 impl Default for Config {
@@ -369,6 +372,9 @@ pub struct App {
     pub subs: subs::Subscriptions,
     pub retained: retained::RetainedView,
     pub traffic: TrafficView,
+    /// Sparkplug B edge nodes, devices, aliases and sequence checks, from every message in the namespace.
+    pub sparkplug: Network,
+    pub sparkplug_view: sparkplug::SparkplugView,
     /// QoS, retained and payload size counters over every message.
     pub totals: traffic::Totals,
     /// The traffic view's bars, recomputed once a second.
@@ -460,6 +466,8 @@ impl App {
             publisher: publish::Publisher::with_templates(templates),
             subs,
             retained: retained::RetainedView::default(),
+            sparkplug: Network::default(),
+            sparkplug_view: sparkplug::SparkplugView::default(),
             traffic: TrafficView::default(),
             totals: traffic::Totals::default(),
             rankings: traffic::Rankings::default(),
@@ -674,6 +682,7 @@ impl App {
             return;
         };
         self.store.set_reserved(self.tree.bytes() + self.views_bytes);
+        self.sparkplug.observe(&m.topic, &m.payload, m.received_at);
         self.store.push(node, ms, m);
         self.match_newest(&m.topic, &m.payload);
         if let Some((root, _)) = self.level_series
@@ -682,8 +691,8 @@ impl App {
         {
             series.add((ms / 1000) as u32, bytes);
         }
-        let (formats, views) = (&self.detail.formats, &self.config.payload_views);
-        let format = || payload::format_for(formats, views, node, &m.topic);
+        let (formats, views, network) = (&self.detail.formats, &self.config.payload_views, &self.sparkplug);
+        let format = || Decoder::for_topic(payload::format_for(formats, views, node, &m.topic), network, &m.topic);
         if self.watch.on_message_as(node, &m.topic, &m.payload, ms, &format) {
             self.effects.push(Effect::Bell);
         }
@@ -734,6 +743,11 @@ impl App {
 
     pub fn payload_format(&self, node: NodeId) -> PayloadFormat {
         payload::format_for(&self.detail.formats, &self.config.payload_views, node, self.tree.node(node).path())
+    }
+
+    /// How the topic's payloads are decoded: its view, and for Sparkplug the aliases from its BIRTHs.
+    pub fn decoder(&self, node: NodeId) -> Decoder<'_> {
+        Decoder::for_topic(self.payload_format(node), &self.sparkplug, self.tree.node(node).path())
     }
 
     /// Follows the level the detail pane shows with a series of its own, started from what the

@@ -371,7 +371,7 @@ fn every_handled_key_is_in_the_help() {
             "{k} missing"
         );
     }
-    assert_eq!(keys::formats(), ["auto", "json", "text", "hex", "msgpack", "cbor"]);
+    assert_eq!(keys::formats(), ["auto", "json", "text", "hex", "msgpack", "cbor", "sparkplug"]);
 }
 
 #[test]

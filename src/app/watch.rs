@@ -5,7 +5,7 @@
 use super::rates::RateTrack;
 use super::topics::NodeId;
 use crate::codec::topic;
-use crate::payload::{self, PayloadFormat, Scalar};
+use crate::payload::{self, Decoder, PayloadFormat, Scalar};
 use regex::Regex;
 use std::collections::{HashMap, VecDeque};
 
@@ -39,7 +39,7 @@ impl FieldSpec {
     }
 
     /// The column's number in a payload shown in view `format`.
-    pub fn extract(&self, data: &[u8], format: PayloadFormat) -> Option<f64> {
+    pub fn extract<'a>(&self, data: &[u8], format: impl Into<Decoder<'a>>) -> Option<f64> {
         match self.extract_value(data, format)? {
             Scalar::Number(x) => Some(x),
             Scalar::Text(_) => None,
@@ -48,7 +48,8 @@ impl FieldSpec {
 
     /// The column's value in a payload decoded with its view `format` (MessagePack and CBOR as
     /// JSON): a number, or a text when the field holds one.
-    pub fn extract_value(&self, data: &[u8], format: PayloadFormat) -> Option<Scalar> {
+    pub fn extract_value<'a>(&self, data: &[u8], format: impl Into<Decoder<'a>>) -> Option<Scalar> {
+        let format = format.into();
         match self {
             Self::Auto => match payload::numeric_fields(data, format).first() {
                 Some((_, v)) => Some(Scalar::Number(*v)),
@@ -234,7 +235,7 @@ impl ListState {
     }
 
     /// Records a value of a reference topic; true when `path` is one.
-    fn reference_message(&mut self, path: &str, data: &[u8], format: PayloadFormat) -> bool {
+    fn reference_message(&mut self, path: &str, data: &[u8], format: Decoder<'_>) -> bool {
         if !self.ref_filter.as_ref().is_some_and(|f| topic::matches(f, path)) {
             return false;
         }
@@ -329,18 +330,18 @@ impl Watch {
 
     /// Feeds one message shown in the automatic view. Returns true when an alert turned on.
     pub fn on_message(&mut self, node: NodeId, path: &str, data: &[u8], ms: u64) -> bool {
-        self.on_message_as(node, path, data, ms, &|| PayloadFormat::Auto)
+        self.on_message_as(node, path, data, ms, &|| PayloadFormat::Auto.into())
     }
 
     /// Feeds one message, decoded in its topic's view (`format`, asked only for watched topics).
     /// Returns true when an alert turned on (ring the bell).
-    pub fn on_message_as(
+    pub fn on_message_as<'a>(
         &mut self,
         node: NodeId,
         path: &str,
         data: &[u8],
         ms: u64,
-        format: &dyn Fn() -> PayloadFormat,
+        format: &dyn Fn() -> Decoder<'a>,
     ) -> bool {
         // Nothing watched yet (the usual case without a profile): no lookup per message.
         if self.lists.iter().all(|l| l.list.patterns.is_empty() && l.ref_filter.is_none()) {
@@ -442,7 +443,7 @@ impl Watch {
     }
 }
 
-fn update_row(list: &WatchList, row: &mut Row, data: &[u8], ms: u64, format: PayloadFormat) -> bool {
+fn update_row(list: &WatchList, row: &mut Row, data: &[u8], ms: u64, format: Decoder<'_>) -> bool {
     row.rate.add((ms / 1000) as u32);
     row.last_ms = row.last_ms.max(ms);
     if let Some(Reference { topic: None, field }) = &list.reference

@@ -5,6 +5,7 @@ use crate::cli::{OutputFormat, SubArgs};
 use crate::codec::{RetainHandling, Subscription, SubscriptionOptions};
 use crate::exit;
 use crate::inspect::{payload, properties_json};
+use crate::payload::sparkplug::{self, Topic, state::Network};
 use crate::record::{Mode, Recorder};
 use crate::sanitize;
 use crate::session::{self, Command, Message, SessionEvent, SubscribeOutcome};
@@ -22,13 +23,21 @@ struct Printer {
     format: OutputFormat,
     verbose: bool,
     terminal: bool,
+    /// Sparkplug B aliases and session state, for the decoded form in JSON lines.
+    sparkplug: Network,
 }
 
 impl Printer {
-    fn print(&self, out: &mut impl Write, m: &Message) -> io::Result<()> {
+    fn print(&mut self, out: &mut impl Write, m: &Message) -> io::Result<()> {
         match self.format {
             OutputFormat::Json => {
-                crate::sanitize::json_to_writer(&mut *out, &message_json(m)).map_err(io::Error::from)?;
+                let mut json = message_json(m);
+                if self.sparkplug.observe(&m.topic, &m.payload, m.received_at)
+                    && let Value::Object(o) = &mut json
+                {
+                    sparkplug_fields(o, &self.sparkplug, m);
+                }
+                crate::sanitize::json_to_writer(&mut *out, &json).map_err(io::Error::from)?;
                 out.write_all(b"\n")
             }
             OutputFormat::Text if self.terminal => {
@@ -66,6 +75,28 @@ pub fn message_json(m: &Message) -> Value {
     payload(&mut o, "payload", &m.payload);
     o.insert("received_at".into(), json!(rfc3339_millis(m.received_at)));
     Value::Object(o)
+}
+
+/// A Sparkplug B message's decoded payload (`sparkplug`, metric names resolved from the BIRTH) or why it
+/// did not decode (`sparkplug_error`), and what is known of its edge node after it (`sparkplug_node`:
+/// online state, seq gaps, out-of-order messages, bdSeq mismatches, and the device's online state).
+fn sparkplug_fields(o: &mut Map<String, Value>, network: &Network, m: &Message) {
+    let Some(Topic::Message { group, node, device, .. }) = Topic::parse(&m.topic) else { return };
+    match sparkplug::decode_json(&m.payload, network.aliases(&m.topic)) {
+        Ok(v) => o.insert("sparkplug".into(), v),
+        Err(e) => o.insert("sparkplug_error".into(), json!(format!("not valid Sparkplug B: {e}"))),
+    };
+    let Some(n) = network.groups.get(group).and_then(|g| g.nodes.get(node)) else { return };
+    let mut state = json!({
+        "online": n.endpoint.online,
+        "seq_gaps": n.seq_gaps,
+        "seq_out_of_order": n.seq_out_of_order,
+        "bd_seq_mismatches": n.bd_seq_mismatches,
+    });
+    if let (Some(d), Value::Object(s)) = (device.and_then(|d| n.devices.get(d)), &mut state) {
+        s.insert("device_online".into(), json!(d.online));
+    }
+    o.insert("sparkplug_node".into(), state);
 }
 
 /// Runs the command; returns the exit code.
@@ -122,7 +153,7 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
     flush_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut stdout_gone = false;
     let mut handle = session::spawn(opts);
-    let printer = Printer { format: args.format, verbose: args.verbose, terminal };
+    let mut printer = Printer { format: args.format, verbose: args.verbose, terminal, sparkplug: Network::default() };
     let deadline = args.timeout.map(|d| Instant::now() + d);
     let idle = args.idle_ms;
     let mut idle_deadline: Option<Instant> = None;

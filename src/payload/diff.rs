@@ -8,17 +8,21 @@ use serde_json::Value;
 use super::fields::{push_segment, scalar_number};
 use super::preview::clipped;
 use super::text::{short_text, text_number};
-use super::{MAX_DIFF_ITEMS, MAX_DIFF_LEAVES, PayloadFormat, floor_char_boundary, structured};
+use super::{Decoder, MAX_DIFF_ITEMS, MAX_DIFF_LEAVES, PayloadFormat, floor_char_boundary, sparkplug, structured};
 
 /// How `cur` differs from `prev`, for the history list: `None` when they are the same value; a signed
 /// delta and percentage for numbers (`+0.3 (+0.3%)`); the changed, added (`+`) and removed (`-`) leaves of
 /// objects and arrays (`px 101.2→101.5, vol 10→12`, at most three, then `+N more`); `old→new` for short
 /// scalars and one-line texts; `changed` otherwise.
-pub fn diff(prev: &[u8], cur: &[u8], format: PayloadFormat) -> Option<String> {
+pub fn diff<'a>(prev: &[u8], cur: &[u8], decoder: impl Into<Decoder<'a>>) -> Option<String> {
+    let format = decoder.into();
     if prev == cur {
         return None;
     }
     if let (Ok(Some(a)), Ok(Some(b))) = (structured(prev, format), structured(cur, format)) {
+        if format.format == PayloadFormat::Sparkplug {
+            return diff_values(&by_metric_name(&a), &by_metric_name(&b));
+        }
         return diff_values(&a, &b);
     }
     if let (Some((a, a_text)), Some((b, b_text))) = (text_number(prev), text_number(cur))
@@ -78,6 +82,11 @@ pub(super) fn diff_values(a: &Value, b: &Value) -> Option<String> {
         let _ = write!(s, ", +{more} more");
     }
     Some(s)
+}
+
+/// A Sparkplug payload's metrics as one object from name to value, so a change reads `Temperature 21.5→21.7`.
+fn by_metric_name(json: &Value) -> Value {
+    Value::Object(sparkplug::metric_values(json).map(|(n, v)| (n.to_owned(), v.clone())).collect())
 }
 
 /// Scalar leaves and empty containers with their pointer paths, at most [`MAX_DIFF_LEAVES`].

@@ -5,16 +5,22 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use super::sparkplug;
 use super::text::{exact_number, looks_like_text, text_number};
-use super::{MAX_NUMERIC_FIELDS, PayloadFormat, SNIFF_BYTES, VALUE_FIELD, clip_bytes, structured};
+use super::{Decoder, MAX_NUMERIC_FIELDS, PayloadFormat, SNIFF_BYTES, VALUE_FIELD, clip_bytes, structured};
 use crate::sanitize;
 
 /// Numbers to chart from one payload, at most [`MAX_NUMERIC_FIELDS`]: a payload that is a number, or a
 /// text that starts with one (`21.5 °C`), gives one field named [`VALUE_FIELD`]; an object or array
 /// (JSON, MessagePack, CBOR) gives its numeric leaves in order, named by JSON pointer (`/px`,
 /// `/bid/size`, `/levels/0`). Strings that hold just a number (`"101.5"`) count as numbers.
-pub fn numeric_fields(payload: &[u8], format: PayloadFormat) -> Vec<(String, f64)> {
-    match structured(payload, format) {
+pub fn numeric_fields<'a>(payload: &[u8], decoder: impl Into<Decoder<'a>>) -> Vec<(String, f64)> {
+    let decoder = decoder.into();
+    match structured(payload, decoder) {
+        Ok(Some(value)) if decoder.format == PayloadFormat::Sparkplug => sparkplug::metric_values(&value)
+            .filter_map(|(name, v)| Some((metric_field(name), scalar_number(v)?)))
+            .take(MAX_NUMERIC_FIELDS)
+            .collect(),
         Ok(Some(value @ (Value::Object(_) | Value::Array(_)))) => {
             let mut out = Vec::new();
             flatten_numbers(&value, &mut String::new(), &mut out);
@@ -27,12 +33,16 @@ pub fn numeric_fields(payload: &[u8], format: PayloadFormat) -> Vec<(String, f64
 
 /// The one field `path` of [`numeric_fields`] (a pointer such as `/bid/size`, or [`VALUE_FIELD`]) without
 /// building the whole list; `None` when the payload has no number there.
-pub fn field_value(payload: &[u8], format: PayloadFormat, path: &str) -> Option<f64> {
+pub fn field_value<'a>(payload: &[u8], decoder: impl Into<Decoder<'a>>, path: &str) -> Option<f64> {
+    let decoder = decoder.into();
     let whole = path.is_empty() || path == VALUE_FIELD;
-    let value = match structured(payload, format) {
+    let value = match structured(payload, decoder) {
         Ok(Some(value)) => value,
         Ok(None) | Err(_) => return if whole { text_number(payload).map(|(x, _)| x) } else { None },
     };
+    if decoder.format == PayloadFormat::Sparkplug {
+        return metric_by_path(&value, path).and_then(scalar_number);
+    }
     if whole {
         return scalar_number(&value);
     }
@@ -79,9 +89,13 @@ impl Scalar {
 /// The value at `path` (a JSON pointer; empty or [`VALUE_FIELD`] for the whole payload) decoded with
 /// `format` (so MessagePack and CBOR work as JSON does): a number when it is one, else its text
 /// (strings, booleans, a text payload's first line).
-pub fn field_scalar(payload: &[u8], format: PayloadFormat, path: &str) -> Option<Scalar> {
+pub fn field_scalar<'a>(payload: &[u8], decoder: impl Into<Decoder<'a>>, path: &str) -> Option<Scalar> {
+    let decoder = decoder.into();
     let whole = path.is_empty() || path == VALUE_FIELD;
-    match structured(payload, format) {
+    match structured(payload, decoder) {
+        Ok(Some(value)) if decoder.format == PayloadFormat::Sparkplug => {
+            metric_by_path(&value, path).and_then(Scalar::of)
+        }
         Ok(Some(value)) => {
             if whole {
                 return Scalar::of(&value);
@@ -109,9 +123,10 @@ pub fn field_scalar(payload: &[u8], format: PayloadFormat, path: &str) -> Option
 
 /// The payload as text for a regex column: decoded with `format` (MessagePack and CBOR as compact
 /// JSON), or its text; `None` for binary. At most the first 64 KiB of a text payload.
-pub fn match_text(payload: &[u8], format: PayloadFormat) -> Option<Cow<'_, str>> {
-    if matches!(format, PayloadFormat::MsgPack | PayloadFormat::Cbor) {
-        return structured(payload, format).ok().flatten().map(|v| Cow::Owned(v.to_string()));
+pub fn match_text<'p, 'a>(payload: &'p [u8], decoder: impl Into<Decoder<'a>>) -> Option<Cow<'p, str>> {
+    let decoder = decoder.into();
+    if matches!(decoder.format, PayloadFormat::MsgPack | PayloadFormat::Cbor | PayloadFormat::Sparkplug) {
+        return structured(payload, decoder).ok().flatten().map(|v| Cow::Owned(v.to_string()));
     }
     let (head, _) = clip_bytes(payload, SNIFF_BYTES);
     std::str::from_utf8(head).ok().map(Cow::Borrowed)
@@ -120,6 +135,26 @@ pub fn match_text(payload: &[u8], format: PayloadFormat) -> Option<Cow<'_, str>>
 /// Whether a payload view can hold fields (JSON pointers can match).
 pub fn has_fields(format: PayloadFormat) -> bool {
     !matches!(format, PayloadFormat::Text | PayloadFormat::Hex)
+}
+
+/// A Sparkplug metric's field name: `/metrics/NAME`, the name as one pointer segment.
+fn metric_field(name: &str) -> String {
+    let mut path = "/metrics".to_owned();
+    push_segment(&mut path, name);
+    path
+}
+
+/// The value of the last metric named by `path` in a decoded Sparkplug payload: `/metrics/NAME` or
+/// `metrics/NAME` (the rest of the path is the name, slashes and all, `~1` and `~0` unescaped as in a
+/// pointer), or just the name.
+fn metric_by_path<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    let path = path.strip_prefix('/').unwrap_or(path);
+    let name = path.strip_prefix("metrics/").unwrap_or(path);
+    let name = unescape_segment(name);
+    let found = |want: &str| {
+        sparkplug::metric_values(value).filter(|(n, _)| *n == want || sanitize::line(n) == want).last().map(|(_, v)| v)
+    };
+    found(&name).or_else(|| (name != path).then(|| found(path)).flatten())
 }
 
 /// A JSON number, or a string holding just a number.

@@ -16,6 +16,7 @@ mod json;
 mod msgpack;
 mod preview;
 mod render;
+pub mod sparkplug;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -69,6 +70,8 @@ pub enum PayloadFormat {
     Hex,
     MsgPack,
     Cbor,
+    /// Sparkplug B (Protobuf): chosen by itself for topics in the `spBv1.0` namespace, never guessed from bytes.
+    Sparkplug,
 }
 
 impl PayloadFormat {
@@ -80,7 +83,8 @@ impl PayloadFormat {
             Self::Text => Self::Hex,
             Self::Hex => Self::MsgPack,
             Self::MsgPack => Self::Cbor,
-            Self::Cbor => Self::Auto,
+            Self::Cbor => Self::Sparkplug,
+            Self::Sparkplug => Self::Auto,
         }
     }
 
@@ -93,6 +97,7 @@ impl PayloadFormat {
             Self::Hex => "hex",
             Self::MsgPack => "msgpack",
             Self::Cbor => "cbor",
+            Self::Sparkplug => "sparkplug",
         }
     }
 }
@@ -105,13 +110,13 @@ impl fmt::Display for PayloadFormat {
 
 /// A payload view name that is none of ours.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a payload view: use auto, json, text, hex, msgpack or cbor")]
+#[error("'{0}' is not a payload view: use auto, json, text, hex, msgpack, cbor or sparkplug")]
 pub struct UnknownFormat(pub String);
 
 impl FromStr for PayloadFormat {
     type Err = UnknownFormat;
 
-    /// Case-insensitive; `messagepack` is accepted for `msgpack`.
+    /// Case-insensitive; `messagepack` is accepted for `msgpack`, `spb` for `sparkplug`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "auto" => Ok(Self::Auto),
@@ -120,8 +125,33 @@ impl FromStr for PayloadFormat {
             "hex" => Ok(Self::Hex),
             "msgpack" | "messagepack" => Ok(Self::MsgPack),
             "cbor" => Ok(Self::Cbor),
+            "sparkplug" | "sparkplugb" | "spb" => Ok(Self::Sparkplug),
             _ => Err(UnknownFormat(sanitize::line(s).into_owned())),
         }
+    }
+}
+
+/// How to decode a payload: its view, and what that view needs beyond the bytes (for Sparkplug, the metric
+/// names behind the aliases, from the BIRTH). A [`PayloadFormat`] alone converts into one.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Decoder<'a> {
+    pub format: PayloadFormat,
+    pub sparkplug: sparkplug::AliasScope<'a>,
+}
+
+impl<'a> Decoder<'a> {
+    /// The decoder for a message on `topic` shown in view `format`: for Sparkplug, with the aliases that
+    /// `network` knows from the topic's edge node and device BIRTHs.
+    pub fn for_topic(format: PayloadFormat, network: &'a sparkplug::state::Network, topic: &str) -> Self {
+        let sparkplug =
+            if format == PayloadFormat::Sparkplug { network.aliases(topic) } else { sparkplug::AliasScope::default() };
+        Self { format, sparkplug }
+    }
+}
+
+impl From<PayloadFormat> for Decoder<'_> {
+    fn from(format: PayloadFormat) -> Self {
+        Self { format, sparkplug: sparkplug::AliasScope::default() }
     }
 }
 
@@ -177,16 +207,19 @@ pub fn detect(payload: &[u8]) -> PayloadFormat {
 /// Renders `payload` in `format` as at most `max_lines` lines: JSON (and decoded MessagePack and CBOR)
 /// pretty-printed with 2-space indents and keys in payload order, text line by line with tabs expanded,
 /// hex as `hexdump -C` does. When the chosen format cannot decode the payload, `error` says why and the
-/// payload is shown as text or hex.
-pub fn render(payload: &[u8], format: PayloadFormat, max_lines: usize) -> Rendered {
+/// payload is shown as text or hex (always hex for Sparkplug, whose payloads are binary).
+pub fn render<'a>(payload: &[u8], decoder: impl Into<Decoder<'a>>, max_lines: usize) -> Rendered {
+    let decoder = decoder.into();
+    let format = decoder.format;
     let mut out = Out::new(max_lines);
-    let (format_used, error) = match structured(payload, format) {
+    let (format_used, error) = match structured(payload, decoder) {
         Ok(Some(value)) => {
             write_value(&mut out, &value, 0);
             out.end_line();
             (if format == PayloadFormat::Auto { PayloadFormat::Json } else { format }, None)
         }
         Ok(None) => (write_plain(&mut out, payload, format), None),
+        Err(e) if format == PayloadFormat::Sparkplug => (write_plain(&mut out, payload, PayloadFormat::Hex), Some(e)),
         Err(e) => (write_plain(&mut out, payload, PayloadFormat::Auto), Some(e)),
     };
     let (lines, truncated) = out.finish();
@@ -216,7 +249,8 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
 
 /// The payload as a JSON value when `format` is structured: `Ok(None)` for text and hex (and for `Auto`
 /// when the payload is not JSON), `Err` with the reason when the chosen format does not decode.
-fn structured(payload: &[u8], format: PayloadFormat) -> Result<Option<Value>, String> {
+fn structured(payload: &[u8], decoder: Decoder<'_>) -> Result<Option<Value>, String> {
+    let format = decoder.format;
     let (name, decoded) = match format {
         PayloadFormat::Auto if json_plausible(payload) => return Ok(serde_json::from_slice(payload).ok()),
         PayloadFormat::Auto | PayloadFormat::Text | PayloadFormat::Hex => return Ok(None),
@@ -230,12 +264,13 @@ fn structured(payload: &[u8], format: PayloadFormat) -> Result<Option<Value>, St
         PayloadFormat::Json => ("JSON", serde_json::from_slice(payload).map_err(|e| e.to_string())),
         PayloadFormat::MsgPack => ("MessagePack", msgpack::decode(payload).map_err(|e| e.to_string())),
         PayloadFormat::Cbor => ("CBOR", cbor::decode(payload).map_err(|e| e.to_string())),
+        PayloadFormat::Sparkplug => ("Sparkplug B", sparkplug::decode_json(payload, decoder.sparkplug)),
     };
     decoded.map(Some).map_err(|e| format!("not valid {name}: {}", sanitize::line(&e)))
 }
 
 /// A topic's payload view: the one chosen with `v` (`chosen`), else the first of `views` whose
-/// filter matches, else `Auto`.
+/// filter matches, else Sparkplug for a Sparkplug B topic (`spBv1.0/GROUP/TYPE/NODE[/DEVICE]`), else `Auto`.
 pub fn format_for(
     chosen: &HashMap<u32, PayloadFormat>,
     views: &[(String, PayloadFormat)],
@@ -245,5 +280,9 @@ pub fn format_for(
     if let Some(f) = chosen.get(&node) {
         return *f;
     }
-    views.iter().find(|(filter, _)| crate::codec::topic::matches(filter, path)).map_or(PayloadFormat::Auto, |(_, f)| *f)
+    match views.iter().find(|(filter, _)| crate::codec::topic::matches(filter, path)) {
+        Some((_, f)) => *f,
+        None if sparkplug::is_payload_topic(path) => PayloadFormat::Sparkplug,
+        None => PayloadFormat::Auto,
+    }
 }

@@ -3,13 +3,14 @@ use pretty_assertions::assert_eq;
 use proptest::prelude::*;
 use serde_json::json;
 
-const FORMATS: [PayloadFormat; 6] = [
+const FORMATS: [PayloadFormat; 7] = [
     PayloadFormat::Auto,
     PayloadFormat::Json,
     PayloadFormat::Text,
     PayloadFormat::Hex,
     PayloadFormat::MsgPack,
     PayloadFormat::Cbor,
+    PayloadFormat::Sparkplug,
 ];
 
 /// First bytes that make the readers loop, nest or read lengths: CBOR indefinite items and tags,
@@ -51,11 +52,12 @@ fn format_names_parse_back_and_next_cycles_through_all() {
             break;
         }
     }
-    assert_eq!(seen.len(), 6);
+    assert_eq!(seen.len(), 7);
+    assert_eq!("SpB".parse::<PayloadFormat>(), Ok(PayloadFormat::Sparkplug));
     assert_eq!(" MessagePack ".parse::<PayloadFormat>(), Ok(PayloadFormat::MsgPack));
     assert_eq!(
         "yaml\u{1b}".parse::<PayloadFormat>().unwrap_err().to_string(),
-        "'yaml\\e' is not a payload view: use auto, json, text, hex, msgpack or cbor"
+        "'yaml\\e' is not a payload view: use auto, json, text, hex, msgpack, cbor or sparkplug"
     );
 }
 

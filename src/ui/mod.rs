@@ -8,6 +8,7 @@ mod help;
 mod log;
 mod publish;
 mod retained;
+mod sparkplug;
 mod sparks;
 mod status;
 mod subs;
@@ -35,6 +36,7 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
                 View::Watch => watch::render(f, app, body, &theme),
                 View::Retained => retained::render(f, app, body, &theme),
                 View::Traffic => traffic::render(f, app, body, &theme),
+                View::Sparkplug => sparkplug::render(f, app, body, &theme),
                 View::Subscriptions => subs::render(f, app, body, &theme),
                 View::Dashboard => {}
             }
@@ -78,6 +80,9 @@ fn overlays(f: &mut Frame<'_>, app: &App, theme: &Theme) {
     }
     if app.publisher.open {
         publish::render(f, app, f.area(), theme);
+    }
+    if app.sparkplug_view.confirm.is_some() {
+        sparkplug::render_confirm(f, app, f.area(), theme);
     }
 }
 

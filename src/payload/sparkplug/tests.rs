@@ -1,0 +1,394 @@
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use pretty_assertions::assert_eq;
+use proptest::prelude::*;
+use prost::Message as _;
+use serde_json::json;
+
+use super::proto::{self, DataSet, DataSetValue, Metric, Payload, PropertySet, PropertyValue, Row, Template};
+use super::state::Network;
+use super::*;
+use crate::payload::{self, PayloadFormat};
+
+fn metric(name: Option<&str>, alias: Option<u64>, datatype: u32, value: Option<MetricValue>) -> Metric {
+    Metric { name: name.map(str::to_owned), alias, datatype: Some(datatype), value, ..Default::default() }
+}
+
+fn payload_bytes(seq: u64, metrics: Vec<Metric>) -> Vec<u8> {
+    Payload { timestamp: Some(1_700_000_000_000), seq: Some(seq), metrics, ..Default::default() }.encode_to_vec()
+}
+
+fn values(json: &Value) -> Vec<(String, Value)> {
+    metric_values(json).map(|(n, v)| (n.to_owned(), v.clone())).collect()
+}
+
+fn t(s: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(s)
+}
+
+#[test]
+fn topics_in_the_namespace_are_parsed_and_others_are_not() {
+    assert_eq!(
+        Topic::parse("spBv1.0/plant/DDATA/edge1/pump"),
+        Some(Topic::Message { group: "plant", kind: MessageType::DData, node: "edge1", device: Some("pump") })
+    );
+    assert_eq!(
+        Topic::parse("spBv1.0/plant/NBIRTH/edge1"),
+        Some(Topic::Message { group: "plant", kind: MessageType::NBirth, node: "edge1", device: None })
+    );
+    assert_eq!(Topic::parse("spBv1.0/STATE/scada"), Some(Topic::State { host: "scada" }));
+    for not in [
+        "spBv1.0/plant/DDATA/edge1",
+        "spBv1.0/plant/NDATA/edge1/dev",
+        "spBv1.0/plant/XDATA/edge1",
+        "spBv1.1/plant/NDATA/edge1",
+        "plant/NDATA/edge1",
+        "sensors/temp",
+    ] {
+        assert_eq!(Topic::parse(not), None, "{not}");
+    }
+}
+
+#[test]
+fn plain_payloads_on_other_topics_are_never_sparkplug() {
+    // MQTT Explorer showed `{}` for these by guessing Sparkplug from the bytes.
+    let chosen = HashMap::new();
+    for (topic, body) in
+        [("status", &b"empty"[..]), ("count", b"5000"), ("temp", b"55.49"), ("raw", &[0x08, 0x01, 0x12, 0x00, 0xff])]
+    {
+        let format = payload::format_for(&chosen, &[], 1, topic);
+        assert_eq!(format, PayloadFormat::Auto, "{topic}");
+        let r = payload::render(body, format, 10);
+        assert!(matches!(r.format_used, PayloadFormat::Json | PayloadFormat::Text | PayloadFormat::Hex), "{topic}");
+    }
+    assert_eq!(payload::format_for(&chosen, &[], 1, "spBv1.0/g/NDATA/n"), PayloadFormat::Sparkplug);
+    assert_eq!(payload::format_for(&chosen, &[], 1, "spBv1.0/STATE/host"), PayloadFormat::Auto);
+    // A payload view in the profile decides for any topic.
+    let views = [("factory/#".to_owned(), PayloadFormat::Sparkplug)];
+    assert_eq!(payload::format_for(&chosen, &views, 1, "factory/a"), PayloadFormat::Sparkplug);
+}
+
+#[test]
+fn scalars_of_every_datatype_decode_with_their_names() {
+    let m = |n: &str, t: u32, v: MetricValue| metric(Some(n), None, t, Some(v));
+    let bytes = payload_bytes(
+        3,
+        vec![
+            m("i8", 1, MetricValue::IntValue(0xffff_fffb)),
+            m("i16", 2, MetricValue::IntValue(0xffff_8000)),
+            m("i32", 3, MetricValue::IntValue(u32::MAX)),
+            m("i64", 4, MetricValue::LongValue(u64::MAX - 1)),
+            m("u8", 5, MetricValue::IntValue(255)),
+            m("u16", 6, MetricValue::IntValue(65535)),
+            m("u32", 7, MetricValue::LongValue(4_294_967_295)),
+            m("u64", 8, MetricValue::LongValue(u64::MAX)),
+            m("f", 9, MetricValue::FloatValue(1.5)),
+            m("d", 10, MetricValue::DoubleValue(f64::NAN)),
+            m("b", 11, MetricValue::BooleanValue(true)),
+            m("s", 12, MetricValue::StringValue("hi".into())),
+            m("dt", 13, MetricValue::LongValue(1_700_000_000_123)),
+            m("txt", 14, MetricValue::StringValue("long text".into())),
+            m("uuid", 15, MetricValue::StringValue("123e4567-e89b-12d3-a456-426614174000".into())),
+            m("bytes", 17, MetricValue::BytesValue(vec![0xde, 0xad])),
+            m("file", 18, MetricValue::BytesValue(vec![0x01])),
+            Metric { is_null: Some(true), ..m("null", 3, MetricValue::IntValue(7)) },
+        ],
+    );
+    let json = decode_json(&bytes, AliasScope::default()).unwrap();
+    assert_eq!(json["seq"], json!(3));
+    assert_eq!(json["timestamp"], json!(1_700_000_000_000u64));
+    assert_eq!(
+        values(&json),
+        vec![
+            ("i8".into(), json!(-5)),
+            ("i16".into(), json!(-32768)),
+            ("i32".into(), json!(-1)),
+            ("i64".into(), json!(-2)),
+            ("u8".into(), json!(255)),
+            ("u16".into(), json!(65535)),
+            ("u32".into(), json!(4_294_967_295u64)),
+            ("u64".into(), json!(u64::MAX)),
+            ("f".into(), json!(1.5)),
+            ("d".into(), json!("NaN")),
+            ("b".into(), json!(true)),
+            ("s".into(), json!("hi")),
+            ("dt".into(), json!(1_700_000_000_123u64)),
+            ("txt".into(), json!("long text")),
+            ("uuid".into(), json!("123e4567-e89b-12d3-a456-426614174000")),
+            ("bytes".into(), json!("dead")),
+            ("file".into(), json!("01")),
+            ("null".into(), Value::Null),
+        ]
+    );
+    let types: Vec<&str> =
+        json["metrics"].as_array().unwrap().iter().map(|m| m["datatype"].as_str().unwrap()).collect();
+    assert_eq!(types[..4], ["Int8", "Int16", "Int32", "Int64"]);
+    assert_eq!(types[12..17], ["DateTime", "Text", "UUID", "Bytes", "File"]);
+    assert_eq!(json["metrics"][17]["is_null"], json!(true));
+}
+
+#[test]
+fn arrays_are_read_little_endian_from_bytes_value() {
+    let m = |n: &str, t: u32, b: &[u8]| metric(Some(n), None, t, Some(MetricValue::BytesValue(b.to_vec())));
+    // Examples from Sparkplug 3.0 §6.4.17.
+    let bytes = payload_bytes(
+        0,
+        vec![
+            m("i8", 22, &[0xef, 0x7b]),
+            m("i16", 23, &[0x5c, 0xef, 0x74, 0x01]),
+            m("i32", 24, &[0xff, 0xff, 0xff, 0xff, 0x10, 0x00, 0x00, 0x00]),
+            m("u8", 26, &[0x17, 0xfa]),
+            m("u64", 29, &[0x34, 0x12, 0, 0, 0, 0, 0, 0]),
+            m("f", 30, &1.5f32.to_le_bytes()),
+            m("d", 31, &(-2.25f64).to_le_bytes()),
+            m("b", 32, &[0x04, 0x00, 0x00, 0x00, 0b1011_0000]),
+            m("s", 33, b"ABC\0hello\0"),
+            m("dt", 34, &1_700_000_000_000i64.to_le_bytes()),
+        ],
+    );
+    let json = decode_json(&bytes, AliasScope::default()).unwrap();
+    assert_eq!(
+        values(&json),
+        vec![
+            ("i8".into(), json!([-17, 123])),
+            ("i16".into(), json!([-4260, 372])),
+            ("i32".into(), json!([-1, 16])),
+            ("u8".into(), json!([23, 250])),
+            ("u64".into(), json!([0x1234])),
+            ("f".into(), json!([1.5])),
+            ("d".into(), json!([-2.25])),
+            ("b".into(), json!([true, false, true, true])),
+            ("s".into(), json!(["ABC", "hello"])),
+            ("dt".into(), json!([1_700_000_000_000i64])),
+        ]
+    );
+    for (t, b, why) in [
+        (24, &[1u8, 2, 3][..], "is not a whole number of 4-byte elements"),
+        (32, &[0xff, 0xff, 0xff, 0xff, 0x01][..], "declares 4294967295 values"),
+        (33, &b"no nul"[..], "does not end with a NUL"),
+    ] {
+        let e = decode_json(&payload_bytes(0, vec![m("x", t, b)]), AliasScope::default()).unwrap_err();
+        assert!(e.contains(why), "{e}");
+    }
+}
+
+#[test]
+fn datasets_templates_and_property_sets_decode() {
+    let v = |k: proto::DataSetValueKind| DataSetValue { value: Some(k) };
+    let ds = DataSet {
+        num_of_columns: Some(2),
+        columns: vec!["a".into(), "b".into()],
+        types: vec![3, 12],
+        rows: vec![Row {
+            elements: vec![
+                v(proto::DataSetValueKind::IntValue(u32::MAX)),
+                v(proto::DataSetValueKind::StringValue("x".into())),
+            ],
+        }],
+    };
+    let inner = Template {
+        template_ref: Some("Motor".into()),
+        metrics: vec![metric(Some("rpm"), None, 10, Some(MetricValue::DoubleValue(1450.0)))],
+        ..Default::default()
+    };
+    let outer = Template {
+        version: Some("1.0".into()),
+        is_definition: Some(false),
+        template_ref: Some("Line".into()),
+        parameters: vec![proto::Parameter {
+            name: Some("limit".into()),
+            r#type: Some(7),
+            value: Some(proto::ParameterValue::IntValue(9)),
+        }],
+        metrics: vec![metric(Some("motor"), None, 19, Some(MetricValue::TemplateValue(inner)))],
+    };
+    let quality = PropertySet {
+        keys: vec!["Quality".into(), "nested".into()],
+        values: vec![
+            PropertyValue { r#type: Some(3), is_null: None, value: Some(proto::PropertyValueKind::IntValue(192)) },
+            PropertyValue {
+                r#type: Some(21),
+                is_null: None,
+                value: Some(proto::PropertyValueKind::PropertysetsValue(proto::PropertySetList {
+                    propertyset: vec![PropertySet {
+                        keys: vec!["unit".into()],
+                        values: vec![PropertyValue {
+                            r#type: Some(12),
+                            is_null: None,
+                            value: Some(proto::PropertyValueKind::StringValue("C".into())),
+                        }],
+                    }],
+                })),
+            },
+        ],
+    };
+    let bytes = payload_bytes(
+        0,
+        vec![
+            metric(Some("table"), None, 16, Some(MetricValue::DatasetValue(ds))),
+            metric(Some("line"), None, 19, Some(MetricValue::TemplateValue(outer))),
+            Metric { properties: Some(quality), ..metric(Some("t"), None, 10, Some(MetricValue::DoubleValue(1.0))) },
+        ],
+    );
+    let json = decode_json(&bytes, AliasScope::default()).unwrap();
+    assert_eq!(
+        json["metrics"][0]["value"],
+        json!({"num_of_columns": 2, "columns": ["a", "b"], "types": ["Int32", "String"], "rows": [[-1, "x"]]})
+    );
+    assert_eq!(
+        json["metrics"][1]["value"],
+        json!({
+            "version": "1.0", "template_ref": "Line", "is_definition": false,
+            "parameters": [{"name": "limit", "type": "UInt32", "value": 9}],
+            "metrics": [{"name": "motor", "datatype": "Template", "value": {
+                "template_ref": "Motor", "parameters": [],
+                "metrics": [{"name": "rpm", "datatype": "Double", "value": 1450.0}]}}]
+        })
+    );
+    assert_eq!(
+        json["metrics"][2]["properties"],
+        json!({"Quality": {"type": "Int32", "value": 192},
+               "nested": {"type": "PropertySetList", "value": [{"unit": {"type": "String", "value": "C"}}]}})
+    );
+}
+
+#[test]
+fn hostile_payloads_fail_after_bounded_work() {
+    // A 4 GB DataSet declared in a few bytes.
+    let ds = DataSet { num_of_columns: Some(4_000_000_000), ..Default::default() };
+    let bytes = payload_bytes(0, vec![metric(Some("d"), None, 16, Some(MetricValue::DatasetValue(ds)))]);
+    let e = decode_json(&bytes, AliasScope::default()).unwrap_err();
+    assert!(e.contains("declares 4000000000 columns"), "{e}");
+    // A metric whose length says 2 GB in a 10-byte payload.
+    let lying = [0x12, 0xff, 0xff, 0xff, 0xff, 0x07, 0x0a, 0x01, b'a', 0x00];
+    assert!(decode(&lying).is_err());
+    // 10,000 nested templates: prost stops at its recursion limit.
+    let mut nested = Vec::new();
+    for _ in 0..10_000 {
+        // Template.metrics (2) holding Metric.template_value (18) holding the previous level.
+        let mut metric_bytes = vec![0x92, 0x01];
+        push_varint(&mut metric_bytes, nested.len());
+        metric_bytes.extend_from_slice(&nested);
+        let mut template = vec![0x12];
+        push_varint(&mut template, metric_bytes.len());
+        template.extend_from_slice(&metric_bytes);
+        nested = template;
+    }
+    let started = std::time::Instant::now();
+    let e = decode(&nested).unwrap_err();
+    assert!(e.contains("recursion limit"), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Rendering such payloads shows hex and the reason.
+    let r = payload::render(&lying, PayloadFormat::Sparkplug, 50);
+    assert_eq!(r.format_used, PayloadFormat::Hex);
+    assert!(r.error.as_deref().is_some_and(|e| e.starts_with("not valid Sparkplug B:")), "{:?}", r.error);
+}
+
+fn push_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n & 0x7f) as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+#[test]
+fn aliases_resolve_from_the_latest_birth_per_node_and_device() {
+    let mut net = Network::default();
+    let data = payload_bytes(1, vec![metric(None, Some(7), 10, Some(MetricValue::DoubleValue(20.5)))]);
+    // Before any BIRTH the alias is shown as such, not dropped.
+    let json = decode_json(&data, net.aliases("spBv1.0/g/DDATA/e/pump")).unwrap();
+    assert_eq!(values(&json), vec![("alias 7 (no birth seen)".into(), json!(20.5))]);
+
+    let nbirth = payload_bytes(
+        0,
+        vec![
+            metric(Some("bdSeq"), None, 8, Some(MetricValue::LongValue(4))),
+            metric(Some("Node Control/Rebirth"), Some(1), 11, Some(MetricValue::BooleanValue(false))),
+        ],
+    );
+    let dbirth = payload_bytes(1, vec![metric(Some("Temperature"), Some(7), 10, Some(MetricValue::DoubleValue(20.0)))]);
+    assert!(net.observe("spBv1.0/g/NBIRTH/e", &nbirth, t(1)));
+    assert!(net.observe("spBv1.0/g/DBIRTH/e/pump", &dbirth, t(2)));
+    let data = payload_bytes(2, vec![metric(None, Some(7), 10, Some(MetricValue::DoubleValue(20.5)))]);
+    assert!(net.observe("spBv1.0/g/DDATA/e/pump", &data, t(3)));
+    let json = decode_json(&data, net.aliases("spBv1.0/g/DDATA/e/pump")).unwrap();
+    assert_eq!(values(&json), vec![("Temperature".into(), json!(20.5))]);
+    // The metrics table knows the name, and the value changed.
+    let pump = &net.groups["g"].nodes["e"].devices["pump"];
+    assert_eq!(pump.metrics["Temperature"].value, json!(20.5));
+    assert_eq!(pump.metrics["Temperature"].changed_at, t(3));
+    // Field lookups by metric name, the way a watch column or a chart asks.
+    let decoder = payload::Decoder::for_topic(PayloadFormat::Sparkplug, &net, "spBv1.0/g/DDATA/e/pump");
+    assert_eq!(payload::field_value(&data, decoder, "metrics/Temperature"), Some(20.5));
+    assert_eq!(payload::field_value(&data, decoder, "/metrics/Temperature"), Some(20.5));
+    assert_eq!(payload::field_value(&data, decoder, "Temperature"), Some(20.5));
+    assert_eq!(payload::numeric_fields(&data, decoder), vec![("/metrics/Temperature".into(), 20.5)]);
+    let before = payload_bytes(2, vec![metric(None, Some(7), 10, Some(MetricValue::DoubleValue(20.0)))]);
+    assert_eq!(payload::diff(&before, &data, decoder).as_deref(), Some("Temperature 20.0→20.5"));
+    // A node metric's alias resolves from the NBIRTH on a device topic too.
+    let cmd = payload_bytes(0, vec![metric(None, Some(1), 11, Some(MetricValue::BooleanValue(true)))]);
+    let json = decode_json(&cmd, net.aliases("spBv1.0/g/NCMD/e")).unwrap();
+    assert_eq!(values(&json), vec![("Node Control/Rebirth".into(), json!(true))]);
+}
+
+#[test]
+fn seq_gaps_out_of_order_bdseq_and_states_are_tracked() {
+    let mut net = Network::default();
+    let birth =
+        |bd: u64, seq: u64| payload_bytes(seq, vec![metric(Some("bdSeq"), None, 8, Some(MetricValue::LongValue(bd)))]);
+    let death = |bd: u64| {
+        Payload {
+            metrics: vec![metric(Some("bdSeq"), None, 8, Some(MetricValue::LongValue(bd)))],
+            ..Default::default()
+        }
+        .encode_to_vec()
+    };
+    let data = |seq: u64| payload_bytes(seq, vec![]);
+    net.observe("spBv1.0/g/NBIRTH/e", &birth(0, 254), t(1));
+    net.observe("spBv1.0/g/DBIRTH/e/d", &data(255), t(1));
+    net.observe("spBv1.0/g/DDATA/e/d", &data(0), t(1)); // wraps: in order
+    net.observe("spBv1.0/g/NDATA/e", &data(3), t(1)); // skipped 1 and 2
+    net.observe("spBv1.0/g/NDATA/e", &data(2), t(1)); // late
+    net.observe("spBv1.0/g/NDATA/e", &data(4), t(1));
+    {
+        let n = &net.groups["g"].nodes["e"];
+        assert_eq!((n.seq_gaps, n.seq_out_of_order), (1, 1));
+        assert!(n.endpoint.online && n.devices["d"].online);
+    }
+    net.observe("spBv1.0/g/DDEATH/e/d", &data(5), t(2));
+    assert!(!net.groups["g"].nodes["e"].devices["d"].online);
+    // A stale NDEATH (an older session's bdSeq) is counted and does not end this session.
+    net.observe("spBv1.0/g/NDEATH/e", &death(9), t(3));
+    assert_eq!(net.groups["g"].nodes["e"].bd_seq_mismatches, 1);
+    assert!(net.groups["g"].nodes["e"].endpoint.online);
+    net.observe("spBv1.0/g/NDEATH/e", &death(0), t(4));
+    assert!(!net.groups["g"].nodes["e"].endpoint.online);
+    net.observe("spBv1.0/g/NBIRTH/e", &birth(1, 0), t(5));
+    let n = &net.groups["g"].nodes["e"];
+    assert!(n.endpoint.online);
+    assert_eq!((n.seq_gaps, n.seq_out_of_order, n.bd_seq_mismatches, n.endpoint.last_birth), (1, 1, 1, Some(t(5))));
+    assert_eq!(net.seq_problems(), 3);
+    // Host application STATE (JSON), and failures counted with their reason.
+    net.observe("spBv1.0/STATE/scada", br#"{"online":true,"timestamp":5}"#, t(6));
+    assert_eq!(net.hosts["scada"], state::Host { online: true, timestamp: Some(5), at: t(6) });
+    net.observe("spBv1.0/g/NDATA/e", &[0xff, 0xff], t(7));
+    assert_eq!(net.decode_failures, 1);
+    assert!(
+        net.last_failure
+            .as_ref()
+            .is_some_and(|(topic, why)| topic == "spBv1.0/g/NDATA/e" && why.starts_with("not valid Sparkplug B:"))
+    );
+    assert!(!net.observe("plant/temp", b"21.5", t(8)));
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = decode_json(&bytes, AliasScope::default());
+        let mut net = Network::default();
+        net.observe("spBv1.0/g/DBIRTH/e/d", &bytes, t(0));
+        net.observe("spBv1.0/g/DDATA/e/d", &bytes, t(0));
+        let _ = payload::render(&bytes, PayloadFormat::Sparkplug, 100);
+    }
+}
