@@ -246,7 +246,8 @@ fn diff_of_what_the_bridge_carries_is_equal() {
     eprintln!("{text}");
     assert_eq!(out.status.code(), Some(0), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("topics: 2 on both, 0 only on A, 0 only on B"), "{text}");
-    assert!(text.contains(", 0 lost"), "{text}");
+    assert!(text.contains(" seen on B, 0 lost (not on B within 5.0 s)"), "{text}");
+    assert!(text.contains(" seen on A, 0 never seen on A"), "{text}");
     assert!(text.ends_with("result: EQUAL\n"), "{text}");
 }
 

@@ -45,8 +45,8 @@ fn ms(d: Duration) -> String {
 
 fn delay_line(d: Option<DelaySummary>) -> String {
     match d {
-        Some(d) => format!("p50 {}, p99 {}, max {} ({} messages)", ms(d.p50), ms(d.p99), ms(d.max), d.count),
-        None => "no message went this way".into(),
+        Some(d) => format!("p50 {}, p99 {}, max {} ({} pairs)", ms(d.p50), ms(d.p99), ms(d.max), d.count),
+        None => "none".into(),
     }
 }
 
@@ -122,17 +122,17 @@ pub fn text(out: &mut impl Write, s: &Summary, r: &Report) -> io::Result<()> {
         writeln!(out, "messages: {} on A, {} on B (live, under the filter)", c.messages[0], c.messages[1])?;
         writeln!(
             out,
-            "  A → B: {} arrived, {} lost (not on B within {:.1} s)",
+            "  of A's, {} seen on B, {} lost (not on B within {:.1} s)",
             c.matched[0],
             c.unmatched[0],
             s.max_delay.as_secs_f64()
         )?;
-        writeln!(out, "  B → A: {} arrived, {} seen on B and never on A", c.matched[1], c.unmatched[1])?;
+        writeln!(out, "  of B's, {} seen on A, {} never seen on A", c.matched[1], c.unmatched[1])?;
         section(out, "topics on both with messages missing", &r.unmatched, s.list, |u| {
-            format!("{}  ({} lost A → B, {} only on B)", sanitize::line(&u.topic), u.a_to_b, u.b_not_on_a)
+            format!("{}  ({} of A's lost, {} of B's never on A)", sanitize::line(&u.topic), u.a_to_b, u.b_not_on_a)
         })?;
-        writeln!(out, "delay A → B: {}", delay_line(r.delays[0]))?;
-        writeln!(out, "delay B → A: {}", delay_line(r.delays[1]))?;
+        writeln!(out, "delay A → B (A's copy first): {}", delay_line(r.delays[0]))?;
+        writeln!(out, "delay B → A (B's copy first): {}", delay_line(r.delays[1]))?;
     }
     if r.incomplete() {
         writeln!(
@@ -192,9 +192,9 @@ pub fn json(out: &mut impl Write, s: &Summary, r: &Report) -> io::Result<()> {
         "messages": {
             "a": c.messages[0], "b": c.messages[1],
             "retained_a": c.retained[0], "retained_b": c.retained[1],
-            "arrived_a_to_b": c.matched[0], "lost_a_to_b": c.unmatched[0],
-            "arrived_b_to_a": c.matched[1], "only_on_b": c.unmatched[1],
-            "topics_missing_messages": r.unmatched.iter().map(|u| json!({"topic": u.topic, "lost_a_to_b": u.a_to_b, "only_on_b": u.b_not_on_a})).collect::<Vec<_>>(),
+            "a_seen_on_b": c.matched[0], "a_lost": c.unmatched[0],
+            "b_seen_on_a": c.matched[1], "b_not_on_a": c.unmatched[1],
+            "topics_missing_messages": r.unmatched.iter().map(|u| json!({"topic": u.topic, "a_lost": u.a_to_b, "b_not_on_a": u.b_not_on_a})).collect::<Vec<_>>(),
         },
         "delay": {"a_to_b": delay_json(r.delays[0]), "b_to_a": delay_json(r.delays[1])},
         "not_checked": {
