@@ -208,3 +208,66 @@ pub fn json(out: &mut impl Write, s: &Summary, r: &Report) -> io::Result<()> {
     sanitize::json_to_writer(&mut *out, &value).map_err(io::Error::from)?;
     out.write_all(b"\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::map::PrefixMap;
+    use crate::compare::{Comparer, Limits, Side};
+
+    fn summary() -> Summary {
+        Summary {
+            labels: ["mqtt://a".into(), "mqtt://b".into()],
+            filters: [vec!["#".into()], vec!["#".into()]],
+            maps: vec![],
+            retained_mode: false,
+            watched: Duration::from_secs(1),
+            elapsed: Duration::from_secs(2),
+            max_delay: Duration::from_secs(5),
+            reconnects: [0, 0],
+            list: 50,
+        }
+    }
+
+    /// Topics and payloads from the wire reach neither the text nor the JSON raw.
+    #[test]
+    fn hostile_topics_and_payloads_are_escaped() {
+        let mut c = Comparer::new(vec!["#".into()], PrefixMap::default(), Limits::default());
+        c.start();
+        c.observe(Side::A, "evil/\u{1b}]0;pwned\u{7}", b"x", false, Duration::ZERO);
+        c.observe(Side::A, "t", b"\x1b[2J\xe2\x80\xae\"q", true, Duration::ZERO);
+        c.observe(Side::B, "t", b"plain", true, Duration::ZERO);
+        let r = c.finish();
+        let mut buf = Vec::new();
+        text(&mut buf, &summary(), &r).unwrap();
+        let printed = String::from_utf8(buf).unwrap();
+        assert!(!printed.contains(['\u{1b}', '\u{7}', '\u{202e}']), "{printed}");
+        assert!(printed.contains("evil/\\e]0;pwned\\x07"), "{printed}");
+        assert!(printed.contains("A: \"\\e[2J\\u{202e}\\\"q\""), "{printed}");
+        let mut out = Vec::new();
+        json(&mut out, &summary(), &r).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(!out.contains(['\u{1b}', '\u{7}', '\u{202e}']), "{out}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["topics"]["only_a"][0]["topic"], "evil/\u{1b}]0;pwned\u{7}", "the same value to a parser");
+    }
+
+    #[test]
+    fn long_lists_are_cut_with_a_count() {
+        let mut c = Comparer::new(vec!["#".into()], PrefixMap::default(), Limits::default());
+        c.start();
+        for i in 0..60 {
+            c.observe(Side::A, &format!("t/{i:02}"), b"x", false, Duration::ZERO);
+        }
+        let mut out = Vec::new();
+        text(&mut out, &Summary { list: 3, ..summary() }, &c.finish()).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains(
+                "only on A (60):\n  t/00  (1 messages)\n  t/01  (1 messages)\n  t/02  (1 messages)\n  … and 57 more"
+            ),
+            "{out}"
+        );
+        assert!(out.ends_with("result: DIFFERENT\n"), "{out}");
+    }
+}
