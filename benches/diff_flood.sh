@@ -3,12 +3,15 @@
 # delay distribution it measures: B is bridged to A (A's factory/line1/# appears on B as
 # site1/factory/line1/#; B's cmd/# goes to A). N messages (default 100,000) on N distinct topics
 # are published on each side at once with `replay --to --max` (QoS 1), so each side sees 2N messages
-# on 2N topics. Needs mosquitto and GNU time. Usage: benches/diff_flood.sh [N]
+# on 2N topics. Needs mosquitto and GNU time. Usage: benches/diff_flood.sh [N]; MQSCOPE_BIN=PATH
+# measures that binary instead of a fresh release build.
 set -eu
 cd "$(dirname "$0")/.."
 n=${1:-100000}
-cargo build --release --quiet --no-default-features --bin mqscope
-bin=$PWD/target/release/mqscope
+if [ -z "${MQSCOPE_BIN:-}" ]; then
+    cargo build --release --quiet --no-default-features --bin mqscope
+fi
+bin=${MQSCOPE_BIN:-$PWD/target/release/mqscope}
 dir=$(mktemp -d)
 pids=
 cleanup() {
@@ -52,11 +55,12 @@ done
 mosquitto_pub -p "$pa" -t factory/line1/probe -r -n -q 1
 
 /usr/bin/time -f '%U %S %M %e' -o "$dir/time.txt" "$bin" diff -u "mqtt://127.0.0.1:$pa" -u "mqtt://127.0.0.1:$pb" -t 'factory/#' -t 'cmd/#' \
-    --map factory/=site1/factory/ --duration 40s --max-delay 5s -F json > "$dir/out.json" 2> "$dir/err.txt" &
+    --map factory/=site1/factory/ --duration 1h --max-delay 5s -F json > "$dir/out.json" 2> "$dir/err.txt" &
 diff_pid=$!
 pids="$pids $diff_pid"
-# diff counts from --max-delay (5 s) after it subscribed; the floods start once it does.
-sleep 7
+# diff counts from --max-delay (5 s) after it subscribed; the floods start well after that (a loaded
+# machine may take seconds to connect), as messages before are not counted.
+sleep 12
 start=$(date +%s.%N)
 "$bin" replay "$dir/a.jsonl" --max --to "mqtt://127.0.0.1:$pa" --mqtt 3.1.1 &
 ra=$!
@@ -64,10 +68,15 @@ ra=$!
 rb=$!
 wait "$ra" "$rb"
 echo "both floods published in $(echo "$(date +%s.%N) - $start" | bc) s"
+# Ctrl-C ends the live part; diff still waits up to --max-delay for messages on their way. The signal
+# goes to diff itself, the child of GNU time (which ignores it).
+kill -INT "$(pgrep -P "$diff_pid")"
 code=0
 wait "$diff_pid" || code=$?
 cat "$dir/err.txt"
-read -r user sys kib secs < "$dir/time.txt"
+read -r user sys kib secs <<EOF
+$(tail -n 1 "$dir/time.txt")
+EOF
 echo "diff: CPU ${user} s user + ${sys} s system over ${secs} s, peak RSS $((kib / 1024)) MiB"
 python3 - "$dir/out.json" "$code" <<'PY'
 import json, sys
