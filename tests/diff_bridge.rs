@@ -246,7 +246,8 @@ fn diff_of_what_the_bridge_carries_is_equal() {
     eprintln!("{text}");
     assert_eq!(out.status.code(), Some(0), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("topics: 2 on both, 0 only on A, 0 only on B"), "{text}");
-    assert!(text.contains(", 0 lost"), "{text}");
+    assert!(text.contains(" seen on B, 0 lost (not on B within 5.0 s)"), "{text}");
+    assert!(text.contains(" seen on A, 0 never seen on A"), "{text}");
     assert!(text.ends_with("result: EQUAL\n"), "{text}");
 }
 
@@ -303,4 +304,51 @@ fn diff_refuses_bad_input_before_connecting() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(needle) && !stderr.contains('\u{1b}'), "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn diff_takes_both_brokers_from_profiles() {
+    let Some(brokers) = bridged() else { return };
+    brokers.seed_retained();
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::write_file(
+        dir.path(),
+        "config.toml",
+        &format!(
+            "[profiles.edge]\nurl = \"{}\"\n\n[profiles.cloud]\nurl = \"{}\"\n",
+            brokers.a.tcp_url(),
+            brokers.b.tcp_url()
+        ),
+    );
+    let config = config.to_str().unwrap();
+    let args = [
+        "diff",
+        "--config",
+        config,
+        "-P",
+        "edge",
+        "-P",
+        "cloud",
+        "-t",
+        "factory/#",
+        "--map",
+        "factory/=site1/factory/",
+        "--retained",
+    ];
+    let out = mqscope(&args, Duration::from_secs(60));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.starts_with(&format!(
+            "A  {}  'factory/#'\nB  {}  'site1/factory/#'",
+            brokers.a.tcp_url(),
+            brokers.b.tcp_url()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("topics: 1 on both, 1 only on A, 0 only on B"), "{text}");
+    // A profile that does not exist: a usage error naming it.
+    let out = mqscope(&["diff", "--config", config, "-P", "edge", "-P", "nope", "-t", "#"], Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
 }

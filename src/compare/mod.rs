@@ -182,6 +182,8 @@ pub struct Comparer {
     delays: [Delays; 2],
     counts: Counts,
     seq: u64,
+    /// The newest arrival time observed from each side.
+    clock: [Duration; 2],
     started: bool,
     closed: bool,
 }
@@ -199,6 +201,7 @@ impl Comparer {
             delays: Default::default(),
             counts: Counts::default(),
             seq: 0,
+            clock: [Duration::ZERO; 2],
             started: false,
             closed: false,
         }
@@ -210,7 +213,7 @@ impl Comparer {
 
     /// One message from `side`, arrived at `at` (any fixed origin, the same for both sides).
     pub fn observe(&mut self, side: Side, topic: &str, payload: &[u8], retain: bool, at: Duration) {
-        self.advance(at);
+        self.advance(side, at);
         let s = side.index();
         let key = match side {
             Side::A => Some(Cow::Borrowed(topic)),
@@ -295,11 +298,24 @@ impl Comparer {
         self.started = true;
     }
 
-    /// Gives up on messages that waited longer than the delay allows.
-    pub fn advance(&mut self, now: Duration) {
-        for s in 0..2 {
+    /// `side`'s messages up to `now` have all been observed (its queue is empty): messages of the
+    /// other side that waited longer than the delay allows for a twin from it are given up.
+    pub fn advance(&mut self, side: Side, now: Duration) {
+        let s = side.index();
+        if let Some(c) = self.clock.get_mut(s) {
+            *c = (*c).max(now);
+        }
+        self.expire(side.other().index());
+    }
+
+    /// Gives up on `s`'s messages whose twin would have come from the other side by now: judged by
+    /// the other side's clock (the newest time seen from it), never by the wall clock, so a backlog
+    /// of unread messages is not mistaken for a loss.
+    fn expire(&mut self, s: usize) {
+        let other = self.clock.get(1 - s).copied().unwrap_or_default();
+        {
             while let Some(w) = self.waiting.get_mut(s)
-                && w.oldest_at().is_some_and(|at| now.saturating_sub(at) > self.limits.max_delay)
+                && w.oldest_at().is_some_and(|at| other.saturating_sub(at) > self.limits.max_delay)
             {
                 if let Some((print, Some(e))) = w.pop_oldest()
                     && e.counted

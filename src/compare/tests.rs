@@ -78,10 +78,13 @@ fn a_message_that_never_arrives_within_the_delay_is_lost() {
 fn advancing_the_clock_gives_up_without_a_new_message() {
     let mut c = comparer("#", &[]);
     c.observe(Side::A, "t", b"1", false, ms(0));
-    c.advance(ms(999));
+    c.advance(Side::B, ms(999));
     assert_eq!(c.counts().unmatched, [0, 0]);
     assert_eq!(c.waiting(), 1);
-    c.advance(ms(1001));
+    // A's own clock says nothing about whether B's copy is on its way.
+    c.advance(Side::A, ms(5000));
+    assert_eq!(c.waiting(), 1);
+    c.advance(Side::B, ms(1001));
     assert_eq!(c.counts().unmatched, [1, 0]);
     assert_eq!(c.waiting(), 0);
 }
@@ -249,4 +252,18 @@ fn messages_before_the_start_only_complete_pairs() {
     assert_eq!(topics(&r.only_a), ["r"], "the snapshot counts from the first");
     assert_eq!(r.both, 1, "t is on A: its message there completed B's");
     assert!(r.only_b.is_empty(), "{:?}", r.only_b);
+}
+
+#[test]
+fn a_backlog_on_one_side_is_not_a_loss() {
+    let mut c = comparer("#", &[]);
+    // A's stream is read far ahead of B's: B's copies, sent in time, are still queued.
+    for i in 0..10u64 {
+        c.observe(Side::A, "t", &i.to_be_bytes(), false, ms(i * 1000));
+    }
+    for i in 0..10u64 {
+        c.observe(Side::B, "t", &i.to_be_bytes(), false, ms(i * 1000 + 10));
+    }
+    let r = c.finish();
+    assert_eq!((r.counts.unmatched, r.counts.matched), ([0, 0], [10, 10]));
 }

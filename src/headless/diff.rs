@@ -260,7 +260,13 @@ async fn watch(args: &DiffArgs, brokers: &mut [Broker], comparer: &mut Comparer)
             _ = sleep_until(grace_until.unwrap_or_else(far)), if grace_until.is_some() => {
                 return Ok(live_from.map(|f| live_until.unwrap_or(f) - f).unwrap_or_default());
             }
-            _ = advance.tick() => comparer.advance(since(SystemTime::now())),
+            _ = advance.tick() => {
+                // A side with nothing queued has been read up to now; one with a backlog has not.
+                let now = since(SystemTime::now());
+                for x in [&*a, &*b].into_iter().filter(|x| x.handle.events.is_empty()) {
+                    comparer.advance(x.side, now);
+                }
+            }
             _ = &mut ctrl_c, if !interrupted => {
                 interrupted = true;
                 if args.retained || live_from.is_none() {

@@ -45,8 +45,8 @@ fn ms(d: Duration) -> String {
 
 fn delay_line(d: Option<DelaySummary>) -> String {
     match d {
-        Some(d) => format!("p50 {}, p99 {}, max {} ({} messages)", ms(d.p50), ms(d.p99), ms(d.max), d.count),
-        None => "no message went this way".into(),
+        Some(d) => format!("p50 {}, p99 {}, max {} ({} pairs)", ms(d.p50), ms(d.p99), ms(d.max), d.count),
+        None => "none".into(),
     }
 }
 
@@ -122,17 +122,17 @@ pub fn text(out: &mut impl Write, s: &Summary, r: &Report) -> io::Result<()> {
         writeln!(out, "messages: {} on A, {} on B (live, under the filter)", c.messages[0], c.messages[1])?;
         writeln!(
             out,
-            "  A → B: {} arrived, {} lost (not on B within {:.1} s)",
+            "  of A's, {} seen on B, {} lost (not on B within {:.1} s)",
             c.matched[0],
             c.unmatched[0],
             s.max_delay.as_secs_f64()
         )?;
-        writeln!(out, "  B → A: {} arrived, {} seen on B and never on A", c.matched[1], c.unmatched[1])?;
+        writeln!(out, "  of B's, {} seen on A, {} never seen on A", c.matched[1], c.unmatched[1])?;
         section(out, "topics on both with messages missing", &r.unmatched, s.list, |u| {
-            format!("{}  ({} lost A → B, {} only on B)", sanitize::line(&u.topic), u.a_to_b, u.b_not_on_a)
+            format!("{}  ({} of A's lost, {} of B's never on A)", sanitize::line(&u.topic), u.a_to_b, u.b_not_on_a)
         })?;
-        writeln!(out, "delay A → B: {}", delay_line(r.delays[0]))?;
-        writeln!(out, "delay B → A: {}", delay_line(r.delays[1]))?;
+        writeln!(out, "delay A → B (A's copy first): {}", delay_line(r.delays[0]))?;
+        writeln!(out, "delay B → A (B's copy first): {}", delay_line(r.delays[1]))?;
     }
     if r.incomplete() {
         writeln!(
@@ -192,9 +192,9 @@ pub fn json(out: &mut impl Write, s: &Summary, r: &Report) -> io::Result<()> {
         "messages": {
             "a": c.messages[0], "b": c.messages[1],
             "retained_a": c.retained[0], "retained_b": c.retained[1],
-            "arrived_a_to_b": c.matched[0], "lost_a_to_b": c.unmatched[0],
-            "arrived_b_to_a": c.matched[1], "only_on_b": c.unmatched[1],
-            "topics_missing_messages": r.unmatched.iter().map(|u| json!({"topic": u.topic, "lost_a_to_b": u.a_to_b, "only_on_b": u.b_not_on_a})).collect::<Vec<_>>(),
+            "a_seen_on_b": c.matched[0], "a_lost": c.unmatched[0],
+            "b_seen_on_a": c.matched[1], "b_not_on_a": c.unmatched[1],
+            "topics_missing_messages": r.unmatched.iter().map(|u| json!({"topic": u.topic, "a_lost": u.a_to_b, "b_not_on_a": u.b_not_on_a})).collect::<Vec<_>>(),
         },
         "delay": {"a_to_b": delay_json(r.delays[0]), "b_to_a": delay_json(r.delays[1])},
         "not_checked": {
@@ -207,4 +207,67 @@ pub fn json(out: &mut impl Write, s: &Summary, r: &Report) -> io::Result<()> {
     });
     sanitize::json_to_writer(&mut *out, &value).map_err(io::Error::from)?;
     out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::map::PrefixMap;
+    use crate::compare::{Comparer, Limits, Side};
+
+    fn summary() -> Summary {
+        Summary {
+            labels: ["mqtt://a".into(), "mqtt://b".into()],
+            filters: [vec!["#".into()], vec!["#".into()]],
+            maps: vec![],
+            retained_mode: false,
+            watched: Duration::from_secs(1),
+            elapsed: Duration::from_secs(2),
+            max_delay: Duration::from_secs(5),
+            reconnects: [0, 0],
+            list: 50,
+        }
+    }
+
+    /// Topics and payloads from the wire reach neither the text nor the JSON raw.
+    #[test]
+    fn hostile_topics_and_payloads_are_escaped() {
+        let mut c = Comparer::new(vec!["#".into()], PrefixMap::default(), Limits::default());
+        c.start();
+        c.observe(Side::A, "evil/\u{1b}]0;pwned\u{7}", b"x", false, Duration::ZERO);
+        c.observe(Side::A, "t", b"\x1b[2J\xe2\x80\xae\"q", true, Duration::ZERO);
+        c.observe(Side::B, "t", b"plain", true, Duration::ZERO);
+        let r = c.finish();
+        let mut buf = Vec::new();
+        text(&mut buf, &summary(), &r).unwrap();
+        let printed = String::from_utf8(buf).unwrap();
+        assert!(!printed.contains(['\u{1b}', '\u{7}', '\u{202e}']), "{printed}");
+        assert!(printed.contains("evil/\\e]0;pwned\\x07"), "{printed}");
+        assert!(printed.contains("A: \"\\e[2J\\u{202e}\\\"q\""), "{printed}");
+        let mut out = Vec::new();
+        json(&mut out, &summary(), &r).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(!out.contains(['\u{1b}', '\u{7}', '\u{202e}']), "{out}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["topics"]["only_a"][0]["topic"], "evil/\u{1b}]0;pwned\u{7}", "the same value to a parser");
+    }
+
+    #[test]
+    fn long_lists_are_cut_with_a_count() {
+        let mut c = Comparer::new(vec!["#".into()], PrefixMap::default(), Limits::default());
+        c.start();
+        for i in 0..60 {
+            c.observe(Side::A, &format!("t/{i:02}"), b"x", false, Duration::ZERO);
+        }
+        let mut out = Vec::new();
+        text(&mut out, &Summary { list: 3, ..summary() }, &c.finish()).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains(
+                "only on A (60):\n  t/00  (1 messages)\n  t/01  (1 messages)\n  t/02  (1 messages)\n  … and 57 more"
+            ),
+            "{out}"
+        );
+        assert!(out.ends_with("result: DIFFERENT\n"), "{out}");
+    }
 }
