@@ -51,8 +51,10 @@ fn main() -> ExitCode {
             };
             match profiles::for_command(config.as_deref(), conn) {
                 Ok(_) => with_runtime(|rt| {
-                    let mut out = std::io::stdout().lock();
-                    rt.block_on(mqscope::bench::run(&mode, &mut out))
+                    let stdout = std::io::stdout();
+                    let terminal = stdout.is_terminal();
+                    let mut out = stdout.lock();
+                    rt.block_on(mqscope::bench::run(&mode, &mut out, terminal))
                 }),
                 Err(code) => code,
             }

@@ -13,6 +13,7 @@ mod payload;
 mod report;
 mod run;
 mod schedule;
+mod screen;
 mod stamp;
 mod stats;
 mod track;
@@ -29,8 +30,9 @@ use schedule::Schedule;
 use std::io::Write;
 use std::sync::Arc;
 
-/// Runs a bench mode; returns the exit code. Lines and the report go to `out`.
-pub async fn run(mode: &BenchMode, out: &mut impl Write) -> u8 {
+/// Runs a bench mode; returns the exit code. Lines and the report go to `out`; the live screen is
+/// drawn when `terminal` (stdout is one) and `--no-tui` was not given.
+pub async fn run(mode: &BenchMode, out: &mut impl Write, terminal: bool) -> u8 {
     let command = report::command_line(std::env::args());
     let planned = match mode {
         BenchMode::Pub(a) => plan_pub(a, command),
@@ -38,7 +40,14 @@ pub async fn run(mode: &BenchMode, out: &mut impl Write) -> u8 {
         BenchMode::Latency(a) => plan_latency(a, command),
     };
     match planned {
-        Ok((plan, timeout)) => run::run(plan, out, timeout).await,
+        Ok((plan, timeout)) => {
+            let no_tui = match mode {
+                BenchMode::Pub(a) => a.run.no_tui,
+                BenchMode::Sub(a) => a.run.no_tui,
+                BenchMode::Latency(a) => a.run.no_tui,
+            };
+            run::run(plan, out, timeout, terminal && !no_tui).await
+        }
         Err(e) => {
             crate::report!("mqscope: {e}");
             e.exit_code()

@@ -4,6 +4,7 @@ use super::clients::{self, Phase, PublisherEnd, PublisherSpec, Ready, lock};
 use super::hdr_log::HdrLog;
 use super::report::{self, Connections, Inputs, Settings, Tick};
 use super::schedule::Lag;
+use super::screen::{self, View};
 use super::stamp;
 use super::stats::{Counts, Percentiles, Stats};
 use crate::exit;
@@ -39,8 +40,9 @@ pub struct Plan {
 /// Bound on connecting and subscribing, beyond the connect timeout the sessions enforce themselves.
 const READY_SLACK: Duration = Duration::from_secs(5);
 
-/// Runs the plan, writing lines and the report to `out`; returns the exit code.
-pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration) -> u8 {
+/// Runs the plan, writing lines (or, with `tui`, drawing the live screen) and the report to `out`;
+/// returns the exit code.
+pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration, tui: bool) -> u8 {
     let started_at = crate::timefmt::rfc3339_millis(SystemTime::now());
     let run_id = plan.publishers.first().map_or(0, |(s, _)| s.run);
     let mut hdr = match plan.hdr_log.as_deref().map(HdrLog::create).transpose() {
@@ -53,8 +55,14 @@ pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration) ->
     let stats = Arc::new(Mutex::new(Stats::default()));
     let (phase_tx, phase_rx) = watch::channel(Phase::Prepare);
     let planned = (plan.publishers.len() + plan.subscribers.len()) as u64;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    // SIGINT, SIGTERM, SIGHUP and SIGQUIT all stop the run cleanly with the results so far.
+    let mut signals = match crate::tui::ExitSignals::new() {
+        Ok(s) => s,
+        Err(e) => {
+            crate::report!("mqscope: cannot watch for signals: {e}");
+            return exit::FAILURE;
+        }
+    };
     let mut interrupted = false;
     let mut failure_code: Option<u8> = None;
     let mut failed = 0u64;
@@ -68,7 +76,7 @@ pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration) ->
     let n = plan.settings.subscribers;
     let deadline = Instant::now() + connect_timeout * 2 + READY_SLACK;
     let (ok, bad) =
-        await_ready(&mut ready_rx, n, deadline, &stats, &mut failure_code, &mut ctrl_c, &mut interrupted).await;
+        await_ready(&mut ready_rx, n, deadline, &stats, &mut failure_code, &mut signals, &mut interrupted).await;
     failed += bad;
     let mut pubs = JoinSet::new();
     if !interrupted && !(n > 0 && ok == 0) {
@@ -78,7 +86,7 @@ pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration) ->
         let n = plan.settings.publishers;
         let deadline = Instant::now() + connect_timeout * 2 + READY_SLACK;
         let (ok_p, bad_p) =
-            await_ready(&mut ready_rx, n, deadline, &stats, &mut failure_code, &mut ctrl_c, &mut interrupted).await;
+            await_ready(&mut ready_rx, n, deadline, &stats, &mut failure_code, &mut signals, &mut interrupted).await;
         failed += bad_p;
         if n > 0 && ok_p == 0 {
             interrupted = true;
@@ -103,8 +111,23 @@ pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration) ->
     let far = start + Duration::from_secs(86_400 * 365);
     let mut write_error: Option<std::io::Error> = None;
     let have_pubs = plan.settings.publishers > 0;
+    let mut screen = if tui && !interrupted { Screen::start(&plan.settings, planned) } else { None };
 
+    // The first Ctrl-C (or q) stops publishing and drains as the end of the run would; the second
+    // one leaves at once.
+    let mut stop_requested = false;
     while !interrupted {
+        if stop_requested {
+            stop_requested = false;
+            if have_pubs && drain_until.is_none() {
+                let d = Instant::now() + plan.drain;
+                drain_until = Some(d);
+                publishing_done_at.get_or_insert_with(Instant::now);
+                let _ = phase_tx.send(Phase::Stop { drain_until: d });
+            } else {
+                break;
+            }
+        }
         // Done publishing and everything that should arrive has arrived: no need to wait out the drain.
         if let Some(d) = drain_until {
             let s = lock(&stats);
@@ -119,7 +142,13 @@ pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration) ->
         tokio::select! {
             _ = ticks.tick() => {
                 let tick = take_tick(&stats, &mut last, start, &mut hdr);
-                if write_error.is_none() {
+                if let Some(sc) = screen.as_mut() {
+                    sc.update(&stats, tick.clone(), &ends);
+                    if let Err(e) = sc.draw() {
+                        write_error = Some(e);
+                        interrupted = true;
+                    }
+                } else if write_error.is_none() {
                     if let Err(e) = writeln!(out, "{}", tick.line()).and_then(|()| out.flush()) {
                         write_error = Some(e);
                     }
@@ -149,11 +178,21 @@ pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration) ->
                 }
             }
             () = sleep_until(drain_until.unwrap_or(far)), if drain_until.is_some() && pubs.is_empty() => {}
-            _ = &mut ctrl_c => {
-                interrupted = true;
+            () = signals.recv() => stop_requested = true,
+            stop = next_key(screen.as_mut()) => {
+                if stop {
+                    stop_requested = true;
+                } else if let Some(sc) = screen.as_mut() {
+                    if let Err(e) = sc.draw() {
+                        write_error = Some(e);
+                        interrupted = true;
+                    }
+                }
             }
         }
     }
+    // The terminal is back before anything else is written.
+    drop(screen);
     let publishing_done_at = *publishing_done_at.get_or_insert_with(Instant::now);
     let _ = phase_tx.send(Phase::Quit);
     while let Some(end) = pubs.join_next().await {
@@ -228,7 +267,7 @@ async fn await_ready(
     deadline: Instant,
     stats: &Mutex<Stats>,
     failure_code: &mut Option<u8>,
-    ctrl_c: &mut std::pin::Pin<&mut impl std::future::Future<Output = std::io::Result<()>>>,
+    signals: &mut crate::tui::ExitSignals,
     interrupted: &mut bool,
 ) -> (u64, u64) {
     let (mut ok, mut bad) = (0, 0);
@@ -254,13 +293,83 @@ async fn await_ready(
                 failure_code.get_or_insert(exit::TIMEOUT);
                 break;
             }
-            _ = ctrl_c.as_mut() => {
+            () = signals.recv() => {
                 *interrupted = true;
                 break;
             }
         }
     }
     (ok, bad)
+}
+
+/// The terminal while the live screen is up; restored when dropped.
+struct Screen {
+    _guard: crate::tui::TerminalGuard,
+    terminal: ratatui::Terminal<ratatui::backend::CrosstermBackend<std::io::Stdout>>,
+    events: crossterm::event::EventStream,
+    view: View,
+}
+
+impl Screen {
+    /// `None` (said why on stderr) when the terminal cannot be set up: the run goes on with lines.
+    fn start(settings: &Settings, planned: u64) -> Option<Self> {
+        match crate::tui::setup_terminal() {
+            Ok((guard, terminal)) => {
+                let title = format!(
+                    " mqscope bench {} · {} · q stops, twice: at once ",
+                    settings.mode,
+                    settings.urls.join(", ")
+                );
+                Some(Self {
+                    _guard: guard,
+                    terminal,
+                    events: crossterm::event::EventStream::new(),
+                    view: View { title, planned, ..View::default() },
+                })
+            }
+            Err(e) => {
+                crate::report!("mqscope: no live screen ({e}); printing a line a second");
+                None
+            }
+        }
+    }
+
+    fn update(&mut self, stats: &Mutex<Stats>, tick: Tick, ends: &[PublisherEnd]) {
+        let s = lock(stats);
+        self.view.total_sent = s.counts.sent;
+        self.view.total_received = s.counts.received;
+        self.view.errors = s.errors.clone();
+        drop(s);
+        self.view.late = ends.iter().map(|e| e.lag.late).sum();
+        self.view.push(tick);
+    }
+
+    fn draw(&mut self) -> std::io::Result<()> {
+        let view = &self.view;
+        self.terminal.draw(|f| screen::render(f, view, f.area())).map(|_| ())
+    }
+}
+
+/// The next key or resize on the live screen: `true` to stop (q, Esc, Ctrl-C), `false` to redraw.
+/// Never resolves without a screen.
+async fn next_key(screen: Option<&mut Screen>) -> bool {
+    use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
+    use futures_util::StreamExt as _;
+    let Some(sc) = screen else { return std::future::pending().await };
+    loop {
+        match sc.events.next().await {
+            Some(Ok(Event::Key(k))) if k.kind == KeyEventKind::Press => {
+                let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
+                if ctrl_c || matches!(k.code, KeyCode::Char('q') | KeyCode::Esc) {
+                    return true;
+                }
+            }
+            Some(Ok(Event::Resize(..))) => return false,
+            Some(Ok(_)) => {}
+            // The terminal went away: stop with what we have.
+            Some(Err(_)) | None => return true,
+        }
+    }
 }
 
 fn take_tick(stats: &Mutex<Stats>, last: &mut Counts, start: Instant, hdr: &mut Option<HdrLog>) -> Tick {
