@@ -48,6 +48,7 @@ fn main() -> ExitCode {
                 mqscope::cli::bench::BenchMode::Pub(a) => &mut a.conn,
                 mqscope::cli::bench::BenchMode::Sub(a) => &mut a.conn,
                 mqscope::cli::bench::BenchMode::Latency(a) => &mut a.conn,
+                mqscope::cli::bench::BenchMode::Conn(a) => &mut a.conn,
             };
             match profiles::for_command(config.as_deref(), conn) {
                 Ok(_) => with_runtime(|rt| {

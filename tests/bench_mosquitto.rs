@@ -206,3 +206,59 @@ fn a_delay_added_by_a_proxy_shows_in_the_percentiles() {
     assert!(p50 < d + 300_000_000, "p50 {p50} ns is far above the added {delay:?}");
     check_percentiles(&b.report);
 }
+
+fn bench_conn(args: &[&str]) -> (i32, Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("conn.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_mqscope"))
+        .args(["bench", "conn"])
+        .args(args)
+        .arg("--json")
+        .arg(&json)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let text = std::fs::read_to_string(&json).unwrap_or_else(|e| panic!("no JSON report ({e}); stderr:\n{stderr}"));
+    (
+        out.status.code().unwrap_or(-1),
+        serde_json::from_str(&text).unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn conn_opens_and_holds_connections_with_times_by_stage_over_tcp_and_ws() {
+    let Some(broker) = Mosquitto::start() else { return };
+    for (url, ws) in [(broker.tcp_url(), false), (broker.ws_url(), true)] {
+        let (code, r, stdout) = bench_conn(&["-u", &url, "-c", "200", "--rate", "400", "--duration", "1"]);
+        assert_eq!(code, 0, "{stdout}");
+        assert_eq!((u(&r, &["opened"]), u(&r, &["failed"])), (200, 0), "{stdout}");
+        for stage in ["tcp", "connack", "total"] {
+            assert_eq!(u(&r["connect_ns"][stage], &["count"]), 200, "{stage}");
+        }
+        assert_eq!(r["connect_ns"]["websocket"].is_object(), ws, "{r}");
+        assert!(r["connect_ns"]["tls"].is_null());
+        assert!(r["bytes_per_connection"].is_u64(), "{r}");
+    }
+}
+
+#[test]
+fn conn_over_tls_times_the_handshake_separately() {
+    let Some(broker) = Mosquitto::start() else { return };
+    let ca = broker.ca_file.display().to_string();
+    let (code, r, stdout) =
+        bench_conn(&["-u", &broker.wss_url(), "--cafile", &ca, "-c", "20", "--rate", "100", "--duration", "1"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(u(&r["connect_ns"]["tls"], &["count"]), 20);
+    assert_eq!(u(&r["connect_ns"]["websocket"], &["count"]), 20);
+}
+
+#[test]
+fn conn_counts_refused_connections_by_reason() {
+    let port = common::free_ports(1)[0];
+    let (code, r, _) = bench_conn(&["-u", &format!("mqtt://127.0.0.1:{port}"), "-c", "5", "--duration", "1"]);
+    assert_eq!(code, 3);
+    assert_eq!(u(&r, &["failed"]), 5);
+    assert!(r["failures"].as_object().unwrap().keys().any(|k| k.contains("refused")), "{r}");
+}

@@ -8,6 +8,7 @@
 //! `stats`, `report`. The IO: `clients` (one loop per client), `run` (the runner), `hdr_log`.
 
 mod clients;
+mod conn;
 mod hdr_log;
 mod payload;
 mod report;
@@ -35,6 +36,7 @@ use std::sync::Arc;
 pub async fn run(mode: &BenchMode, out: &mut impl Write, terminal: bool) -> u8 {
     let command = report::command_line(std::env::args());
     let planned = match mode {
+        BenchMode::Conn(a) => return conn::run(a, out).await,
         BenchMode::Pub(a) => plan_pub(a, command),
         BenchMode::Sub(a) => plan_sub(a, command),
         BenchMode::Latency(a) => plan_latency(a, command),
@@ -45,6 +47,7 @@ pub async fn run(mode: &BenchMode, out: &mut impl Write, terminal: bool) -> u8 {
                 BenchMode::Pub(a) => a.run.no_tui,
                 BenchMode::Sub(a) => a.run.no_tui,
                 BenchMode::Latency(a) => a.run.no_tui,
+                BenchMode::Conn(_) => true,
             };
             run::run(plan, out, timeout, terminal && !no_tui).await
         }

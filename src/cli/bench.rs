@@ -14,6 +14,26 @@ pub enum BenchMode {
     Sub(BenchSubArgs),
     /// Publishers and subscribers in one run: end-to-end latency, loss, duplicates, order.
     Latency(BenchLatencyArgs),
+    /// Open N connections at a rate and keep them: connect time by stage, failures by reason, memory.
+    Conn(BenchConnArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchConnArgs {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    /// Connections to open.
+    #[arg(short = 'c', long = "clients", value_name = "N", default_value = "100", value_parser = value::count)]
+    pub clients: u64,
+    /// New connections per second.
+    #[arg(long, value_name = "N", default_value = "500", value_parser = positive_rate)]
+    pub rate: f64,
+    /// Keep them open this long after the last one was attempted, then close them all.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = value::secs)]
+    pub duration: std::time::Duration,
+    /// Write the final report as JSON to this file (with the command line and versions).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
 }
 
 /// How long a run lasts and where its results go; shared by every mode.
