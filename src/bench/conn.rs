@@ -320,10 +320,10 @@ pub async fn run(args: &BenchConnArgs, out: &mut impl Write) -> u8 {
                     Percentiles::of(&times.total).map_or_else(|| "-".to_owned(), |p| ms(p.p99)),
                 );
                 last_opened = opened;
-                if write_error.is_none() {
-                    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
-                        write_error = Some(e);
-                    }
+                if write_error.is_none()
+                    && let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush())
+                {
+                    write_error = Some(e);
                 }
             }
             () = tokio::time::sleep_until(hold_until.unwrap_or(far)), if hold_until.is_some() => break,

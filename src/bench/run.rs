@@ -79,7 +79,7 @@ pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration, tu
         await_ready(&mut ready_rx, n, deadline, &stats, &mut failure_code, &mut signals, &mut interrupted).await;
     failed += bad;
     let mut pubs = JoinSet::new();
-    if !interrupted && !(n > 0 && ok == 0) {
+    if !(interrupted || n > 0 && ok == 0) {
         for (spec, opts) in plan.publishers {
             pubs.spawn(clients::publisher(spec, opts, stats.clone(), phase_rx.clone(), ready_tx.clone()));
         }
@@ -148,10 +148,10 @@ pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration, tu
                         write_error = Some(e);
                         interrupted = true;
                     }
-                } else if write_error.is_none() {
-                    if let Err(e) = writeln!(out, "{}", tick.line()).and_then(|()| out.flush()) {
-                        write_error = Some(e);
-                    }
+                } else if write_error.is_none()
+                    && let Err(e) = writeln!(out, "{}", tick.line()).and_then(|()| out.flush())
+                {
+                    write_error = Some(e);
                 }
                 per_second.push(tick);
                 let received = lock(&stats).counts.received;
@@ -182,11 +182,11 @@ pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration, tu
             stop = next_key(screen.as_mut()) => {
                 if stop {
                     stop_requested = true;
-                } else if let Some(sc) = screen.as_mut() {
-                    if let Err(e) = sc.draw() {
-                        write_error = Some(e);
-                        interrupted = true;
-                    }
+                } else if let Some(sc) = screen.as_mut()
+                    && let Err(e) = sc.draw()
+                {
+                    write_error = Some(e);
+                    interrupted = true;
                 }
             }
         }
@@ -241,17 +241,17 @@ pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration, tu
     if let Some(e) = write_error {
         return exit::write_failed(&e);
     }
-    if let Some(h) = hdr.as_mut() {
-        if let Err(e) = h.finish() {
-            crate::report!("mqscope: {e}");
-            code = code.max(exit::FAILURE);
-        }
+    if let Some(h) = hdr.as_mut()
+        && let Err(e) = h.finish()
+    {
+        crate::report!("mqscope: {e}");
+        code = code.max(exit::FAILURE);
     }
-    if let Some(path) = &plan.json {
-        if let Err(e) = write_json(path, &report) {
-            crate::report!("mqscope: --json '{}': {e}", path.display());
-            code = code.max(exit::FAILURE);
-        }
+    if let Some(path) = &plan.json
+        && let Err(e) = write_json(path, &report)
+    {
+        crate::report!("mqscope: --json '{}': {e}", path.display());
+        code = code.max(exit::FAILURE);
     }
     if let Err(e) = out.write_all(report.text().as_bytes()).and_then(|()| out.flush()) {
         return exit::write_failed(&e);

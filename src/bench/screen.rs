@@ -49,7 +49,10 @@ fn series(ticks: &[Tick], f: impl Fn(&Tick) -> Option<f64>) -> Vec<(f64, f64)> {
     ticks.iter().filter_map(|t| f(t).map(|v| (t.second as f64, v))).collect()
 }
 
-fn chart<'a>(title: &'a str, lines: Vec<(&'a str, Color, &'a [(f64, f64)])>, x: [f64; 2], unit: &str) -> Chart<'a> {
+/// One line of a chart: its name, colour and points.
+type Series<'a> = (&'a str, Color, &'a [(f64, f64)]);
+
+fn chart<'a>(title: &'a str, lines: Vec<Series<'a>>, x: [f64; 2], unit: &str) -> Chart<'a> {
     let hi = lines.iter().flat_map(|(_, _, d)| d.iter().map(|p| p.1)).fold(0.0, f64::max).max(1.0) * 1.1;
     let datasets = lines
         .into_iter()
