@@ -8,6 +8,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod bench;
 pub mod value;
 
 const EXAMPLES: &str = "\
@@ -107,6 +108,9 @@ pub enum Command {
     /// Compare two brokers under a filter (a bridge or a migration): topics on one side only, retained
     /// values that differ, messages lost on the way and their delay. Exit 1 when anything differs.
     Diff(DiffArgs),
+    /// Load a broker and measure it: publish rate, subscriber throughput, end-to-end latency.
+    #[command(subcommand)]
+    Bench(bench::BenchMode),
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLoc
 
 pub mod app;
 pub mod base64;
+pub mod bench;
 pub mod cli;
 pub mod codec;
 pub mod compare;

@@ -43,6 +43,23 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Some(Command::Diff(args)) => run_diff(config.as_deref(), &args),
+        Some(Command::Bench(mut mode)) => {
+            let conn = match &mut mode {
+                mqscope::cli::bench::BenchMode::Pub(a) => &mut a.conn,
+                mqscope::cli::bench::BenchMode::Sub(a) => &mut a.conn,
+                mqscope::cli::bench::BenchMode::Latency(a) => &mut a.conn,
+                mqscope::cli::bench::BenchMode::Conn(a) => &mut a.conn,
+            };
+            match profiles::for_command(config.as_deref(), conn) {
+                Ok(_) => with_runtime(|rt| {
+                    let stdout = std::io::stdout();
+                    let terminal = stdout.is_terminal();
+                    let mut out = stdout.lock();
+                    rt.block_on(mqscope::bench::run(&mode, &mut out, terminal))
+                }),
+                Err(code) => code,
+            }
+        }
         Some(Command::Demo(args)) => mqscope::demo::run(&args),
         Some(Command::Profiles) => profiles::list(config.as_deref()),
         Some(Command::Replay(mut args)) => {

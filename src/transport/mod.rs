@@ -52,6 +52,8 @@ pub const DEFAULT_SUBPROTOCOLS: [&str; 2] = ["mqtt", "mqttv3.1"];
 const READ_CHUNK: usize = 64 * 1024;
 /// A WebSocket read returns once it has appended this much, so the caller can decode and come back.
 const WS_READ_BATCH: usize = 64 * 1024;
+/// tungstenite's own default read buffer.
+pub const WS_READ_BUFFER: usize = 128 * 1024;
 /// How long [`Transport::close`] waits for the close to go out.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -71,6 +73,9 @@ pub struct TransportOptions {
     pub handshake_timeout: Duration,
     /// WebSocket subprotocols to offer, in order of preference. Empty offers none and accepts any answer.
     pub subprotocols: Vec<String>,
+    /// The WebSocket read buffer, allocated up front for each connection: large for floods, small for
+    /// many idle connections (`bench conn`).
+    pub ws_read_buffer: usize,
 }
 
 impl TransportOptions {
@@ -83,6 +88,7 @@ impl TransportOptions {
             connect_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
             subprotocols: DEFAULT_SUBPROTOCOLS.iter().map(|s| (*s).to_owned()).collect(),
+            ws_read_buffer: WS_READ_BUFFER,
         }
     }
 

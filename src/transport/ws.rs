@@ -88,7 +88,7 @@ pub(crate) async fn upgrade(
         headers: masked(&header_list(request.headers())),
     });
 
-    let config = WebSocketConfig::default();
+    let config = WebSocketConfig::default().read_buffer_size(opts.ws_read_buffer);
     let display_url = url.to_string();
     match tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await {
         Ok((ws, response)) => {
