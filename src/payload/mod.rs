@@ -16,6 +16,7 @@ mod json;
 mod msgpack;
 mod preview;
 mod render;
+pub mod schema;
 #[cfg(test)]
 mod tests;
 mod text;
