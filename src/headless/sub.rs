@@ -102,7 +102,9 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
         }
     };
     if args.validate && schemas.is_empty() {
-        crate::report!("mqscope: --validate needs a schema: pass --schema FILTER=FILE, or -P with a profile that has schemas");
+        crate::report!(
+            "mqscope: --validate needs a schema: pass --schema FILTER=FILE, or -P with a profile that has schemas"
+        );
         return exit::USAGE;
     }
     let mut invalid = 0u64;

@@ -71,7 +71,8 @@ impl Schemas {
     pub fn load(list: &[(String, PathBuf)]) -> Result<Self, String> {
         let mut entries = Vec::with_capacity(list.len());
         for (filter, path) in list {
-            topic::check_topic_filter(filter).map_err(|k| format!("schema filter '{}': {k}", sanitize::line(filter)))?;
+            topic::check_topic_filter(filter)
+                .map_err(|k| format!("schema filter '{}': {k}", sanitize::line(filter)))?;
             entries.push(Entry { filter: filter.clone(), file: shown(path), validator: compile_file(path)? });
         }
         Ok(Self { entries })

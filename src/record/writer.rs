@@ -2,8 +2,8 @@
 //! the file; a line cut by the error is taken off again, so the file stays a recording.
 
 use super::{BadLine, Record};
-use crate::session::Message;
 use crate::payload::schema::Verdict;
+use crate::session::Message;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
