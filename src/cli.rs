@@ -342,6 +342,13 @@ pub struct SubArgs {
     /// With --record: add to the file if it exists (it must be a recording).
     #[arg(long, requires = "record")]
     pub append: bool,
+    /// Check the messages on a topic filter against a JSON Schema file (repeatable; before the
+    /// profile's `schemas`, first match wins).
+    #[arg(long = "schema", value_name = "FILTER=FILE", value_parser = value::schema)]
+    pub schemas: Vec<(String, PathBuf)>,
+    /// Print each schema violation with its topic on stderr and exit 7 when any was seen.
+    #[arg(long)]
+    pub validate: bool,
 }
 
 #[derive(Debug, Args)]

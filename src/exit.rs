@@ -14,6 +14,8 @@ pub const AUTH: u8 = 4;
 pub const PROTOCOL: u8 = 5;
 /// A deadline passed: connect, acknowledgement, or `-W` with nothing received.
 pub const TIMEOUT: u8 = 6;
+/// `sub --validate`: a message broke its JSON Schema (everything else went as asked).
+pub const INVALID: u8 = 7;
 
 /// The exit code after writing the output failed: a reader that went away (`| head`) is not an
 /// error; anything else (a full disk) is said and is a failure.

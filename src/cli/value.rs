@@ -184,6 +184,17 @@ pub fn demo_port(text: &str) -> Result<u16, String> {
 }
 
 /// A replay speed factor (0.5 is half speed).
+/// `FILTER=FILE`: a JSON Schema for the messages on a topic filter.
+pub fn schema(text: &str) -> Result<(String, std::path::PathBuf), String> {
+    match text.split_once('=') {
+        Some((f, p)) if !f.is_empty() && !p.is_empty() => {
+            crate::codec::topic::check_topic_filter(f).map_err(|k| k.to_string())?;
+            Ok((f.to_string(), p.into()))
+        }
+        _ => Err("expected FILTER=FILE, e.g. 'plant/+/telemetry=telemetry.schema.json'".into()),
+    }
+}
+
 pub fn speed(text: &str) -> Result<f64, String> {
     let s: f64 = text.trim().parse().map_err(|_| "not a number".to_string())?;
     if s.is_nan() {

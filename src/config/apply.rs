@@ -67,6 +67,7 @@ pub fn sub(args: &mut SubArgs, p: &Profile) {
         args.topic_qos = p.subscriptions.iter().map(|s| QoS::from_u8(s.qos).unwrap_or_default()).collect();
         args.topics = p.subscriptions.iter().map(|s| s.filter.clone()).collect();
     }
+    args.schemas.extend(p.schemas.iter().map(|(f, file)| (f.clone(), file.into())));
 }
 
 /// Fills unset dashboard options from the profile (subscriptions, exclusions, limits, theme, view).

@@ -65,6 +65,10 @@ pub struct Profile {
     /// Payload view per topic filter: `"sensors/#" = "json"`.
     #[serde(default)]
     pub payload_views: BTreeMap<String, String>,
+    /// JSON Schema file per topic filter: `"sensors/#" = "schemas/sensor.json"` (relative to the
+    /// config file's folder once parsed).
+    #[serde(default)]
+    pub schemas: BTreeMap<String, String>,
     /// Publish templates for the publish pane.
     #[serde(default)]
     pub templates: Vec<TemplateProfile>,
@@ -187,6 +191,13 @@ pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
         let (line, column) = e.span().map_or((0, 0), |s| line_col(text, s.start));
         ConfigError::Parse { path: path.to_path_buf(), line, column, message: e.message().trim().to_string() }
     })?;
+    let mut file = file;
+    let dir = path.parent().unwrap_or(Path::new(""));
+    for p in file.profiles.values_mut() {
+        for f in p.schemas.values_mut() {
+            *f = dir.join(&*f).display().to_string();
+        }
+    }
     for (name, p) in &file.profiles {
         p.validate().map_err(|message| ConfigError::Invalid {
             path: path.to_path_buf(),
@@ -280,6 +291,12 @@ impl Profile {
         for (filter, view) in &self.payload_views {
             topic::check_topic_filter(filter).map_err(|k| format!("payload_views '{filter}': {k}"))?;
             view.parse::<PayloadFormat>().map_err(|e| e.to_string())?;
+        }
+        for (filter, file) in &self.schemas {
+            topic::check_topic_filter(filter).map_err(|k| format!("schemas '{filter}': {k}"))?;
+            if file.is_empty() {
+                return Err(format!("schemas '{filter}': empty file name"));
+            }
         }
         self.watch_lists()?;
         for t in &self.templates {

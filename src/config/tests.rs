@@ -204,6 +204,7 @@ const EVERY_OPTION: &[&str] = &[
     "profiles.*.fps",
     "profiles.*.theme",
     "profiles.*.payload_views",
+    "profiles.*.schemas",
     "profiles.*.templates.name",
     "profiles.*.templates.topic",
     "profiles.*.templates.payload",
@@ -223,7 +224,11 @@ fn key_paths(v: &toml::Value, prefix: &str, out: &mut Vec<String>) {
                 let key = if prefix == "profiles" { "*" } else { k.as_str() };
                 let path = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
                 out.push(path.clone());
-                if prefix.ends_with("headers") || prefix.ends_with("payload_views") || k == "user_properties" {
+                if prefix.ends_with("headers")
+                    || prefix.ends_with("payload_views")
+                    || prefix.ends_with("schemas")
+                    || k == "user_properties"
+                {
                     continue;
                 }
                 key_paths(v, &path, out);
@@ -257,6 +262,7 @@ fn the_example_file_parses_and_documents_every_option() {
     for p in &present {
         if p.starts_with("profiles.*.headers.")
             || p.starts_with("profiles.*.payload_views.")
+            || p.starts_with("profiles.*.schemas.")
             || p == "profiles"
             || p == "profiles.*"
         {
@@ -267,4 +273,15 @@ fn the_example_file_parses_and_documents_every_option() {
             "'{p}' is not in EVERY_OPTION"
         );
     }
+}
+
+#[test]
+fn schema_files_are_relative_to_the_config_file_and_filters_are_checked() {
+    let text = "[profiles.p.schemas]\n\"a/+/t\" = \"s/t.json\"\n\"abs/#\" = \"/etc/x.json\"\n";
+    let parsed = parse(text, Path::new("/home/me/.config/mqscope/config.toml")).unwrap();
+    let s = &parsed.profiles["p"].schemas;
+    assert_eq!(s["a/+/t"], "/home/me/.config/mqscope/s/t.json");
+    assert_eq!(s["abs/#"], "/etc/x.json");
+    let e = parse("[profiles.p.schemas]\n\"a/#/b\" = \"x.json\"\n", Path::new("c.toml")).unwrap_err();
+    assert!(e.to_string().contains("schemas 'a/#/b'"), "{e}");
 }

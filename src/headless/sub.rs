@@ -6,6 +6,7 @@ use crate::codec::{RetainHandling, Subscription, SubscriptionOptions};
 use crate::exit;
 use crate::inspect::{payload, properties_json};
 use crate::payload::sparkplug::{self, Topic, state::Network};
+use crate::payload::schema::{Schemas, Verdict};
 use crate::record::{Mode, Recorder};
 use crate::sanitize;
 use crate::session::{self, Command, Message, SessionEvent, SubscribeOutcome};
@@ -28,7 +29,7 @@ struct Printer {
 }
 
 impl Printer {
-    fn print(&mut self, out: &mut impl Write, m: &Message) -> io::Result<()> {
+    fn print(&mut self, out: &mut impl Write, m: &Message, verdict: Option<&Verdict>) -> io::Result<()> {
         match self.format {
             OutputFormat::Json => {
                 let mut json = message_json(m);
@@ -36,6 +37,9 @@ impl Printer {
                     && let Value::Object(o) = &mut json
                 {
                     sparkplug_fields(o, &self.sparkplug, m);
+                }
+                if let (Some(v), Value::Object(o)) = (verdict, &mut json) {
+                    o.insert("schema".into(), serde_json::to_value(v).map_err(io::Error::from)?);
                 }
                 crate::sanitize::json_to_writer(&mut *out, &json).map_err(io::Error::from)?;
                 out.write_all(b"\n")
@@ -120,6 +124,20 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
             return exit::USAGE;
         }
     }
+    let schemas = match Schemas::load(&args.schemas) {
+        Ok(s) => s,
+        Err(e) => {
+            crate::report!("mqscope: {e}");
+            return exit::USAGE;
+        }
+    };
+    if args.validate && schemas.is_empty() {
+        crate::report!(
+            "mqscope: --validate needs a schema: pass --schema FILTER=FILE, or -P with a profile that has schemas"
+        );
+        return exit::USAGE;
+    }
+    let mut invalid = 0u64;
     let subs = args
         .topics
         .iter()
@@ -167,8 +185,15 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                 match ev {
                     SessionEvent::Messages(batch) => {
                         for m in &batch {
+                            let verdict = schemas.check(&m.topic, &m.payload);
+                            if let Some(v) = verdict.as_ref().filter(|v| !v.is_valid()) {
+                                invalid += 1;
+                                if args.validate {
+                                    report_violations(&m.topic, v);
+                                }
+                            }
                             if let Some(r) = recorder.as_mut()
-                                && let Err(e) = r.write(m)
+                                && let Err(e) = r.write_checked(m, verdict.as_ref())
                             {
                                 recorder = None;
                                 crate::report!("mqscope: {e}");
@@ -180,7 +205,7 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                             if args.no_retained && m.retain {
                                 continue;
                             }
-                            if let Err(e) = printer.print(&mut out, m) {
+                            if let Err(e) = printer.print(&mut out, m, verdict.as_ref()) {
                                 stdout_gone = true;
                                 break 'main exit::write_failed(&e);
                             }
@@ -267,7 +292,25 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
         }
     }
     finish(handle, debug).await;
+    if args.validate && invalid > 0 {
+        crate::report!("mqscope: {invalid} message(s) broke their schema");
+        if code == exit::OK {
+            code = exit::INVALID;
+        }
+    }
     code
+}
+
+/// Each violation on its own stderr line: topic, schema, instance path, keyword and message.
+fn report_violations(topic: &str, v: &Verdict) {
+    let topic = sanitize::line(topic);
+    for x in &v.violations {
+        let at = if x.instance_path.is_empty() { "(root)" } else { x.instance_path.as_str() };
+        crate::report!("mqscope: invalid: {topic}: {}: {at}: {}: {}", v.schema, x.keyword, x.message);
+    }
+    if v.more > 0 {
+        crate::report!("mqscope: invalid: {topic}: {}: {} more violation(s)", v.schema, v.more);
+    }
 }
 
 /// Prints what the session reports besides messages: to stderr, and the chatty parts only with -d.

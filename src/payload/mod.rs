@@ -17,6 +17,7 @@ mod msgpack;
 mod preview;
 mod render;
 pub mod sparkplug;
+pub mod schema;
 #[cfg(test)]
 mod tests;
 mod text;

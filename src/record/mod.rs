@@ -45,6 +45,10 @@ pub struct Record {
     pub message_expiry: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_format_indicator: Option<u8>,
+    /// The JSON Schema check made when the message arrived (`sub --schema` or the profile's
+    /// `schemas`); absent when no schema covered the topic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<crate::payload::schema::Verdict>,
 }
 
 impl Record {
@@ -68,6 +72,7 @@ impl Record {
             correlation_data_base64: None,
             message_expiry: None,
             payload_format_indicator: None,
+            schema: None,
         };
         for p in m.properties.iter() {
             match p {

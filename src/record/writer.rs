@@ -2,6 +2,7 @@
 //! the file; a line cut by the error is taken off again, so the file stays a recording.
 
 use super::{BadLine, Record};
+use crate::payload::schema::Verdict;
 use crate::session::Message;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -145,10 +146,17 @@ impl Recorder {
 
     /// Adds a message; writes the buffer when it is full or a second old.
     pub fn write(&mut self, m: &Message) -> Result<(), RecordError> {
+        self.write_checked(m, None)
+    }
+
+    /// Adds a message with the verdict of its schema check, kept in the line.
+    pub fn write_checked(&mut self, m: &Message, verdict: Option<&Verdict>) -> Result<(), RecordError> {
         if self.failed {
             return Err(self.error(io::Error::other("an earlier write failed")));
         }
-        serde_json::to_writer(&mut self.buf, &Record::from_message(m)).map_err(|e| self.error(e.into()))?;
+        let mut record = Record::from_message(m);
+        record.schema = verdict.cloned();
+        serde_json::to_writer(&mut self.buf, &record).map_err(|e| self.error(e.into()))?;
         self.buf.push(b'\n');
         self.pending += 1;
         if self.buf.len() >= BUFFER || self.flush_due() {
