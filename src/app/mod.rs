@@ -10,6 +10,7 @@ pub mod log;
 mod log_view;
 pub mod publish;
 pub mod rates;
+pub mod reader;
 pub mod retained;
 pub mod store;
 pub mod subs;
@@ -267,6 +268,11 @@ impl TextFilter {
     pub fn source(&self) -> String {
         self.source.clone()
     }
+
+    /// Byte ranges of the matches in `text`, in order, not overlapping.
+    pub fn find_ranges<'a>(&'a self, text: &'a str) -> impl Iterator<Item = (usize, usize)> + 'a {
+        self.re.find_iter(text.as_bytes()).map(|m| (m.start(), m.end()))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -294,7 +300,15 @@ pub struct LogView {
 pub struct DetailView {
     /// Per-topic choice made with `v`.
     pub formats: HashMap<NodeId, PayloadFormat>,
-    pub scroll: u16,
+    /// The first body row shown (see `reader.rs`); kept within the body by `prepare`.
+    pub scroll: usize,
+    /// Long lines run past the pane's edge (seen with ← →) instead of wrapping (`W`).
+    pub nowrap: bool,
+    /// Columns the unwrapped body is scrolled right by.
+    pub hscroll: usize,
+    /// The search inside the shown payload (`/` in the detail pane) and the current match.
+    pub find: Option<TextFilter>,
+    pub find_at: usize,
     /// Fields plotted, by topic.
     pub chart_fields: HashMap<NodeId, Vec<String>>,
     /// The field picker, when open: candidates and the highlighted one.
@@ -314,6 +328,8 @@ pub enum PromptKind {
     TreeFilter,
     LogFilter,
     LogSearch,
+    /// Search inside the payload the detail pane shows.
+    DetailSearch,
     /// A topic filter to subscribe to, at this QoS (Tab changes it).
     Subscribe(crate::codec::QoS),
 }
@@ -325,6 +341,7 @@ impl PromptKind {
             Self::TreeFilter => "filter topics (text, or MQTT filter like a/+/c): ",
             Self::LogFilter => "filter log (text, or /regex/): ",
             Self::LogSearch => "search log (text, or /regex/): ",
+            Self::DetailSearch => "search the payload (text, or /regex/): ",
             Self::Subscribe(QoS::AtMostOnce) => "subscribe at QoS 0 (Tab: QoS), filter: ",
             Self::Subscribe(QoS::AtLeastOnce) => "subscribe at QoS 1 (Tab: QoS), filter: ",
             Self::Subscribe(QoS::ExactlyOnce) => "subscribe at QoS 2 (Tab: QoS), filter: ",
@@ -751,6 +768,9 @@ pub(crate) mod tests;
 
 #[cfg(test)]
 mod action_tests;
+
+#[cfg(test)]
+mod reader_tests;
 
 #[cfg(test)]
 mod budget_tests;
