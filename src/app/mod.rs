@@ -17,6 +17,7 @@ pub mod subs;
 pub mod template;
 pub mod topics;
 pub mod traffic;
+pub mod value_diff;
 pub mod watch;
 
 mod keys;
