@@ -2,7 +2,7 @@
 //! comparing two history entries in the detail pane: every added, removed and changed leaf with its
 //! path and its old and new values; and a line difference for payloads that are text.
 
-use super::payload::{Line, TokenKind};
+use crate::payload::{Line, TokenKind};
 use crate::sanitize;
 use serde_json::Value;
 
