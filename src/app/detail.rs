@@ -11,8 +11,11 @@ use crate::payload::{self, Line, PayloadFormat, Rendered, TokenKind};
 use crate::sanitize;
 use std::collections::HashMap;
 
-/// Most lines a payload is rendered to.
-pub const MAX_LINES: usize = 2_000;
+/// Most lines a payload is rendered to for the detail pane, and most text: enough for any payload
+/// the views decode (1 MiB) pretty-printed, or a text or hex dump of a few megabytes, to be read
+/// to its end; past that the pane says it was cut.
+pub const MAX_LINES: usize = 250_000;
+pub const MAX_TEXT_BYTES: usize = 8 << 20;
 
 #[derive(Debug, Default)]
 pub struct DetailCache {
@@ -25,6 +28,8 @@ pub struct DetailCache {
     pub body: Vec<Line>,
     /// Bumped whenever `body` changes, so rows and matches know when to follow.
     body_gen: u64,
+    /// Memory `body` holds, counted once when it is built (it can have 250,000 lines).
+    body_bytes: usize,
     /// `body` laid out for (body_gen, width, wrapped), and its widest line.
     rows_key: Option<(u64, usize, bool)>,
     pub rows: Vec<Row>,
@@ -47,9 +52,7 @@ pub struct DetailCache {
 impl DetailCache {
     /// Memory the decoded view and the diffs hold, for the budget.
     pub fn bytes(&self) -> usize {
-        let rendered: usize =
-            self.body.iter().map(|l| 24 + l.iter().map(|(_, t)| 40 + t.len()).sum::<usize>()).sum::<usize>();
-        let rendered = rendered
+        let rendered = self.body_bytes
             + self.rows.capacity() * std::mem::size_of::<Row>()
             + self.matches.capacity() * std::mem::size_of::<Match>();
         let diffs: usize = self.diffs.values().map(|d| 48 + d.as_ref().map_or(0, String::len)).sum();
@@ -68,8 +71,9 @@ impl App {
         let format = self.payload_format(node);
         let c = &mut self.detail_cache;
         if c.key != Some((msg.seq, format)) {
-            let mut rendered = payload::render(&msg.payload, format, MAX_LINES);
+            let mut rendered = payload::render_within(&msg.payload, format, MAX_LINES, MAX_TEXT_BYTES);
             c.body = body(&mut rendered, &msg);
+            c.body_bytes = line_bytes(&c.body);
             c.body_gen += 1;
             c.rendered = Some(rendered);
             c.key = Some((msg.seq, format));
@@ -110,6 +114,11 @@ impl App {
     }
 }
 
+/// Memory held by `lines`: each line's vector and each token's string.
+pub(super) fn line_bytes(lines: &[Line]) -> usize {
+    lines.iter().map(|l| 24 + l.iter().map(|(_, t)| 40 + t.len()).sum::<usize>()).sum()
+}
+
 /// The body lines of one message: why its view failed, its rendered lines (moved out of `rendered`),
 /// a note when they were cut, and its MQTT 5 properties.
 fn body(rendered: &mut Rendered, msg: &StoredMessage) -> Vec<Line> {
@@ -119,7 +128,9 @@ fn body(rendered: &mut Rendered, msg: &StoredMessage) -> Vec<Line> {
     }
     lines.append(&mut rendered.lines);
     if rendered.truncated {
-        lines.push(vec![(TokenKind::Punct, "… (truncated)".to_string())]);
+        let note =
+            format!("… (cut: the pane shows at most {MAX_LINES} lines and {} MiB of text)", MAX_TEXT_BYTES >> 20);
+        lines.push(vec![(TokenKind::Punct, note)]);
     }
     if !msg.properties.is_empty() {
         lines.push(vec![(TokenKind::Punct, "── properties".to_string())]);

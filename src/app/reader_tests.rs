@@ -197,3 +197,21 @@ fn a_new_message_keeps_the_search_and_the_scroll_within_the_new_body() {
     feed(&mut a, vec![msg("big", b"END and END", T0 + 2_000)]);
     assert_eq!(a.detail_cache.matches.len(), 2);
 }
+
+#[test]
+fn a_200kb_one_line_json_payload_is_shown_whole_and_end_reaches_its_last_field() {
+    let mut json = String::from("{\"items\":[");
+    let mut i = 0;
+    while json.len() < 200 * 1024 {
+        json.push_str(&format!("{}{{\"id\":{i}}}", if i > 0 { "," } else { "" }));
+        i += 1;
+    }
+    json.push_str("],\"end\":\"THE-END\"}");
+    let mut a = reading(json.as_bytes());
+    let body: Vec<String> = a.detail_cache.body.iter().map(|l| l.iter().map(|(_, t)| t.as_str()).collect()).collect();
+    assert!(body.iter().all(|l| !l.contains("(cut:")), "nothing is cut");
+    assert_eq!(body[body.len() - 2], "  \"end\": \"THE-END\"");
+    key(&mut a, KeyCode::End);
+    let last = a.detail.scroll + a.detail_page() - 1;
+    assert_eq!(row_text(&a, last - 1), "  \"end\": \"THE-END\"");
+}

@@ -156,8 +156,11 @@ pub fn text_lines(old: &[String], new: &[String]) -> Vec<Line> {
         let mut lcs = vec![0u32; (old.len() + 1) * w];
         for i in (0..old.len()).rev() {
             for j in (0..new.len()).rev() {
-                lcs[i * w + j] =
-                    if old[i] == new[j] { lcs[(i + 1) * w + j + 1] + 1 } else { lcs[(i + 1) * w + j].max(lcs[i * w + j + 1]) };
+                lcs[i * w + j] = if old[i] == new[j] {
+                    lcs[(i + 1) * w + j + 1] + 1
+                } else {
+                    lcs[(i + 1) * w + j].max(lcs[i * w + j + 1])
+                };
             }
         }
         let (mut i, mut j) = (0, 0);
@@ -213,7 +216,8 @@ mod tests {
     #[test]
     fn every_added_removed_and_changed_leaf_is_listed_with_its_values() {
         let old = json!({"sensors": [{"temp": 20.5}, {"temp": 21}], "name": "a", "gone": true});
-        let new = json!({"sensors": [{"temp": 20.5}, {"temp": 22, "hum": 40}, {"temp": 1}], "name": "b", "new/key": null});
+        let new =
+            json!({"sensors": [{"temp": 20.5}, {"temp": 22, "hum": 40}, {"temp": 1}], "name": "b", "new/key": null});
         let (changes, total) = diff(&old, &new);
         assert_eq!(total, 6);
         assert_eq!(

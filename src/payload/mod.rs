@@ -179,7 +179,13 @@ pub fn detect(payload: &[u8]) -> PayloadFormat {
 /// hex as `hexdump -C` does. When the chosen format cannot decode the payload, `error` says why and the
 /// payload is shown as text or hex.
 pub fn render(payload: &[u8], format: PayloadFormat, max_lines: usize) -> Rendered {
-    let mut out = Out::new(max_lines);
+    render_within(payload, format, max_lines, MAX_RENDER_BYTES)
+}
+
+/// [`render`] with another byte budget than [`MAX_RENDER_BYTES`]: the detail pane shows whole
+/// payloads of megabytes, scrolled, where a preview needs a few kilobytes.
+pub fn render_within(payload: &[u8], format: PayloadFormat, max_lines: usize, max_bytes: usize) -> Rendered {
+    let mut out = Out::new(max_lines, max_bytes);
     let (format_used, error) = match structured(payload, format) {
         Ok(Some(value)) => {
             write_value(&mut out, &value, 0);
