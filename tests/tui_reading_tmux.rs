@@ -3,6 +3,7 @@
 //! every wait is a bounded poll).
 //!
 //! - a 200 KB one-line JSON payload read to its end (End), and found by searching inside it (`/`);
+//! - two entries of a topic's history shown (`[` `]`), one marked (`m`) and compared (`=`) field by field.
 //!
 //! Missing tmux or mosquitto: "skipping: ..." and pass, except under `CI=true`.
 
@@ -132,5 +133,37 @@ fn a_200kb_one_line_json_payload_is_read_to_its_end() {
     tmux.wait_for("the match in view", |s| s.contains("'the-end-marker' 1/1") && s.contains("\"THE-END-MARKER\""));
     tmux.keys(&["n"]);
     tmux.wait_text("'the-end-marker' 1/1");
+    tmux.quit();
+}
+
+#[test]
+fn two_history_entries_are_compared_field_by_field() {
+    if !tools_present() {
+        return;
+    }
+    let Some(broker) = Mosquitto::start() else { return };
+    let tmux = Dashboard::start("reading14-hist", 160, 48, &broker.tcp_url(), &[]);
+    tmux.wait_text("connected");
+    publish(&broker, "hist", br#"{"temp":20.5,"unit":"C","gone":1}"#);
+    publish(&broker, "hist", br#"{"temp":21,"unit":"C","gone":1}"#);
+    publish(&broker, "hist", br#"{"temp":22,"unit":"C","extra":[1,2]}"#);
+    tmux.wait_text("history 3");
+    tmux.keys(&["Tab", "Tab"]);
+    tmux.wait_for("the detail pane focused", |s| s.contains("┏ hist ━"));
+    tmux.keys(&["[", "["]);
+    tmux.wait_text("entry 1/3");
+    tmux.keys(&["m"]);
+    tmux.wait_text("marked this entry");
+    tmux.keys(&["]", "]"]);
+    tmux.wait_for("the newest shown", |s| !s.contains("entry 1/3") && s.contains("\"extra\": ["));
+    tmux.keys(&["="]);
+    let s = tmux.wait_for("the difference", |s| {
+        s.contains("3 differences: 1 changed, 1 added, 1 removed")
+            && s.contains("~ /temp: 20.5 → 22")
+            && s.contains("- /gone: 1")
+    });
+    assert!(s.contains("+ /extra: [1,2]"), "{s}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("back to the payload", |s| !s.contains("3 differences") && s.contains("\"extra\": ["));
     tmux.quit();
 }

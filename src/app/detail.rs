@@ -19,8 +19,8 @@ pub const MAX_TEXT_BYTES: usize = 8 << 20;
 
 #[derive(Debug, Default)]
 pub struct DetailCache {
-    /// (message seq, view) the rendering belongs to.
-    key: Option<(u64, PayloadFormat)>,
+    /// (message seq, view, the marked entry's seq when comparing) the body belongs to.
+    key: Option<(u64, PayloadFormat, Option<u64>)>,
     /// The rendering, its lines moved into `body`.
     pub rendered: Option<Rendered>,
     /// What the pane scrolls through: the error, the payload's lines, a truncation note and the
@@ -64,19 +64,25 @@ impl DetailCache {
 impl App {
     /// Brings the detail cache up to date with the shown topic and message.
     pub(super) fn refresh_detail(&mut self) {
+        self.check_history_choice();
         let (Some(node), Some(msg)) = (self.detail_topic(), self.detail_message().cloned()) else {
             self.detail_cache = DetailCache::default();
             return;
         };
         let format = self.payload_format(node);
+        let base = self.compared_entry().cloned();
         let c = &mut self.detail_cache;
-        if c.key != Some((msg.seq, format)) {
+        let key = Some((msg.seq, format, base.as_ref().map(|b| b.seq)));
+        if c.key != key {
             let mut rendered = payload::render_within(&msg.payload, format, MAX_LINES, MAX_TEXT_BYTES);
-            c.body = body(&mut rendered, &msg);
+            c.body = match &base {
+                Some(old) => super::history_view::compare_body(old, &msg, format),
+                None => body(&mut rendered, &msg),
+            };
             c.body_bytes = line_bytes(&c.body);
             c.body_gen += 1;
             c.rendered = Some(rendered);
-            c.key = Some((msg.seq, format));
+            c.key = key;
         }
         let fields = self.chart_fields(node);
         let history: Vec<_> = self.store.history(node).cloned().collect();

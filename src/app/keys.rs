@@ -107,6 +107,9 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("← →, h l", "unwrapped: scroll sideways"),
             ("/", "search the payload (text, or /regex/); Esc ends the search"),
             ("n, N", "next / previous match"),
+            ("[ ]", "show the older / newer history entry (past the newest: follow new messages)"),
+            ("m", "mark the shown entry to compare (again: unmark)"),
+            ("=", "compare the marked entry with the shown one: every added, removed and changed field"),
             ("v", "switch payload view"),
             ("c", "choose the fields to chart (space toggles, Enter closes)"),
             ("D", "clear the topic's history (and chart)"),
@@ -194,6 +197,7 @@ impl App {
             }
             KeyCode::Esc => match self.focus {
                 Pane::Log => self.set_log_filter(None),
+                Pane::Detail if self.detail.comparing => self.toggle_compare(),
                 Pane::Detail if self.detail.find.is_some() => self.start_detail_search(None),
                 _ => self.set_tree_filter(None),
             },
@@ -423,6 +427,10 @@ impl App {
             KeyCode::Char('h') if is(&key, 'h') => self.hscroll_detail(-1),
             KeyCode::Char('l') if is(&key, 'l') => self.hscroll_detail(1),
             KeyCode::Char('W') => self.toggle_wrap(),
+            KeyCode::Char('[') => self.step_history(-1),
+            KeyCode::Char(']') => self.step_history(1),
+            KeyCode::Char('m') if is(&key, 'm') => self.mark_history(),
+            KeyCode::Char('=') => self.toggle_compare(),
             KeyCode::Char('n') if is(&key, 'n') => self.show_match(self.detail.find_at.wrapping_add(1)),
             KeyCode::Char('N') => {
                 let count = self.detail_cache.matches.len();

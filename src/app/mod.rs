@@ -5,6 +5,7 @@
 pub mod clipboard;
 pub mod detail;
 pub mod frames;
+mod history_view;
 pub mod layout;
 pub mod log;
 mod log_view;
@@ -310,6 +311,14 @@ pub struct DetailView {
     /// The search inside the shown payload (`/` in the detail pane) and the current match.
     pub find: Option<TextFilter>,
     pub find_at: usize,
+    /// The history entry shown (`[` `]`), by seq; `None` shows the newest and follows new messages.
+    pub shown: Option<u64>,
+    /// The history entry marked with `m` to compare the shown one with.
+    pub base: Option<u64>,
+    /// The body shows the difference from the marked entry to the shown one (`=`).
+    pub comparing: bool,
+    /// The topic `shown` and `base` belong to; they are dropped when another topic is shown.
+    pub history_of: Option<NodeId>,
     /// Fields plotted, by topic.
     pub chart_fields: HashMap<NodeId, Vec<String>>,
     /// The field picker, when open: candidates and the highlighted one.
@@ -733,7 +742,11 @@ impl App {
         {
             return self.store.get(e.topic, e.seq);
         }
-        self.tree_view.selected.and_then(|id| self.store.latest(id))
+        let id = self.tree_view.selected?;
+        match self.detail.shown {
+            Some(seq) if self.detail.history_of == Some(id) => self.store.get(id, seq),
+            _ => self.store.latest(id),
+        }
     }
 
     pub fn payload_format(&self, node: NodeId) -> PayloadFormat {
@@ -772,6 +785,9 @@ mod action_tests;
 
 #[cfg(test)]
 mod reader_tests;
+
+#[cfg(test)]
+mod history_tests;
 
 #[cfg(test)]
 mod budget_tests;

@@ -220,6 +220,12 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
 // ---------------------------------------------------------------------------------------------------------
 // Decoding
 
+/// The payload decoded to a JSON value when `format` is structured (JSON, MessagePack, CBOR, or `Auto`
+/// on JSON): `Ok(None)` for text and hex, `Err` with the reason when the chosen format does not decode.
+pub fn decode(payload: &[u8], format: PayloadFormat) -> Result<Option<Value>, String> {
+    structured(payload, format)
+}
+
 /// The payload as a JSON value when `format` is structured: `Ok(None)` for text and hex (and for `Auto`
 /// when the payload is not JSON), `Err` with the reason when the chosen format does not decode.
 fn structured(payload: &[u8], format: PayloadFormat) -> Result<Option<Value>, String> {

@@ -63,6 +63,23 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
         ),
         theme.dim,
     ));
+    if let Some((at, count)) = app.history_position().filter(|_| app.detail.shown.is_some()) {
+        head.insert(0, Span::styled(format!("entry {at}/{count} ([ ]) · "), theme.warn));
+    }
+    if let Some(base) = app.detail.base.and_then(|seq| app.store.get(node, seq)).filter(|_| app.detail.comparing) {
+        head = vec![
+            Span::styled("DIFF ", theme.title),
+            Span::styled(
+                format!(
+                    "marked {} → shown {} · view {} (v) · = or Esc: back",
+                    fmt::clock(app.config.zone.wall_ms(base.at_ms)),
+                    fmt::clock(app.config.zone.wall_ms(msg.at_ms)),
+                    format.name()
+                ),
+                theme.warn,
+            ),
+        ];
+    }
     let mut heads = vec![Line::from(head)];
     if parts.head.height > 1 {
         heads.push(position_line(app, usize::from(parts.body.height), theme));
@@ -147,14 +164,25 @@ fn token_style(k: TokenKind, theme: &Theme) -> Style {
 
 fn history_list(f: &mut Frame<'_>, app: &App, node: crate::app::topics::NodeId, area: Rect, theme: &Theme) {
     let history: Vec<_> = app.store.history(node).collect();
-    let title = format!("── history {} (newest first)", history.len());
+    let title = format!("── history {} (newest first; [ ] show, m mark, = compare)", history.len());
     let mut lines = vec![Line::styled(title, theme.dim)];
     let width = usize::from(area.width);
-    for (i, m) in history.iter().enumerate().rev().take(usize::from(area.height.saturating_sub(1))) {
+    let rows = usize::from(area.height.saturating_sub(1));
+    let shown = app.detail_message().map(|m| m.seq);
+    // Newest first, scrolled so the shown entry is in the list.
+    let from_newest = shown.and_then(|s| history.iter().rev().position(|m| m.seq == s)).unwrap_or(0);
+    let skip = (from_newest + 1).saturating_sub(rows);
+    for (i, m) in history.iter().enumerate().rev().skip(skip).take(rows) {
         let change = if i > 0 { app.detail_cache.diffs.get(&m.seq).cloned().flatten() } else { None };
-        let head = format!("{} ", fmt::clock(app.config.zone.wall_ms(m.at_ms)));
+        let mark = match (Some(m.seq) == shown, app.detail.base == Some(m.seq)) {
+            (true, true) => "▶m ",
+            (true, false) => "▶  ",
+            (false, true) => " m ",
+            (false, false) => "   ",
+        };
+        let head = format!("{mark}{} ", fmt::clock(app.config.zone.wall_ms(m.at_ms)));
         let change = change.map(|c| fmt::fit(&format!("  {}", sanitize::line(&c)), width / 2)).unwrap_or_default();
-        let room = width.saturating_sub(head.len() + change.chars().count());
+        let room = width.saturating_sub(head.chars().count() + change.chars().count());
         lines.push(Line::from(vec![
             Span::styled(head, theme.dim),
             Span::raw(payload::preview(&m.payload, room)),

@@ -608,3 +608,25 @@ fn detail_unwrapped_scrolls_sideways() {
     }
 >>>>>>> a70edc7 (Detail pane: long lines wrap (W shows them whole, ← → scroll sideways), pages and Home/End stay within the payload, / searches it with n/N)
 }
+
+#[test]
+fn history_entry_shown_and_two_entries_compared() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut a = busy();
+        select(&mut a, "ticker/AAPL");
+        a.focus = crate::app::layout::Pane::Detail;
+        screen(&mut a, w, h);
+        for _ in 0..3 {
+            key(&mut a, KeyCode::Char('['));
+        }
+        key(&mut a, KeyCode::Char('m'));
+        key(&mut a, KeyCode::Char(']'));
+        let s = screen(&mut a, w, h);
+        assert!(s.contains("entry 8/10"), "{s}");
+        insta::assert_snapshot!(format!("history_entry_{w}x{h}"), s);
+        key(&mut a, KeyCode::Char('='));
+        let s = screen(&mut a, w, h);
+        assert!(s.contains("~ /px: 190.5 → 190.75"), "{s}");
+        insta::assert_snapshot!(format!("history_compare_{w}x{h}"), s);
+    }
+}
