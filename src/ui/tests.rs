@@ -536,7 +536,6 @@ fn a_paused_log_keeps_its_rows_past_the_log_capacity() {
     assert!(s.contains("t/y later 7") && s.contains("t/y later 11") && !s.contains("t/x shown"), "{s}");
 }
 
-<<<<<<< HEAD
 #[test]
 fn f12_shows_the_frame_timer_above_the_status_line_and_hides_it_again() {
     let mut a = busy();
@@ -562,7 +561,8 @@ fn f12_shows_the_frame_timer_above_the_status_line_and_hides_it_again() {
     );
     key(&mut a, KeyCode::F(12));
     assert_eq!(screen(&mut a, 120, 30), plain);
-=======
+}
+
 /// `busy` plus a long one-line payload on `doc/long`, selected, the detail pane focused.
 fn reading_long() -> App {
     let mut a = busy();
@@ -606,7 +606,6 @@ fn detail_unwrapped_scrolls_sideways() {
         assert!(s.contains("unwrapped, col 41"), "{s}");
         insta::assert_snapshot!(format!("detail_unwrapped_{w}x{h}"), s);
     }
->>>>>>> a70edc7 (Detail pane: long lines wrap (W shows them whole, ← → scroll sideways), pages and Home/End stay within the payload, / searches it with n/N)
 }
 
 #[test]
