@@ -6,7 +6,6 @@
 pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
 pub mod app;
-pub mod base64;
 pub mod bench;
 pub mod cli;
 pub mod codec;

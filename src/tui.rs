@@ -387,7 +387,7 @@ async fn run_inner(
 /// that allow it (xterm, kitty, iTerm2, WezTerm, tmux with `set-clipboard on`) set the clipboard of
 /// the machine the terminal runs on, also over SSH.
 pub fn osc52(text: &str) -> String {
-    format!("\x1b]52;c;{}\x07", crate::base64::encode(text.as_bytes()))
+    format!("\x1b]52;c;{}\x07", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, text.as_bytes()))
 }
 
 /// The dashboard's recording: the writer, and the last failure, which is repeated on stderr (and

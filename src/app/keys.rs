@@ -2,6 +2,7 @@
 //! (`HELP`), and a test checks every entry here is listed there.
 
 use super::layout::{self, Pane};
+use super::reader;
 use super::topics::{NodeId, ROOT, TopicFilter};
 use super::{App, Effect, Prompt, PromptKind, Recording, TextFilter, View};
 use crate::payload;
@@ -17,8 +18,8 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("?", "show this help (↑ ↓ PgUp PgDn scroll it, any other key closes it)"),
             ("Tab, Shift-Tab", "next / previous pane"),
             ("space", "pause / resume the message log (counting goes on)"),
-            ("/", "filter the focused pane (tree: text or MQTT filter; log: text or /regex/)"),
-            ("Esc", "close help or prompt, clear the focused pane's filter"),
+            ("/", "filter the focused pane (tree: text or MQTT filter; log: text or /regex/); detail: search"),
+            ("Esc", "close help or prompt, clear the focused pane's filter or search"),
             ("w", "switch between the dashboard and the watch view"),
             ("r", "start / stop recording received messages to mqscope-<time>.jsonl (see replay)"),
             ("p", "publish pane (topic from the selection)"),
@@ -104,7 +105,16 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
     (
         "Detail",
         &[
-            ("↑ ↓, k j, PgUp PgDn", "scroll"),
+            ("↑ ↓, k j", "scroll a row (never past the end)"),
+            ("PgUp PgDn", "scroll a page"),
+            ("Home End, g G", "to the top / the end of the payload"),
+            ("W", "wrap long lines (the default) or show them whole"),
+            ("← →, h l", "unwrapped: scroll sideways"),
+            ("/", "search the payload (text, or /regex/); Esc ends the search"),
+            ("n, N", "next / previous match"),
+            ("[ ]", "show the older / newer history entry (past the newest: follow new messages)"),
+            ("m", "mark the shown entry to compare (again: unmark)"),
+            ("=", "compare the marked entry with the shown one: every added, removed and changed field"),
             ("v", "switch payload view"),
             ("c", "choose the fields to chart (space toggles, Enter closes)"),
             ("D", "clear the topic's history (and chart)"),
@@ -191,12 +201,15 @@ impl App {
             KeyCode::Char('/') => {
                 let (kind, text) = match self.focus {
                     Pane::Log => (PromptKind::LogFilter, self.log_view.filter.as_ref().map(TextFilter::source)),
+                    Pane::Detail => (PromptKind::DetailSearch, self.detail.find.as_ref().map(TextFilter::source)),
                     _ => (PromptKind::TreeFilter, self.tree.filter().map(filter_source)),
                 };
                 self.prompt = Some(Prompt { kind, text: text.unwrap_or_default(), error: None });
             }
             KeyCode::Esc => match self.focus {
                 Pane::Log => self.set_log_filter(None),
+                Pane::Detail if self.detail.comparing => self.toggle_compare(),
+                Pane::Detail if self.detail.find.is_some() => self.start_detail_search(None),
                 _ => self.set_tree_filter(None),
             },
             _ => match self.focus {
@@ -255,6 +268,13 @@ impl App {
                         self.set_tree_filter(TopicFilter::parse(&text));
                         self.prompt = None;
                     }
+                    PromptKind::DetailSearch => match TextFilter::parse(&text) {
+                        Ok(f) => {
+                            self.prompt = None;
+                            self.start_detail_search(f);
+                        }
+                        Err(e) => p.error = Some(e),
+                    },
                     PromptKind::LogFilter | PromptKind::LogSearch => match TextFilter::parse(&text) {
                         Ok(f) => {
                             let filter = p.kind == PromptKind::LogFilter;
@@ -345,6 +365,7 @@ impl App {
         let next = (cur as i64).saturating_add(delta).clamp(0, rows.len() as i64 - 1) as usize;
         self.tree_view.selected = Some(rows[next]);
         self.detail.scroll = 0;
+        self.detail.hscroll = 0;
     }
 
     fn fold_or_parent(&mut self) {
@@ -400,18 +421,78 @@ impl App {
     }
 
     fn detail_key(&mut self, key: Key) {
+        let page = self.detail_page() as i64;
         match key.code {
-            KeyCode::Up => self.detail.scroll = self.detail.scroll.saturating_sub(1),
-            KeyCode::Down => self.detail.scroll = self.detail.scroll.saturating_add(1),
-            KeyCode::Char('k') if is(&key, 'k') => self.detail.scroll = self.detail.scroll.saturating_sub(1),
-            KeyCode::Char('j') if is(&key, 'j') => self.detail.scroll = self.detail.scroll.saturating_add(1),
-            KeyCode::PageUp => self.detail.scroll = self.detail.scroll.saturating_sub(10),
-            KeyCode::PageDown => self.detail.scroll = self.detail.scroll.saturating_add(10),
-            KeyCode::Home => self.detail.scroll = 0,
+            KeyCode::Up => self.scroll_detail(-1),
+            KeyCode::Down => self.scroll_detail(1),
+            KeyCode::Char('k') if is(&key, 'k') => self.scroll_detail(-1),
+            KeyCode::Char('j') if is(&key, 'j') => self.scroll_detail(1),
+            KeyCode::PageUp => self.scroll_detail(-page),
+            KeyCode::PageDown => self.scroll_detail(page),
+            KeyCode::Home => self.scroll_detail(i64::MIN / 2),
+            KeyCode::End => self.scroll_detail(i64::MAX / 2),
+            KeyCode::Char('g') if is(&key, 'g') => self.scroll_detail(i64::MIN / 2),
+            KeyCode::Char('G') => self.scroll_detail(i64::MAX / 2),
+            KeyCode::Left => self.hscroll_detail(-1),
+            KeyCode::Right => self.hscroll_detail(1),
+            KeyCode::Char('h') if is(&key, 'h') => self.hscroll_detail(-1),
+            KeyCode::Char('l') if is(&key, 'l') => self.hscroll_detail(1),
+            KeyCode::Char('W') => self.toggle_wrap(),
+            KeyCode::Char('[') => self.step_history(-1),
+            KeyCode::Char(']') => self.step_history(1),
+            KeyCode::Char('m') if is(&key, 'm') => self.mark_history(),
+            KeyCode::Char('=') => self.toggle_compare(),
+            KeyCode::Char('n') if is(&key, 'n') => self.show_match(self.detail.find_at.wrapping_add(1)),
+            KeyCode::Char('N') => {
+                let count = self.detail_cache.matches.len();
+                self.show_match((self.detail.find_at + count).wrapping_sub(1));
+            }
             KeyCode::Char('v') if is(&key, 'v') => self.cycle_format(),
             KeyCode::Char('c') if is(&key, 'c') => self.open_picker(),
             KeyCode::Char('D') => self.clear_selected(),
             _ => {}
+        }
+    }
+
+    /// ← →: moves unwrapped lines by [`reader::HSCROLL_STEP`] columns; wrapped lines need none, so it
+    /// says which key unwraps them.
+    fn hscroll_detail(&mut self, direction: i64) {
+        if !self.detail.nowrap {
+            self.notify("lines wrap; W shows them unwrapped to scroll sideways".into());
+            return;
+        }
+        self.detail.hscroll = if direction < 0 {
+            self.detail.hscroll.saturating_sub(reader::HSCROLL_STEP)
+        } else {
+            self.detail.hscroll.saturating_add(reader::HSCROLL_STEP)
+        };
+        self.clamp_scroll();
+    }
+
+    /// `W`: wraps long lines or shows them whole, keeping the line at the top in view.
+    fn toggle_wrap(&mut self) {
+        let top = self.detail_cache.rows.get(self.detail.scroll).map(|r| r.line);
+        self.detail.nowrap = !self.detail.nowrap;
+        self.detail.hscroll = 0;
+        self.prepare();
+        if let Some(line) = top {
+            self.detail.scroll = self.detail_cache.rows.partition_point(|r| r.line < line);
+            self.clamp_scroll();
+        }
+    }
+
+    /// Enter on the payload search prompt: searches the shown payload and jumps to the first match
+    /// from the top of the view.
+    fn start_detail_search(&mut self, filter: Option<TextFilter>) {
+        self.detail.find = filter;
+        self.detail.find_at = 0;
+        self.refresh_matches();
+        let Some(f) = &self.detail.find else { return };
+        if self.detail_cache.matches.is_empty() {
+            let text = format!("no match for '{}' in the payload", crate::sanitize::line(&f.source()));
+            self.notify(text);
+        } else {
+            self.show_match(self.first_match_in_view());
         }
     }
 
@@ -479,6 +560,7 @@ impl App {
                     }
                     self.tree_view.selected = Some(id);
                     self.detail.scroll = 0;
+                    self.detail.hscroll = 0;
                 }
             }
         } else if let Some(r) = areas.log.filter(|r| layout::contains(*r, x, y)) {
@@ -503,11 +585,7 @@ impl App {
         } else if areas.log.is_some_and(|r| layout::contains(r, x, y)) {
             self.move_log(delta);
         } else if areas.detail.is_some_and(|r| layout::contains(r, x, y)) {
-            self.detail.scroll = if delta < 0 {
-                self.detail.scroll.saturating_sub(delta.unsigned_abs() as u16)
-            } else {
-                self.detail.scroll.saturating_add(delta as u16)
-            };
+            self.scroll_detail(delta);
         }
     }
 

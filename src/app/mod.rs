@@ -5,11 +5,13 @@
 pub mod clipboard;
 pub mod detail;
 pub mod frames;
+mod history_view;
 pub mod layout;
 pub mod log;
 mod log_view;
 pub mod publish;
 pub mod rates;
+pub mod reader;
 pub mod retained;
 pub mod sparkplug;
 pub mod store;
@@ -17,6 +19,7 @@ pub mod subs;
 pub mod template;
 pub mod topics;
 pub mod traffic;
+pub mod value_diff;
 pub mod watch;
 
 mod keys;
@@ -274,6 +277,11 @@ impl TextFilter {
     pub fn source(&self) -> String {
         self.source.clone()
     }
+
+    /// Byte ranges of the matches in `text`, in order, not overlapping.
+    pub fn find_ranges<'a>(&'a self, text: &'a str) -> impl Iterator<Item = (usize, usize)> + 'a {
+        self.re.find_iter(text.as_bytes()).map(|m| (m.start(), m.end()))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -301,7 +309,23 @@ pub struct LogView {
 pub struct DetailView {
     /// Per-topic choice made with `v`.
     pub formats: HashMap<NodeId, PayloadFormat>,
-    pub scroll: u16,
+    /// The first body row shown (see `reader.rs`); kept within the body by `prepare`.
+    pub scroll: usize,
+    /// Long lines run past the pane's edge (seen with ← →) instead of wrapping (`W`).
+    pub nowrap: bool,
+    /// Columns the unwrapped body is scrolled right by.
+    pub hscroll: usize,
+    /// The search inside the shown payload (`/` in the detail pane) and the current match.
+    pub find: Option<TextFilter>,
+    pub find_at: usize,
+    /// The history entry shown (`[` `]`), by seq; `None` shows the newest and follows new messages.
+    pub shown: Option<u64>,
+    /// The history entry marked with `m` to compare the shown one with.
+    pub base: Option<u64>,
+    /// The body shows the difference from the marked entry to the shown one (`=`).
+    pub comparing: bool,
+    /// The topic `shown` and `base` belong to; they are dropped when another topic is shown.
+    pub history_of: Option<NodeId>,
     /// Fields plotted, by topic.
     pub chart_fields: HashMap<NodeId, Vec<String>>,
     /// The field picker, when open: candidates and the highlighted one.
@@ -321,6 +345,8 @@ pub enum PromptKind {
     TreeFilter,
     LogFilter,
     LogSearch,
+    /// Search inside the payload the detail pane shows.
+    DetailSearch,
     /// A topic filter to subscribe to, at this QoS (Tab changes it).
     Subscribe(crate::codec::QoS),
 }
@@ -332,6 +358,7 @@ impl PromptKind {
             Self::TreeFilter => "filter topics (text, or MQTT filter like a/+/c): ",
             Self::LogFilter => "filter log (text, or /regex/): ",
             Self::LogSearch => "search log (text, or /regex/): ",
+            Self::DetailSearch => "search the payload (text, or /regex/): ",
             Self::Subscribe(QoS::AtMostOnce) => "subscribe at QoS 0 (Tab: QoS), filter: ",
             Self::Subscribe(QoS::AtLeastOnce) => "subscribe at QoS 1 (Tab: QoS), filter: ",
             Self::Subscribe(QoS::ExactlyOnce) => "subscribe at QoS 2 (Tab: QoS), filter: ",
@@ -738,7 +765,11 @@ impl App {
         {
             return self.store.get(e.topic, e.seq);
         }
-        self.tree_view.selected.and_then(|id| self.store.latest(id))
+        let id = self.tree_view.selected?;
+        match self.detail.shown {
+            Some(seq) if self.detail.history_of == Some(id) => self.store.get(id, seq),
+            _ => self.store.latest(id),
+        }
     }
 
     pub fn payload_format(&self, node: NodeId) -> PayloadFormat {
@@ -787,6 +818,12 @@ pub(crate) mod tests;
 
 #[cfg(test)]
 mod action_tests;
+
+#[cfg(test)]
+mod reader_tests;
+
+#[cfg(test)]
+mod history_tests;
 
 #[cfg(test)]
 mod budget_tests;

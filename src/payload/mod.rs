@@ -210,9 +210,20 @@ pub fn detect(payload: &[u8]) -> PayloadFormat {
 /// hex as `hexdump -C` does. When the chosen format cannot decode the payload, `error` says why and the
 /// payload is shown as text or hex (always hex for Sparkplug, whose payloads are binary).
 pub fn render<'a>(payload: &[u8], decoder: impl Into<Decoder<'a>>, max_lines: usize) -> Rendered {
+    render_within(payload, decoder, max_lines, MAX_RENDER_BYTES)
+}
+
+/// [`render`] with another byte budget than [`MAX_RENDER_BYTES`]: the detail pane shows whole
+/// payloads of megabytes, scrolled, where a preview needs a few kilobytes.
+pub fn render_within<'a>(
+    payload: &[u8],
+    decoder: impl Into<Decoder<'a>>,
+    max_lines: usize,
+    max_bytes: usize,
+) -> Rendered {
     let decoder = decoder.into();
     let format = decoder.format;
-    let mut out = Out::new(max_lines);
+    let mut out = Out::new(max_lines, max_bytes);
     let (format_used, error) = match structured(payload, decoder) {
         Ok(Some(value)) => {
             write_value(&mut out, &value, 0);
@@ -247,6 +258,12 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
 
 // ---------------------------------------------------------------------------------------------------------
 // Decoding
+
+/// The payload decoded to a JSON value when `format` is structured (JSON, MessagePack, CBOR, or `Auto`
+/// on JSON): `Ok(None)` for text and hex, `Err` with the reason when the chosen format does not decode.
+pub fn decode<'a>(payload: &[u8], decoder: impl Into<Decoder<'a>>) -> Result<Option<Value>, String> {
+    structured(payload, decoder.into())
+}
 
 /// The payload as a JSON value when `format` is structured: `Ok(None)` for text and hex (and for `Auto`
 /// when the payload is not JSON), `Err` with the reason when the chosen format does not decode.

@@ -2,7 +2,7 @@
 
 use super::hex::write_hex;
 use super::text::{looks_like_text, write_text};
-use super::{Line, MAX_RENDER_BYTES, PayloadFormat, TokenKind, floor_char_boundary};
+use super::{Line, PayloadFormat, TokenKind, floor_char_boundary};
 
 // ---------------------------------------------------------------------------------------------------------
 // Rendering
@@ -17,8 +17,8 @@ pub(super) struct Out {
 }
 
 impl Out {
-    pub(super) fn new(max_lines: usize) -> Self {
-        Self { lines: Vec::new(), cur: Vec::new(), max_lines, budget: MAX_RENDER_BYTES, truncated: false }
+    pub(super) fn new(max_lines: usize, budget: usize) -> Self {
+        Self { lines: Vec::new(), cur: Vec::new(), max_lines, budget, truncated: false }
     }
 
     /// Appends `s`, which must already be terminal-safe; cuts it with `…` when the byte budget runs out.

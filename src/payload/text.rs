@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use super::render::Out;
-use super::{MAX_RENDER_BYTES, SNIFF_BYTES, TokenKind, clip_bytes};
+use super::{SNIFF_BYTES, TokenKind, clip_bytes};
 use crate::sanitize;
 
 /// A text payload of one line and at most 24 characters, trimmed.
@@ -33,7 +33,7 @@ pub(super) fn looks_like_text(payload: &[u8]) -> bool {
 }
 
 pub(super) fn write_text(out: &mut Out, payload: &[u8]) {
-    let (body, cut) = clip_bytes(payload, MAX_RENDER_BYTES);
+    let (body, cut) = clip_bytes(payload, out.budget);
     let body = if cut { body } else { body.strip_suffix(b"\n").unwrap_or(body) };
     if !body.is_empty() {
         for line in body.split(|&b| b == b'\n') {

@@ -14,6 +14,8 @@ pub use writer::{FLUSH_EVERY, Mode, RecordError, Recorder};
 use crate::codec::{ByteString, Bytes, Properties, Property, QoS};
 use crate::session::Message;
 use crate::timefmt::rfc3339_millis;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD_PAD_INDIFFERENT as B64;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -56,7 +58,7 @@ impl Record {
         let ts_ms = m.received_at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         let (payload, payload_base64) = match std::str::from_utf8(&m.payload) {
             Ok(s) => (Some(s.to_string()), None),
-            Err(_) => (None, Some(crate::base64::encode(&m.payload))),
+            Err(_) => (None, Some(B64.encode(&m.payload))),
         };
         let mut r = Record {
             ts: rfc3339_millis(m.received_at),
@@ -79,7 +81,7 @@ impl Record {
                 Property::UserProperty(k, v) => r.user_properties.push((k.to_string(), v.to_string())),
                 Property::ContentType(s) => r.content_type = Some(s.to_string()),
                 Property::ResponseTopic(s) => r.response_topic = Some(s.to_string()),
-                Property::CorrelationData(b) => r.correlation_data_base64 = Some(crate::base64::encode(b)),
+                Property::CorrelationData(b) => r.correlation_data_base64 = Some(B64.encode(b)),
                 Property::MessageExpiryInterval(v) => r.message_expiry = Some(*v),
                 Property::PayloadFormatIndicator(v) => r.payload_format_indicator = Some(*v),
                 _ => {}
@@ -91,7 +93,7 @@ impl Record {
     pub fn payload_bytes(&self) -> Result<Bytes, String> {
         match (&self.payload, &self.payload_base64) {
             (Some(t), None) => Ok(Bytes::from(t.clone())),
-            (None, Some(b)) => crate::base64::decode(b).map(Bytes::from),
+            (None, Some(b)) => decode_base64(b).map(Bytes::from),
             (None, None) => Ok(Bytes::new()),
             (Some(_), Some(_)) => Err("both payload and payload_base64".into()),
         }
@@ -113,7 +115,7 @@ impl Record {
             p.push(Property::ResponseTopic(ByteString::from(s.as_str())));
         }
         if let Some(b) = &self.correlation_data_base64 {
-            p.push(Property::CorrelationData(Bytes::from(crate::base64::decode(b)?)));
+            p.push(Property::CorrelationData(Bytes::from(decode_base64(b)?)));
         }
         for (k, v) in &self.user_properties {
             p.push(Property::UserProperty(k.as_str().into(), v.as_str().into()));
@@ -159,8 +161,26 @@ pub fn read(path: &Path) -> Result<Vec<Record>, String> {
     Ok(out)
 }
 
+/// Standard base64 (RFC 4648 §4) as recordings hold it: written with padding, read with or without.
+fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
+    B64.decode(text).map_err(|e| format!("bad base64: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn base64_fields_follow_rfc4648_and_padding_is_optional_when_read() {
+        use super::{B64, decode_base64};
+        use base64::Engine as _;
+        for (plain, enc) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+            assert_eq!(B64.encode(plain.as_bytes()), enc);
+            assert_eq!(decode_base64(enc).unwrap(), plain.as_bytes());
+            assert_eq!(decode_base64(enc.trim_end_matches('=')).unwrap(), plain.as_bytes());
+        }
+        assert!(decode_base64("Zm9v!").unwrap_err().starts_with("bad base64"));
+        assert!(decode_base64("Z").is_err());
+    }
+
     use super::*;
     use std::time::Duration;
 

@@ -5,12 +5,12 @@ use super::fmt;
 use super::theme::Theme;
 use crate::app::App;
 use crate::app::layout::{self, Pane};
-use crate::codec::Property;
+use crate::app::reader::{self, Mark};
 use crate::payload::{self, TokenKind};
 use crate::sanitize;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Clear, Dataset, GraphType, List, ListItem, Paragraph};
@@ -31,25 +31,19 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
                 theme.dim,
             )],
             Some(id) if !app.tree.node(id).is_topic => {
-                subtree_summary(app, id, theme, usize::from(app.detail.scroll) + usize::from(inner.height))
+                subtree_summary(app, id, theme, app.detail.scroll.saturating_add(usize::from(inner.height)))
             }
             Some(_) => vec![Line::styled("no message kept for this topic (history cleared)", theme.dim)],
             None => vec![Line::styled("select a topic", theme.dim)],
         };
-        f.render_widget(Paragraph::new(lines).scroll((app.detail.scroll, 0)), inner);
+        let scroll = u16::try_from(app.detail.scroll).unwrap_or(u16::MAX);
+        f.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
         return;
     };
     let format = app.payload_format(node);
     let cache = &app.detail_cache;
-    let history_len = app.store.history(node).len();
-    let chartable = cache.chart.iter().any(|s| s.len() >= 2) && inner.height >= 16;
-    let chart_h = if chartable { inner.height / 3 } else { 0 };
-    let hist_h = if inner.height >= 12 { (inner.height / 4).min(history_len as u16 + 1) } else { 0 };
-    let top_h = inner.height - chart_h - hist_h;
-    let top = Rect { height: top_h, ..inner };
-
+    let Some(parts) = app.detail_parts() else { return };
     let Some(rendered) = cache.rendered.as_ref() else { return };
-    let mut lines: Vec<Line> = Vec::new();
     let mut head = vec![
         Span::styled(rendered.format_used.name().to_uppercase(), theme.title),
         Span::styled(format!(" · {} · QoS {}", fmt::bytes(msg.payload.len() as u64), msg.qos.as_u8()), theme.dim),
@@ -69,37 +63,91 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
         ),
         theme.dim,
     ));
-    lines.push(Line::from(head));
-    if let Some(err) = &rendered.error {
-        lines.push(Line::styled(sanitize::line(err).into_owned(), theme.error));
+    if let Some((at, count)) = app.history_position().filter(|_| app.detail.shown.is_some()) {
+        head.insert(0, Span::styled(format!("entry {at}/{count} ([ ]) · "), theme.warn));
     }
-    for l in &rendered.lines {
-        lines.push(Line::from(
-            l.iter().map(|(k, t)| Span::styled(t.clone(), token_style(*k, theme))).collect::<Vec<_>>(),
-        ));
+    if let Some(base) = app.detail.base.and_then(|seq| app.store.get(node, seq)).filter(|_| app.detail.comparing) {
+        head = vec![
+            Span::styled("DIFF ", theme.title),
+            Span::styled(
+                format!(
+                    "marked {} → shown {} · view {} (v) · = or Esc: back",
+                    fmt::clock(app.config.zone.wall_ms(base.at_ms)),
+                    fmt::clock(app.config.zone.wall_ms(msg.at_ms)),
+                    format.name()
+                ),
+                theme.warn,
+            ),
+        ];
     }
-    if rendered.truncated {
-        lines.push(Line::styled("… (truncated)", theme.dim));
+    let mut heads = vec![Line::from(head)];
+    if parts.head.height > 1 {
+        heads.push(position_line(app, usize::from(parts.body.height), theme));
     }
-    if !msg.properties.is_empty() {
-        lines.push(Line::styled("── properties", theme.dim));
-        for p in msg.properties.iter() {
-            lines.push(property_line(p, theme));
-        }
+    f.render_widget(Paragraph::new(heads), parts.head);
+    body(f, app, parts.body, theme);
+    if parts.chart.height > 0 {
+        chart(f, app, parts.chart, theme);
     }
-    f.render_widget(Paragraph::new(lines).scroll((app.detail.scroll, 0)), top);
-
-    let mut y = inner.y + top_h;
-    if chart_h > 0 {
-        chart(f, app, Rect { y, height: chart_h, ..inner }, theme);
-        y += chart_h;
-    }
-    if hist_h > 0 {
-        history_list(f, app, node, Rect { y, height: hist_h, ..inner }, theme);
+    if parts.history.height > 0 {
+        history_list(f, app, node, parts.history, theme);
     }
     if let Some((cands, pos)) = &app.detail.picker {
         picker(f, app, node, cands, *pos, inner, theme);
     }
+}
+
+/// Where the body is: the rows shown of how many, the search and its current match, and whether
+/// lines are unwrapped (and how far right).
+fn position_line<'a>(app: &App, height: usize, theme: &Theme) -> Line<'a> {
+    let c = &app.detail_cache;
+    let total = c.rows.len();
+    let first = (app.detail.scroll + 1).min(total);
+    let last = (app.detail.scroll + height).min(total);
+    let mut spans = vec![Span::styled(format!("rows {first}-{last}/{total}"), theme.dim)];
+    if let Some(find) = &app.detail.find {
+        let source = sanitize::line(&find.source()).into_owned();
+        let count = if c.matches_capped { format!("{}+", c.matches.len()) } else { c.matches.len().to_string() };
+        let at = if c.matches.is_empty() { 0 } else { app.detail.find_at + 1 };
+        spans.push(Span::styled(" · ", theme.dim));
+        spans.push(Span::styled(format!("'{source}' {at}/{count} (n N)"), theme.warn));
+    }
+    if app.detail.nowrap {
+        spans.push(Span::styled(format!(" · unwrapped, col {} (← → W)", app.detail.hscroll + 1), theme.dim));
+    } else if last < total {
+        spans.push(Span::styled(" · End: the end", theme.dim));
+    }
+    Line::from(spans)
+}
+
+/// The body rows in view, with search matches marked.
+fn body(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
+    let c = &app.detail_cache;
+    let skip = if app.detail.nowrap { app.detail.hscroll } else { 0 };
+    let current = c.matches.get(app.detail.find_at).copied();
+    let mark = Style::new().add_modifier(Modifier::REVERSED);
+    let mut lines = Vec::with_capacity(usize::from(area.height));
+    for row in c.rows.iter().skip(app.detail.scroll).take(usize::from(area.height)) {
+        let line_no = row.line as usize;
+        let Some(line) = c.body.get(line_no) else { break };
+        let from = c.matches.partition_point(|m| m.line < line_no);
+        let matches: Vec<_> =
+            c.matches[from..].iter().take_while(|m| m.line == line_no).map(|m| (*m, Some(*m) == current)).collect();
+        let spans: Vec<Span> = reader::pieces(line, *row, skip, usize::from(area.width), &matches)
+            .into_iter()
+            .map(|(k, m, text)| {
+                let style = line.get(k).map_or(Style::new(), |(kind, _)| token_style(*kind, theme));
+                let style = match m {
+                    Mark::None => style,
+                    Mark::Match => style.patch(mark),
+                    Mark::Current => style.patch(mark).add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+                };
+                Span::styled(text, style)
+            })
+            .collect();
+        lines.push(Line::from(spans));
+    }
+    f.render_widget(Paragraph::new(lines), area);
 }
 
 fn token_style(k: TokenKind, theme: &Theme) -> Style {
@@ -114,34 +162,27 @@ fn token_style(k: TokenKind, theme: &Theme) -> Style {
     }
 }
 
-fn property_line<'a>(p: &Property, theme: &Theme) -> Line<'a> {
-    let (name, value) = match p {
-        Property::UserProperty(k, v) => (format!("user {}", sanitize::line(k)), sanitize::line(v).into_owned()),
-        Property::ContentType(s) | Property::ResponseTopic(s) => {
-            (p.id().name().to_string(), sanitize::line(s).into_owned())
-        }
-        Property::CorrelationData(b) => (p.id().name().to_string(), sanitize::bytes(b, false).into_owned()),
-        Property::PayloadFormatIndicator(v) => {
-            (p.id().name().to_string(), if *v == 1 { "1 (UTF-8)".into() } else { "0 (bytes)".into() })
-        }
-        Property::MessageExpiryInterval(v) => (p.id().name().to_string(), format!("{v} s")),
-        Property::SubscriptionIdentifier(v) => (p.id().name().to_string(), v.to_string()),
-        Property::TopicAlias(v) => (p.id().name().to_string(), v.to_string()),
-        other => (other.id().name().to_string(), format!("{other:?}")),
-    };
-    Line::from(vec![Span::styled(format!("{name}: "), theme.key), Span::raw(value)])
-}
-
 fn history_list(f: &mut Frame<'_>, app: &App, node: crate::app::topics::NodeId, area: Rect, theme: &Theme) {
     let history: Vec<_> = app.store.history(node).collect();
-    let title = format!("── history {} (newest first)", history.len());
+    let title = format!("── history {} (newest first; [ ] show, m mark, = compare)", history.len());
     let mut lines = vec![Line::styled(title, theme.dim)];
     let width = usize::from(area.width);
-    for (i, m) in history.iter().enumerate().rev().take(usize::from(area.height.saturating_sub(1))) {
+    let rows = usize::from(area.height.saturating_sub(1));
+    let shown = app.detail_message().map(|m| m.seq);
+    // Newest first, scrolled so the shown entry is in the list.
+    let from_newest = shown.and_then(|s| history.iter().rev().position(|m| m.seq == s)).unwrap_or(0);
+    let skip = (from_newest + 1).saturating_sub(rows);
+    for (i, m) in history.iter().enumerate().rev().skip(skip).take(rows) {
         let change = if i > 0 { app.detail_cache.diffs.get(&m.seq).cloned().flatten() } else { None };
-        let head = format!("{} ", fmt::clock(app.config.zone.wall_ms(m.at_ms)));
+        let mark = match (Some(m.seq) == shown, app.detail.base == Some(m.seq)) {
+            (true, true) => "▶m ",
+            (true, false) => "▶  ",
+            (false, true) => " m ",
+            (false, false) => "   ",
+        };
+        let head = format!("{mark}{} ", fmt::clock(app.config.zone.wall_ms(m.at_ms)));
         let change = change.map(|c| fmt::fit(&format!("  {}", sanitize::line(&c)), width / 2)).unwrap_or_default();
-        let room = width.saturating_sub(head.len() + change.chars().count());
+        let room = width.saturating_sub(head.chars().count() + change.chars().count());
         lines.push(Line::from(vec![
             Span::styled(head, theme.dim),
             Span::raw(payload::preview(&m.payload, room)),

@@ -562,3 +562,70 @@ fn f12_shows_the_frame_timer_above_the_status_line_and_hides_it_again() {
     key(&mut a, KeyCode::F(12));
     assert_eq!(screen(&mut a, 120, 30), plain);
 }
+
+/// `busy` plus a long one-line payload on `doc/long`, selected, the detail pane focused.
+fn reading_long() -> App {
+    let mut a = busy();
+    let words: Vec<String> =
+        (0..400).map(|i| if i % 97 == 0 { format!("needle{i}") } else { format!("w{i}") }).collect();
+    feed(&mut a, vec![msg("doc/long", format!("{} THE-END", words.join(" ")).as_bytes(), T0 + 9_500)]);
+    select(&mut a, "doc/long");
+    a.focus = crate::app::layout::Pane::Detail;
+    a
+}
+
+#[test]
+fn detail_wraps_long_lines_and_searches_the_payload() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut a = reading_long();
+        screen(&mut a, w, h);
+        key(&mut a, KeyCode::Char('/'));
+        typed(&mut a, "needle");
+        key(&mut a, KeyCode::Enter);
+        key(&mut a, KeyCode::Char('n'));
+        let s = screen(&mut a, w, h);
+        assert!(s.contains("'needle' 2/5 (n N)"), "{s}");
+        insta::assert_snapshot!(format!("detail_search_{w}x{h}"), s);
+        key(&mut a, KeyCode::End);
+        let s = screen(&mut a, w, h);
+        assert!(s.contains("THE-END"), "End shows the end of the payload:\n{s}");
+        insta::assert_snapshot!(format!("detail_end_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn detail_unwrapped_scrolls_sideways() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut a = reading_long();
+        screen(&mut a, w, h);
+        key(&mut a, KeyCode::Char('W'));
+        for _ in 0..5 {
+            key(&mut a, KeyCode::Right);
+        }
+        let s = screen(&mut a, w, h);
+        assert!(s.contains("unwrapped, col 41"), "{s}");
+        insta::assert_snapshot!(format!("detail_unwrapped_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn history_entry_shown_and_two_entries_compared() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut a = busy();
+        select(&mut a, "ticker/AAPL");
+        a.focus = crate::app::layout::Pane::Detail;
+        screen(&mut a, w, h);
+        for _ in 0..3 {
+            key(&mut a, KeyCode::Char('['));
+        }
+        key(&mut a, KeyCode::Char('m'));
+        key(&mut a, KeyCode::Char(']'));
+        let s = screen(&mut a, w, h);
+        assert!(s.contains("entry 8/10"), "{s}");
+        insta::assert_snapshot!(format!("history_entry_{w}x{h}"), s);
+        key(&mut a, KeyCode::Char('='));
+        let s = screen(&mut a, w, h);
+        assert!(s.contains("~ /px: 190.5 → 190.75"), "{s}");
+        insta::assert_snapshot!(format!("history_compare_{w}x{h}"), s);
+    }
+}
