@@ -112,7 +112,8 @@ impl App {
 /// The body comparing `old` with `new`: their decoded values' changes, or their rendered lines'
 /// difference when either is not structured in `format`.
 pub(super) fn compare_body(old: &StoredMessage, new: &StoredMessage, decoder: Decoder<'_>) -> Vec<Line> {
-    if let (Ok(Some(a)), Ok(Some(b))) = (payload::decode(&old.payload, decoder), payload::decode(&new.payload, decoder)) {
+    if let (Ok(Some(a)), Ok(Some(b))) = (payload::decode(&old.payload, decoder), payload::decode(&new.payload, decoder))
+    {
         let (changes, total) = value_diff::diff(&a, &b);
         return value_diff::change_lines(&changes, total);
     }

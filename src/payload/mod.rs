@@ -16,8 +16,8 @@ mod json;
 mod msgpack;
 mod preview;
 mod render;
-pub mod sparkplug;
 pub mod schema;
+pub mod sparkplug;
 #[cfg(test)]
 mod tests;
 mod text;
