@@ -110,6 +110,9 @@ fn summary() {
         ("100k topics, unfolded, selection in the log", 100_000, "E\t"),
     ];
     for (name, topics, keys) in cases {
+        if name == "100k topics, by rate" {
+            key_frames(topics, keys);
+        }
         let mut live = Live::new(topics);
         for c in keys.chars() {
             if c == '\t' {
@@ -133,6 +136,35 @@ fn summary() {
             mean_apply
         );
     }
+}
+
+/// The frames that answer a key (Down, every 100 ms) while the rows' order keeps going stale:
+/// p50 and max of such a frame, the key applied and the frame drawn, over 10 simulated seconds.
+fn key_frames(topics: usize, keys: &str) {
+    let mut live = Live::new(topics);
+    for c in keys.chars() {
+        live.key(c);
+    }
+    let mut frames = Vec::new();
+    for i in 0..10 * FPS {
+        if i % 3 == 0 {
+            let down = Key::new(crossterm::event::KeyCode::Down, crossterm::event::KeyModifiers::NONE);
+            let t = Instant::now();
+            live.app.apply(AppEvent::Key(down));
+            live.app.prepare();
+            let app = &live.app;
+            live.term.draw(|f| mqscope::ui::draw(f, app)).expect("a sink never fails");
+            frames.push(t.elapsed());
+        }
+        live.frame();
+    }
+    frames.sort();
+    println!(
+        "key frame 200x60, 20k msgs/s, {topics} topics by rate, Down every 100 ms: p50 {:.2?} p99 {:.2?} max {:.2?}",
+        percentile(&frames, 0.5),
+        percentile(&frames, 0.99),
+        frames[frames.len() - 1]
+    );
 }
 
 fn main() {

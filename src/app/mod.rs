@@ -289,6 +289,9 @@ pub struct TreeView {
     /// The selected node, kept across rebuilds of the rows.
     pub selected: Option<NodeId>,
     pub offset: usize,
+    /// Where the selection was last found in the rows, looked at first so a frame does not
+    /// search 100,000 rows for it.
+    pub row: usize,
 }
 
 #[derive(Debug, Default)]
@@ -425,6 +428,9 @@ pub struct App {
     /// The last token handed out for a publish command (the session answers with it in `Published`).
     next_token: u64,
     dirty: bool,
+    /// The user did something since the last `prepare`: that frame answers input and skips
+    /// periodic work it did not ask for (`TopicTree::rows_for`).
+    input: bool,
     effects: Vec<Effect>,
 }
 
@@ -507,6 +513,7 @@ impl App {
             frame_stats: frames::Shown::default(),
             next_token: 0,
             dirty: true,
+            input: false,
             effects: Vec::new(),
         };
         app.show_frame_stats = show_frame_stats;
@@ -533,10 +540,20 @@ impl App {
         match event {
             AppEvent::Session(ev) => self.on_session(ev),
             AppEvent::RetainedSnapshot(result) => self.on_retained_snapshot(result),
-            AppEvent::Key(k) => self.on_key(k),
-            AppEvent::Click { x, y } => self.on_click(x, y),
-            AppEvent::Scroll { x, y, delta } => self.on_scroll(x, y, delta),
+            AppEvent::Key(k) => {
+                self.input = true;
+                self.on_key(k);
+            }
+            AppEvent::Click { x, y } => {
+                self.input = true;
+                self.on_click(x, y);
+            }
+            AppEvent::Scroll { x, y, delta } => {
+                self.input = true;
+                self.on_scroll(x, y, delta);
+            }
             AppEvent::Resize { width, height } => {
+                self.input = true;
                 self.size = Rect::new(0, 0, width, height);
             }
             AppEvent::Recording(ev) => self.on_recording(ev),
@@ -565,6 +582,7 @@ impl App {
                 return;
             }
             AppEvent::Paste(text) => {
+                self.input = true;
                 if self.publisher.open {
                     self.publisher.paste(&text);
                 } else if let Some(p) = self.prompt.as_mut() {
