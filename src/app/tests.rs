@@ -178,6 +178,28 @@ fn a_key_in_a_big_tree_is_not_behind_a_re_sort_it_did_not_ask_for() {
 }
 
 #[test]
+fn messages_alone_redraw_a_few_times_a_second_and_keys_at_once() {
+    let mut a = app();
+    sample(&mut a);
+    assert!(a.take_dirty());
+    // A flood over the next 150 ms: counts and the log move, but no frame is due yet.
+    for k in 1..=15 {
+        a.apply(AppEvent::Session(SessionEvent::Messages(vec![msg("sensors/kitchen/temp", b"22", T0 + k * 10)])));
+        a.apply(AppEvent::Backlog(k as usize));
+        a.apply(AppEvent::Tick { now_ms: T0 + k * 10 });
+        assert!(!a.take_dirty(), "no data frame {} ms after the last one", k * 10);
+    }
+    a.apply(AppEvent::Tick { now_ms: T0 + DATA_FRAME_MS + 30 });
+    assert!(a.take_dirty(), "the messages are drawn once the data frame is due");
+    a.apply(AppEvent::Session(SessionEvent::Messages(vec![msg("ticker/AAPL", b"{}", T0 + DATA_FRAME_MS + 40)])));
+    assert!(!a.take_dirty());
+    key(&mut a, KeyCode::Down);
+    assert!(a.take_dirty(), "a key is drawn at once, with the messages before it");
+    a.apply(AppEvent::Tick { now_ms: T0 + 3 * DATA_FRAME_MS });
+    assert!(!a.take_dirty(), "nothing new since");
+}
+
+#[test]
 fn tab_moves_focus_and_help_opens_and_closes() {
     let mut a = app();
     key(&mut a, KeyCode::Tab);
@@ -417,8 +439,10 @@ fn backlog_is_reported_and_only_marks_dirty_on_change() {
     a.apply(AppEvent::Backlog(0));
     assert!(!a.take_dirty());
     a.apply(AppEvent::Backlog(12));
-    assert!(a.take_dirty());
     assert_eq!(a.backlog, 12);
+    assert!(!a.take_dirty(), "drawn with the next data frame, as messages are");
+    a.apply(AppEvent::Tick { now_ms: T0 + DATA_FRAME_MS });
+    assert!(a.take_dirty());
 }
 
 #[test]
