@@ -22,11 +22,14 @@ use std::collections::VecDeque;
 use std::io::{self, Stdout, Write as _};
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
-use tokio::sync::mpsc::error::TryRecvError;
 
 /// At most this many session events are applied per loop turn before the screen gets a chance to
 /// draw; each event is a batch of messages, so this is thousands of messages.
 const EVENTS_PER_TURN: usize = 256;
+/// And for at most this long: a key or a frame never waits behind more (a flood of new topics
+/// once took 221 ms in one turn). What is left stays queued for the next turn; the session waits
+/// while the queue is full, so nothing is dropped.
+const APPLY_BUDGET: Duration = Duration::from_millis(8);
 
 /// How often the frame timer's figures go to the log file (and once more for the whole run at exit).
 const STATS_LOG_PERIOD: Duration = Duration::from_secs(10);
@@ -92,6 +95,18 @@ impl Stopwatch {
             tracing::info!("{line}");
         }
     }
+}
+
+/// Applies queued events until none is left, `EVENTS_PER_TURN` were applied or `budget` has
+/// passed since `start`. Returns how many were applied; the rest stay queued.
+fn drain<T>(start: Instant, budget: Duration, mut next: impl FnMut() -> Option<T>, mut apply: impl FnMut(T)) -> usize {
+    let mut applied = 0;
+    while applied < EVENTS_PER_TURN && start.elapsed() < budget {
+        let Some(ev) = next() else { break };
+        apply(ev);
+        applied += 1;
+    }
+    applied
 }
 
 /// Messages in a session event.
@@ -246,7 +261,11 @@ async fn run_inner(
     let mut watch = Stopwatch::new();
 
     'run: loop {
+        // In this order when several are ready: input first, so a key is read at once and never
+        // waits behind a turn of session events; session events last, so a flood cannot starve
+        // frames or signals (they are applied whenever nothing else is ready).
         tokio::select! {
+            biased;
             permit = handle.commands.reserve(), if !outbox.is_empty() => match permit {
                 Ok(permit) => {
                     if let Some(cmd) = outbox.pop_front() {
@@ -275,31 +294,6 @@ async fn run_inner(
                 }
                 Some(Err(e)) => return Err(e.into()),
                 None => break 'run,
-            },
-            ev = handle.events.recv(), if session_open => match ev {
-                Some(ev) => {
-                    let start = Instant::now();
-                    let mut messages = messages_in(&ev);
-                    log_event(&ev);
-                    recording.write(&mut app, &ev);
-                    app.apply(AppEvent::Session(ev));
-                    // Drain what else is queued, within a budget, so a flood costs one redraw per frame.
-                    for _ in 0..EVENTS_PER_TURN {
-                        match handle.events.try_recv() {
-                            Ok(ev) => {
-                                messages += messages_in(&ev);
-                                log_event(&ev);
-                                recording.write(&mut app, &ev);
-                                app.apply(AppEvent::Session(ev));
-                            }
-                            Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-                        }
-                    }
-                    app.apply(AppEvent::Backlog(handle.events.len()));
-                    watch.applied(start.elapsed(), messages);
-                    app.apply(AppEvent::HandOffPeak(handle.events.peak_bytes()));
-                }
-                None => session_open = false,
             },
             _ = frame.tick() => {
                 let now = now_ms();
@@ -331,8 +325,28 @@ async fn run_inner(
                     }
                 }
             }
-            Some(result) = snapshot_rx.recv() => app.apply(AppEvent::RetainedSnapshot(result)),
             _ = signals.recv() => break 'run,
+            Some(result) = snapshot_rx.recv() => app.apply(AppEvent::RetainedSnapshot(result)),
+            ev = handle.events.recv(), if session_open => match ev {
+                Some(ev) => {
+                    let start = Instant::now();
+                    let mut messages = messages_in(&ev);
+                    log_event(&ev);
+                    recording.write(&mut app, &ev);
+                    app.apply(AppEvent::Session(ev));
+                    // Drain what else is queued, within a budget, so a flood costs one redraw per frame.
+                    drain(start, APPLY_BUDGET, || handle.events.try_recv().ok(), |ev| {
+                        messages += messages_in(&ev);
+                        log_event(&ev);
+                        recording.write(&mut app, &ev);
+                        app.apply(AppEvent::Session(ev));
+                    });
+                    app.apply(AppEvent::Backlog(handle.events.len()));
+                    watch.applied(start.elapsed(), messages);
+                    app.apply(AppEvent::HandOffPeak(handle.events.peak_bytes()));
+                }
+                None => session_open = false,
+            },
         }
         for effect in app.take_effects() {
             match effect {
@@ -511,6 +525,30 @@ mod tests {
             properties: crate::codec::Properties::default(),
             received_at: SystemTime::now(),
         }
+    }
+
+    #[test]
+    fn a_turn_applies_queued_events_for_at_most_its_budget_and_leaves_the_rest_queued() {
+        // Each event takes 1 ms to apply: a budget of 8 ms takes at most 8 of 1,000.
+        let mut queue: VecDeque<u32> = (0..1000).collect();
+        let mut applied = Vec::new();
+        let n = drain(
+            Instant::now(),
+            Duration::from_millis(8),
+            || queue.pop_front(),
+            |ev| {
+                std::thread::sleep(Duration::from_millis(1));
+                applied.push(ev);
+            },
+        );
+        assert!((1..=8).contains(&n), "applied {n}");
+        assert_eq!(applied, (0..n as u32).collect::<Vec<_>>(), "in order");
+        assert_eq!(queue.front(), Some(&(n as u32)), "the rest is still queued, none taken and dropped");
+        // A quick queue is applied up to the event cap.
+        let mut queue: VecDeque<u32> = (0..1000).collect();
+        let n = drain(Instant::now(), Duration::from_secs(60), || queue.pop_front(), |_| {});
+        assert_eq!(n, EVENTS_PER_TURN);
+        assert_eq!(queue.len(), 1000 - EVENTS_PER_TURN);
     }
 
     #[test]

@@ -357,13 +357,15 @@ impl App {
     /// Moves the tree selection by `delta` rows (clamped).
     pub(super) fn move_tree(&mut self, delta: i64) {
         let now = self.now_ms;
-        let rows = self.tree.rows(now);
+        let hint = self.tree_view.row;
+        let rows = self.tree.rows_for(now, true);
         if rows.is_empty() {
             return;
         }
-        let cur = self.tree_view.selected.and_then(|s| rows.iter().position(|&r| r == s)).unwrap_or(0);
+        let cur = self.tree_view.selected.and_then(|s| position(rows, s, hint)).unwrap_or(0);
         let next = (cur as i64).saturating_add(delta).clamp(0, rows.len() as i64 - 1) as usize;
         self.tree_view.selected = Some(rows[next]);
+        self.tree_view.row = next;
         self.detail.scroll = 0;
         self.detail.hscroll = 0;
     }
@@ -553,7 +555,7 @@ impl App {
             if layout::contains(inner, x, y) {
                 let row = self.tree_view.offset + usize::from(y - inner.y);
                 let now = self.now_ms;
-                if let Some(&id) = self.tree.rows(now).get(row) {
+                if let Some(&id) = self.tree.rows_for(now, true).get(row) {
                     if self.tree_view.selected == Some(id) {
                         let expanded = self.tree.node(id).expanded;
                         self.tree.set_expanded(id, !expanded);
@@ -593,7 +595,8 @@ impl App {
     pub fn prepare(&mut self) {
         let now = self.now_ms;
         let height = self.areas().tree.map_or(0, |r| usize::from(layout::inner(r).height));
-        self.tree.rows(now);
+        let input = std::mem::take(&mut self.input);
+        self.tree.rows_for(now, input);
         self.select_visible(height);
         self.match_pending(super::log_view::MATCH_BYTES_PER_FRAME);
         self.select_visible_log_entry();
@@ -614,7 +617,7 @@ impl App {
         let mut cur = self.tree_view.selected;
         let mut pos = None;
         while let Some(id) = cur {
-            if let Some(p) = rows.iter().position(|&r| r == id) {
+            if let Some(p) = position(rows, id, self.tree_view.row) {
                 pos = Some(p);
                 break;
             }
@@ -622,8 +625,17 @@ impl App {
         }
         let p = pos.unwrap_or(0);
         self.tree_view.selected = Some(rows[p]);
+        self.tree_view.row = p;
         self.tree_view.offset = layout::scroll_to(self.tree_view.offset, p, height);
     }
+}
+
+/// Where `id` is in `rows`, looking at `hint` (where it was last) first.
+fn position(rows: &[NodeId], id: NodeId, hint: usize) -> Option<usize> {
+    if rows.get(hint) == Some(&id) {
+        return Some(hint);
+    }
+    rows.iter().position(|&r| r == id)
 }
 
 fn filter_source(f: &TopicFilter) -> String {

@@ -289,6 +289,9 @@ pub struct TreeView {
     /// The selected node, kept across rebuilds of the rows.
     pub selected: Option<NodeId>,
     pub offset: usize,
+    /// Where the selection was last found in the rows, looked at first so a frame does not
+    /// search 100,000 rows for it.
+    pub row: usize,
 }
 
 #[derive(Debug, Default)]
@@ -425,8 +428,19 @@ pub struct App {
     /// The last token handed out for a publish command (the session answers with it in `Published`).
     next_token: u64,
     dirty: bool,
+    /// The user did something since the last `prepare`: that frame answers input and skips
+    /// periodic work it did not ask for (`TopicTree::rows_for`).
+    input: bool,
+    /// Messages arrived since the last frame; drawn at most every `DATA_FRAME_MS` (counts, rates
+    /// and the log moving do not need 30 frames a second), unless `dirty` draws them sooner.
+    data_dirty: bool,
+    /// When the last frame was handed out (`take_dirty`).
+    data_drawn_ms: u64,
     effects: Vec<Effect>,
 }
+
+/// The shortest time between two frames drawn only because messages arrived: five a second.
+pub const DATA_FRAME_MS: u64 = 200;
 
 /// How the traffic view ranks and which subtree level it shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -507,6 +521,9 @@ impl App {
             frame_stats: frames::Shown::default(),
             next_token: 0,
             dirty: true,
+            input: false,
+            data_dirty: false,
+            data_drawn_ms: 0,
             effects: Vec::new(),
         };
         app.show_frame_stats = show_frame_stats;
@@ -516,9 +533,17 @@ impl App {
         app
     }
 
-    /// True once since the last call when something visible changed.
+    /// True once since the last call when something visible changed: at once for input and
+    /// state changes, at most every `DATA_FRAME_MS` when only messages arrived.
     pub fn take_dirty(&mut self) -> bool {
-        std::mem::take(&mut self.dirty)
+        let data_due = self.data_dirty && self.now_ms >= self.data_drawn_ms + DATA_FRAME_MS;
+        if !(self.dirty || data_due) {
+            return false;
+        }
+        self.dirty = false;
+        self.data_dirty = false;
+        self.data_drawn_ms = self.now_ms;
+        true
     }
 
     pub fn take_effects(&mut self) -> Vec<Effect> {
@@ -531,12 +556,27 @@ impl App {
 
     pub fn apply(&mut self, event: AppEvent) {
         match event {
+            AppEvent::Session(ev @ (SessionEvent::Messages(_) | SessionEvent::Message(_))) => {
+                self.on_session(ev);
+                self.data_dirty = true;
+                return;
+            }
             AppEvent::Session(ev) => self.on_session(ev),
             AppEvent::RetainedSnapshot(result) => self.on_retained_snapshot(result),
-            AppEvent::Key(k) => self.on_key(k),
-            AppEvent::Click { x, y } => self.on_click(x, y),
-            AppEvent::Scroll { x, y, delta } => self.on_scroll(x, y, delta),
+            AppEvent::Key(k) => {
+                self.input = true;
+                self.on_key(k);
+            }
+            AppEvent::Click { x, y } => {
+                self.input = true;
+                self.on_click(x, y);
+            }
+            AppEvent::Scroll { x, y, delta } => {
+                self.input = true;
+                self.on_scroll(x, y, delta);
+            }
             AppEvent::Resize { width, height } => {
+                self.input = true;
                 self.size = Rect::new(0, 0, width, height);
             }
             AppEvent::Recording(ev) => self.on_recording(ev),
@@ -565,6 +605,7 @@ impl App {
                 return;
             }
             AppEvent::Paste(text) => {
+                self.input = true;
                 if self.publisher.open {
                     self.publisher.paste(&text);
                 } else if let Some(p) = self.prompt.as_mut() {
@@ -599,7 +640,7 @@ impl App {
             AppEvent::Backlog(n) => {
                 if n != self.backlog {
                     self.backlog = n;
-                    self.dirty = true;
+                    self.data_dirty = true;
                 }
                 return;
             }

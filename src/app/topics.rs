@@ -211,6 +211,8 @@ const RESORT_MS: u64 = 1000;
 /// about 0.1 µs a row); folding, filtering and sorting still rebuild at once.
 const BIG_TREE_ROWS: usize = 20_000;
 const RESHAPE_MS: u64 = 500;
+/// How much longer a big tree's re-sort and reshape wait when the frame answers a key.
+const INPUT_DEFER_MS: u64 = 3000;
 
 impl TopicTree {
     pub fn new(exclude: Vec<String>) -> Self {
@@ -449,9 +451,20 @@ impl TopicTree {
 
     /// The visible rows, rebuilt when needed. `now_ms` paces reordering for time-based sorts.
     pub fn rows(&mut self, now_ms: u64) -> &[NodeId] {
+        self.rows_for(now_ms, false)
+    }
+
+    /// `rows` for a frame or key handler that answers the user's input (`input`): in a big tree
+    /// the periodic re-sort and the merge of new topics wait for the next frame drawn for data,
+    /// so a key is never behind a rebuild of 100,000 rows it did not ask for (folding, filtering
+    /// and sorting, which it did ask for, still rebuild at once). Overdue ones happen anyway, so
+    /// keys held down cannot freeze the order.
+    pub fn rows_for(&mut self, now_ms: u64, input: bool) -> &[NodeId] {
         let v = &self.visible;
-        let stale_order = self.sort != SortBy::Name && now_ms >= v.built_ms + RESORT_MS;
-        let stale_shape = v.new_topics && (v.rows.len() < BIG_TREE_ROWS || now_ms >= v.built_ms + RESHAPE_MS);
+        let big = v.rows.len() >= BIG_TREE_ROWS;
+        let wait = if input && big { INPUT_DEFER_MS } else { 0 };
+        let stale_order = self.sort != SortBy::Name && now_ms >= v.built_ms + RESORT_MS + wait;
+        let stale_shape = v.new_topics && (!big || now_ms >= v.built_ms + RESHAPE_MS + wait);
         if v.dirty || stale_order || stale_shape {
             self.rebuild(now_ms);
         }
