@@ -66,3 +66,8 @@ for _ in 1 2 3 4 5; do
     for d in $((t1 - t0)) $((t2 - t1)); do [ "$d" -gt "$worst" ] && worst=$d; done
 done
 echo "worst key latency with a filtered log: $worst ms (includes tmux's capture polling)"
+
+# The dashboard's own figure: key-to-screen times from its frame timer, written to the log at exit.
+tmux -S "$sock" send-keys -t rss q
+for _ in $(seq 500); do [ -d "/proc/$pid" ] || break; sleep 0.02; done
+grep -F 'frame stats (whole run)' "$work/mqscope.log" | tail -1 | sed 's/.*frame stats/frame stats/'
