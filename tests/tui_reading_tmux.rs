@@ -12,68 +12,12 @@
 mod common;
 
 use common::Mosquitto;
-use common::tmux::{SCREEN_WAIT, Tmux, quote};
+use common::tmux::Dashboard;
 use std::io::Write as _;
-use std::ops::Deref;
-use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 fn tools_present() -> bool {
     common::tmux::tools_present(&["tmux", "mosquitto", "mosquitto_pub"])
-}
-
-/// mqscope in a private tmux server; its script, log and the server's socket share one temp dir.
-struct Dashboard {
-    // Before `_dir`, so it drops first: the server is killed through a socket that still exists.
-    tmux: Tmux,
-    _dir: tempfile::TempDir,
-}
-
-impl Deref for Dashboard {
-    type Target = Tmux;
-
-    fn deref(&self) -> &Tmux {
-        &self.tmux
-    }
-}
-
-impl Dashboard {
-    /// Starts `mqscope -u URL ARGS...` in a `width` x `height` pane.
-    fn start(label: &str, width: u16, height: u16, url: &str, args: &[&str]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let args: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
-        let script = format!(
-            "{bin} -u '{url}' --log-file {log} {args}\necho \"EXITED:$?\"\nexec sleep 120\n",
-            bin = quote(Path::new(env!("CARGO_BIN_EXE_mqscope"))),
-            log = quote(&dir.path().join("mqscope.log")),
-            args = args.join(" "),
-        );
-        std::fs::write(dir.path().join("run.sh"), script).unwrap();
-        let cmd = format!("sh {}", quote(&dir.path().join("run.sh")));
-        Self { tmux: Tmux::start(dir.path().join("tmux.sock"), label, width, height, &cmd), _dir: dir }
-    }
-
-    /// Escape (closes a prompt), then q, apart (read in one go the two bytes are Alt+q), again if the
-    /// dashboard is still up.
-    fn quit(&self) {
-        let deadline = Instant::now() + SCREEN_WAIT;
-        loop {
-            self.keys(&["Escape"]);
-            std::thread::sleep(Duration::from_millis(300));
-            self.keys(&["q"]);
-            let attempt = Instant::now() + Duration::from_secs(3);
-            while Instant::now() < attempt {
-                let s = self.capture();
-                if s.contains("EXITED:") {
-                    assert!(s.contains("EXITED:0"), "{s}");
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(40));
-            }
-            assert!(Instant::now() < deadline, "the dashboard did not quit:\n{}", self.capture());
-        }
-    }
 }
 
 /// Publishes with mosquitto_pub, the payload on stdin (`-s`), so a large one needs no argument.
@@ -113,7 +57,7 @@ fn a_200kb_one_line_json_payload_is_read_to_its_end() {
     let Some(broker) = Mosquitto::start() else { return };
     let payload = big_json(200 * 1024);
     assert!(payload.len() >= 200 * 1024 && !payload.contains(&b'\n'));
-    let tmux = Dashboard::start("reading14-big", 160, 48, &broker.tcp_url(), &[]);
+    let tmux = Dashboard::start("reading-big", 160, 48, &broker.tcp_url(), &[]);
     tmux.wait_text("connected");
     publish(&broker, "bigjson", &payload);
     tmux.wait_text("Topics 1");
@@ -142,7 +86,7 @@ fn two_history_entries_are_compared_field_by_field() {
         return;
     }
     let Some(broker) = Mosquitto::start() else { return };
-    let tmux = Dashboard::start("reading14-hist", 160, 48, &broker.tcp_url(), &[]);
+    let tmux = Dashboard::start("reading-hist", 160, 48, &broker.tcp_url(), &[]);
     tmux.wait_text("connected");
     publish(&broker, "hist", br#"{"temp":20.5,"unit":"C","gone":1}"#);
     publish(&broker, "hist", br#"{"temp":21,"unit":"C","gone":1}"#);

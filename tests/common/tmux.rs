@@ -5,6 +5,7 @@
 //! Missing tools: the tests print "skipping: ..." and pass, except under `CI=true`, where that is a failure.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -126,5 +127,58 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.run(&["kill-server"]);
+    }
+}
+
+/// mqscope in a private tmux server; its script, log and the server's socket share one temp dir.
+pub struct Dashboard {
+    // Before `_dir`, so it drops first: the server is killed through a socket that still exists.
+    pub tmux: Tmux,
+    _dir: tempfile::TempDir,
+}
+
+impl Deref for Dashboard {
+    type Target = Tmux;
+
+    fn deref(&self) -> &Tmux {
+        &self.tmux
+    }
+}
+
+impl Dashboard {
+    /// Starts `mqscope -u URL ARGS...` in a `width` x `height` pane.
+    pub fn start(label: &str, width: u16, height: u16, url: &str, args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let args: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        let script = format!(
+            "{bin} -u '{url}' --log-file {log} {args}\necho \"EXITED:$?\"\nexec sleep 120\n",
+            bin = quote(Path::new(env!("CARGO_BIN_EXE_mqscope"))),
+            log = quote(&dir.path().join("mqscope.log")),
+            args = args.join(" "),
+        );
+        std::fs::write(dir.path().join("run.sh"), script).unwrap();
+        let cmd = format!("sh {}", quote(&dir.path().join("run.sh")));
+        Self { tmux: Tmux::start(dir.path().join("tmux.sock"), label, width, height, &cmd), _dir: dir }
+    }
+
+    /// Escape (closes a prompt or the publish pane), then q. Read in one go the two bytes are
+    /// Alt+q, which quits nothing, so they go apart, and again if the dashboard is still up.
+    pub fn quit(&self) {
+        let deadline = Instant::now() + SCREEN_WAIT;
+        loop {
+            self.keys(&["Escape"]);
+            std::thread::sleep(Duration::from_millis(300));
+            self.keys(&["q"]);
+            let attempt = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < attempt {
+                let s = self.capture();
+                if s.contains("EXITED:") {
+                    assert!(s.contains("EXITED:0"), "{s}");
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(40));
+            }
+            assert!(Instant::now() < deadline, "the dashboard did not quit:\n{}", self.capture());
+        }
     }
 }
