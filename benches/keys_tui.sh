@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Key responsiveness under load: the real dashboard in tmux at 200x60, subscribed to `#` on its own
+# mosquitto, while benches/feed/feed.rs sends RATE msgs/s over TOPICS topics; keys are typed at a steady
+# pace (moves, focus, sort order, help), and the dashboard's own frame timer gives the key-to-screen
+# times (from reading the key to flushing the frame that shows it) in its log at exit.
+#
+#   benches/keys_tui.sh                               # 100,000 topics, 20,000 msgs/s
+#   TOPICS=10000 RATE=20000 benches/keys_tui.sh
+#   MQSCOPE=target/debug/mqscope benches/keys_tui.sh  # skip the release build
+#
+# Needs: mosquitto, tmux, rustc.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+TOPICS=${TOPICS:-100000}
+RATE=${RATE:-20000}
+SECS=${SECS:-20}
+bench_init keys_tui
+bench_need mosquitto tmux rustc
+bench_mqscope
+bench_broker
+rustc --edition 2021 -O "$root/benches/feed/feed.rs" -o "$work/feed" || bench_fail "cannot build the feeder"
+sock="$work/tmux.sock"
+
+tmux -S "$sock" -f /dev/null new-session -d -s keys -x 200 -y 60 \
+    "sh -c 'echo \$\$ > $work/pid; exec $MQSCOPE -u mqtt://127.0.0.1:$tcp_port --frame-stats --log-file $work/mqscope.log'"
+bench_track "$(tmux -S "$sock" display -p -t keys '#{pid}')"
+for _ in $(seq 750); do tmux -S "$sock" capture-pane -p -t keys | grep -qF "● connected" && break; sleep 0.02; done
+pid=$(cat "$work/pid")
+bench_track "$pid"
+
+"$work/feed" "$tcp_port" $((RATE * SECS)) "$TOPICS" "$RATE" >"$work/feed.out" &
+feeder=$!
+bench_track "$feeder"
+sleep $((SECS / 4))
+for k in j j j k Tab Tab Tab o o o j k ? Escape Down Down Up End Home j k o; do
+    tmux -S "$sock" send-keys -t keys "$k"
+    sleep 0.4
+done
+wait "$feeder" || bench_fail "the feeder failed"
+bench_untrack "$feeder"
+echo "feeder: $(cat "$work/feed.out")"
+tmux -S "$sock" capture-pane -p -t keys | tail -2
+tmux -S "$sock" send-keys -t keys q
+for _ in $(seq 500); do [ -d "/proc/$pid" ] || break; sleep 0.02; done
+grep -F 'frame stats (whole run)' "$work/mqscope.log" | tail -1 | sed 's/.*frame stats/frame stats/'
