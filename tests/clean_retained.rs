@@ -63,25 +63,14 @@ fn mqscope(args: &[&str], limit: Duration) -> Output {
 
 /// [`mqscope`] with stdout going to `stdout`.
 fn mqscope_to(args: &[&str], limit: Duration, stdout: Stdio) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mqscope"))
+    let child = Command::new(env!("CARGO_BIN_EXE_mqscope"))
         .args(args)
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + limit;
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("mqscope {args:?} ran over {limit:?}; stderr: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::output_within(child, limit, &format!("mqscope {args:?}"))
 }
 
 /// The retained topics under `filter`, as `mqscope sub --retained-only` sees them.

@@ -9,14 +9,14 @@ mod common;
 use common::Mosquitto;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SCHEMA: &str = r#"{"$schema":"http://json-schema.org/draft-07/schema#","type":"object",
     "required":["t"],"properties":{"t":{"type":"number","maximum":100}}}"#;
 
 fn mqscope(args: &[&str]) -> Output {
     let limit = Duration::from_secs(60);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mqscope"))
+    let child = Command::new(env!("CARGO_BIN_EXE_mqscope"))
         .args(args)
         .env_remove("MQSCOPE_CONFIG")
         .stdin(Stdio::null())
@@ -24,18 +24,7 @@ fn mqscope(args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + limit;
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("mqscope {args:?} ran over {limit:?}; stderr: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::output_within(child, limit, &format!("mqscope {args:?}"))
 }
 
 fn retain(url: &str, topic: &str, message: &str) {

@@ -44,19 +44,8 @@ fn spawn_sub(url: &str, args: &[&str]) -> Child {
         .unwrap()
 }
 
-fn wait_child(mut child: Child, limit: Duration) -> Output {
-    let deadline = Instant::now() + limit;
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("child ran over {limit:?}: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+fn wait_child(child: Child, limit: Duration) -> Output {
+    common::output_within(child, limit, "child")
 }
 
 /// The retained messages as `mqscope sub --retained-only -v` prints them, sorted.

@@ -20,7 +20,7 @@ use std::fs;
 use std::io::Read as _;
 use std::net::{SocketAddr, TcpListener as StdListener, TcpStream as StdStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -782,5 +782,22 @@ impl FakeTlsServer {
 
     pub fn url(&self) -> String {
         format!("mqtts://{}", self.addr)
+    }
+}
+
+/// Waits for `child` (stdout and stderr piped) at most `limit`, then collects its output; past the limit it
+/// is killed and the test fails, naming `what` and showing its stderr.
+pub fn output_within(mut child: Child, limit: Duration, what: &str) -> Output {
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("{what} ran over {limit:?}; stderr: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
