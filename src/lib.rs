@@ -18,6 +18,7 @@ pub mod headless;
 pub mod inspect;
 pub mod manager;
 pub mod payload;
+pub mod process;
 pub mod record;
 pub mod sanitize;
 pub mod session;

@@ -118,14 +118,6 @@ fn messages_in(ev: &SessionEvent) -> u64 {
     }
 }
 
-/// The process's resident memory (`VmRSS`), for the status line's baseline; `None` where `/proc` is not.
-fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: u64 =
-        status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
-    Some(kb * 1024)
-}
-
 /// Puts the terminal back as it was. Safe to call twice.
 pub fn restore_terminal() {
     let _ = disable_raw_mode();
@@ -299,7 +291,7 @@ async fn run_inner(
                 let now = now_ms();
                 // The process before it keeps anything: measured until the first message.
                 if app.received == 0
-                    && let Some(rss) = resident_bytes()
+                    && let Some(rss) = crate::process::resident_bytes()
                 {
                     app.apply(AppEvent::ProcessBaseline { rss });
                 }

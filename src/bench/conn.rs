@@ -135,14 +135,6 @@ async fn hold(mut transport: Transport, target: Arc<Target>, mut stop: watch::Re
     None
 }
 
-/// Resident memory of this process (`VmRSS`), where `/proc` has it.
-fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: u64 =
-        status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
-    Some(kb * 1024)
-}
-
 /// Raises the soft limit on open files to what `n` connections need; says what to raise when the
 /// hard limit is lower.
 fn raise_fd_limit(n: u64) -> u64 {
@@ -244,7 +236,7 @@ pub async fn run(args: &BenchConnArgs, out: &mut impl Write) -> u8 {
             return exit::FAILURE;
         }
     };
-    let rss_before = resident_bytes();
+    let rss_before = crate::process::resident_bytes();
     let start = Instant::now();
     let (stop_tx, stop_rx) = watch::channel(false);
     let (result_tx, mut result_rx) = mpsc::channel::<Result<Stages, String>>(1024);
@@ -263,7 +255,7 @@ pub async fn run(args: &BenchConnArgs, out: &mut impl Write) -> u8 {
     let far = start + Duration::from_secs(86_400 * 365);
     loop {
         if hold_until.is_none() && attempted == args.clients && opened + failed == attempted {
-            rss_open = resident_bytes();
+            rss_open = crate::process::resident_bytes();
             hold_until = Some(Instant::now() + args.duration);
         }
         tokio::select! {
@@ -334,7 +326,7 @@ pub async fn run(args: &BenchConnArgs, out: &mut impl Write) -> u8 {
         }
     }
     if rss_open.is_none() {
-        rss_open = resident_bytes();
+        rss_open = crate::process::resident_bytes();
     }
     let _ = stop_tx.send(true);
     drop(result_tx);
