@@ -44,7 +44,7 @@ fn main() -> ExitCode {
         },
         Some(Command::Diff(args)) => run_diff(config.as_deref(), &args),
         Some(Command::Bench(mut mode)) => {
-            let conn = match &mut mode {
+            let conn = match &mut *mode {
                 mqscope::cli::bench::BenchMode::Pub(a) => &mut a.conn.conn,
                 mqscope::cli::bench::BenchMode::Sub(a) => &mut a.conn.conn,
                 mqscope::cli::bench::BenchMode::Latency(a) => &mut a.conn.conn,

@@ -339,3 +339,48 @@ fn plan_latency(a: &BenchLatencyArgs, command: Vec<String>) -> Result<(run::Plan
     p.delivered_qos = Some(a.publish.qos.as_u8().min(sub_qos.as_u8()));
     Ok((p, a.conn.conn.connect_timeout))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    fn conn(args: &[&str]) -> NodeConnArgs {
+        let mut argv = vec!["mqscope", "bench", "conn"];
+        argv.extend(args);
+        match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+            Some(crate::cli::Command::Bench(mode)) => match *mode {
+                BenchMode::Conn(a) => a.conn,
+                other => panic!("not bench conn: {other:?}"),
+            },
+            other => panic!("not bench: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_u_is_a_node_and_the_first_is_the_connection_url() {
+        let c = conn(&["-u", "mqtt://a", "--url", "ws://b/mqtt", "-u=mqtt://c"]);
+        assert_eq!(c.urls, ["mqtt://a", "ws://b/mqtt", "mqtt://c"]);
+        assert_eq!(c.conn.url.as_deref(), Some("mqtt://a"));
+    }
+
+    #[test]
+    fn a_password_option_is_read_once_for_all_nodes_and_a_url_password_stays_its_nodes() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = dir.path().join("runs");
+        let cmd = format!("echo x >> '{}'; echo s3cret", runs.display());
+        let mut c = conn(&["-u", "mqtt://a", "-u", "mqtt://b", "--password-cmd", &cmd]).conn;
+        let nodes = ["mqtt://a".to_owned(), "mqtt://u:own@b".to_owned()];
+        let opts = node_options(&c, &nodes, base_options).unwrap();
+        assert_eq!(std::fs::read_to_string(&runs).unwrap().lines().count(), 1, "the command ran once");
+        for o in &opts {
+            assert_eq!(o.session.password.as_deref(), Some(&b"s3cret"[..]));
+        }
+        // Without a password option, each node's URL speaks for itself.
+        c.password_cmd = None;
+        let opts = node_options(&c, &nodes, base_options).unwrap();
+        assert_eq!(opts[0].session.password, None);
+        assert_eq!(opts[1].session.password.as_deref(), Some(&b"own"[..]));
+        assert!(!opts[1].transport.url.contains("own"), "{}", opts[1].transport.url);
+    }
+}
