@@ -272,3 +272,58 @@ fn fewer_clients_than_nodes_leaves_a_named_node_idle() {
     assert_eq!((u(&n[0], &["counts", "sent"]), u(&n[1], &["counts", "sent"])), (10, 0));
     assert_eq!(u(&n[1], &["connections", "planned"]), 0);
 }
+
+#[test]
+fn split_runs_take_their_role_flag_and_refuse_it_beside_u() {
+    use std::io::BufRead as _;
+    let Some(brokers) = bench_bridge() else { return };
+    let (a, b) = (brokers.a.tcp_url(), brokers.b.tcp_url());
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("sub.json");
+    let mut sub = Command::new(env!("CARGO_BIN_EXE_mqscope"))
+        .args(["bench", "sub", "--sub-url", &b, "-t", "bench/#", "-q", "1", "--count", "100", "--duration", "60"])
+        .args(["--no-tui", "--json"])
+        .arg(&json)
+        .env_remove("MQSCOPE_URL")
+        .env("XDG_CONFIG_HOME", dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Its first per-second line comes once it is subscribed: then the publisher may start.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = sub.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(30));
+    assert!(first.is_ok(), "bench sub printed nothing in 30 s");
+    let p = mqscope(&["bench", "pub", "--pub-url", &a, "-q", "1", "--count", "100", "--no-tui"]);
+    assert_eq!(p.code, 0, "{}", p.context());
+    assert_eq!(nodes(p.report())[0]["url"].as_str(), Some(a.as_str()));
+    let deadline = Instant::now() + RUN_LIMIT;
+    let status = loop {
+        if let Some(status) = sub.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = sub.kill();
+            let _ = sub.wait();
+            panic!("bench sub did not stop after 100 messages");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    reader.join().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(nodes(&r)[0]["url"].as_str(), Some(b.as_str()));
+    assert_eq!(u(&r, &["counts", "received"]), 100);
+    assert_eq!(u(&r, &["loss", "lost"]), 0);
+
+    let run = mqscope(&["bench", "pub", "-u", &a, "--pub-url", &b, "--count", "1"]);
+    assert_eq!(run.code, 2, "{}", run.context());
+    assert!(run.stderr.contains("-u and --pub-url"), "{}", run.context());
+}

@@ -277,7 +277,8 @@ fn plan(settings: Settings, nodes: &Nodes, run: &RunArgs, command: Vec<String>) 
 
 fn plan_pub(a: &BenchPubArgs, command: Vec<String>) -> Result<(run::Plan, std::time::Duration), SetupError> {
     check_run(&a.run, a.publish.count, None)?;
-    let nodes = place(&a.conn, &[], &[], a.publish.clients, 0)?;
+    one_list(&a.conn, &a.pub_urls, "--pub-url")?;
+    let nodes = place(&a.conn, &a.pub_urls, &[], a.publish.clients, 0)?;
     let (list, _) = publishers(&a.publish, &nodes, &prefix(&a.conn.conn))?;
     let mut s = settings("pub", &a.conn.conn, &nodes, &a.run);
     with_publish(&mut s, &a.publish, &body(&a.publish)?);
@@ -288,7 +289,8 @@ fn plan_pub(a: &BenchPubArgs, command: Vec<String>) -> Result<(run::Plan, std::t
 
 fn plan_sub(a: &BenchSubArgs, command: Vec<String>) -> Result<(run::Plan, std::time::Duration), SetupError> {
     check_run(&a.run, None, a.count)?;
-    let nodes = place(&a.conn, &[], &[], 0, a.clients)?;
+    one_list(&a.conn, &a.sub_urls, "--sub-url")?;
+    let nodes = place(&a.conn, &[], &a.sub_urls, 0, a.clients)?;
     let sub = subscription(&a.filter, a.shared.as_deref(), a.qos)?;
     let prefix = prefix(&a.conn.conn);
     let mut s = settings("sub", &a.conn.conn, &nodes, &a.run);
@@ -301,6 +303,16 @@ fn plan_sub(a: &BenchSubArgs, command: Vec<String>) -> Result<(run::Plan, std::t
     p.receive_count = a.count;
     p.delivered_qos = Some(a.qos.as_u8());
     Ok((p, a.conn.conn.connect_timeout))
+}
+
+/// `bench pub` and `bench sub` have one role: its nodes come from -u or from its own flag, not both.
+fn one_list(conn: &NodeConnArgs, role_urls: &[String], flag: &str) -> Result<(), SetupError> {
+    if !conn.urls.is_empty() && !role_urls.is_empty() {
+        return Err(SetupError::Invalid(format!(
+            "-u and {flag} both name the nodes of this run's only role: give them with one of the two"
+        )));
+    }
+    Ok(())
 }
 
 /// Subscriber `n` on its node, in its slot (one slot for a shared group).

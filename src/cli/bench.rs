@@ -149,6 +149,10 @@ pub struct PublishArgs {
 pub struct BenchPubArgs {
     #[command(flatten)]
     pub conn: NodeConnArgs,
+    /// The same as -u here (repeatable), so the two halves of a split run read alike: `bench pub
+    /// --pub-url A` beside `bench sub --sub-url B`.
+    #[arg(long = "pub-url", value_name = "URL")]
+    pub pub_urls: Vec<String>,
     #[command(flatten)]
     pub publish: PublishArgs,
     #[command(flatten)]
@@ -176,6 +180,10 @@ pub struct SubscribeArgs {
 pub struct BenchSubArgs {
     #[command(flatten)]
     pub conn: NodeConnArgs,
+    /// The same as -u here (repeatable), so the two halves of a split run read alike: `bench sub
+    /// --sub-url B` beside `bench pub --pub-url A`.
+    #[arg(long = "sub-url", value_name = "URL")]
+    pub sub_urls: Vec<String>,
     /// Subscribing clients.
     #[arg(short = 'c', long = "clients", value_name = "N", default_value = "1", value_parser = value::count)]
     pub clients: u64,
