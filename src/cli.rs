@@ -110,7 +110,7 @@ pub enum Command {
     Diff(DiffArgs),
     /// Load a broker and measure it: publish rate, subscriber throughput, end-to-end latency.
     #[command(subcommand)]
-    Bench(bench::BenchMode),
+    Bench(Box<bench::BenchMode>),
 }
 
 #[derive(Debug, Args)]

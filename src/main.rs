@@ -44,11 +44,11 @@ fn main() -> ExitCode {
         },
         Some(Command::Diff(args)) => run_diff(config.as_deref(), &args),
         Some(Command::Bench(mut mode)) => {
-            let conn = match &mut mode {
-                mqscope::cli::bench::BenchMode::Pub(a) => &mut a.conn,
-                mqscope::cli::bench::BenchMode::Sub(a) => &mut a.conn,
-                mqscope::cli::bench::BenchMode::Latency(a) => &mut a.conn,
-                mqscope::cli::bench::BenchMode::Conn(a) => &mut a.conn,
+            let conn = match &mut *mode {
+                mqscope::cli::bench::BenchMode::Pub(a) => &mut a.conn.conn,
+                mqscope::cli::bench::BenchMode::Sub(a) => &mut a.conn.conn,
+                mqscope::cli::bench::BenchMode::Latency(a) => &mut a.conn.conn,
+                mqscope::cli::bench::BenchMode::Conn(a) => &mut a.conn.conn,
             };
             match profiles::for_command(config.as_deref(), conn) {
                 Ok(_) => with_runtime(|rt| {

@@ -8,7 +8,8 @@
 
 mod common;
 
-use common::{Mosquitto, MosquittoOptions};
+use common::Mosquitto;
+use common::bridge::{self, Bridged, pub_one};
 use serde_json::Value;
 use std::io::Read as _;
 use std::process::{Child, Command, Output, Stdio};
@@ -16,79 +17,24 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-struct Bridged {
-    a: Mosquitto,
-    b: Mosquitto,
-}
-
+/// A's `factory/line1/#` remapped onto B, `plant/#` downgraded to QoS 0, B's `cmd/#` to A only.
 fn bridged() -> Option<Bridged> {
-    let a = Mosquitto::start()?;
-    let bridge = format!(
-        "connection to_a\n\
-         address 127.0.0.1:{}\n\
-         cleansession true\n\
-         topic line1/# in 1 site1/factory/ factory/\n\
+    bridge::bridged(
+        "topic line1/# in 1 site1/factory/ factory/\n\
          topic plant/# in 0\n\
-         topic cmd/# out 1\n\
-         topic bridge-probe in 0\n",
-        a.tcp_port
-    );
-    let b = Mosquitto::start_with(MosquittoOptions { extra_config: bridge, ..MosquittoOptions::default() })?;
-    let brokers = Bridged { a, b };
-    brokers.wait_for_bridge();
-    Some(brokers)
+         topic cmd/# out 1\n",
+    )
 }
 
-fn pub_one(port: u16, topic: &str, payload: &str, retain: bool) {
-    let mut cmd = Command::new("mosquitto_pub");
-    cmd.args(["-h", "127.0.0.1", "-p", &port.to_string(), "-t", topic, "-m", payload, "-q", "1"]);
-    if retain {
-        cmd.arg("-r");
-    }
-    assert!(cmd.status().unwrap().success(), "mosquitto_pub to {topic} failed");
-}
-
-/// The retained value of `topic` on the broker at `port`, if any (waits up to 1 s for it).
-fn retained_value(port: u16, topic: &str) -> Option<String> {
-    let out = Command::new("mosquitto_sub")
-        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-t", topic, "-C", "1", "-W", "1", "--retained-only"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    (!text.is_empty()).then(|| text.strip_suffix('\n').unwrap_or(&text).to_owned())
-}
-
-impl Bridged {
-    /// A retained probe published on A shows up on B once the bridge is connected.
-    fn wait_for_bridge(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            pub_one(self.a.tcp_port, "bridge-probe", "up", true);
-            if retained_value(self.b.tcp_port, "bridge-probe").as_deref() == Some("up") {
-                return;
-            }
-            assert!(Instant::now() < deadline, "the bridge never came up:\n{}", self.b.log());
-        }
-    }
-
-    /// Waits until B holds `value` retained on `topic`.
-    fn wait_retained_on_b(&self, topic: &str, value: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while retained_value(self.b.tcp_port, topic).as_deref() != Some(value) {
-            assert!(Instant::now() < deadline, "'{topic}' never reached B as '{value}'");
-        }
-    }
-
-    /// Retained values: A's setpoint is carried to B, then changed there by a trailing newline; A's
-    /// line2 is not carried; B has one of its own.
-    fn seed_retained(&self) {
-        pub_one(self.a.tcp_port, "factory/line1/setpoint", "21.5", true);
-        self.wait_retained_on_b("site1/factory/line1/setpoint", "21.5");
-        pub_one(self.b.tcp_port, "site1/factory/line1/setpoint", "21.5\n", true);
-        self.wait_retained_on_b("site1/factory/line1/setpoint", "21.5\n");
-        pub_one(self.a.tcp_port, "factory/line2/setpoint", "7", true);
-        pub_one(self.b.tcp_port, "other/b-retained", "x", true);
-    }
+/// Retained values: A's setpoint is carried to B, then changed there by a trailing newline; A's
+/// line2 is not carried; B has one of its own.
+fn seed_retained(brokers: &Bridged) {
+    pub_one(brokers.a.tcp_port, "factory/line1/setpoint", "21.5", true);
+    brokers.wait_retained_on_b("site1/factory/line1/setpoint", "21.5");
+    pub_one(brokers.b.tcp_port, "site1/factory/line1/setpoint", "21.5\n", true);
+    brokers.wait_retained_on_b("site1/factory/line1/setpoint", "21.5\n");
+    pub_one(brokers.a.tcp_port, "factory/line2/setpoint", "7", true);
+    pub_one(brokers.b.tcp_port, "other/b-retained", "x", true);
 }
 
 /// Publishes a numbered message to each topic every 50 ms until stopped: QoS 1 from `mosquitto_pub -l`.
@@ -176,7 +122,7 @@ const FILTERS: [&str; 8] = ["-t", "factory/#", "-t", "plant/#", "-t", "cmd/#", "
 #[test]
 fn diff_reports_what_the_bridge_does_not_carry() {
     let Some(brokers) = bridged() else { return };
-    brokers.seed_retained();
+    seed_retained(&brokers);
     let (a, b) = (brokers.a.tcp_port, brokers.b.tcp_port);
     let _traffic = Traffic::start(&[
         (a, "factory/line1/temp"), // carried, remapped
@@ -220,7 +166,7 @@ fn diff_reports_what_the_bridge_does_not_carry() {
 #[test]
 fn diff_text_shows_the_trailing_newline_escaped() {
     let Some(brokers) = bridged() else { return };
-    brokers.seed_retained();
+    seed_retained(&brokers);
     let (url_a, url_b) = (brokers.a.tcp_url(), brokers.b.tcp_url());
     let mut args = vec!["diff", "-u", &url_a, "-u", &url_b, "--map", "factory/=site1/factory/", "--retained"];
     args.extend(FILTERS);
@@ -309,7 +255,7 @@ fn diff_refuses_bad_input_before_connecting() {
 #[test]
 fn diff_takes_both_brokers_from_profiles() {
     let Some(brokers) = bridged() else { return };
-    brokers.seed_retained();
+    seed_retained(&brokers);
     let dir = tempfile::tempdir().unwrap();
     let config = common::write_file(
         dir.path(),

@@ -36,8 +36,8 @@ pub enum Phase {
 /// A client's word to the runner once it is connected (and subscribed), or could not be.
 #[derive(Debug)]
 pub enum Ready {
-    Ok,
-    Failed { reason: String, code: u8 },
+    Ok { node: usize },
+    Failed { node: usize, reason: String, code: u8 },
 }
 
 pub fn lock(stats: &Mutex<Stats>) -> MutexGuard<'_, Stats> {
@@ -55,6 +55,8 @@ pub struct PublisherSpec {
     pub retain: bool,
     pub schedule: Schedule,
     pub count: Option<u64>,
+    /// The node it connects to (index into the run's nodes).
+    pub node: usize,
 }
 
 /// How a publisher ended: what it sent and how late.
@@ -66,11 +68,11 @@ pub struct PublisherEnd {
 }
 
 /// Waits for the session's CONNACK; `Err` says why it never came, with an exit code.
-async fn connected(handle: &mut SessionHandle, stats: &Mutex<Stats>) -> Result<(), (String, u8)> {
+async fn connected(handle: &mut SessionHandle, stats: &Mutex<Stats>, node: usize) -> Result<(), (String, u8)> {
     while let Some(ev) = handle.events.recv().await {
         match ev {
             SessionEvent::Connected(_) => {
-                lock(stats).connected += 1;
+                lock(stats).connection(node, true);
                 return Ok(());
             }
             SessionEvent::Disconnected { reason, fatal, .. } => {
@@ -84,19 +86,18 @@ async fn connected(handle: &mut SessionHandle, stats: &Mutex<Stats>) -> Result<(
 }
 
 /// A failure after connecting, counted by reason.
-fn lost_connection(stats: &Mutex<Stats>, reason: &str) {
+fn lost_connection(stats: &Mutex<Stats>, node: usize, reason: &str) {
     let mut s = lock(stats);
-    s.connected = s.connected.saturating_sub(1);
-    s.error(format!("disconnected: {}", crate::sanitize::line(reason)));
+    s.connection(node, false);
+    s.error_at(node, format!("disconnected: {}", crate::sanitize::line(reason)));
 }
 
-async fn close(mut handle: SessionHandle, stats: &Mutex<Stats>, was_connected: bool) {
+async fn close(mut handle: SessionHandle, stats: &Mutex<Stats>, node: usize, was_connected: bool) {
     let _ = handle.commands.try_send(Command::Disconnect);
     let _ = tokio::time::timeout(CLOSE_WAIT, async { while handle.events.recv().await.is_some() {} }).await;
     handle.task.abort();
     if was_connected {
-        let mut s = lock(stats);
-        s.connected = s.connected.saturating_sub(1);
+        lock(stats).connection(node, false);
     }
 }
 
@@ -119,18 +120,19 @@ pub async fn publisher(
     ready: mpsc::Sender<Ready>,
 ) -> PublisherEnd {
     let mut end = PublisherEnd { client: spec.client, ..PublisherEnd::default() };
+    let node = spec.node;
     let mut handle = session::spawn(opts);
-    if let Err((reason, code)) = connected(&mut handle, &stats).await {
-        let _ = ready.send(Ready::Failed { reason, code }).await;
+    if let Err((reason, code)) = connected(&mut handle, &stats, node).await {
+        let _ = ready.send(Ready::Failed { node, reason, code }).await;
         handle.task.abort();
         return end;
     }
-    let _ = ready.send(Ready::Ok).await;
+    let _ = ready.send(Ready::Ok { node }).await;
     let mut still_connected = true;
     if let Some((start, wall)) = wait_for_go(&mut phase).await {
         still_connected = publish_loop(&spec, &mut handle, &stats, &mut phase, start, wall, &mut end).await;
     }
-    close(handle, &stats, still_connected).await;
+    close(handle, &stats, node, still_connected).await;
     end
 }
 
@@ -165,23 +167,17 @@ async fn publish_loop(
             ev = handle.events.recv() => match ev {
                 Some(SessionEvent::Published { result, .. }) => {
                     done += 1;
-                    let mut s = lock(stats);
-                    match result {
-                        Ok(_) => s.counts.acked += 1,
-                        Err(why) => {
-                            s.counts.publish_failed += 1;
-                            s.error(format!("publish refused: {}", crate::sanitize::line(&why)));
-                        }
-                    }
+                    let refused = result.err().map(|why| format!("publish refused: {}", crate::sanitize::line(&why)));
+                    lock(stats).published(spec.node, refused);
                 }
                 Some(SessionEvent::Disconnected { reason, .. }) => {
-                    lost_connection(stats, &reason);
+                    lost_connection(stats, spec.node, &reason);
                     end.sent = sent;
                     return false;
                 }
                 Some(_) => {}
                 None => {
-                    lost_connection(stats, "the session ended");
+                    lost_connection(stats, spec.node, "the session ended");
                     end.sent = sent;
                     return false;
                 }
@@ -200,10 +196,7 @@ async fn publish_loop(
                 if let Some(due) = due {
                     end.lag.note(Instant::now().saturating_duration_since(due));
                 }
-                let mut s = lock(stats);
-                s.counts.sent += 1;
-                s.counts.sent_bytes += publish.payload.len() as u64;
-                drop(s);
+                lock(stats).sent(spec.node, publish.payload.len() as u64);
                 sent += 1;
                 permit.send(Command::Publish { token: sent, publish });
             }
@@ -230,23 +223,24 @@ async fn publish_loop(
     }
     end.sent = sent;
     if sent > done {
-        *lock(stats).errors.entry("publishes not acknowledged when the drain time ran out".to_owned()).or_default() +=
-            sent - done;
+        lock(stats).error_n(spec.node, "publishes not acknowledged when the drain time ran out", sent - done);
     }
     true
 }
 
-/// Counts everything that arrives on the client's subscriptions (set in `opts`) into `slot`.
+/// Counts everything that arrives on the client's subscriptions (set in `opts`) into `slot`; the
+/// client connects to `node`.
 pub async fn subscriber(
     slot: u32,
+    node: usize,
     opts: TaskOptions,
     stats: Arc<Mutex<Stats>>,
     mut phase: watch::Receiver<Phase>,
     ready: mpsc::Sender<Ready>,
 ) {
     let mut handle = session::spawn(opts);
-    if let Err((reason, code)) = connected(&mut handle, &stats).await {
-        let _ = ready.send(Ready::Failed { reason, code }).await;
+    if let Err((reason, code)) = connected(&mut handle, &stats, node).await {
+        let _ = ready.send(Ready::Failed { node, reason, code }).await;
         handle.task.abort();
         return;
     }
@@ -258,10 +252,10 @@ pub async fn subscriber(
                 Some(SessionEvent::Messages(batch)) => {
                     let mut s = lock(&stats);
                     for m in &batch {
-                        s.received(slot, &m.payload, m.received_at);
+                        s.received(slot, node, &m.payload, m.received_at);
                     }
                 }
-                Some(SessionEvent::Message(m)) => lock(&stats).received(slot, &m.payload, m.received_at),
+                Some(SessionEvent::Message(m)) => lock(&stats).received(slot, node, &m.payload, m.received_at),
                 Some(SessionEvent::Subscribed { results, .. }) if !subscribed => {
                     subscribed = true;
                     let refused: Vec<String> = results
@@ -274,18 +268,18 @@ pub async fn subscriber(
                         })
                         .collect();
                     let answer = if refused.is_empty() {
-                        Ready::Ok
+                        Ready::Ok { node }
                     } else {
-                        Ready::Failed { reason: refused.join("; "), code: crate::exit::FAILURE }
+                        Ready::Failed { node, reason: refused.join("; "), code: crate::exit::FAILURE }
                     };
                     let _ = ready.send(answer).await;
                 }
                 Some(SessionEvent::Disconnected { reason, fatal, .. }) => {
-                    lost_connection(&stats, &reason);
+                    lost_connection(&stats, node, &reason);
                     still_connected = false;
                     if !subscribed {
                         let code = fatal.map_or(crate::exit::FAILURE, exit_code);
-                        let _ = ready.send(Ready::Failed { reason: crate::sanitize::line(&reason).into_owned(), code }).await;
+                        let _ = ready.send(Ready::Failed { node, reason: crate::sanitize::line(&reason).into_owned(), code }).await;
                     }
                     break;
                 }
@@ -299,5 +293,5 @@ pub async fn subscriber(
             }
         }
     }
-    close(handle, &stats, still_connected).await;
+    close(handle, &stats, node, still_connected).await;
 }

@@ -8,7 +8,6 @@ use super::stats::{Percentiles, histogram};
 use crate::cli::bench::BenchConnArgs;
 use crate::codec::{Connect, Decoder, Packet, ProtocolVersion, encode};
 use crate::exit;
-use crate::headless::conn::task_options;
 use crate::transport::{DebugEvent, Transport, TransportOptions};
 use bytes::BytesMut;
 use hdrhistogram::Histogram;
@@ -165,6 +164,50 @@ struct StageTimes {
     total: Option<Percentiles>,
 }
 
+/// One node's part of a `bench conn` run.
+#[derive(Debug, Serialize)]
+struct NodeConnReport {
+    node: usize,
+    /// Password masked.
+    url: String,
+    planned: u64,
+    opened: u64,
+    failed: u64,
+    dropped_while_held: u64,
+    /// Open when the run ended its hold.
+    open: u64,
+    /// Connect time from the first byte to CONNACK, all stages together.
+    connect_ns: Option<Percentiles>,
+    failures: BTreeMap<String, u64>,
+}
+
+/// What happened on one node so far.
+struct NodeCounts {
+    planned: u64,
+    opened: u64,
+    failed: u64,
+    dropped: u64,
+    open: u64,
+    last_opened: u64,
+    total: Histogram<u64>,
+    failures: BTreeMap<String, u64>,
+}
+
+impl NodeCounts {
+    fn new(planned: u64) -> Self {
+        Self {
+            planned,
+            opened: 0,
+            failed: 0,
+            dropped: 0,
+            open: 0,
+            last_opened: 0,
+            total: histogram(),
+            failures: BTreeMap::new(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct ConnReport {
     mqscope: &'static str,
@@ -172,6 +215,7 @@ struct ConnReport {
     arch: &'static str,
     command: Vec<String>,
     started_at: String,
+    /// Every node, comma-separated (see `nodes`).
     url: String,
     mqtt: String,
     planned: u64,
@@ -189,6 +233,8 @@ struct ConnReport {
     /// (RSS with all open - RSS before) / connections open.
     bytes_per_connection: Option<u64>,
     elapsed_s: f64,
+    /// Per node; the figures add up to the totals above.
+    nodes: Vec<NodeConnReport>,
     exit_code: u8,
 }
 
@@ -207,27 +253,36 @@ fn ns(d: Duration) -> u64 {
 pub async fn run(args: &BenchConnArgs, out: &mut impl Write) -> u8 {
     let started_at = crate::timefmt::rfc3339_millis(SystemTime::now());
     let command = report::command_line(std::env::args());
-    let opts = match task_options(&args.conn, Vec::new()) {
-        Ok(o) => o,
+    let nodes = match super::place(&args.conn, &[], &[], args.clients, 0) {
+        Ok(n) => n,
         Err(e) => {
             crate::report!("mqscope: {e}");
             return e.exit_code();
         }
     };
-    let version = opts.session.version;
-    let url = crate::sanitize::line(&opts.transport.url).into_owned();
-    let mut transport = opts.transport.clone();
-    // A held connection reads a PINGRESP at a time: a small WebSocket buffer is plenty.
-    transport.ws_read_buffer = IDLE_WS_READ_BUFFER;
-    let target = Arc::new(Target {
-        transport,
-        version,
-        keep_alive: opts.session.keep_alive,
-        username: opts.session.username.clone(),
-        password: opts.session.password.clone(),
-        connack_timeout: opts.session.connack_timeout,
-    });
-    let prefix = args.conn.client_id.clone().unwrap_or_else(crate::headless::conn::generated_client_id);
+    let version = nodes.options.first().map_or(ProtocolVersion::V5, |o| o.session.version);
+    let urls = super::shown_urls(&nodes.placement.nodes);
+    let targets: Vec<Arc<Target>> = nodes
+        .options
+        .iter()
+        .map(|opts| {
+            let mut transport = opts.transport.clone();
+            // A held connection reads a PINGRESP at a time: a small WebSocket buffer is plenty.
+            transport.ws_read_buffer = IDLE_WS_READ_BUFFER;
+            Arc::new(Target {
+                transport,
+                version: opts.session.version,
+                keep_alive: opts.session.keep_alive,
+                username: opts.session.username.clone(),
+                password: opts.session.password.clone(),
+                connack_timeout: opts.session.connack_timeout,
+            })
+        })
+        .collect();
+    let assigned = nodes.placement.publishers;
+    let mut per_node: Vec<NodeCounts> =
+        (0..targets.len()).map(|n| NodeCounts::new(assigned.iter().filter(|&&a| a == n).count() as u64)).collect();
+    let prefix = args.conn.conn.client_id.clone().unwrap_or_else(crate::headless::conn::generated_client_id);
     let limit = raise_fd_limit(args.clients);
     let mut signals = match crate::tui::ExitSignals::new() {
         Ok(s) => s,
@@ -239,7 +294,7 @@ pub async fn run(args: &BenchConnArgs, out: &mut impl Write) -> u8 {
     let rss_before = crate::process::resident_bytes();
     let start = Instant::now();
     let (stop_tx, stop_rx) = watch::channel(false);
-    let (result_tx, mut result_rx) = mpsc::channel::<Result<Stages, String>>(1024);
+    let (result_tx, mut result_rx) = mpsc::channel::<(usize, Result<Stages, String>)>(1024);
     let mut held = JoinSet::new();
     let mut times =
         Times { tcp: histogram(), tls: histogram(), websocket: histogram(), connack: histogram(), total: histogram() };
@@ -260,7 +315,8 @@ pub async fn run(args: &BenchConnArgs, out: &mut impl Write) -> u8 {
         }
         tokio::select! {
             _ = pace.tick(), if attempted < args.clients => {
-                let target = target.clone();
+                let node = usize::try_from(attempted).ok().and_then(|k| assigned.get(k)).copied().unwrap_or_default();
+                let Some(target) = targets.get(node).cloned() else { break };
                 let tx = result_tx.clone();
                 let stop = stop_rx.clone();
                 let id = format!("{prefix}-k{attempted}");
@@ -268,42 +324,55 @@ pub async fn run(args: &BenchConnArgs, out: &mut impl Write) -> u8 {
                 held.spawn(async move {
                     match open(&target, id).await {
                         Ok((transport, stages)) => {
-                            let _ = tx.send(Ok(stages)).await;
+                            let _ = tx.send((node, Ok(stages))).await;
                             drop(tx);
-                            hold(transport, target, stop).await
+                            (node, hold(transport, target, stop).await)
                         }
                         Err(e) => {
-                            let _ = tx.send(Err(e)).await;
-                            None
+                            let _ = tx.send((node, Err(e))).await;
+                            (node, None)
                         }
                     }
                 });
             }
-            Some(r) = result_rx.recv() => match r {
-                Ok(s) => {
-                    opened += 1;
-                    open_now += 1;
-                    let secure = s.tls.unwrap_or_default() + s.websocket.unwrap_or_default();
-                    times.tcp.saturating_record(ns(s.tcp));
-                    if let Some(t) = s.tls { times.tls.saturating_record(ns(t)); }
-                    if let Some(w) = s.websocket { times.websocket.saturating_record(ns(w)); }
-                    times.connack.saturating_record(ns(s.connack));
-                    times.total.saturating_record(ns(s.tcp + secure + s.connack));
+            Some((node, r)) = result_rx.recv() => {
+                let Some(n) = per_node.get_mut(node) else { continue };
+                match r {
+                    Ok(s) => {
+                        opened += 1;
+                        open_now += 1;
+                        n.opened += 1;
+                        n.open += 1;
+                        let secure = s.tls.unwrap_or_default() + s.websocket.unwrap_or_default();
+                        times.tcp.saturating_record(ns(s.tcp));
+                        if let Some(t) = s.tls { times.tls.saturating_record(ns(t)); }
+                        if let Some(w) = s.websocket { times.websocket.saturating_record(ns(w)); }
+                        times.connack.saturating_record(ns(s.connack));
+                        times.total.saturating_record(ns(s.tcp + secure + s.connack));
+                        n.total.saturating_record(ns(s.tcp + secure + s.connack));
+                    }
+                    Err(reason) => {
+                        failed += 1;
+                        n.failed += 1;
+                        *n.failures.entry(reason.clone()).or_default() += 1;
+                        *failures.entry(reason).or_default() += 1;
+                    }
                 }
-                Err(reason) => {
-                    failed += 1;
-                    *failures.entry(reason).or_default() += 1;
-                }
-            },
+            }
             Some(done) = held.join_next(), if !held.is_empty() => {
-                if let Ok(Some(reason)) = done {
+                if let Ok((node, Some(reason))) = done {
                     dropped += 1;
                     open_now = open_now.saturating_sub(1);
+                    if let Some(n) = per_node.get_mut(node) {
+                        n.dropped += 1;
+                        n.open = n.open.saturating_sub(1);
+                        *n.failures.entry(reason.clone()).or_default() += 1;
+                    }
                     *failures.entry(reason).or_default() += 1;
                 }
             }
             _ = ticks.tick() => {
-                let line = format!(
+                let mut line = format!(
                     "{:>5}s  opened {:>6}/s  open {:>6}  failed {:>6}  connect p99 {}",
                     start.elapsed().as_secs(),
                     opened - last_opened,
@@ -312,6 +381,19 @@ pub async fn run(args: &BenchConnArgs, out: &mut impl Write) -> u8 {
                     Percentiles::of(&times.total).map_or_else(|| "-".to_owned(), |p| ms(p.p99)),
                 );
                 last_opened = opened;
+                if per_node.len() > 1 {
+                    for (i, n) in per_node.iter_mut().enumerate() {
+                        line.push_str(&format!(
+                            "\n        node {:<2} opened {:>6}/s  open {:>6}  failed {:>6}  connect p99 {}",
+                            super::nodes::label(i),
+                            n.opened - n.last_opened,
+                            n.open,
+                            n.failed,
+                            Percentiles::of(&n.total).map_or_else(|| "-".to_owned(), |p| ms(p.p99)),
+                        ));
+                        n.last_opened = n.opened;
+                    }
+                }
                 if write_error.is_none()
                     && let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush())
                 {
@@ -330,6 +412,25 @@ pub async fn run(args: &BenchConnArgs, out: &mut impl Write) -> u8 {
     }
     let _ = stop_tx.send(true);
     drop(result_tx);
+    // Results already sent but not yet taken: a connection that opened or failed is counted.
+    while let Ok((node, r)) = result_rx.try_recv() {
+        let Some(n) = per_node.get_mut(node) else { continue };
+        match r {
+            Ok(_) => {
+                opened += 1;
+                open_now += 1;
+                n.opened += 1;
+                n.open += 1;
+            }
+            Err(reason) => {
+                failed += 1;
+                n.failed += 1;
+                *n.failures.entry(reason.clone()).or_default() += 1;
+                *failures.entry(reason).or_default() += 1;
+            }
+        }
+    }
+    let open_at_end: Vec<u64> = per_node.iter().map(|n| n.open).collect();
     if interrupted {
         held.abort_all();
     } else {
@@ -346,13 +447,29 @@ pub async fn run(args: &BenchConnArgs, out: &mut impl Write) -> u8 {
     } else {
         exit::OK
     };
+    let node_reports = per_node
+        .iter()
+        .zip(open_at_end)
+        .enumerate()
+        .map(|(i, (n, open))| NodeConnReport {
+            node: super::nodes::label(i),
+            url: urls.get(i).cloned().unwrap_or_default(),
+            planned: n.planned,
+            opened: n.opened,
+            failed: n.failed,
+            dropped_while_held: n.dropped,
+            open,
+            connect_ns: Percentiles::of(&n.total),
+            failures: n.failures.clone(),
+        })
+        .collect();
     let report = ConnReport {
         mqscope: env!("CARGO_PKG_VERSION"),
         os: std::env::consts::OS,
         arch: std::env::consts::ARCH,
         command,
         started_at,
-        url,
+        url: urls.join(", "),
         mqtt: version.to_string(),
         planned: args.clients,
         rate: args.rate,
@@ -373,6 +490,7 @@ pub async fn run(args: &BenchConnArgs, out: &mut impl Write) -> u8 {
         rss_open_bytes: rss_open,
         bytes_per_connection: per_connection,
         elapsed_s: start.elapsed().as_secs_f64(),
+        nodes: node_reports,
         exit_code: code,
     };
     if let Some(e) = write_error {
@@ -437,6 +555,19 @@ fn text(r: &ConnReport) -> String {
     }
     for (reason, n) in &r.failures {
         let _ = writeln!(o, "  failure     {n} x {reason}");
+    }
+    if r.nodes.len() > 1 {
+        for n in &r.nodes {
+            let p99 = n.connect_ns.map_or_else(|| "-".to_owned(), |p| format!("p50 {}  p99 {}", ms(p.p50), ms(p.p99)));
+            let _ = writeln!(
+                o,
+                "  node {}      {}: {} opened of {}, {} failed, {} dropped while held; connect {p99}",
+                n.node, n.url, n.opened, n.planned, n.failed, n.dropped_while_held
+            );
+            for (reason, count) in &n.failures {
+                let _ = writeln!(o, "    failure   {count} x {reason}");
+            }
+        }
     }
     o
 }

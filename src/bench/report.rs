@@ -19,9 +19,24 @@ pub struct Tick {
     pub latency_ns: Option<Percentiles>,
     pub connected: u64,
     pub errors: u64,
+    /// The same second per node (received and latency: of the node's subscribers).
+    pub nodes: Vec<NodeTick>,
+}
+
+/// One second on one node.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NodeTick {
+    /// 1, 2, … in the order the nodes were named (see the report's `nodes`).
+    pub node: usize,
+    pub sent: u64,
+    pub received: u64,
+    pub latency_ns: Option<Percentiles>,
+    pub connected: u64,
+    pub errors: u64,
 }
 
 impl Tick {
+    /// The line of the second; with more than one node, an indented line per node follows.
     pub fn line(&self) -> String {
         let mut out = format!(
             "{:>5}s  sent {:>8}/s  recv {:>8}/s  conns {:>6}  errors {}",
@@ -29,6 +44,18 @@ impl Tick {
         );
         if let Some(p) = &self.latency_ns {
             let _ = write!(out, "  latency p50 {}  p99 {}  max {}", ms(p.p50), ms(p.p99), ms(p.max));
+        }
+        if self.nodes.len() > 1 {
+            for n in &self.nodes {
+                let _ = write!(
+                    out,
+                    "\n        node {:<2} sent {:>8}/s  recv {:>8}/s  conns {:>6}  errors {}",
+                    n.node, n.sent, n.received, n.connected, n.errors
+                );
+                if let Some(p) = &n.latency_ns {
+                    let _ = write!(out, "  latency p50 {}  p99 {}  max {}", ms(p.p50), ms(p.p99), ms(p.max));
+                }
+            }
         }
         out
     }
@@ -179,8 +206,37 @@ pub struct Report {
     pub loss: Option<Loss>,
     pub connections: Connections,
     pub errors: BTreeMap<String, u64>,
+    /// The same figures per node; they add up to the totals above.
+    pub nodes: Vec<NodeReport>,
+    /// Timed messages of this run's publishers by publisher's node and subscriber's node.
+    pub node_pairs: Vec<PairReport>,
     pub per_second: Vec<Tick>,
     pub exit_code: u8,
+}
+
+/// One node's part of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeReport {
+    /// 1, 2, … in the order the nodes were named.
+    pub node: usize,
+    /// Password masked.
+    pub url: String,
+    pub publishers: u64,
+    pub subscribers: u64,
+    pub connections: Connections,
+    /// Of its publishers (sent, acknowledged, failed) and its subscribers (received …).
+    pub counts: Counts,
+    pub errors: BTreeMap<String, u64>,
+    /// Timed messages received by its subscribers.
+    pub latency_ns: Option<Percentiles>,
+}
+
+/// Messages from publishers on one node to subscribers on another (or the same).
+#[derive(Debug, Clone, Serialize)]
+pub struct PairReport {
+    pub from: usize,
+    pub to: usize,
+    pub latency_ns: Option<Percentiles>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -201,8 +257,45 @@ pub struct Inputs<'a> {
     pub lag: Lag,
     pub loss: Option<Loss>,
     pub connections: Connections,
+    /// Publishers, subscribers and planned connections per node.
+    pub node_clients: Vec<(u64, u64)>,
     pub per_second: Vec<Tick>,
     pub exit_code: u8,
+}
+
+/// The per-node part of the report from the stats.
+pub fn nodes(stats: &Stats, urls: &[String], clients: &[(u64, u64)]) -> Vec<NodeReport> {
+    stats
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let (publishers, subscribers) = clients.get(i).copied().unwrap_or_default();
+            let planned = publishers + subscribers;
+            NodeReport {
+                node: super::nodes::label(i),
+                url: urls.get(i).cloned().unwrap_or_default(),
+                publishers,
+                subscribers,
+                connections: Connections { planned, connected: planned.saturating_sub(n.failed), failed: n.failed },
+                counts: n.counts,
+                errors: n.errors.clone(),
+                latency_ns: Percentiles::of(&n.total),
+            }
+        })
+        .collect()
+}
+
+pub fn pairs(stats: &Stats) -> Vec<PairReport> {
+    stats
+        .pairs
+        .iter()
+        .map(|(&(from, to), h)| PairReport {
+            from: super::nodes::label(from),
+            to: super::nodes::label(to),
+            latency_ns: Percentiles::of(h),
+        })
+        .collect()
 }
 
 pub fn build(i: Inputs<'_>) -> Report {
@@ -233,6 +326,8 @@ pub fn build(i: Inputs<'_>) -> Report {
         loss: i.loss,
         connections: i.connections,
         errors: i.stats.errors.clone(),
+        nodes: nodes(i.stats, &i.settings.urls, &i.node_clients),
+        node_pairs: pairs(i.stats),
         per_second: i.per_second,
         exit_code: i.exit_code,
         settings: i.settings,
@@ -319,8 +414,50 @@ impl Report {
         for (reason, n) in &self.errors {
             let _ = writeln!(o, "  error       {n} x {reason}");
         }
+        if self.nodes.len() > 1 {
+            self.nodes_text(&mut o);
+        }
         o
     }
+
+    /// The per-node part: one block per node, then the node pairs.
+    fn nodes_text(&self, o: &mut String) {
+        for n in &self.nodes {
+            let c = &n.counts;
+            let k = &n.connections;
+            let _ = writeln!(
+                o,
+                "  node {}      {}: {} publisher(s), {} subscriber(s), {} of {} connected, {} failed",
+                n.node, n.url, n.publishers, n.subscribers, k.connected, k.planned, k.failed
+            );
+            if n.publishers > 0 {
+                let _ = writeln!(
+                    o,
+                    "    sent      {} ({} bytes), acknowledged {}, failed {}",
+                    c.sent, c.sent_bytes, c.acked, c.publish_failed
+                );
+            }
+            if n.subscribers > 0 {
+                let _ = writeln!(o, "    received  {} ({} bytes)", c.received, c.received_bytes);
+            }
+            if let Some(p) = &n.latency_ns {
+                let _ = writeln!(o, "    latency   {}", short_percentiles(p));
+            }
+            for (reason, count) in &n.errors {
+                let _ = writeln!(o, "    error     {count} x {reason}");
+            }
+        }
+        for p in &self.node_pairs {
+            if let Some(l) = &p.latency_ns {
+                let _ = writeln!(o, "  node {} -> {}  {}", p.from, p.to, short_percentiles(l));
+            }
+        }
+    }
+}
+
+/// p50, p99, p99.9, max and the count, for the per-node lines.
+fn short_percentiles(p: &Percentiles) -> String {
+    format!("p50 {}  p99 {}  p99.9 {}  max {}  (n={})", ms(p.p50), ms(p.p99), ms(p.p99_9), ms(p.max), p.count)
 }
 
 /// The command line with passwords masked: the value after `--password`, and any URL's password.

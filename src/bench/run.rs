@@ -2,7 +2,7 @@
 
 use super::clients::{self, Phase, PublisherEnd, PublisherSpec, Ready, lock};
 use super::hdr_log::HdrLog;
-use super::report::{self, Connections, Inputs, Settings, Tick};
+use super::report::{self, Connections, Inputs, NodeTick, Settings, Tick};
 use super::schedule::Lag;
 use super::screen::{self, View};
 use super::stamp;
@@ -22,7 +22,11 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until};
 pub struct Plan {
     pub settings: Settings,
     pub publishers: Vec<(PublisherSpec, TaskOptions)>,
-    pub subscribers: Vec<(u32, TaskOptions)>,
+    /// Slot, node and options of each subscriber.
+    pub subscribers: Vec<(u32, usize, TaskOptions)>,
+    /// How many nodes the run names (`settings.urls`), and the node of each publisher.
+    pub nodes: usize,
+    pub publisher_nodes: Vec<usize>,
     /// How many subscriber slots should see each published message (0 without local subscribers).
     pub copies: u64,
     /// The QoS messages reach the subscribers with, for the loss accounting.
@@ -52,7 +56,22 @@ pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration, tu
             return exit::FAILURE;
         }
     };
-    let stats = Arc::new(Mutex::new(Stats::default()));
+    let stats = Arc::new(Mutex::new(Stats::for_nodes(plan.nodes, run_id, plan.publisher_nodes.clone())));
+    let mut node_clients = vec![(0u64, 0u64); plan.nodes];
+    let mut sub_nodes = vec![0u64; plan.nodes];
+    let mut pub_nodes = vec![0u64; plan.nodes];
+    for &n in &plan.publisher_nodes {
+        if let Some(c) = node_clients.get_mut(n) {
+            c.0 += 1;
+            pub_nodes[n] += 1;
+        }
+    }
+    for (_, n, _) in &plan.subscribers {
+        if let Some(c) = node_clients.get_mut(*n) {
+            c.1 += 1;
+            sub_nodes[*n] += 1;
+        }
+    }
     let (phase_tx, phase_rx) = watch::channel(Phase::Prepare);
     let planned = (plan.publishers.len() + plan.subscribers.len()) as u64;
     // SIGINT, SIGTERM, SIGHUP and SIGQUIT all stop the run cleanly with the results so far.
@@ -70,13 +89,14 @@ pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration, tu
     // Subscribers first, so the publishers' first messages have somewhere to go.
     let mut subs = JoinSet::new();
     let (ready_tx, mut ready_rx) = mpsc::channel(64);
-    for (slot, opts) in plan.subscribers {
-        subs.spawn(clients::subscriber(slot, opts, stats.clone(), phase_rx.clone(), ready_tx.clone()));
+    for (slot, node, opts) in plan.subscribers {
+        subs.spawn(clients::subscriber(slot, node, opts, stats.clone(), phase_rx.clone(), ready_tx.clone()));
     }
     let n = plan.settings.subscribers;
     let deadline = Instant::now() + connect_timeout * 2 + READY_SLACK;
     let (ok, bad) =
-        await_ready(&mut ready_rx, n, deadline, &stats, &mut failure_code, &mut signals, &mut interrupted).await;
+        await_ready(&mut ready_rx, &sub_nodes, deadline, &stats, &mut failure_code, &mut signals, &mut interrupted)
+            .await;
     failed += bad;
     let mut pubs = JoinSet::new();
     if !(interrupted || n > 0 && ok == 0) {
@@ -86,7 +106,8 @@ pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration, tu
         let n = plan.settings.publishers;
         let deadline = Instant::now() + connect_timeout * 2 + READY_SLACK;
         let (ok_p, bad_p) =
-            await_ready(&mut ready_rx, n, deadline, &stats, &mut failure_code, &mut signals, &mut interrupted).await;
+            await_ready(&mut ready_rx, &pub_nodes, deadline, &stats, &mut failure_code, &mut signals, &mut interrupted)
+                .await;
         failed += bad_p;
         if n > 0 && ok_p == 0 {
             interrupted = true;
@@ -104,14 +125,14 @@ pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration, tu
     let mut ticks = interval_at(start + Duration::from_secs(1), Duration::from_secs(1));
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut per_second = Vec::new();
-    let mut last = Counts::default();
+    let mut last = Last::default();
     let mut ends: Vec<PublisherEnd> = Vec::new();
     let mut publishing_done_at: Option<Instant> = None;
     let mut drain_until: Option<Instant> = None;
     let far = start + Duration::from_secs(86_400 * 365);
     let mut write_error: Option<std::io::Error> = None;
     let have_pubs = plan.settings.publishers > 0;
-    let mut screen = if tui && !interrupted { Screen::start(&plan.settings, planned) } else { None };
+    let mut screen = if tui && !interrupted { Screen::start(&plan.settings, planned, &node_clients) } else { None };
 
     // The first Ctrl-C (or q) stops publishing and drains as the end of the run would; the second
     // one leaves at once.
@@ -234,6 +255,7 @@ pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration, tu
         lag,
         loss,
         connections: Connections { planned, connected: planned - failed, failed },
+        node_clients,
         per_second,
         exit_code: code,
     });
@@ -259,36 +281,53 @@ pub async fn run(plan: Plan, out: &mut impl Write, connect_timeout: Duration, tu
     code
 }
 
-/// Waits for `n` clients to say they are ready; counts and reports failures by reason.
+/// Waits for the clients (`planned` per node) to say they are ready; counts and reports failures by
+/// reason, on their node.
 #[allow(clippy::too_many_arguments)]
 async fn await_ready(
     rx: &mut mpsc::Receiver<Ready>,
-    n: u64,
+    planned: &[u64],
     deadline: Instant,
     stats: &Mutex<Stats>,
     failure_code: &mut Option<u8>,
     signals: &mut crate::tui::ExitSignals,
     interrupted: &mut bool,
 ) -> (u64, u64) {
+    let n: u64 = planned.iter().sum();
+    let mut answered = vec![0u64; planned.len()];
     let (mut ok, mut bad) = (0, 0);
     while ok + bad < n {
         tokio::select! {
             r = rx.recv() => match r {
-                Some(Ready::Ok) => ok += 1,
-                Some(Ready::Failed { reason, code }) => {
+                Some(Ready::Ok { node }) => {
+                    ok += 1;
+                    if let Some(a) = answered.get_mut(node) { *a += 1; }
+                    lock(stats).node(node).ready += 1;
+                }
+                Some(Ready::Failed { node, reason, code }) => {
                     bad += 1;
+                    if let Some(a) = answered.get_mut(node) { *a += 1; }
                     failure_code.get_or_insert(code);
                     if bad <= 3 {
                         crate::report!("mqscope: {reason}");
                     }
-                    lock(stats).error(reason);
+                    let mut s = lock(stats);
+                    s.node(node).failed += 1;
+                    s.error_at(node, reason);
                 }
                 None => break,
             },
             () = sleep_until(deadline) => {
                 let missing = n - ok - bad;
                 crate::report!("mqscope: {missing} client(s) not ready after {} s", (deadline - Instant::now()).as_secs());
-                lock(stats).error(format!("not ready in time: {missing}"));
+                let mut s = lock(stats);
+                for (node, (&p, &a)) in planned.iter().zip(&answered).enumerate() {
+                    let m = p.saturating_sub(a);
+                    if m > 0 {
+                        s.node(node).failed += m;
+                        s.error_n(node, "not ready in time", m);
+                    }
+                }
                 bad += missing;
                 failure_code.get_or_insert(exit::TIMEOUT);
                 break;
@@ -312,7 +351,7 @@ struct Screen {
 
 impl Screen {
     /// `None` (said why on stderr) when the terminal cannot be set up: the run goes on with lines.
-    fn start(settings: &Settings, planned: u64) -> Option<Self> {
+    fn start(settings: &Settings, planned: u64, node_clients: &[(u64, u64)]) -> Option<Self> {
         match crate::tui::setup_terminal() {
             Ok((guard, terminal)) => {
                 let title = format!(
@@ -324,7 +363,13 @@ impl Screen {
                     _guard: guard,
                     terminal,
                     events: crossterm::event::EventStream::new(),
-                    view: View { title, planned, ..View::default() },
+                    view: View {
+                        title,
+                        planned,
+                        node_urls: settings.urls.clone(),
+                        node_planned: node_clients.iter().map(|(p, s)| p + s).collect(),
+                        ..View::default()
+                    },
                 })
             }
             Err(e) => {
@@ -339,6 +384,7 @@ impl Screen {
         self.view.total_sent = s.counts.sent;
         self.view.total_received = s.counts.received;
         self.view.errors = s.errors.clone();
+        self.view.node_totals = s.nodes.iter().map(|n| (n.counts.sent, n.counts.received)).collect();
         drop(s);
         self.view.late = ends.iter().map(|e| e.lag.late).sum();
         self.view.push(tick);
@@ -372,23 +418,51 @@ async fn next_key(screen: Option<&mut Screen>) -> bool {
     }
 }
 
-fn take_tick(stats: &Mutex<Stats>, last: &mut Counts, start: Instant, hdr: &mut Option<HdrLog>) -> Tick {
+/// The counts at the last tick, in all and per node.
+#[derive(Default)]
+struct Last {
+    all: Counts,
+    nodes: Vec<Counts>,
+}
+
+fn take_tick(stats: &Mutex<Stats>, last: &mut Last, start: Instant, hdr: &mut Option<HdrLog>) -> Tick {
     let mut s = lock(stats);
     let c = s.counts;
     let second = start.elapsed().as_secs_f64().round() as u64;
+    last.nodes.resize(s.nodes.len(), Counts::default());
+    let nodes = s
+        .nodes
+        .iter_mut()
+        .zip(last.nodes.iter_mut())
+        .enumerate()
+        .map(|(i, (n, before))| {
+            let t = NodeTick {
+                node: super::nodes::label(i),
+                sent: n.counts.sent - before.sent,
+                received: n.counts.received - before.received,
+                latency_ns: Percentiles::of(&n.interval),
+                connected: n.connected,
+                errors: n.errors.values().sum(),
+            };
+            n.interval.reset();
+            *before = n.counts;
+            t
+        })
+        .collect();
     let tick = Tick {
         second,
-        sent: c.sent - last.sent,
-        received: c.received - last.received,
+        sent: c.sent - last.all.sent,
+        received: c.received - last.all.received,
         latency_ns: Percentiles::of(&s.interval),
         connected: s.connected,
         errors: s.error_count(),
+        nodes,
     };
     if let Some(h) = hdr.as_mut() {
         h.interval(&s.interval, Duration::from_secs(second.saturating_sub(1)));
     }
     s.interval.reset();
-    *last = c;
+    last.all = c;
     tick
 }
 

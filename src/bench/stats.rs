@@ -50,6 +50,41 @@ pub struct Stats {
     pub connected: u64,
     /// Failures by reason (sanitised text), e.g. "connection refused" or "disconnected: ...".
     pub errors: BTreeMap<String, u64>,
+    /// The same figures per node, indexed as the run's nodes; they add up to the totals above.
+    pub nodes: Vec<NodeStats>,
+    /// Timed messages by (publisher's node, subscriber's node), for this run's own publishers.
+    pub pairs: BTreeMap<(usize, usize), Histogram<u64>>,
+    /// This run's publishers: their run id and the node of each (by client number).
+    pub run: u32,
+    pub publisher_nodes: Vec<usize>,
+}
+
+/// What happened on one node: its clients' counts, connections, errors and latency (of the messages
+/// its subscribers received).
+#[derive(Debug)]
+pub struct NodeStats {
+    pub counts: Counts,
+    pub connected: u64,
+    /// Clients that said they were ready, and that failed to (by the ready deadline).
+    pub ready: u64,
+    pub failed: u64,
+    pub errors: BTreeMap<String, u64>,
+    pub total: Histogram<u64>,
+    pub interval: Histogram<u64>,
+}
+
+impl Default for NodeStats {
+    fn default() -> Self {
+        Self {
+            counts: Counts::default(),
+            connected: 0,
+            ready: 0,
+            failed: 0,
+            errors: BTreeMap::new(),
+            total: histogram(),
+            interval: histogram(),
+        }
+    }
 }
 
 impl Default for Stats {
@@ -62,31 +97,109 @@ impl Default for Stats {
             trackers: HashMap::new(),
             connected: 0,
             errors: BTreeMap::new(),
+            nodes: Vec::new(),
+            pairs: BTreeMap::new(),
+            run: 0,
+            publisher_nodes: Vec::new(),
         }
     }
 }
 
 impl Stats {
-    /// One received message: counted, tracked by publisher and, after warm-up, timed.
-    pub fn received(&mut self, slot: u32, payload: &[u8], at: SystemTime) {
+    /// Stats for a run over `nodes` nodes whose publishers (run id `run`) sit on `publisher_nodes`.
+    pub fn for_nodes(nodes: usize, run: u32, publisher_nodes: Vec<usize>) -> Self {
+        Self {
+            nodes: (0..nodes.max(1)).map(|_| NodeStats::default()).collect(),
+            run,
+            publisher_nodes,
+            ..Self::default()
+        }
+    }
+
+    /// The stats of node `n`; grows the list for a node it has not seen (never panics).
+    pub fn node(&mut self, n: usize) -> &mut NodeStats {
+        if self.nodes.len() <= n {
+            self.nodes.resize_with(n + 1, NodeStats::default);
+        }
+        &mut self.nodes[n]
+    }
+
+    /// One received message by a subscriber on `node`: counted, tracked by publisher and, after
+    /// warm-up, timed (for the node, and for the pair of nodes when the publisher is this run's).
+    pub fn received(&mut self, slot: u32, node: usize, payload: &[u8], at: SystemTime) {
         self.counts.received += 1;
         self.counts.received_bytes += payload.len() as u64;
+        let n = self.node(node);
+        n.counts.received += 1;
+        n.counts.received_bytes += payload.len() as u64;
         let Some(s) = Stamp::read(payload) else {
             self.counts.unstamped += 1;
+            self.node(node).counts.unstamped += 1;
             return;
         };
         self.trackers.entry((slot, s.publisher())).or_default().see(s.seq);
         if s.scheduled_ns < self.timed_from_ns {
             self.counts.warmup += 1;
+            self.node(node).counts.warmup += 1;
             return;
         }
         let ns = stamp::latency_ns(s.scheduled_ns, at).max(1);
         self.total.saturating_record(ns);
         self.interval.saturating_record(ns);
+        let n = self.node(node);
+        n.total.saturating_record(ns);
+        n.interval.saturating_record(ns);
+        let from = (s.run == self.run).then(|| self.publisher_nodes.get(s.client as usize).copied()).flatten();
+        if let Some(from) = from {
+            self.pairs.entry((from, node)).or_insert_with(histogram).saturating_record(ns);
+        }
     }
 
-    pub fn error(&mut self, reason: impl Into<String>) {
-        *self.errors.entry(reason.into()).or_default() += 1;
+    /// A publish handed to the session by a publisher on `node`.
+    pub fn sent(&mut self, node: usize, bytes: u64) {
+        self.counts.sent += 1;
+        self.counts.sent_bytes += bytes;
+        let n = self.node(node);
+        n.counts.sent += 1;
+        n.counts.sent_bytes += bytes;
+    }
+
+    /// A publish acknowledged (`Ok`) or refused, on `node`.
+    pub fn published(&mut self, node: usize, refused: Option<String>) {
+        match refused {
+            None => {
+                self.counts.acked += 1;
+                self.node(node).counts.acked += 1;
+            }
+            Some(reason) => {
+                self.counts.publish_failed += 1;
+                self.node(node).counts.publish_failed += 1;
+                self.error_at(node, reason);
+            }
+        }
+    }
+
+    /// A client on `node` connected (`true`) or went away.
+    pub fn connection(&mut self, node: usize, up: bool) {
+        if up {
+            self.connected += 1;
+            self.node(node).connected += 1;
+        } else {
+            self.connected = self.connected.saturating_sub(1);
+            let n = self.node(node);
+            n.connected = n.connected.saturating_sub(1);
+        }
+    }
+
+    /// A failure on `node`, counted there and in the totals.
+    pub fn error_at(&mut self, node: usize, reason: impl Into<String>) {
+        self.error_n(node, reason, 1);
+    }
+
+    pub fn error_n(&mut self, node: usize, reason: impl Into<String>, n: u64) {
+        let reason = reason.into();
+        *self.node(node).errors.entry(reason.clone()).or_default() += n;
+        *self.errors.entry(reason).or_default() += n;
     }
 
     pub fn error_count(&self) -> u64 {
@@ -141,14 +254,60 @@ mod tests {
     fn stamped_messages_are_timed_after_warm_up_and_tracked_always() {
         let mut s = Stats { timed_from_ns: 1_000_000_000, ..Stats::default() };
         let at = UNIX_EPOCH + Duration::from_millis(2000);
-        s.received(0, &payload(0, 0, 500_000_000), at); // warm-up
-        s.received(0, &payload(0, 1, 1_500_000_000), at); // 500 ms
-        s.received(0, b"not ours", at);
+        s.received(0, 0, &payload(0, 0, 500_000_000), at); // warm-up
+        s.received(0, 0, &payload(0, 1, 1_500_000_000), at); // 500 ms
+        s.received(0, 0, b"not ours", at);
         assert_eq!((s.counts.received, s.counts.warmup, s.counts.unstamped), (3, 1, 1));
         let p = Percentiles::of(&s.total).expect("one timed message");
         assert_eq!(p.count, 1);
         assert!(p.p50.abs_diff(500_000_000) < 1_000_000, "{p:?}");
         assert_eq!(s.trackers[&(0, (1 << 32))].unique, 2);
+    }
+
+    #[test]
+    fn per_node_figures_add_up_to_the_totals() {
+        // Publisher 0 on node 0, publisher 1 on node 1; subscribers on nodes 1 and 2.
+        let mut s = Stats::for_nodes(3, 1, vec![0, 1]);
+        let at = UNIX_EPOCH + Duration::from_millis(2000);
+        for (node, bytes) in [(0, 10), (0, 10), (1, 20)] {
+            s.sent(node, bytes);
+        }
+        s.published(0, None);
+        s.published(1, Some("publish refused: quota".into()));
+        s.received(0, 1, &payload(0, 0, 1_999_000_000), at); // 1 ms, 0 -> 1
+        s.received(1, 2, &payload(0, 0, 1_998_000_000), at); // 2 ms, 0 -> 2
+        s.received(1, 2, &payload(1, 0, 1_997_000_000), at); // 3 ms, 1 -> 2
+        s.received(1, 2, b"someone else's", at);
+        s.connection(0, true);
+        s.connection(2, true);
+        s.connection(2, false);
+        s.error_n(2, "connection refused", 2);
+        let sum = |f: &dyn Fn(&NodeStats) -> u64| s.nodes.iter().map(f).sum::<u64>();
+        assert_eq!(sum(&|n| n.counts.sent), s.counts.sent);
+        assert_eq!(sum(&|n| n.counts.sent_bytes), 40);
+        assert_eq!(sum(&|n| n.counts.acked), s.counts.acked);
+        assert_eq!(sum(&|n| n.counts.publish_failed), s.counts.publish_failed);
+        assert_eq!(sum(&|n| n.counts.received), s.counts.received);
+        assert_eq!(sum(&|n| n.counts.unstamped), s.counts.unstamped);
+        assert_eq!(sum(&|n| n.total.len()), s.total.len());
+        assert_eq!(sum(&|n| n.connected), s.connected);
+        assert_eq!(sum(&|n| n.errors.values().sum()), s.error_count());
+        assert_eq!((s.nodes[1].counts.received, s.nodes[2].counts.received), (1, 3));
+        assert_eq!(s.nodes[2].errors["connection refused"], 2);
+        // Pairs: every timed message of this run's publishers once, under its two nodes.
+        let pairs: Vec<((usize, usize), u64)> = s.pairs.iter().map(|(k, h)| (*k, h.len())).collect();
+        assert_eq!(pairs, [((0, 1), 1), ((0, 2), 1), ((1, 2), 1)]);
+        assert_eq!(s.pairs.values().map(Histogram::len).sum::<u64>(), s.total.len());
+    }
+
+    #[test]
+    fn messages_of_another_run_count_on_the_node_but_in_no_pair() {
+        let mut s = Stats::for_nodes(2, 7, vec![0]);
+        let at = UNIX_EPOCH + Duration::from_millis(2000);
+        s.received(0, 1, &payload(0, 0, 1_999_000_000), at); // run 1, not ours
+        s.received(0, 5, &payload(0, 1, 1_999_000_000), at); // a node index never named: grows, no panic
+        assert_eq!((s.nodes[1].counts.received, s.nodes[5].counts.received), (1, 1));
+        assert!(s.pairs.is_empty());
     }
 
     #[test]

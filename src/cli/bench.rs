@@ -2,7 +2,7 @@
 
 use super::{ConnArgs, value};
 use crate::codec::QoS;
-use clap::{Args, Subcommand};
+use clap::{ArgAction, ArgMatches, Args, FromArgMatches, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -18,10 +18,64 @@ pub enum BenchMode {
     Conn(BenchConnArgs),
 }
 
+/// The connection options with `-u` repeatable: the nodes of a cluster, or bridged brokers.
+/// Connections are spread over them round-robin.
+#[derive(Debug, Clone)]
+pub struct NodeConnArgs {
+    /// The shared options; `conn.url` is the first node (or the environment's or a profile's URL).
+    pub conn: ConnArgs,
+    /// Every `-u` given on the command line, in order (not the environment's MQSCOPE_URL).
+    pub urls: Vec<String>,
+}
+
+const NODE_URL_HELP: &str = "Broker URL: ws://, wss://, mqtt:// (TCP) or mqtts:// (TLS). Repeatable: the nodes of a \
+                             cluster (or bridged brokers), connections spread over them round-robin";
+
+impl FromArgMatches for NodeConnArgs {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        Self::from_arg_matches_mut(&mut m.clone())
+    }
+
+    fn from_arg_matches_mut(m: &mut ArgMatches) -> Result<Self, clap::Error> {
+        let urls = command_line_urls(m);
+        let conn = ConnArgs::from_arg_matches_mut(m)?;
+        Ok(Self { conn, urls })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        self.update_from_arg_matches_mut(&mut m.clone())
+    }
+
+    fn update_from_arg_matches_mut(&mut self, m: &mut ArgMatches) -> Result<(), clap::Error> {
+        let urls = command_line_urls(m);
+        if !urls.is_empty() {
+            self.urls = urls;
+        }
+        self.conn.update_from_arg_matches_mut(m)
+    }
+}
+
+fn command_line_urls(m: &ArgMatches) -> Vec<String> {
+    if m.value_source("url") != Some(clap::parser::ValueSource::CommandLine) {
+        return Vec::new();
+    }
+    m.get_many::<String>("url").map(|v| v.cloned().collect()).unwrap_or_default()
+}
+
+impl Args for NodeConnArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        ConnArgs::augment_args(cmd).mut_arg("url", |a| a.action(ArgAction::Append).help(NODE_URL_HELP))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        ConnArgs::augment_args_for_update(cmd).mut_arg("url", |a| a.action(ArgAction::Append).help(NODE_URL_HELP))
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct BenchConnArgs {
     #[command(flatten)]
-    pub conn: ConnArgs,
+    pub conn: NodeConnArgs,
     /// Connections to open.
     #[arg(short = 'c', long = "clients", value_name = "N", default_value = "100", value_parser = value::count)]
     pub clients: u64,
@@ -94,7 +148,11 @@ pub struct PublishArgs {
 #[derive(Debug, Args)]
 pub struct BenchPubArgs {
     #[command(flatten)]
-    pub conn: ConnArgs,
+    pub conn: NodeConnArgs,
+    /// The same as -u here (repeatable), so the two halves of a split run read alike: `bench pub
+    /// --pub-url A` beside `bench sub --sub-url B`.
+    #[arg(long = "pub-url", value_name = "URL")]
+    pub pub_urls: Vec<String>,
     #[command(flatten)]
     pub publish: PublishArgs,
     #[command(flatten)]
@@ -121,7 +179,11 @@ pub struct SubscribeArgs {
 #[derive(Debug, Args)]
 pub struct BenchSubArgs {
     #[command(flatten)]
-    pub conn: ConnArgs,
+    pub conn: NodeConnArgs,
+    /// The same as -u here (repeatable), so the two halves of a split run read alike: `bench sub
+    /// --sub-url B` beside `bench pub --pub-url A`.
+    #[arg(long = "sub-url", value_name = "URL")]
+    pub sub_urls: Vec<String>,
     /// Subscribing clients.
     #[arg(short = 'c', long = "clients", value_name = "N", default_value = "1", value_parser = value::count)]
     pub clients: u64,
@@ -144,7 +206,15 @@ pub struct BenchSubArgs {
 #[derive(Debug, Args)]
 pub struct BenchLatencyArgs {
     #[command(flatten)]
-    pub conn: ConnArgs,
+    pub conn: NodeConnArgs,
+    /// Publishers connect to this node (repeatable: round-robin over them); subscribers go to
+    /// --sub-url, or to the -u nodes. The latency then includes the cluster's or bridge's forwarding.
+    #[arg(long = "pub-url", value_name = "URL")]
+    pub pub_urls: Vec<String>,
+    /// Subscribers connect to this node (repeatable: round-robin over them); publishers go to
+    /// --pub-url, or to the -u nodes.
+    #[arg(long = "sub-url", value_name = "URL")]
+    pub sub_urls: Vec<String>,
     #[command(flatten)]
     pub publish: PublishArgs,
     #[command(flatten)]

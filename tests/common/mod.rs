@@ -8,6 +8,7 @@
 //! - [`TestCa`]: certificates for TLS tests (trusted, untrusted, wrong name, expired, client certs).
 //! - [`FakeTcpServer`], [`FakeWsServer`], [`fake_http_once`], [`FakeTlsServer`], [`silent_server`]: peers
 //!   whose bytes the test scripts, for malformed input and error paths.
+//! - [`bridge`]: two mosquittos, one bridged to the other.
 //! - [`tmux`]: the dashboard in a real terminal, on a private tmux server.
 //!
 //! Everything binds 127.0.0.1 on ports the OS picks, and every wait is bounded.
@@ -36,6 +37,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
+pub mod bridge;
 pub mod tmux;
 
 /// Bound for every wait on a peer in these helpers.
