@@ -6,6 +6,7 @@ pub mod clipboard;
 pub mod detail;
 pub mod frames;
 mod history_view;
+pub mod json_tree;
 pub mod layout;
 pub mod log;
 mod log_view;

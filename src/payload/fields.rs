@@ -166,8 +166,13 @@ pub(super) fn scalar_number(value: &Value) -> Option<f64> {
     }
 }
 
+/// A number, or a string holding just one: what charts can plot.
+pub fn is_numeric(value: &Value) -> bool {
+    scalar_number(value).is_some()
+}
+
 /// Appends `key` as one JSON pointer segment (RFC 6901 §3: `~` as `~0`, `/` as `~1`), terminal-safe.
-pub(super) fn push_segment(path: &mut String, key: &str) {
+pub fn push_segment(path: &mut String, key: &str) {
     path.push('/');
     for c in sanitize::line(key).chars() {
         match c {
