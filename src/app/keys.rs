@@ -116,13 +116,27 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("m", "mark the shown entry to compare (again: unmark)"),
             ("=", "compare the marked entry with the shown one: every added, removed and changed field"),
             ("v", "switch payload view"),
-            ("c", "choose the fields to chart (space toggles, Enter closes)"),
+            ("c", "choose the fields to chart (space toggles, Enter closes; the fields charted stay)"),
             ("D", "clear the topic's history (and chart)"),
+            ("T", "show the payload as a foldable tree (JSON, MessagePack, CBOR, Sparkplug), or as text again"),
+        ],
+    ),
+    (
+        "Detail tree (T)",
+        &[
+            ("↑ ↓, k j", "select the previous / next value"),
+            ("PgUp PgDn, Home End, g G", "move by page / to the first and last value"),
+            ("← h, → l", "fold, or go to the parent / unfold, or go to the first child"),
+            ("Enter", "fold or unfold"),
+            ("E, C", "unfold all / fold all"),
+            ("y, Y", "copy the selected value / its path (/sensors/3/temp)"),
+            ("a", "chart the selected number beside the fields charted (again: remove it)"),
+            ("+", "add the selected value as a column of the current watch list, with its topic"),
         ],
     ),
 ];
 
-fn is(key: &Key, c: char) -> bool {
+pub(super) fn is(key: &Key, c: char) -> bool {
     key.code == KeyCode::Char(c) && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
 }
 
@@ -199,6 +213,10 @@ impl App {
             KeyCode::BackTab => self.focus = self.focus.prev(),
             KeyCode::Char(' ') => self.toggle_pause(),
             KeyCode::Char('/') => {
+                if self.focus == Pane::Detail && self.tree_shown() {
+                    self.notify("search works in the text: T shows the text again".into());
+                    return;
+                }
                 let (kind, text) = match self.focus {
                     Pane::Log => (PromptKind::LogFilter, self.log_view.filter.as_ref().map(TextFilter::source)),
                     Pane::Detail => (PromptKind::DetailSearch, self.detail.find.as_ref().map(TextFilter::source)),
@@ -212,6 +230,7 @@ impl App {
                 Pane::Detail if self.detail.find.is_some() => self.start_detail_search(None),
                 _ => self.set_tree_filter(None),
             },
+            KeyCode::Char('T') => self.toggle_tree(),
             _ => match self.focus {
                 Pane::Tree => self.tree_key(key),
                 Pane::Log => self.log_key(key),
@@ -423,6 +442,9 @@ impl App {
     }
 
     fn detail_key(&mut self, key: Key) {
+        if self.tree_shown() && self.json_tree_key(key) {
+            return;
+        }
         let page = self.detail_page() as i64;
         match key.code {
             KeyCode::Up => self.scroll_detail(-1),
@@ -524,13 +546,7 @@ impl App {
             KeyCode::Down | KeyCode::Char('j') => *pos = (*pos + 1).min(fields.len().saturating_sub(1)),
             KeyCode::Char(' ') => {
                 if let Some(field) = fields.get(*pos).cloned() {
-                    let chosen = self.detail.chart_fields.entry(node).or_default();
-                    match chosen.iter().position(|f| *f == field) {
-                        Some(i) => {
-                            chosen.remove(i);
-                        }
-                        None => chosen.push(field),
-                    }
+                    self.toggle_chart_field(node, field);
                 }
             }
             KeyCode::Enter | KeyCode::Esc | KeyCode::Char('c') | KeyCode::Char('q') => self.detail.picker = None,
@@ -538,11 +554,11 @@ impl App {
         }
     }
 
-    /// Fields charted for `node`: the user's choice, else the first numeric field.
+    /// Fields charted for `node`: the user's choice (which may be none), else the first numeric field.
     pub fn chart_fields(&self, node: NodeId) -> Vec<String> {
         match self.detail.chart_fields.get(&node) {
-            Some(f) if !f.is_empty() => f.clone(),
-            _ => self.numeric_candidates().into_iter().take(1).collect(),
+            Some(f) => f.clone(),
+            None => self.numeric_candidates().into_iter().take(1).collect(),
         }
     }
 
@@ -587,7 +603,14 @@ impl App {
         } else if areas.log.is_some_and(|r| layout::contains(r, x, y)) {
             self.move_log(delta);
         } else if areas.detail.is_some_and(|r| layout::contains(r, x, y)) {
-            self.scroll_detail(delta);
+            if self.tree_shown() {
+                let mv = if delta < 0 { super::json_tree::Move::Up } else { super::json_tree::Move::Down };
+                for _ in 0..delta.unsigned_abs() {
+                    self.move_json_tree(mv);
+                }
+            } else {
+                self.scroll_detail(delta);
+            }
         }
     }
 
