@@ -102,8 +102,7 @@ impl Folds {
     }
 
     fn set(&mut self, depth: u32, path: String, open: bool) {
-        let (default_open, set) =
-            if depth < self.depth { (true, &mut self.closed) } else { (false, &mut self.opened) };
+        let (default_open, set) = if depth < self.depth { (true, &mut self.closed) } else { (false, &mut self.opened) };
         if open == default_open {
             set.remove(&path);
         } else {
@@ -235,17 +234,7 @@ impl Tree {
         };
         let numeric = payload::is_numeric(value);
         let text = self.push_text(&text);
-        self.nodes.push(Node {
-            parent,
-            end: id + 1,
-            depth,
-            slot,
-            len: len as u32,
-            kind,
-            numeric,
-            key,
-            text,
-        });
+        self.nodes.push(Node { parent, end: id + 1, depth, slot, len: len as u32, kind, numeric, key, text });
         match value {
             Value::Object(m) => {
                 for (i, (k, v)) in m.iter().enumerate() {
@@ -419,7 +408,9 @@ impl Tree {
         self.scroll_into_view(height);
     }
 
-    fn scroll_into_view(&mut self, height: usize) {
+    /// Keeps the selection in a view `height` rows tall (after a resize), scrolled no further than
+    /// the last row at the bottom.
+    pub fn scroll_into_view(&mut self, height: usize) {
         let row = self.selected_row();
         let max = self.rows.len().saturating_sub(height.max(1));
         self.offset = super::layout::scroll_to(self.offset.min(max), row, height).min(max);

@@ -52,6 +52,10 @@ impl App {
         let format = self.payload_format(node);
         let key = Some((node, seq, format));
         if self.detail_cache.json_key == key {
+            let height = self.detail_page();
+            if let Some(t) = self.detail_cache.json.as_mut() {
+                t.scroll_into_view(height);
+            }
             return;
         }
         let same_topic = self.detail_cache.json_key.is_some_and(|(n, _, f)| n == node && f == format);
@@ -242,7 +246,9 @@ impl App {
         }
         let text = match (added.topic, added.column) {
             (_, None) => format!("{shown} is already a column of list '{list}'"),
-            (true, Some(_)) => format!("watching {shown} as column '{title}' of list '{list}', with its topic (w shows it)"),
+            (true, Some(_)) => {
+                format!("watching {shown} as column '{title}' of list '{list}', with its topic (w shows it)")
+            }
             (false, Some(_)) => format!("watching {shown} as column '{title}' of list '{list}' (w shows it)"),
         };
         self.notify(text);

@@ -167,7 +167,8 @@ fn folds_stay_while_new_messages_arrive_on_the_topic() {
     feed(&mut a, vec![msg("plant/sensors", DOC.replace("21.5", "22").as_bytes(), T0 + 1)]);
     assert_eq!(path(&a), "/sensors/1/temp");
     assert_eq!(a.detail_cache.json.as_ref().map(|t| t.row_count()), Some(8), "/sensors/0 stays folded");
-    let rows: Vec<String> = a.detail_cache.json.as_ref().map_or(Vec::new(), |t| t.visible(20).map(|r| r.text.to_owned()).collect());
+    let rows: Vec<String> =
+        a.detail_cache.json.as_ref().map_or(Vec::new(), |t| t.visible(20).map(|r| r.text.to_owned()).collect());
     assert!(rows.contains(&"22".to_string()), "{rows:?}");
 }
 
@@ -175,7 +176,11 @@ fn folds_stay_while_new_messages_arrive_on_the_topic() {
 fn text_and_hex_have_no_tree_and_say_why() {
     let mut a = with_tree(b"hello world");
     assert!(!a.tree_shown());
-    assert!(a.detail_cache.json_error.as_deref().is_some_and(|e| e.contains("not valid JSON")), "{:?}", a.detail_cache.json_error);
+    assert!(
+        a.detail_cache.json_error.as_deref().is_some_and(|e| e.contains("not valid JSON")),
+        "{:?}",
+        a.detail_cache.json_error
+    );
     let node = a.tree.find("plant/sensors").expect("topic");
     a.detail.formats.insert(node, PayloadFormat::Hex);
     a.prepare();
@@ -246,7 +251,11 @@ fn a_payload_nested_ten_thousand_deep_gets_a_reason_not_a_tree() {
     let deep = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
     let a = with_tree(deep.as_bytes());
     assert!(!a.tree_shown());
-    assert!(a.detail_cache.json_error.as_deref().is_some_and(|e| e.contains("recursion limit")), "{:?}", a.detail_cache.json_error);
+    assert!(
+        a.detail_cache.json_error.as_deref().is_some_and(|e| e.contains("recursion limit")),
+        "{:?}",
+        a.detail_cache.json_error
+    );
 }
 
 #[test]
