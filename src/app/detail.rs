@@ -51,6 +51,9 @@ pub struct DetailCache {
     pub json: Option<super::json_tree::Tree>,
     pub(super) json_key: Option<(NodeId, u64, PayloadFormat)>,
     pub json_error: Option<String>,
+    /// The field charted by default (the first numeric one) of the shown message, by (topic, seq,
+    /// view): finding it decodes the payload, once per message rather than once per frame.
+    pub(super) default_fields: Option<((NodeId, u64, PayloadFormat), Vec<String>)>,
 }
 
 impl DetailCache {
@@ -90,6 +93,11 @@ impl App {
             c.body_gen += 1;
             c.rendered = Some(rendered);
             c.key = key;
+        }
+        let shown = (node, msg.seq, format);
+        if self.detail_cache.default_fields.as_ref().map(|(k, _)| *k) != Some(shown) {
+            let first = self.numeric_candidates().into_iter().take(1).collect();
+            self.detail_cache.default_fields = Some((shown, first));
         }
         let fields = self.chart_fields(node);
         let history: Vec<_> = self.store.history(node).cloned().collect();

@@ -546,7 +546,17 @@ impl App {
     pub fn chart_fields(&self, node: NodeId) -> Vec<String> {
         match self.detail.chart_fields.get(&node) {
             Some(f) => f.clone(),
-            None => self.numeric_candidates().into_iter().take(1).collect(),
+            None => {
+                let shown = (self.detail_topic(), self.detail_message().map(|m| m.seq));
+                match &self.detail_cache.default_fields {
+                    Some(((n, seq, f), first))
+                        if shown == (Some(*n), Some(*seq)) && *n == node && *f == self.payload_format(node) =>
+                    {
+                        first.clone()
+                    }
+                    _ => self.numeric_candidates().into_iter().take(1).collect(),
+                }
+            }
         }
     }
 
