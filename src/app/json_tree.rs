@@ -22,6 +22,8 @@ use crate::sanitize;
 
 /// Most values one tree indexes; the rest of a larger payload is left out and the tree says so.
 pub const MAX_NODES: usize = 1 << 21;
+/// Deepest level indexed (the decoders stop at 128).
+const MAX_TREE_DEPTH: u32 = 512;
 /// Most bytes of a leaf's text the tree keeps for display (copying the value gives all of it).
 pub const MAX_LEAF_BYTES: usize = 4096;
 /// Payloads with at most this many values open fully unfolded; larger ones show the root's
@@ -213,7 +215,8 @@ impl Tree {
 
     /// Adds `value` and its subtree in pre-order; `key` is the raw object key it is under.
     fn walk(&mut self, value: &Value, parent: u32, depth: u32, slot: u32, key: Option<&str>) {
-        if self.nodes.len() >= MAX_NODES || self.arena.len() > u32::MAX as usize / 2 {
+        // The decoders nest at most 128 levels; the guard keeps this recursion bounded whatever the value.
+        if self.nodes.len() >= MAX_NODES || self.arena.len() > u32::MAX as usize / 2 || depth > MAX_TREE_DEPTH {
             self.cut = true;
             return;
         }
