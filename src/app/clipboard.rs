@@ -1,5 +1,6 @@
 //! `y` / `Y`: the selected payload or topic to the clipboard. The app only decides what to copy; the
-//! terminal side (`tui.rs`) writes it as an OSC 52 sequence.
+//! terminal side (`tui.rs`) writes it as an OSC 52 sequence. With the detail pane's tree shown, `y`
+//! and `Y` copy the selected value and its path (`payload_tree.rs`).
 
 use super::{App, Effect, View};
 
@@ -21,6 +22,10 @@ impl App {
     /// Copies the topic (`topic`) or the latest payload of what is selected: the retained view's row
     /// there, else the topic the detail pane shows.
     pub(super) fn copy(&mut self, topic: bool) {
+        if self.view == View::Dashboard && self.focus == super::layout::Pane::Detail && self.tree_shown() {
+            self.copy_tree_selection(topic);
+            return;
+        }
         let node = match self.view {
             View::Retained => self.retained.selected_node(),
             _ => self.detail_topic(),

@@ -47,6 +47,13 @@ pub struct DetailCache {
     /// Points per charted field: (seconds since the first kept message, value).
     pub chart: Vec<Vec<(f64, f64)>>,
     pub chart_fields: Vec<String>,
+    /// The shown payload as a tree (when `T` is on), for (topic, message seq, view); or why none.
+    pub json: Option<super::json_tree::Tree>,
+    pub(super) json_key: Option<(NodeId, u64, PayloadFormat)>,
+    pub json_error: Option<String>,
+    /// The field charted by default (the first numeric one) of the shown message, by (topic, seq,
+    /// view): finding it decodes the payload, once per message rather than once per frame.
+    pub(super) default_fields: Option<((NodeId, u64, PayloadFormat), Vec<String>)>,
 }
 
 impl DetailCache {
@@ -57,7 +64,8 @@ impl DetailCache {
             + self.matches.capacity() * std::mem::size_of::<Match>();
         let diffs: usize = self.diffs.values().map(|d| 48 + d.as_ref().map_or(0, String::len)).sum();
         let values: usize = self.values.values().map(|v| 48 + v.len() * 16).sum();
-        rendered + diffs + values + self.chart.iter().map(|c| c.len() * 16).sum::<usize>()
+        let tree = self.json.as_ref().map_or(0, super::json_tree::Tree::bytes);
+        rendered + diffs + values + tree + self.chart.iter().map(|c| c.len() * 16).sum::<usize>()
     }
 }
 
@@ -67,6 +75,7 @@ impl App {
         self.check_history_choice();
         let (Some(node), Some(msg)) = (self.detail_topic(), self.detail_message().cloned()) else {
             self.detail_cache = DetailCache::default();
+            self.refresh_json_tree();
             return;
         };
         let format = self.payload_format(node);
@@ -84,6 +93,11 @@ impl App {
             c.body_gen += 1;
             c.rendered = Some(rendered);
             c.key = key;
+        }
+        let shown = (node, msg.seq, format);
+        if self.detail_cache.default_fields.as_ref().map(|(k, _)| *k) != Some(shown) {
+            let first = self.numeric_candidates().into_iter().take(1).collect();
+            self.detail_cache.default_fields = Some((shown, first));
         }
         let fields = self.chart_fields(node);
         let history: Vec<_> = self.store.history(node).cloned().collect();
@@ -118,6 +132,7 @@ impl App {
             .collect();
         c.chart_fields = fields;
         self.lay_out_body();
+        self.refresh_json_tree();
     }
 }
 
@@ -174,7 +189,10 @@ impl App {
         let chartable = c.chart.iter().any(|s| s.len() >= 2);
         let history = self.detail_topic().map_or(0, |id| self.store.history(id).len());
         let one = reader::split(inner, chartable, history, 1);
-        let two = c.rows.len() > usize::from(one.body.height) || self.detail.find.is_some() || self.detail.nowrap;
+        let two = c.rows.len() > usize::from(one.body.height)
+            || self.detail.find.is_some()
+            || self.detail.nowrap
+            || self.detail.tree;
         Some(if two { reader::split(inner, chartable, history, 2) } else { one })
     }
 

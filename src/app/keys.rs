@@ -118,11 +118,13 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("v", "switch payload view"),
             ("c", "choose the fields to chart (space toggles, Enter closes)"),
             ("D", "clear the topic's history (and chart)"),
+            ("T", "the payload as a foldable tree (T again: text)"),
+            ("tree: ←→ Enter E C y Y a +", "fold/unfold, all; copy value/path; chart; watch"),
         ],
     ),
 ];
 
-fn is(key: &Key, c: char) -> bool {
+pub(super) fn is(key: &Key, c: char) -> bool {
     key.code == KeyCode::Char(c) && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
 }
 
@@ -199,6 +201,10 @@ impl App {
             KeyCode::BackTab => self.focus = self.focus.prev(),
             KeyCode::Char(' ') => self.toggle_pause(),
             KeyCode::Char('/') => {
+                if self.focus == Pane::Detail && self.tree_shown() {
+                    self.notify("search works in the text: T shows the text again".into());
+                    return;
+                }
                 let (kind, text) = match self.focus {
                     Pane::Log => (PromptKind::LogFilter, self.log_view.filter.as_ref().map(TextFilter::source)),
                     Pane::Detail => (PromptKind::DetailSearch, self.detail.find.as_ref().map(TextFilter::source)),
@@ -212,6 +218,7 @@ impl App {
                 Pane::Detail if self.detail.find.is_some() => self.start_detail_search(None),
                 _ => self.set_tree_filter(None),
             },
+            KeyCode::Char('T') => self.toggle_tree(),
             _ => match self.focus {
                 Pane::Tree => self.tree_key(key),
                 Pane::Log => self.log_key(key),
@@ -423,6 +430,9 @@ impl App {
     }
 
     fn detail_key(&mut self, key: Key) {
+        if self.tree_shown() && self.json_tree_key(key) {
+            return;
+        }
         let page = self.detail_page() as i64;
         match key.code {
             KeyCode::Up => self.scroll_detail(-1),
@@ -524,13 +534,7 @@ impl App {
             KeyCode::Down | KeyCode::Char('j') => *pos = (*pos + 1).min(fields.len().saturating_sub(1)),
             KeyCode::Char(' ') => {
                 if let Some(field) = fields.get(*pos).cloned() {
-                    let chosen = self.detail.chart_fields.entry(node).or_default();
-                    match chosen.iter().position(|f| *f == field) {
-                        Some(i) => {
-                            chosen.remove(i);
-                        }
-                        None => chosen.push(field),
-                    }
+                    self.toggle_chart_field(node, field);
                 }
             }
             KeyCode::Enter | KeyCode::Esc | KeyCode::Char('c') | KeyCode::Char('q') => self.detail.picker = None,
@@ -538,11 +542,21 @@ impl App {
         }
     }
 
-    /// Fields charted for `node`: the user's choice, else the first numeric field.
+    /// Fields charted for `node`: the user's choice (which may be none), else the first numeric field.
     pub fn chart_fields(&self, node: NodeId) -> Vec<String> {
         match self.detail.chart_fields.get(&node) {
-            Some(f) if !f.is_empty() => f.clone(),
-            _ => self.numeric_candidates().into_iter().take(1).collect(),
+            Some(f) => f.clone(),
+            None => {
+                let shown = (self.detail_topic(), self.detail_message().map(|m| m.seq));
+                match &self.detail_cache.default_fields {
+                    Some(((n, seq, f), first))
+                        if shown == (Some(*n), Some(*seq)) && *n == node && *f == self.payload_format(node) =>
+                    {
+                        first.clone()
+                    }
+                    _ => self.numeric_candidates().into_iter().take(1).collect(),
+                }
+            }
         }
     }
 
@@ -587,7 +601,14 @@ impl App {
         } else if areas.log.is_some_and(|r| layout::contains(r, x, y)) {
             self.move_log(delta);
         } else if areas.detail.is_some_and(|r| layout::contains(r, x, y)) {
-            self.scroll_detail(delta);
+            if self.tree_shown() {
+                let mv = if delta < 0 { super::json_tree::Move::Up } else { super::json_tree::Move::Down };
+                for _ in 0..delta.unsigned_abs() {
+                    self.move_json_tree(mv);
+                }
+            } else {
+                self.scroll_detail(delta);
+            }
         }
     }
 

@@ -6,9 +6,11 @@ pub mod clipboard;
 pub mod detail;
 pub mod frames;
 mod history_view;
+pub mod json_tree;
 pub mod layout;
 pub mod log;
 mod log_view;
+mod payload_tree;
 pub mod publish;
 pub mod rates;
 pub mod reader;
@@ -333,6 +335,8 @@ pub struct DetailView {
     pub chart_fields: HashMap<NodeId, Vec<String>>,
     /// The field picker, when open: candidates and the highlighted one.
     pub picker: Option<(Vec<String>, usize)>,
+    /// The payload is shown as a foldable tree (`T`, see `payload_tree.rs`).
+    pub tree: bool,
 }
 
 /// A line being typed at the bottom of the screen.

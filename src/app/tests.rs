@@ -326,7 +326,7 @@ fn chart_field_picker_toggles_fields() {
     key(&mut a, KeyCode::Char('c'));
     let (fields, _) = a.detail.picker.clone().expect("picker open");
     assert_eq!(fields, ["/bid", "/ask"]);
-    key(&mut a, KeyCode::Char(' '));
+    // /bid is charted by default: choosing /ask adds it beside.
     key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Char(' '));
     key(&mut a, KeyCode::Enter);

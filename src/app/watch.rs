@@ -279,6 +279,14 @@ pub enum TableCol {
     Age,
 }
 
+/// What [`Watch::add_column`] added: the topic as a row, and the column's index (none when the list
+/// had it already).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Added {
+    pub topic: bool,
+    pub column: Option<usize>,
+}
+
 #[derive(Debug, Default)]
 pub struct Watch {
     pub lists: Vec<ListState>,
@@ -326,6 +334,43 @@ impl Watch {
         l.list.patterns.push(path.to_string());
         self.misses.clear();
         true
+    }
+
+    /// Adds a column reading `field` to the current list, and `path` as a row when the list does not
+    /// match it yet. Existing rows get an empty cell for it, filled by their next message.
+    pub fn add_column(&mut self, path: &str, title: &str, field: FieldSpec) -> Added {
+        let topic = self.add_topic(path);
+        let l = &mut self.lists[self.current];
+        let same = |c: &Column| match (&c.field, &field) {
+            (FieldSpec::Pointer(a), FieldSpec::Pointer(b)) => a == b,
+            (FieldSpec::Auto, FieldSpec::Auto) => true,
+            _ => false,
+        };
+        if l.list.columns.iter().any(same) {
+            return Added { topic, column: None };
+        }
+        l.list.columns.push(Column { title: title.to_string(), field, decimals: None, alert: None });
+        for row in &mut l.rows {
+            row.cells.push(Cell::default());
+        }
+        Added { topic, column: Some(l.list.columns.len() - 1) }
+    }
+
+    /// Fills column `column` of `node`'s row in the current list from a payload already seen, without
+    /// counting it as a new message.
+    pub fn fill_column(&mut self, node: NodeId, column: usize, data: &[u8], format: Decoder<'_>) {
+        let l = &mut self.lists[self.current];
+        let (Some(&i), Some(col)) = (l.by_node.get(&node), l.list.columns.get(column)) else { return };
+        let Some(cell) = l.rows.get_mut(i).and_then(|r| r.cells.get_mut(column)) else { return };
+        match col.field.extract_value(data, format) {
+            Some(Scalar::Number(v)) => {
+                cell.last = Some(v);
+                cell.first = Some(v);
+                cell.recent.push_back(v);
+            }
+            Some(Scalar::Text(t)) => cell.text = Some(t),
+            None => {}
+        }
     }
 
     /// Feeds one message shown in the automatic view. Returns true when an alert turned on.

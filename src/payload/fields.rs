@@ -46,7 +46,12 @@ pub fn field_value<'a>(payload: &[u8], decoder: impl Into<Decoder<'a>>, path: &s
     if whole {
         return scalar_number(&value);
     }
-    let mut node = &value;
+    scalar_number(at_pointer(&value, path)?)
+}
+
+/// The value at JSON pointer `path` (which starts with `/`) in `value`.
+fn at_pointer<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    let mut node = value;
     for segment in path.strip_prefix('/')?.split('/') {
         let segment = unescape_segment(segment);
         node = match node {
@@ -58,7 +63,7 @@ pub fn field_value<'a>(payload: &[u8], decoder: impl Into<Decoder<'a>>, path: &s
             _ => return None,
         };
     }
-    scalar_number(node)
+    Some(node)
 }
 
 /// A watch column's value: a number, or else a short text.
@@ -100,16 +105,7 @@ pub fn field_scalar<'a>(payload: &[u8], decoder: impl Into<Decoder<'a>>, path: &
             if whole {
                 return Scalar::of(&value);
             }
-            let mut node = &value;
-            for segment in path.strip_prefix('/')?.split('/') {
-                let segment = unescape_segment(segment);
-                node = match node {
-                    Value::Object(map) => map.get(segment.as_ref())?,
-                    Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
-                    _ => return None,
-                };
-            }
-            Scalar::of(node)
+            Scalar::of(at_pointer(&value, path)?)
         }
         Ok(None) | Err(_) if whole => match text_number(payload) {
             Some((x, _)) => Some(Scalar::Number(x)),
@@ -166,8 +162,13 @@ pub(super) fn scalar_number(value: &Value) -> Option<f64> {
     }
 }
 
+/// A number, or a string holding just one: what charts can plot.
+pub fn is_numeric(value: &Value) -> bool {
+    scalar_number(value).is_some()
+}
+
 /// Appends `key` as one JSON pointer segment (RFC 6901 §3: `~` as `~0`, `/` as `~1`), terminal-safe.
-pub(super) fn push_segment(path: &mut String, key: &str) {
+pub fn push_segment(path: &mut String, key: &str) {
     path.push('/');
     for c in sanitize::line(key).chars() {
         match c {

@@ -35,7 +35,10 @@ use render::{Out, write_plain};
 use text::looks_like_text;
 
 pub use diff::diff;
-pub use fields::{SCALAR_TEXT_CHARS, Scalar, field_scalar, field_value, has_fields, match_text, numeric_fields};
+pub use fields::{
+    SCALAR_TEXT_CHARS, Scalar, field_scalar, field_value, has_fields, is_numeric, match_text, numeric_fields,
+    push_segment as pointer_segment,
+};
 pub use preview::{HEAD_BYTES, head, preview, preview_of};
 
 /// Larger payloads are not decoded as JSON, MessagePack or CBOR (shown as text or hex instead).

@@ -81,11 +81,22 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
         ];
     }
     let mut heads = vec![Line::from(head)];
+    let tree = app.detail_cache.json.as_ref().filter(|_| app.tree_shown());
     if parts.head.height > 1 {
-        heads.push(position_line(app, usize::from(parts.body.height), theme));
+        heads.push(match (tree, &app.detail_cache.json_error) {
+            (Some(tree), _) => super::json_tree::position_line(tree, usize::from(parts.head.width), theme),
+            (None, Some(e)) if app.detail.tree && !app.detail.comparing => {
+                Line::styled(format!("no tree: {e} · T: text"), theme.warn)
+            }
+            _ => position_line(app, usize::from(parts.body.height), theme),
+        });
     }
     f.render_widget(Paragraph::new(heads), parts.head);
-    body(f, app, parts.body, theme);
+    if tree.is_some() {
+        super::json_tree::rows(f, app, parts.body, theme);
+    } else {
+        body(f, app, parts.body, theme);
+    }
     if parts.chart.height > 0 {
         chart(f, app, parts.chart, theme);
     }
@@ -150,7 +161,7 @@ fn body(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     f.render_widget(Paragraph::new(lines), area);
 }
 
-fn token_style(k: TokenKind, theme: &Theme) -> Style {
+pub(super) fn token_style(k: TokenKind, theme: &Theme) -> Style {
     match k {
         TokenKind::Key => theme.key,
         TokenKind::String => theme.string,

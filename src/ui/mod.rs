@@ -5,6 +5,7 @@ mod detail;
 pub mod fmt;
 mod frames;
 mod help;
+mod json_tree;
 mod log;
 mod publish;
 mod retained;
