@@ -15,6 +15,7 @@ mod hex;
 mod json;
 mod msgpack;
 mod preview;
+pub mod protobuf;
 mod render;
 pub mod schema;
 pub mod sparkplug;
