@@ -37,19 +37,6 @@ pub enum WireValue<'a> {
     Fixed32(u32),
 }
 
-impl WireValue<'_> {
-    pub fn type_name(self) -> &'static str {
-        match self {
-            Self::Varint(_) => "varint",
-            Self::Fixed64(_) => "fixed64",
-            Self::Len(_) => "length-delimited",
-            Self::StartGroup => "start group",
-            Self::EndGroup => "end group",
-            Self::Fixed32(_) => "fixed32",
-        }
-    }
-}
-
 /// A cursor over a complete message.
 pub struct Reader<'a> {
     buf: &'a [u8],
