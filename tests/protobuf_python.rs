@@ -76,7 +76,8 @@ fn python_cases(dir: &Path) -> Vec<(String, Vec<u8>, Value)> {
         .lines()
         .map(|name| {
             let bin = std::fs::read(dir.join(format!("{name}.bin"))).unwrap();
-            let json = serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap()).unwrap();
+            let json =
+                serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap()).unwrap();
             (name.to_string(), bin, json)
         })
         .collect()
@@ -84,7 +85,8 @@ fn python_cases(dir: &Path) -> Vec<(String, Vec<u8>, Value)> {
 
 /// `sub --retained-only -F json` on the filter: one JSON object per topic.
 fn sub_json(url: &str, extra: &[String]) -> (Output, Vec<Value>) {
-    let mut args = strings(&["sub", "-u", url, "-t", "factory/#", "--retained-only", "--idle-ms", "1500", "-F", "json"]);
+    let mut args =
+        strings(&["sub", "-u", url, "-t", "factory/#", "--retained-only", "--idle-ms", "1500", "-F", "json"]);
     args.extend_from_slice(extra);
     let out = run(&args, None);
     let lines = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -107,10 +109,16 @@ fn python_payloads_decode_in_sub_json_as_python_prints_them() {
     assert_eq!(cases.len(), 3);
     for (name, _, _) in &cases {
         let file = dir.path().join(format!("{name}.bin")).display().to_string();
-        let out = run(&strings(&["pub", "-u", &url, "-t", &format!("factory/{name}/telemetry"), "-f", &file, "-r", "-q", "1"]), None);
+        let out = run(
+            &strings(&["pub", "-u", &url, "-t", &format!("factory/{name}/telemetry"), "-f", &file, "-r", "-q", "1"]),
+            None,
+        );
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
-    let out = run(&strings(&["pub", "-u", &url, "-t", "factory/bad/telemetry", "-m", "\u{ff}not protobuf", "-r", "-q", "1"]), None);
+    let out = run(
+        &strings(&["pub", "-u", &url, "-t", "factory/bad/telemetry", "-m", "\u{ff}not protobuf", "-r", "-q", "1"]),
+        None,
+    );
     assert!(out.status.success());
 
     let (out, lines) = sub_json(&url, &proto_flags());
@@ -168,13 +176,15 @@ fn pub_encode_protobuf_writes_what_python_decodes_back() {
     let given = json!({"device":"press-9","seq":"-7","temperature":19.25,"status":"STOPPED","samples":[0.5],
         "counters":{"a":1},"location":{"site":"C"},"alarm":{"code":3,"severity":"WARN"},
         "tags":[{"key":"k","value":"v"}],"raw":"AAE=","ok":true,"batteryPct":12});
-    let mut args = strings(&["pub", "-u", &url, "-t", "factory/rt/telemetry", "-r", "-q", "1", "--encode", "protobuf", "-m"]);
+    let mut args =
+        strings(&["pub", "-u", &url, "-t", "factory/rt/telemetry", "-r", "-q", "1", "--encode", "protobuf", "-m"]);
     args.push(given.to_string());
     args.extend(proto_flags());
     let out = run(&args, None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // Each line of -l too.
-    let mut args = strings(&["pub", "-u", &url, "-t", "factory/lines/telemetry", "-r", "-q", "1", "--encode", "protobuf", "-l"]);
+    let mut args =
+        strings(&["pub", "-u", &url, "-t", "factory/lines/telemetry", "-r", "-q", "1", "--encode", "protobuf", "-l"]);
     args.extend(proto_flags());
     let out = run(&args, Some(b"{\"device\":\"one\"}\n{\"device\":\"two\"}\n"));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -198,7 +208,18 @@ fn pub_encode_protobuf_writes_what_python_decodes_back() {
     assert_eq!(by_topic(&lines, "factory/lines/telemetry")["protobuf"], json!({"device": "two"}));
 
     // JSON that does not fit the type: exit 2, the reason, nothing sent.
-    let mut args = strings(&["pub", "-u", &url, "-t", "factory/x/telemetry", "-r", "--encode", "protobuf", "-m", "{\"temprature\": 1}"]);
+    let mut args = strings(&[
+        "pub",
+        "-u",
+        &url,
+        "-t",
+        "factory/x/telemetry",
+        "-r",
+        "--encode",
+        "protobuf",
+        "-m",
+        "{\"temprature\": 1}",
+    ]);
     args.extend(proto_flags());
     let out = run(&args, None);
     let err = String::from_utf8_lossy(&out.stderr);

@@ -158,9 +158,7 @@ pub fn decode_json(payload: &[u8], message: &MessageDescriptor) -> Result<Value,
     let mut budget = MAX_ELEMENTS;
     walk(payload, Some(message), 0, &mut budget).map_err(|e| e.to_string())?;
     let decoded = DynamicMessage::decode(message.clone(), payload).map_err(|e| e.to_string())?;
-    decoded
-        .serialize_with_options(serde_json::value::Serializer, &SerializeOptions::new())
-        .map_err(|e| e.to_string())
+    decoded.serialize_with_options(serde_json::value::Serializer, &SerializeOptions::new()).map_err(|e| e.to_string())
 }
 
 /// A JSON text (the canonical mapping, field names or their JSON names) encoded as `message`.

@@ -83,7 +83,8 @@ fn errors_from_the_files_are_terminal_safe() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("esc.proto");
     std::fs::write(&file, "syntax = \"proto3\";\nmessage M { \"\x1b[2J\" }\n").unwrap();
-    let spec = ProtoSpec { filter: "#".into(), message: "\x1b]0;x\x07".into(), files: vec![file.clone()], include: vec![] };
+    let spec =
+        ProtoSpec { filter: "#".into(), message: "\x1b]0;x\x07".into(), files: vec![file.clone()], include: vec![] };
     let e = compile(&spec).unwrap_err();
     assert!(!e.contains('\x1b') && !e.contains('\x07'), "{e:?}");
     std::fs::write(&file, "syntax = \"proto3\";\nmessage M {}\n").unwrap();
@@ -100,8 +101,8 @@ fn hostile_payloads_are_errors_after_bounded_work() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("node.proto");
     std::fs::write(&file, "syntax = \"proto3\";\nmessage Node { Node child = 1; }\n").unwrap();
-    let node = compile(&ProtoSpec { filter: "#".into(), message: "Node".into(), files: vec![file], include: vec![] })
-        .unwrap();
+    let node =
+        compile(&ProtoSpec { filter: "#".into(), message: "Node".into(), files: vec![file], include: vec![] }).unwrap();
     let mut bytes = Vec::new();
     for _ in 0..10_000 {
         let mut outer = vec![0x0a];

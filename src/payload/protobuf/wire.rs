@@ -148,7 +148,9 @@ mod tests {
         assert!(e.reason.contains("4294967295"), "{e}");
         assert!(Reader::new(&[0x08]).field().unwrap_err().reason.contains("truncated varint"));
         assert!(Reader::new(&[0x08; 12]).field().is_ok());
-        assert!(Reader::new(&[0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]).field().is_err());
+        assert!(
+            Reader::new(&[0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]).field().is_err()
+        );
         assert!(Reader::new(&[0x00]).field().unwrap_err().reason.contains("field number 0"));
         assert!(Reader::new(&[0x0e]).field().unwrap_err().reason.contains("wire type 6"));
         assert!(Reader::new(&[0x0d, 1, 2]).field().is_err());
