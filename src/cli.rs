@@ -414,6 +414,8 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = value::secs)]
     pub ack_timeout: Duration,
     #[command(flatten)]
+    pub proto: ProtoArgs,
+    #[command(flatten)]
     pub conn: ConnArgs,
 }
 

@@ -285,3 +285,31 @@ fn schema_files_are_relative_to_the_config_file_and_filters_are_checked() {
     let e = parse("[profiles.p.schemas]\n\"a/#/b\" = \"x.json\"\n", Path::new("c.toml")).unwrap_err();
     assert!(e.to_string().contains("schemas 'a/#/b'"), "{e}");
 }
+
+#[test]
+fn payload_views_take_a_protobuf_type_with_files_relative_to_the_config() {
+    let text = "[profiles.p.payload_views]\n\"a/#\" = \"hex\"\n\"f/+/t\" = { protobuf = \"acme.T\", files = [\"proto/t.proto\"], include = [\"proto\", \"/abs\"] }\n";
+    let parsed = parse(text, Path::new("/etc/mq/c.toml")).unwrap();
+    let p = &parsed.profiles["p"];
+    assert_eq!(
+        p.payload_formats(),
+        vec![("a/#".to_string(), PayloadFormat::Hex), ("f/+/t".to_string(), PayloadFormat::Protobuf)]
+    );
+    let specs = p.proto_specs();
+    assert_eq!(specs.len(), 1);
+    assert_eq!(specs[0].filter, "f/+/t");
+    assert_eq!(specs[0].message, "acme.T");
+    assert_eq!(specs[0].files, vec![std::path::PathBuf::from("/etc/mq/proto/t.proto")]);
+    assert_eq!(specs[0].include, vec![std::path::PathBuf::from("/etc/mq/proto"), std::path::PathBuf::from("/abs")]);
+    // A typo inside the table is an error with its place; a table without files says what it needs.
+    let e = parse("[profiles.p.payload_views]\n\"f/#\" = { protobuf = \"T\", file = [\"x\"] }\n", Path::new("c.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("c.toml:2:") && e.contains("unknown field `file`"), "{e}");
+    let e = parse("[profiles.p.payload_views]\n\"f/#\" = { protobuf = \"T\", files = [] }\n", Path::new("c.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("protobuf needs files"), "{e}");
+    let e = parse("[profiles.p.payload_views]\n\"f/#\" = 3\n", Path::new("c.toml")).unwrap_err().to_string();
+    assert!(e.starts_with("c.toml:2:") && e.contains("a view name"), "{e}");
+}
