@@ -205,8 +205,9 @@ fn walk_fields(
         let mut cost = 1usize;
         match value {
             WireValue::Len(inner) if nested.is_some() => walk(inner, nested.as_ref(), depth + 1, budget)?,
-            // A packed repeated scalar: at most one value per byte.
-            WireValue::Len(inner) if field.as_ref().is_some_and(|f| f.is_list()) => cost = inner.len().max(1),
+            WireValue::Len(inner) if field.as_ref().is_some_and(|f| f.is_list()) => {
+                cost = field.as_ref().map_or(1, |f| packed_count(&f.kind(), inner)).max(1);
+            }
             WireValue::StartGroup => walk_fields(r, nested.as_ref(), depth + 1, Some(number), budget)?,
             WireValue::EndGroup if group == Some(number) => return Ok(()),
             WireValue::EndGroup => return fail(at, format!("end of group {number}, which was not started")),
@@ -220,6 +221,18 @@ fn walk_fields(
     match group {
         Some(n) => fail(r.pos(), format!("group {n} has no end")),
         None => Ok(()),
+    }
+}
+
+/// How many values a packed repeated field of `kind` holds in `bytes` (1 for strings and bytes, which
+/// are never packed).
+fn packed_count(kind: &Kind, bytes: &[u8]) -> usize {
+    match kind {
+        Kind::String | Kind::Bytes | Kind::Message(_) => 1,
+        Kind::Fixed32 | Kind::Sfixed32 | Kind::Float => bytes.len() / 4,
+        Kind::Fixed64 | Kind::Sfixed64 | Kind::Double => bytes.len() / 8,
+        // Varints: one value ends at each byte without the continuation bit.
+        _ => bytes.iter().filter(|b| *b & 0x80 == 0).count(),
     }
 }
 

@@ -136,3 +136,16 @@ fn protos_pick_the_first_matching_filter() {
     let e = Protos::load(&[ProtoSpec { filter: "a/#/b".into(), ..telemetry_spec() }]).unwrap_err();
     assert!(e.contains("protobuf filter 'a/#/b'"), "{e}");
 }
+
+#[test]
+fn big_strings_and_packed_numbers_count_as_the_values_they_hold() {
+    let m = telemetry();
+    // Repeated messages with long strings: a few values, many bytes.
+    let tag = encode_json(&format!(r#"{{"tags":[{{"key":"{}"}}]}}"#, "k".repeat(300_000)), &m).unwrap();
+    assert_eq!(decode_json(&tag, &m).unwrap()["tags"][0]["key"].as_str().map(str::len), Some(300_000));
+    // 100,000 packed floats are 100,000 values, within the limit.
+    let samples = vec![1.5f32; 100_000];
+    let json = serde_json::to_string(&json!({ "samples": samples })).unwrap();
+    let bytes = encode_json(&json, &m).unwrap();
+    assert_eq!(decode_json(&bytes, &m).unwrap()["samples"].as_array().map(Vec::len), Some(100_000));
+}
