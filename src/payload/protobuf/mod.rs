@@ -101,7 +101,12 @@ pub fn compile(spec: &ProtoSpec) -> Result<MessageDescriptor, String> {
     let includes: Vec<PathBuf> = given.iter().map(|p| absolute(p)).collect();
     let mut compiler = protox::Compiler::new(&includes).map_err(|e| describe(&e, &given))?;
     for f in &spec.files {
-        compiler.open_file(absolute(f)).map_err(|e| describe(&e, &given))?;
+        // As protoc: a file named relative to an include folder is found there too.
+        let path = match f.is_relative() && !f.exists() {
+            true => includes.iter().map(|dir| dir.join(f)).find(|p| p.is_file()).unwrap_or_else(|| absolute(f)),
+            false => absolute(f),
+        };
+        compiler.open_file(path).map_err(|e| describe(&e, &given))?;
     }
     let pool = compiler.descriptor_pool();
     let wanted = spec.message.trim_start_matches('.');

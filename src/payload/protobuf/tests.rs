@@ -49,6 +49,12 @@ fn json_that_does_not_fit_the_type_says_why() {
 }
 
 #[test]
+fn a_file_named_relative_to_an_include_folder_is_found_there() {
+    let spec = ProtoSpec { files: vec![PathBuf::from("acme/telemetry.proto")], ..telemetry_spec() };
+    assert_eq!(compile(&spec).unwrap().full_name(), "acme.Telemetry");
+}
+
+#[test]
 fn an_unknown_message_type_lists_the_ones_there_are() {
     let e = compile(&ProtoSpec { message: "acme.Telemetri".into(), ..telemetry_spec() }).unwrap_err();
     assert!(e.contains("no message type 'acme.Telemetri'"), "{e}");
