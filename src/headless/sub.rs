@@ -212,7 +212,9 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                 match ev {
                     SessionEvent::Messages(batch) => {
                         for m in &batch {
-                            let decoded = protos.message_for(&m.topic).map(|t| Decoded {
+                            // Decoded for the JSON lines and the schema checks only: text output prints the bytes.
+                            let wanted = args.format == OutputFormat::Json || !schemas.is_empty();
+                            let decoded = protos.message_for(&m.topic).filter(|_| wanted).map(|t| Decoded {
                                 message: t.full_name().to_owned(),
                                 value: protobuf::decode_json(&m.payload, t),
                             });

@@ -155,3 +155,28 @@ fn big_strings_and_packed_numbers_count_as_the_values_they_hold() {
     let bytes = encode_json(&json, &m).unwrap();
     assert_eq!(decode_json(&bytes, &m).unwrap()["samples"].as_array().map(Vec::len), Some(100_000));
 }
+
+#[test]
+fn names_from_the_file_are_shown_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("evil.proto");
+    std::fs::write(
+        &file,
+        "syntax = \"proto3\";\nmessage M { int32 a = 1 [json_name = \"\\x1b[2J\\u202e\"]; E e = 2; }\nenum E { Z = 0; X = 1; }\n",
+    )
+    .unwrap();
+    let m =
+        compile(&ProtoSpec { filter: "#".into(), message: "M".into(), files: vec![file], include: vec![] }).unwrap();
+    let bytes = [0x08, 0x05, 0x10, 0x01];
+    let decoder = crate::payload::Decoder {
+        format: crate::payload::PayloadFormat::Protobuf,
+        protobuf: Some(&m),
+        ..Default::default()
+    };
+    let r = crate::payload::render(&bytes, decoder, 20);
+    assert_eq!(r.error, None);
+    let text: String = r.lines.iter().flatten().map(|(_, s)| s.as_str()).collect();
+    assert!(text.contains("\"X\"") && !text.contains('\x1b') && !text.contains('\u{202e}'), "{text:?}");
+    let fields = crate::payload::numeric_fields(&bytes, decoder);
+    assert!(fields.iter().all(|(path, _)| !path.contains('\x1b') && !path.contains('\u{202e}')), "{fields:?}");
+}
