@@ -472,6 +472,7 @@ impl App {
         let tree = TopicTree::new(config.exclude.clone());
         let watch = watch::Watch::new(config.watch_lists.clone());
         let templates = config.templates.clone();
+        let protos = config.protos.clone();
         let view = config.start_view;
         let show_frame_stats = config.frame_stats;
         let store = Store::new(config.history_per_topic, config.byte_budget, config.log_capacity);
@@ -507,7 +508,7 @@ impl App {
             view,
             watch,
             recording: Recording::Off,
-            publisher: publish::Publisher::with_templates(templates),
+            publisher: publish::Publisher::with_templates(templates).with_protos(protos),
             subs,
             retained: retained::RetainedView::default(),
             sparkplug: Network::default(),

@@ -690,3 +690,13 @@ fn raw_protobuf_view_and_a_payload_that_does_not_decode() {
     assert!(s.contains("not valid acme.Telemetry"), "{s}");
     insta::assert_snapshot!("protobuf_error", s);
 }
+
+#[test]
+fn publish_pane_says_a_protobuf_topic_takes_json() {
+    let mut a = protobuf_screen();
+    select(&mut a, "factory/press/telemetry");
+    key(&mut a, KeyCode::Char('p'));
+    let s = screen(&mut a, 100, 30);
+    assert!(s.contains("Payload: JSON, sent as acme.Telemetry"), "{s}");
+    insta::assert_snapshot!(s);
+}
