@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one fuzz target for a fixed number of executions.
 #   fuzz/run.sh [TARGET] [RUNS] [extra libFuzzer flags...]
-# TARGET is decoder (default), decode_frame or sparkplug; RUNS defaults to 10000000.
+# TARGET is decoder (default), decode_frame, sparkplug or protobuf_raw; RUNS defaults to 10000000.
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); the stable toolchain runs it with RUSTC_BOOTSTRAP=1.
 set -euo pipefail
 cd "$(dirname "$0")"

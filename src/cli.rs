@@ -74,9 +74,11 @@ pub struct TuiArgs {
     #[arg(long)]
     pub watch: bool,
     /// Payload view for topics matching a filter, FILTER=FORMAT with FORMAT auto, json, text, hex,
-    /// msgpack, cbor or sparkplug (repeatable; first match wins).
+    /// msgpack, cbor, sparkplug, protobuf (with --proto) or raw-protobuf (repeatable; first match wins).
     #[arg(long = "payload-view", value_name = "FILTER=FORMAT")]
     pub payload_views: Vec<String>,
+    #[command(flatten)]
+    pub proto: ProtoArgs,
     /// Log level for the log file: error, warn, info, debug (debug includes every packet) or trace.
     #[arg(long, value_name = "LEVEL", default_value = "info", value_parser = ["error", "warn", "info", "debug", "trace"])]
     pub log_level: String,
@@ -349,6 +351,45 @@ pub struct SubArgs {
     /// Print each schema violation with its topic on stderr and exit 7 when any was seen.
     #[arg(long)]
     pub validate: bool,
+    #[command(flatten)]
+    pub proto: ProtoArgs,
+    /// The profile's Protobuf message types (`payload_views`), after --proto.
+    #[arg(skip)]
+    pub profile_protos: Vec<crate::payload::protobuf::ProtoSpec>,
+}
+
+/// Protobuf message types for topic filters, from `.proto` files compiled at start (no protoc needed).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProtoArgs {
+    /// Decode the messages on a topic filter as a Protobuf message type defined in a .proto file,
+    /// FILTER=TYPE:FILE, e.g. 'factory/+/telemetry=acme.Telemetry:proto/telemetry.proto' (repeatable;
+    /// before the profile's, first match wins).
+    #[arg(long = "proto", value_name = "FILTER=TYPE:FILE", value_parser = value::proto)]
+    pub protos: Vec<crate::payload::protobuf::ProtoSpec>,
+    /// Folder where imports of the --proto files are looked up, as protoc's --proto_path (repeatable;
+    /// default: each file's folder).
+    #[arg(long = "proto-path", value_name = "DIR")]
+    pub proto_paths: Vec<PathBuf>,
+}
+
+impl ProtoArgs {
+    /// The flags' specs, with their include folders, then the profile's.
+    pub fn specs(&self, profile: &[crate::payload::protobuf::ProtoSpec]) -> Vec<crate::payload::protobuf::ProtoSpec> {
+        let mut specs: Vec<_> = self
+            .protos
+            .iter()
+            .map(|s| crate::payload::protobuf::ProtoSpec { include: self.proto_paths.clone(), ..s.clone() })
+            .collect();
+        specs.extend_from_slice(profile);
+        specs
+    }
+}
+
+/// What `pub --encode` turns the JSON payload into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Encoding {
+    /// The Protobuf message type that --proto or the profile gives the topic.
+    Protobuf,
 }
 
 #[derive(Debug, Args)]
@@ -372,6 +413,8 @@ pub struct ReplayArgs {
     /// (exit code 6).
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = value::secs)]
     pub ack_timeout: Duration,
+    #[command(flatten)]
+    pub proto: ProtoArgs,
     #[command(flatten)]
     pub conn: ConnArgs,
 }
@@ -430,6 +473,15 @@ pub struct PubArgs {
     /// Give up when nothing was acknowledged for this long, in seconds or with a unit (exit code 6).
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = value::secs)]
     pub ack_timeout: Duration,
+    /// Encode each JSON payload (-m, -f, each line of -l) as the topic's Protobuf message type before
+    /// sending it; a payload that does not fit the type is an error (exit 2), nothing is sent.
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub encode: Option<Encoding>,
+    #[command(flatten)]
+    pub proto: ProtoArgs,
+    /// The profile's Protobuf message types (`payload_views`), after --proto.
+    #[arg(skip)]
+    pub profile_protos: Vec<crate::payload::protobuf::ProtoSpec>,
 }
 
 #[derive(Debug, Args)]

@@ -31,7 +31,12 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Some(Command::Pub(mut args)) => match profiles::for_command(config.as_deref(), &mut args.conn) {
-            Ok(_) => with_runtime(|rt| rt.block_on(publish::run(&args))),
+            Ok(profile) => with_runtime(|rt| {
+                if let Some(p) = &profile {
+                    mqscope::config::apply::publish(&mut args, p);
+                }
+                rt.block_on(publish::run(&args))
+            }),
             Err(code) => code,
         },
         Some(Command::CleanRetained(mut args)) => match profiles::for_command(config.as_deref(), &mut args.conn) {

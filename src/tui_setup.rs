@@ -22,8 +22,11 @@ pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Resu
         let format: PayloadFormat = format.parse().map_err(|e| format!("--payload-view '{pv}': {e}"))?;
         payload_views.push((filter.to_string(), format));
     }
+    payload_views.extend(args.proto.protos.iter().map(|s| (s.filter.clone(), PayloadFormat::Protobuf)));
     // The command line's views come first: the first match wins.
     payload_views.extend(profile.map(|p| p.payload_formats()).unwrap_or_default());
+    let specs = args.proto.specs(&profile.map(|p| p.proto_specs()).unwrap_or_default());
+    let protos = std::sync::Arc::new(crate::payload::protobuf::Protos::load(&specs)?);
     let asked: Vec<(String, crate::codec::QoS)> = filters
         .iter()
         .enumerate()
@@ -54,6 +57,7 @@ pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Resu
             None => Vec::new(),
         },
         payload_views,
+        protos,
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         zone: crate::timefmt::Zone::local(),
         insecure_tls: task.transport.unverified_tls(),

@@ -17,7 +17,8 @@ fuzz_target!(|data: &[u8]| {
     net.observe("spBv1.0/g/DBIRTH/e/d", data, now);
     net.observe("spBv1.0/g/DDATA/e/d", data, now);
     net.observe("spBv1.0/g/NDEATH/e", data, now);
-    let decoder = Decoder::for_topic(PayloadFormat::Sparkplug, &net, "spBv1.0/g/DDATA/e/d");
+    let protos = Default::default();
+    let decoder = Decoder::for_topic(PayloadFormat::Sparkplug, &net, &protos, "spBv1.0/g/DDATA/e/d");
     let _ = payload::render(data, decoder, 200);
     let _ = payload::numeric_fields(data, decoder);
 });

@@ -79,7 +79,7 @@ impl App {
             return;
         };
         let format = self.payload_format(node);
-        let decoder = Decoder::for_topic(format, &self.sparkplug, self.tree.node(node).path());
+        let decoder = Decoder::for_topic(format, &self.sparkplug, &self.config.protos, self.tree.node(node).path());
         let base = self.compared_entry().cloned();
         let c = &mut self.detail_cache;
         let key = Some((msg.seq, format, base.as_ref().map(|b| b.seq)));

@@ -80,7 +80,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("Enter", "fold or unfold"),
             ("E, C", "unfold all / fold all"),
             ("o", "order by name, last activity or rate"),
-            ("v", "switch payload view: auto, json, text, hex, msgpack, cbor, sparkplug"),
+            ("v", "switch payload view: auto, json, text, hex, msgpack, cbor, sparkplug, protobuf, raw-protobuf"),
             ("D", "clear the selected topic's history (and chart)"),
             ("+", "add the selected topic to the current watch list"),
         ],

@@ -59,6 +59,8 @@ pub struct Config {
     pub log_capacity: usize,
     /// Payload view per topic filter, first match wins.
     pub payload_views: Vec<(String, PayloadFormat)>,
+    /// The Protobuf message type per topic filter, compiled from the `.proto` files.
+    pub protos: std::sync::Arc<crate::payload::protobuf::Protos>,
     /// `NO_COLOR`: no colours, only bold/dim/reverse.
     pub no_color: bool,
     pub watch_lists: Vec<watch::WatchList>,
@@ -124,6 +126,7 @@ impl Default for Config {
             byte_budget: 256 * 1024 * 1024,
             log_capacity: 10_000,
             payload_views: Vec::new(),
+            protos: std::sync::Arc::default(),
             no_color: false,
             watch_lists: Vec::new(),
             templates: Vec::new(),
@@ -473,6 +476,7 @@ impl App {
         let tree = TopicTree::new(config.exclude.clone());
         let watch = watch::Watch::new(config.watch_lists.clone());
         let templates = config.templates.clone();
+        let protos = config.protos.clone();
         let view = config.start_view;
         let show_frame_stats = config.frame_stats;
         let store = Store::new(config.history_per_topic, config.byte_budget, config.log_capacity);
@@ -508,7 +512,7 @@ impl App {
             view,
             watch,
             recording: Recording::Off,
-            publisher: publish::Publisher::with_templates(templates),
+            publisher: publish::Publisher::with_templates(templates).with_protos(protos),
             subs,
             retained: retained::RetainedView::default(),
             sparkplug: Network::default(),
@@ -764,7 +768,9 @@ impl App {
             series.add((ms / 1000) as u32, bytes);
         }
         let (formats, views, network) = (&self.detail.formats, &self.config.payload_views, &self.sparkplug);
-        let format = || Decoder::for_topic(payload::format_for(formats, views, node, &m.topic), network, &m.topic);
+        let protos = &*self.config.protos;
+        let format =
+            || Decoder::for_topic(payload::format_for(formats, views, node, &m.topic), network, protos, &m.topic);
         if self.watch.on_message_as(node, &m.topic, &m.payload, ms, &format) {
             self.effects.push(Effect::Bell);
         }
@@ -823,7 +829,7 @@ impl App {
 
     /// How the topic's payloads are decoded: its view, and for Sparkplug the aliases from its BIRTHs.
     pub fn decoder(&self, node: NodeId) -> Decoder<'_> {
-        Decoder::for_topic(self.payload_format(node), &self.sparkplug, self.tree.node(node).path())
+        Decoder::for_topic(self.payload_format(node), &self.sparkplug, &self.config.protos, self.tree.node(node).path())
     }
 
     /// Follows the level the detail pane shows with a series of its own, started from what the

@@ -96,6 +96,8 @@ pub struct Publisher {
     /// F6: the form sent again and again at a fixed rate.
     pub repeat: Option<super::template::Repeat>,
     rng: u64,
+    /// Topics with a Protobuf message type take the payload as JSON and send it encoded.
+    protos: std::sync::Arc<crate::payload::protobuf::Protos>,
 }
 
 impl Default for Publisher {
@@ -118,6 +120,7 @@ impl Default for Publisher {
             counters: std::collections::HashMap::new(),
             repeat: None,
             rng: 0x9e37_79b9_7f4a_7c15,
+            protos: std::sync::Arc::default(),
         }
     }
 }
@@ -137,6 +140,26 @@ fn cycle_qos(q: QoS, forward: bool) -> QoS {
 impl Publisher {
     pub fn with_templates(templates: Vec<super::template::Template>) -> Self {
         Self { templates, ..Self::default() }
+    }
+
+    /// The Protobuf message types (`--proto`, the profile): a message to a topic that has one is sent
+    /// as that type, encoded from the payload's JSON.
+    pub fn with_protos(self, protos: std::sync::Arc<crate::payload::protobuf::Protos>) -> Self {
+        Self { protos, ..self }
+    }
+
+    /// The message type the topic's payload is encoded as, by its full name.
+    pub fn encoding_for(&self, topic: &str) -> Option<&str> {
+        self.protos.message_for(topic).map(|m| m.full_name())
+    }
+
+    /// The message as it goes on the wire: a JSON payload encoded when the topic has a Protobuf type.
+    fn on_the_wire(&self, mut p: OutgoingPublish) -> Result<OutgoingPublish, String> {
+        if let Some(m) = self.protos.message_for(&p.topic) {
+            let text = std::str::from_utf8(&p.payload).map_err(|e| format!("payload: not UTF-8 JSON: {e}"))?;
+            p.payload = crate::payload::protobuf::encode_json(text, m).map(Bytes::from)?;
+        }
+        Ok(p)
     }
 
     /// Pasted text goes into the focused text field (one-line fields get it on one line).
@@ -337,7 +360,7 @@ impl Publisher {
         let Some(n) = self.repeat.as_mut().map(|r| r.due(now_ms)) else { return Vec::new() };
         let mut out = Vec::with_capacity(n as usize);
         for _ in 0..n {
-            match self.build_filled(now_ms) {
+            match self.build_filled(now_ms).and_then(|p| self.on_the_wire(p)) {
                 Ok(publish) => out.push(Command::Publish { token: token(), publish }),
                 Err(e) => {
                     self.error = Some(e);
@@ -353,10 +376,11 @@ impl Publisher {
     }
 
     fn send(&mut self, now_ms: u64, token: u64) -> Option<Command> {
-        match self.build_filled(now_ms) {
-            Ok(publish) => {
+        // History keeps the form's text (JSON for a Protobuf topic), to recall and edit.
+        match self.build_filled(now_ms).and_then(|p| Ok((self.on_the_wire(p.clone())?, p))) {
+            Ok((publish, typed)) => {
                 self.error = None;
-                self.history.push(Sent { token, publish: publish.clone(), state: SendState::Sending, at_ms: now_ms });
+                self.history.push(Sent { token, publish: typed, state: SendState::Sending, at_ms: now_ms });
                 if self.history.len() > HISTORY {
                     self.history.remove(0);
                 }
@@ -528,6 +552,45 @@ mod tests {
         assert!(p.on_published(1, &Ok(0)));
         assert_eq!(p.last().map(|s| &s.state), Some(&SendState::Acked(0)));
         assert!(!p.on_published(99, &Ok(0)));
+    }
+
+    #[test]
+    fn a_topic_with_a_protobuf_type_sends_the_json_encoded() {
+        use crate::payload::protobuf::{ProtoSpec, Protos, decode_json};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/protobuf_support/proto");
+        let spec = ProtoSpec {
+            filter: "factory/+/telemetry".into(),
+            message: "acme.Telemetry".into(),
+            files: vec![dir.join("acme/telemetry.proto")],
+            include: vec![dir],
+        };
+        let protos = std::sync::Arc::new(Protos::load(&[spec]).expect("proto"));
+        let message = protos.message_for("factory/a/telemetry").expect("type").clone();
+        let mut p = Publisher::default().with_protos(protos);
+        p.open(Some((1, "factory/a/telemetry")));
+        assert_eq!(p.encoding_for("factory/a/telemetry"), Some("acme.Telemetry"));
+        type_text(&mut p, r#"{"device":"p7","seq":"3"}"#);
+        let Some(Command::Publish { publish, .. }) = press(&mut p, KeyCode::F(5), KeyModifiers::NONE) else {
+            panic!("not sent: {:?}", p.error)
+        };
+        assert_eq!(
+            decode_json(&publish.payload, &message).expect("decodes"),
+            serde_json::json!({"device":"p7","seq":"3"})
+        );
+        // History keeps the JSON, to recall and edit.
+        assert_eq!(p.last().map(|s| &s.publish.payload[..]), Some(&br#"{"device":"p7","seq":"3"}"#[..]));
+        // JSON that does not fit the type stays in the form with the reason.
+        type_text(&mut p, "x");
+        assert!(press(&mut p, KeyCode::F(5), KeyModifiers::NONE).is_none());
+        assert!(p.error.as_deref().is_some_and(|e| e.contains("does not fit acme.Telemetry")), "{:?}", p.error);
+        // Other topics send the text as it is.
+        let mut plain = Publisher::default();
+        plain.open(Some((2, "other")));
+        type_text(&mut plain, "{}x");
+        let Some(Command::Publish { publish, .. }) = press(&mut plain, KeyCode::F(5), KeyModifiers::NONE) else {
+            panic!("not sent")
+        };
+        assert_eq!(&publish.payload[..], b"{}x");
     }
 
     #[test]

@@ -418,7 +418,10 @@ fn every_handled_key_is_in_the_help() {
             "{k} missing"
         );
     }
-    assert_eq!(keys::formats(), ["auto", "json", "text", "hex", "msgpack", "cbor", "sparkplug"]);
+    assert_eq!(
+        keys::formats(),
+        ["auto", "json", "text", "hex", "msgpack", "cbor", "sparkplug", "protobuf", "raw-protobuf"]
+    );
 }
 
 #[test]

@@ -184,6 +184,24 @@ pub fn demo_port(text: &str) -> Result<u16, String> {
 }
 
 /// A replay speed factor (0.5 is half speed).
+/// `FILTER=TYPE:FILE`: the Protobuf message type of the messages on a topic filter, and the `.proto`
+/// file that defines it.
+pub fn proto(text: &str) -> Result<crate::payload::protobuf::ProtoSpec, String> {
+    let usage = "expected FILTER=TYPE:FILE, e.g. 'factory/+/telemetry=acme.Telemetry:proto/telemetry.proto'";
+    let (filter, rest) = text.split_once('=').ok_or(usage)?;
+    let (message, file) = rest.split_once(':').ok_or(usage)?;
+    if filter.is_empty() || message.is_empty() || file.is_empty() {
+        return Err(usage.into());
+    }
+    crate::codec::topic::check_topic_filter(filter).map_err(|k| k.to_string())?;
+    Ok(crate::payload::protobuf::ProtoSpec {
+        filter: filter.into(),
+        message: message.into(),
+        files: vec![file.into()],
+        include: Vec::new(),
+    })
+}
+
 /// `FILTER=FILE`: a JSON Schema for the messages on a topic filter.
 pub fn schema(text: &str) -> Result<(String, std::path::PathBuf), String> {
     match text.split_once('=') {

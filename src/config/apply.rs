@@ -68,6 +68,12 @@ pub fn sub(args: &mut SubArgs, p: &Profile) {
         args.topics = p.subscriptions.iter().map(|s| s.filter.clone()).collect();
     }
     args.schemas.extend(p.schemas.iter().map(|(f, file)| (f.clone(), file.into())));
+    args.profile_protos = p.proto_specs();
+}
+
+/// `pub --encode protobuf` finds the topic's message type in the profile too.
+pub fn publish(args: &mut crate::cli::PubArgs, p: &Profile) {
+    args.profile_protos = p.proto_specs();
 }
 
 /// Fills unset dashboard options from the profile (subscriptions, exclusions, limits, theme, view).

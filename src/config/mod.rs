@@ -62,9 +62,11 @@ pub struct Profile {
     pub memory_mib: Option<usize>,
     pub fps: Option<u32>,
     pub theme: Option<String>,
-    /// Payload view per topic filter: `"sensors/#" = "json"`.
+    /// Payload view per topic filter: `"sensors/#" = "json"`, or a Protobuf message type and its files:
+    /// `"factory/+/telemetry" = { protobuf = "acme.Telemetry", files = ["proto/telemetry.proto"],
+    /// include = ["proto"] }` (paths relative to the config file's folder once parsed).
     #[serde(default)]
-    pub payload_views: BTreeMap<String, String>,
+    pub payload_views: BTreeMap<String, ViewProfile>,
     /// JSON Schema file per topic filter: `"sensors/#" = "schemas/sensor.json"` (relative to the
     /// config file's folder once parsed).
     #[serde(default)]
@@ -72,6 +74,45 @@ pub struct Profile {
     /// Publish templates for the publish pane.
     #[serde(default)]
     pub templates: Vec<TemplateProfile>,
+}
+
+/// A payload view in a profile: a view's name, or a Protobuf message type with its `.proto` files.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ViewProfile {
+    Format(String),
+    Protobuf(ProtobufProfile),
+}
+
+/// `{ protobuf = "acme.Telemetry", files = [...], include = [...] }`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProtobufProfile {
+    /// The message type's full name, `package.Message`.
+    pub protobuf: String,
+    pub files: Vec<String>,
+    /// Folders imports are looked up in (default: each file's folder).
+    #[serde(default)]
+    pub include: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for ViewProfile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ViewProfile;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a view name such as \"json\", or { protobuf = \"package.Message\", files = [...] }")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ViewProfile, E> {
+                Ok(ViewProfile::Format(v.to_owned()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<ViewProfile, A::Error> {
+                ProtobufProfile::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(ViewProfile::Protobuf)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -197,6 +238,13 @@ pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
         for f in p.schemas.values_mut() {
             *f = dir.join(&*f).display().to_string();
         }
+        for v in p.payload_views.values_mut() {
+            if let ViewProfile::Protobuf(pb) = v {
+                for f in pb.files.iter_mut().chain(pb.include.iter_mut()) {
+                    *f = dir.join(&*f).display().to_string();
+                }
+            }
+        }
     }
     for (name, p) in &file.profiles {
         p.validate().map_err(|message| ConfigError::Invalid {
@@ -290,7 +338,18 @@ impl Profile {
         }
         for (filter, view) in &self.payload_views {
             topic::check_topic_filter(filter).map_err(|k| format!("payload_views '{filter}': {k}"))?;
-            view.parse::<PayloadFormat>().map_err(|e| e.to_string())?;
+            match view {
+                ViewProfile::Format(v) => {
+                    v.parse::<PayloadFormat>().map_err(|e| e.to_string())?;
+                }
+                ViewProfile::Protobuf(pb) if pb.protobuf.trim().is_empty() => {
+                    return Err(format!("payload_views '{filter}': empty protobuf message type"));
+                }
+                ViewProfile::Protobuf(pb) if pb.files.is_empty() => {
+                    return Err(format!("payload_views '{filter}': protobuf needs files = [\"x.proto\", ...]"));
+                }
+                ViewProfile::Protobuf(_) => {}
+            }
         }
         for (filter, file) in &self.schemas {
             topic::check_topic_filter(filter).map_err(|k| format!("schemas '{filter}': {k}"))?;
@@ -377,7 +436,29 @@ impl Profile {
     }
 
     pub fn payload_formats(&self) -> Vec<(String, PayloadFormat)> {
-        self.payload_views.iter().filter_map(|(f, v)| Some((f.clone(), v.parse().ok()?))).collect()
+        self.payload_views
+            .iter()
+            .filter_map(|(f, v)| match v {
+                ViewProfile::Format(v) => Some((f.clone(), v.parse().ok()?)),
+                ViewProfile::Protobuf(_) => Some((f.clone(), PayloadFormat::Protobuf)),
+            })
+            .collect()
+    }
+
+    /// The Protobuf message types of `payload_views`, to compile.
+    pub fn proto_specs(&self) -> Vec<crate::payload::protobuf::ProtoSpec> {
+        self.payload_views
+            .iter()
+            .filter_map(|(f, v)| match v {
+                ViewProfile::Protobuf(pb) => Some(crate::payload::protobuf::ProtoSpec {
+                    filter: f.clone(),
+                    message: pb.protobuf.clone(),
+                    files: pb.files.iter().map(PathBuf::from).collect(),
+                    include: pb.include.iter().map(PathBuf::from).collect(),
+                }),
+                ViewProfile::Format(_) => None,
+            })
+            .collect()
     }
 
     /// How the password is obtained, for listings (never the password).

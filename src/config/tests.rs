@@ -285,3 +285,64 @@ fn schema_files_are_relative_to_the_config_file_and_filters_are_checked() {
     let e = parse("[profiles.p.schemas]\n\"a/#/b\" = \"x.json\"\n", Path::new("c.toml")).unwrap_err();
     assert!(e.to_string().contains("schemas 'a/#/b'"), "{e}");
 }
+
+#[test]
+fn payload_views_take_a_protobuf_type_with_files_relative_to_the_config() {
+    let text = "[profiles.p.payload_views]\n\"a/#\" = \"hex\"\n\"f/+/t\" = { protobuf = \"acme.T\", files = [\"proto/t.proto\"], include = [\"proto\", \"/abs\"] }\n";
+    let parsed = parse(text, Path::new("/etc/mq/c.toml")).unwrap();
+    let p = &parsed.profiles["p"];
+    assert_eq!(
+        p.payload_formats(),
+        vec![("a/#".to_string(), PayloadFormat::Hex), ("f/+/t".to_string(), PayloadFormat::Protobuf)]
+    );
+    let specs = p.proto_specs();
+    assert_eq!(specs.len(), 1);
+    assert_eq!(specs[0].filter, "f/+/t");
+    assert_eq!(specs[0].message, "acme.T");
+    assert_eq!(specs[0].files, vec![std::path::PathBuf::from("/etc/mq/proto/t.proto")]);
+    assert_eq!(specs[0].include, vec![std::path::PathBuf::from("/etc/mq/proto"), std::path::PathBuf::from("/abs")]);
+    // A typo inside the table is an error with its place; a table without files says what it needs.
+    let e = parse("[profiles.p.payload_views]\n\"f/#\" = { protobuf = \"T\", file = [\"x\"] }\n", Path::new("c.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("c.toml:2:") && e.contains("unknown field `file`"), "{e}");
+    let e = parse("[profiles.p.payload_views]\n\"f/#\" = { protobuf = \"T\", files = [] }\n", Path::new("c.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("protobuf needs files"), "{e}");
+    let e = parse("[profiles.p.payload_views]\n\"f/#\" = 3\n", Path::new("c.toml")).unwrap_err().to_string();
+    assert!(e.starts_with("c.toml:2:") && e.contains("a view name"), "{e}");
+}
+
+#[test]
+fn the_dashboard_takes_proto_flags_before_the_profiles_protobuf_views() {
+    let support = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/protobuf_support/proto");
+    let text = format!(
+        "[profiles.x]\nurl = \"ws://h/mqtt\"\n[profiles.x.payload_views]\n\"site/#\" = {{ protobuf = \"acme.Location\", files = [\"{}\"] }}\n",
+        support.join("acme/common.proto").display()
+    );
+    let c = parse(&text, Path::new("c.toml")).unwrap();
+    let flag = format!("factory/+/telemetry=acme.Telemetry:{}", support.join("acme/telemetry.proto").display());
+    let proto_path = support.display().to_string();
+    let cli =
+        Cli::try_parse_from(["mqscope", "-u", "ws://h/mqtt", "--proto", &flag, "--proto-path", &proto_path]).unwrap();
+    let (config, _) = crate::tui_setup::options(&cli.tui, Some(&c.profiles["x"])).unwrap();
+    assert_eq!(
+        config.payload_views,
+        vec![
+            ("factory/+/telemetry".to_string(), PayloadFormat::Protobuf),
+            ("site/#".to_string(), PayloadFormat::Protobuf)
+        ]
+    );
+    let name = |t: &str| config.protos.message_for(t).map(|m| m.full_name().to_owned());
+    assert_eq!(name("factory/a/telemetry").as_deref(), Some("acme.Telemetry"));
+    assert_eq!(name("site/b").as_deref(), Some("acme.Location"));
+    // A .proto that does not compile stops the dashboard before it connects, with the place.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.proto");
+    std::fs::write(&bad, "syntax = \"proto3\";\nmessage M {\n  strin a = 1;\n}\n").unwrap();
+    let cli =
+        Cli::try_parse_from(["mqscope", "-u", "ws://h/mqtt", "--proto", &format!("t=M:{}", bad.display())]).unwrap();
+    let e = crate::tui_setup::options(&cli.tui, None).unwrap_err().to_string();
+    assert!(e.contains(&format!("{}:3:3", bad.display())), "{e}");
+}

@@ -8,6 +8,7 @@ use super::sub::{finish, setup_failed};
 use crate::cli::PubArgs;
 use crate::codec::{Bytes, Properties, Property, topic};
 use crate::exit;
+use crate::payload::protobuf::{self, Protos};
 use crate::session::{self, OutgoingPublish};
 use tokio::io::BufReader;
 
@@ -72,6 +73,26 @@ pub async fn run(args: &PubArgs) -> u8 {
     } else {
         Some(Bytes::new())
     };
+    let encoder = match args.encode {
+        None => None,
+        Some(crate::cli::Encoding::Protobuf) => match message_type(args) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                crate::report!("mqscope: {e}");
+                return exit::USAGE;
+            }
+        },
+    };
+    let single = match (single, &encoder) {
+        (Some(payload), Some(m)) => match encode(&payload, m) {
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                crate::report!("mqscope: {e}");
+                return exit::USAGE;
+            }
+        },
+        (single, _) => single,
+    };
     let opts = match task_options(&args.conn, Vec::new()) {
         Ok(o) => o,
         Err(e) => return setup_failed(&e),
@@ -92,7 +113,7 @@ pub async fn run(args: &PubArgs) -> u8 {
             publish_all(&mut handle, &mut one, ack_timeout, debug).await
         }
         None => {
-            let mut lines = Lines { reader: LineReader::new(BufReader::new(tokio::io::stdin())), template };
+            let mut lines = Lines { reader: LineReader::new(BufReader::new(tokio::io::stdin())), template, encoder };
             publish_all(&mut handle, &mut lines, ack_timeout, debug).await
         }
     };
@@ -119,16 +140,41 @@ impl Source for One {
     }
 }
 
-/// `-l`: each line of stdin, as bytes.
+/// The Protobuf message type `--proto` or the profile gives the topic, for `--encode protobuf`.
+fn message_type(args: &PubArgs) -> Result<prost_reflect::MessageDescriptor, String> {
+    let protos = Protos::load(&args.proto.specs(&args.profile_protos))?;
+    protos.message_for(&args.topic).cloned().ok_or_else(|| {
+        format!(
+            "--encode protobuf: no Protobuf message type for topic '{}': give one with --proto FILTER=TYPE:FILE \
+             or in the profile's payload_views",
+            crate::sanitize::line(&args.topic)
+        )
+    })
+}
+
+/// A JSON payload encoded as `message`.
+fn encode(payload: &[u8], message: &prost_reflect::MessageDescriptor) -> Result<Bytes, String> {
+    let text = std::str::from_utf8(payload).map_err(|e| format!("the payload is not UTF-8 JSON: {e}"))?;
+    protobuf::encode_json(text, message).map(Bytes::from)
+}
+
+/// `-l`: each line of stdin, as bytes (encoded to Protobuf with `--encode protobuf`).
 struct Lines<R> {
     reader: LineReader<R>,
     template: OutgoingPublish,
+    encoder: Option<prost_reflect::MessageDescriptor>,
 }
 
 impl<R: tokio::io::AsyncBufRead + Unpin> Source for Lines<R> {
     async fn next(&mut self) -> Next {
         match self.reader.next_line().await {
-            Ok(Some(payload)) => Next::Message(OutgoingPublish { payload, ..self.template.clone() }),
+            Ok(Some(payload)) => match &self.encoder {
+                Some(m) => match encode(&payload, m) {
+                    Ok(payload) => Next::Message(OutgoingPublish { payload, ..self.template.clone() }),
+                    Err(e) => Next::Fail(format!("line {}: {e}", self.reader.number)),
+                },
+                None => Next::Message(OutgoingPublish { payload, ..self.template.clone() }),
+            },
             Ok(None) => Next::End,
             Err(e) => Next::Fail(format!("reading stdin after line {}: {e}", self.reader.number)),
         }

@@ -5,6 +5,7 @@ use crate::cli::{OutputFormat, SubArgs};
 use crate::codec::{RetainHandling, Subscription, SubscriptionOptions};
 use crate::exit;
 use crate::inspect::{payload, properties_json};
+use crate::payload::protobuf::{self, Protos};
 use crate::payload::schema::{Schemas, Verdict};
 use crate::payload::sparkplug::{self, Topic, state::Network};
 use crate::record::{Mode, Recorder};
@@ -29,10 +30,22 @@ struct Printer {
 }
 
 impl Printer {
-    fn print(&mut self, out: &mut impl Write, m: &Message, verdict: Option<&Verdict>) -> io::Result<()> {
+    fn print(
+        &mut self,
+        out: &mut impl Write,
+        m: &Message,
+        verdict: Option<&Verdict>,
+        decoded: Option<&Decoded>,
+    ) -> io::Result<()> {
         match self.format {
             OutputFormat::Json => {
                 let mut json = message_json(m);
+                if let (Some(d), Value::Object(o)) = (decoded, &mut json) {
+                    match &d.value {
+                        Ok(v) => o.insert("protobuf".into(), v.clone()),
+                        Err(e) => o.insert("protobuf_error".into(), json!(format!("not valid {}: {e}", d.message))),
+                    };
+                }
                 if self.sparkplug.observe(&m.topic, &m.payload, m.received_at)
                     && let Value::Object(o) = &mut json
                 {
@@ -60,6 +73,13 @@ impl Printer {
             }
         }
     }
+}
+
+/// A message decoded by its topic's Protobuf message type.
+struct Decoded {
+    /// The type's full name.
+    message: String,
+    value: Result<Value, String>,
 }
 
 /// One received message as JSON: topic, flags, MQTT 5 properties, payload text (when UTF-8) and hex,
@@ -131,6 +151,13 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
             return exit::USAGE;
         }
     };
+    let protos = match Protos::load(&args.proto.specs(&args.profile_protos)) {
+        Ok(p) => p,
+        Err(e) => {
+            crate::report!("mqscope: {e}");
+            return exit::USAGE;
+        }
+    };
     if args.validate && schemas.is_empty() {
         crate::report!(
             "mqscope: --validate needs a schema: pass --schema FILTER=FILE, or -P with a profile that has schemas"
@@ -185,7 +212,20 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                 match ev {
                     SessionEvent::Messages(batch) => {
                         for m in &batch {
-                            let verdict = schemas.check(&m.topic, &m.payload);
+                            // Decoded for the JSON lines and the schema checks only: text output prints the bytes.
+                            let wanted = args.format == OutputFormat::Json || !schemas.is_empty();
+                            let decoded = protos.message_for(&m.topic).filter(|_| wanted).map(|t| Decoded {
+                                message: t.full_name().to_owned(),
+                                value: protobuf::decode_json(&m.payload, t),
+                            });
+                            // A Protobuf payload is checked in its JSON form.
+                            let verdict = match &decoded {
+                                Some(Decoded { value: Ok(v), .. }) => schemas.check_decoded(&m.topic, Ok(v)),
+                                Some(Decoded { value: Err(e), message }) => {
+                                    schemas.check_decoded(&m.topic, Err(&format!("not valid {message}: {e}")))
+                                }
+                                None => schemas.check(&m.topic, &m.payload),
+                            };
                             if let Some(v) = verdict.as_ref().filter(|v| !v.is_valid()) {
                                 invalid += 1;
                                 if args.validate {
@@ -205,7 +245,7 @@ pub async fn run(args: &SubArgs, mut out: impl Write, terminal: bool) -> u8 {
                             if args.no_retained && m.retain {
                                 continue;
                             }
-                            if let Err(e) = printer.print(&mut out, m, verdict.as_ref()) {
+                            if let Err(e) = printer.print(&mut out, m, verdict.as_ref(), decoded.as_ref()) {
                                 stdout_gone = true;
                                 break 'main exit::write_failed(&e);
                             }

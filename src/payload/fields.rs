@@ -121,7 +121,7 @@ pub fn field_scalar<'a>(payload: &[u8], decoder: impl Into<Decoder<'a>>, path: &
 /// JSON), or its text; `None` for binary. At most the first 64 KiB of a text payload.
 pub fn match_text<'p, 'a>(payload: &'p [u8], decoder: impl Into<Decoder<'a>>) -> Option<Cow<'p, str>> {
     let decoder = decoder.into();
-    if matches!(decoder.format, PayloadFormat::MsgPack | PayloadFormat::Cbor | PayloadFormat::Sparkplug) {
+    if matches!(decoder.format, PayloadFormat::MsgPack | PayloadFormat::Cbor) || decoder.format.is_protobuf() {
         return structured(payload, decoder).ok().flatten().map(|v| Cow::Owned(v.to_string()));
     }
     let (head, _) = clip_bytes(payload, SNIFF_BYTES);

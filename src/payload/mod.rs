@@ -15,6 +15,7 @@ mod hex;
 mod json;
 mod msgpack;
 mod preview;
+pub mod protobuf;
 mod render;
 pub mod schema;
 pub mod sparkplug;
@@ -76,6 +77,10 @@ pub enum PayloadFormat {
     Cbor,
     /// Sparkplug B (Protobuf): chosen by itself for topics in the `spBv1.0` namespace, never guessed from bytes.
     Sparkplug,
+    /// Protobuf by the message type that the profile or `--proto` gives the topic (its `.proto` files).
+    Protobuf,
+    /// Protobuf without a schema: field numbers and wire types, as `protoc --decode_raw` shows them.
+    RawProtobuf,
 }
 
 impl PayloadFormat {
@@ -88,7 +93,9 @@ impl PayloadFormat {
             Self::Hex => Self::MsgPack,
             Self::MsgPack => Self::Cbor,
             Self::Cbor => Self::Sparkplug,
-            Self::Sparkplug => Self::Auto,
+            Self::Sparkplug => Self::Protobuf,
+            Self::Protobuf => Self::RawProtobuf,
+            Self::RawProtobuf => Self::Auto,
         }
     }
 
@@ -102,7 +109,16 @@ impl PayloadFormat {
             Self::MsgPack => "msgpack",
             Self::Cbor => "cbor",
             Self::Sparkplug => "sparkplug",
+            Self::Protobuf => "protobuf",
+            Self::RawProtobuf => "raw-protobuf",
         }
+    }
+}
+
+impl PayloadFormat {
+    /// Sparkplug B and Protobuf: binary formats, shown as hex when they do not decode.
+    pub fn is_protobuf(self) -> bool {
+        matches!(self, Self::Sparkplug | Self::Protobuf | Self::RawProtobuf)
     }
 }
 
@@ -114,13 +130,14 @@ impl fmt::Display for PayloadFormat {
 
 /// A payload view name that is none of ours.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a payload view: use auto, json, text, hex, msgpack, cbor or sparkplug")]
+#[error("'{0}' is not a payload view: use auto, json, text, hex, msgpack, cbor, sparkplug, protobuf or raw-protobuf")]
 pub struct UnknownFormat(pub String);
 
 impl FromStr for PayloadFormat {
     type Err = UnknownFormat;
 
-    /// Case-insensitive; `messagepack` is accepted for `msgpack`, `spb` for `sparkplug`.
+    /// Case-insensitive; `messagepack` is accepted for `msgpack`, `spb` for `sparkplug`, `proto` for
+    /// `protobuf`, `raw protobuf` and `protobuf-raw` for `raw-protobuf`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "auto" => Ok(Self::Auto),
@@ -130,32 +147,43 @@ impl FromStr for PayloadFormat {
             "msgpack" | "messagepack" => Ok(Self::MsgPack),
             "cbor" => Ok(Self::Cbor),
             "sparkplug" | "sparkplugb" | "spb" => Ok(Self::Sparkplug),
+            "protobuf" | "proto" => Ok(Self::Protobuf),
+            "raw-protobuf" | "raw protobuf" | "raw_protobuf" | "protobuf-raw" | "rawprotobuf" => Ok(Self::RawProtobuf),
             _ => Err(UnknownFormat(sanitize::line(s).into_owned())),
         }
     }
 }
 
 /// How to decode a payload: its view, and what that view needs beyond the bytes (for Sparkplug, the metric
-/// names behind the aliases, from the BIRTH). A [`PayloadFormat`] alone converts into one.
+/// names behind the aliases, from the BIRTH; for Protobuf, the topic's message type). A [`PayloadFormat`]
+/// alone converts into one.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Decoder<'a> {
     pub format: PayloadFormat,
     pub sparkplug: sparkplug::AliasScope<'a>,
+    pub protobuf: Option<&'a prost_reflect::MessageDescriptor>,
 }
 
 impl<'a> Decoder<'a> {
     /// The decoder for a message on `topic` shown in view `format`: for Sparkplug, with the aliases that
-    /// `network` knows from the topic's edge node and device BIRTHs.
-    pub fn for_topic(format: PayloadFormat, network: &'a sparkplug::state::Network, topic: &str) -> Self {
+    /// `network` knows from the topic's edge node and device BIRTHs; for Protobuf, with the message type
+    /// `protos` gives the topic.
+    pub fn for_topic(
+        format: PayloadFormat,
+        network: &'a sparkplug::state::Network,
+        protos: &'a protobuf::Protos,
+        topic: &str,
+    ) -> Self {
         let sparkplug =
             if format == PayloadFormat::Sparkplug { network.aliases(topic) } else { sparkplug::AliasScope::default() };
-        Self { format, sparkplug }
+        let protobuf = if format == PayloadFormat::Protobuf { protos.message_for(topic) } else { None };
+        Self { format, sparkplug, protobuf }
     }
 }
 
 impl From<PayloadFormat> for Decoder<'_> {
     fn from(format: PayloadFormat) -> Self {
-        Self { format, sparkplug: sparkplug::AliasScope::default() }
+        Self { format, sparkplug: sparkplug::AliasScope::default(), protobuf: None }
     }
 }
 
@@ -211,7 +239,7 @@ pub fn detect(payload: &[u8]) -> PayloadFormat {
 /// Renders `payload` in `format` as at most `max_lines` lines: JSON (and decoded MessagePack and CBOR)
 /// pretty-printed with 2-space indents and keys in payload order, text line by line with tabs expanded,
 /// hex as `hexdump -C` does. When the chosen format cannot decode the payload, `error` says why and the
-/// payload is shown as text or hex (always hex for Sparkplug, whose payloads are binary).
+/// payload is shown as text or hex (always hex for Sparkplug and Protobuf, whose payloads are binary).
 pub fn render<'a>(payload: &[u8], decoder: impl Into<Decoder<'a>>, max_lines: usize) -> Rendered {
     render_within(payload, decoder, max_lines, MAX_RENDER_BYTES)
 }
@@ -234,7 +262,7 @@ pub fn render_within<'a>(
             (if format == PayloadFormat::Auto { PayloadFormat::Json } else { format }, None)
         }
         Ok(None) => (write_plain(&mut out, payload, format), None),
-        Err(e) if format == PayloadFormat::Sparkplug => (write_plain(&mut out, payload, PayloadFormat::Hex), Some(e)),
+        Err(e) if format.is_protobuf() => (write_plain(&mut out, payload, PayloadFormat::Hex), Some(e)),
         Err(e) => (write_plain(&mut out, payload, PayloadFormat::Auto), Some(e)),
     };
     let (lines, truncated) = out.finish();
@@ -286,6 +314,15 @@ fn structured(payload: &[u8], decoder: Decoder<'_>) -> Result<Option<Value>, Str
         PayloadFormat::MsgPack => ("MessagePack", msgpack::decode(payload).map_err(|e| e.to_string())),
         PayloadFormat::Cbor => ("CBOR", cbor::decode(payload).map_err(|e| e.to_string())),
         PayloadFormat::Sparkplug => ("Sparkplug B", sparkplug::decode_json(payload, decoder.sparkplug)),
+        PayloadFormat::RawProtobuf => ("Protobuf", protobuf::raw::decode(payload).map_err(|e| e.to_string())),
+        PayloadFormat::Protobuf => match decoder.protobuf {
+            Some(m) => (m.full_name(), protobuf::decode_json(payload, m)),
+            None => {
+                return Err("no Protobuf message type for this topic: give one with --proto or in the \
+                            profile's payload_views"
+                    .into());
+            }
+        },
     };
     decoded.map(Some).map_err(|e| format!("not valid {name}: {}", sanitize::line(&e)))
 }

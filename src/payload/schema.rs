@@ -93,6 +93,22 @@ impl Schemas {
         let e = self.entries.iter().find(|e| topic::matches(&e.filter, topic))?;
         Some(check_with(&e.validator, &e.file, payload))
     }
+
+    /// Checks a message already decoded to JSON (a Protobuf payload's JSON form), or, when `decoded`
+    /// is an error, reports why it did not decode as one violation.
+    pub fn check_decoded(&self, topic: &str, decoded: Result<&Value, &str>) -> Option<Verdict> {
+        let e = self.entries.iter().find(|e| topic::matches(&e.filter, topic))?;
+        let mut verdict = Verdict { schema: e.file.clone(), ..Verdict::default() };
+        match decoded {
+            Ok(instance) => collect(&e.validator, instance, &mut verdict),
+            Err(why) => verdict.violations.push(Violation {
+                instance_path: String::new(),
+                keyword: "protobuf".into(),
+                message: clip(why),
+            }),
+        }
+        Some(verdict)
+    }
 }
 
 fn shown(path: &Path) -> String {
@@ -130,7 +146,12 @@ fn check_with(v: &jsonschema::Validator, file: &str, payload: &[u8]) -> Verdict 
             return verdict;
         }
     };
-    for e in v.iter_errors(&instance) {
+    collect(v, &instance, &mut verdict);
+    verdict
+}
+
+fn collect(v: &jsonschema::Validator, instance: &Value, verdict: &mut Verdict) {
+    for e in v.iter_errors(instance) {
         if verdict.violations.len() == MAX_VIOLATIONS {
             verdict.more += 1;
             continue;
@@ -141,7 +162,6 @@ fn check_with(v: &jsonschema::Validator, file: &str, payload: &[u8]) -> Verdict 
             message: clip(&e.masked().to_string()),
         });
     }
-    verdict
 }
 
 /// Terminal-safe and at most [`MAX_MESSAGE_CHARS`] characters.

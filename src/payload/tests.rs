@@ -3,7 +3,7 @@ use pretty_assertions::assert_eq;
 use proptest::prelude::*;
 use serde_json::json;
 
-const FORMATS: [PayloadFormat; 7] = [
+const FORMATS: [PayloadFormat; 9] = [
     PayloadFormat::Auto,
     PayloadFormat::Json,
     PayloadFormat::Text,
@@ -11,6 +11,8 @@ const FORMATS: [PayloadFormat; 7] = [
     PayloadFormat::MsgPack,
     PayloadFormat::Cbor,
     PayloadFormat::Sparkplug,
+    PayloadFormat::Protobuf,
+    PayloadFormat::RawProtobuf,
 ];
 
 /// First bytes that make the readers loop, nest or read lengths: CBOR indefinite items and tags,
@@ -52,12 +54,13 @@ fn format_names_parse_back_and_next_cycles_through_all() {
             break;
         }
     }
-    assert_eq!(seen.len(), 7);
+    assert_eq!(seen.len(), 9);
+    assert_eq!("raw protobuf".parse::<PayloadFormat>(), Ok(PayloadFormat::RawProtobuf));
     assert_eq!("SpB".parse::<PayloadFormat>(), Ok(PayloadFormat::Sparkplug));
     assert_eq!(" MessagePack ".parse::<PayloadFormat>(), Ok(PayloadFormat::MsgPack));
     assert_eq!(
         "yaml\u{1b}".parse::<PayloadFormat>().unwrap_err().to_string(),
-        "'yaml\\e' is not a payload view: use auto, json, text, hex, msgpack, cbor or sparkplug"
+        "'yaml\\e' is not a payload view: use auto, json, text, hex, msgpack, cbor, sparkplug, protobuf or raw-protobuf"
     );
 }
 

@@ -69,12 +69,26 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
         };
         return rt.block_on(replay::republish(source, pace, opts, args.ack_timeout));
     }
+    let protos = match crate::payload::protobuf::Protos::load(&args.proto.specs(&[])) {
+        Ok(p) => p,
+        Err(e) => {
+            crate::report!("mqscope: {e}");
+            return crate::exit::USAGE;
+        }
+    };
     let label = format!("replay {}", args.file.display());
     let _log = crate::tui_setup::init_logging_to(None, "info");
     let config = crate::app::Config {
         url: label.clone(),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         zone: crate::timefmt::Zone::local(),
+        payload_views: args
+            .proto
+            .protos
+            .iter()
+            .map(|s| (s.filter.clone(), crate::payload::PayloadFormat::Protobuf))
+            .collect(),
+        protos: std::sync::Arc::new(protos),
         ..crate::app::Config::default()
     };
     let result = rt.block_on(async {

@@ -98,11 +98,16 @@ pub fn render(f: &mut Frame<'_>, app: &App, screen: Rect, theme: &Theme) {
         focus == Field::Topic,
         "a/topic",
     );
+    // A topic with a Protobuf type takes JSON and sends it encoded: the title says which type.
+    let payload_title = match p.encoding_for(&p.topic_text()) {
+        Some(t) => format!(" Payload: JSON, sent as {} (Enter: new line) ", crate::sanitize::line(t)),
+        None => " Payload (Enter: new line) ".to_string(),
+    };
     text_field(
         f,
         &p.payload,
         payload_r,
-        field_block(" Payload (Enter: new line) ", focus == Field::Payload, theme),
+        field_block(&payload_title, focus == Field::Payload, theme),
         focus == Field::Payload,
         "message text",
     );

@@ -629,3 +629,74 @@ fn history_entry_shown_and_two_entries_compared() {
         insta::assert_snapshot!(format!("history_compare_{w}x{h}"), s);
     }
 }
+
+/// A dashboard whose `factory/+/telemetry` topics are `acme.Telemetry` from the test `.proto` files.
+fn protobuf_screen() -> App {
+    use crate::payload::protobuf::{ProtoSpec, Protos, encode_json};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/protobuf_support/proto");
+    let spec = ProtoSpec {
+        filter: "factory/+/telemetry".into(),
+        message: "acme.Telemetry".into(),
+        files: vec![dir.join("acme/telemetry.proto")],
+        include: vec![dir],
+    };
+    let protos = Protos::load(&[spec]).expect("proto");
+    let message = protos.message_for("factory/press/telemetry").expect("type").clone();
+    let config = crate::app::Config {
+        url: "ws://127.0.0.1:1883/mqtt".into(),
+        payload_views: vec![
+            ("factory/+/telemetry".into(), crate::payload::PayloadFormat::Protobuf),
+            ("factory/+/raw".into(), crate::payload::PayloadFormat::RawProtobuf),
+        ],
+        protos: std::sync::Arc::new(protos),
+        ..Default::default()
+    };
+    let mut a = App::new(config, T0);
+    connected(&mut a);
+    let json = r#"{"device":"press-7","seq":"42","temperature":21.5,"status":"RUNNING","samples":[1.5,2.25],
+        "counters":{"starts":3},"location":{"lat":52.5,"site":"B"},"alarm":{"code":7,"severity":"CRIT"},
+        "tags":[{"key":"line","value":"4"}],"ok":true,"batteryPct":88}"#;
+    let bytes = encode_json(json, &message).expect("encode");
+    feed(
+        &mut a,
+        vec![
+            msg("factory/press/telemetry", &bytes, T0 + 100),
+            msg("factory/press/raw", &bytes, T0 + 200),
+            msg("factory/bad/telemetry", b"\x0a\xff\xff", T0 + 300),
+        ],
+    );
+    a.apply(AppEvent::Tick { now_ms: T0 + 1_000 });
+    a
+}
+
+#[test]
+fn protobuf_payload_decoded_by_its_message_type() {
+    let mut a = protobuf_screen();
+    select(&mut a, "factory/press/telemetry");
+    let s = screen(&mut a, 160, 48);
+    assert!(s.contains("\"seq\": \"42\"") && s.contains("\"severity\": \"CRIT\""), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn raw_protobuf_view_and_a_payload_that_does_not_decode() {
+    let mut a = protobuf_screen();
+    select(&mut a, "factory/press/raw");
+    let s = screen(&mut a, 160, 48);
+    assert!(s.contains("\"1\": \"press-7\""), "{s}");
+    insta::assert_snapshot!("raw_protobuf", s);
+    select(&mut a, "factory/bad/telemetry");
+    let s = screen(&mut a, 160, 48);
+    assert!(s.contains("not valid acme.Telemetry"), "{s}");
+    insta::assert_snapshot!("protobuf_error", s);
+}
+
+#[test]
+fn publish_pane_says_a_protobuf_topic_takes_json() {
+    let mut a = protobuf_screen();
+    select(&mut a, "factory/press/telemetry");
+    key(&mut a, KeyCode::Char('p'));
+    let s = screen(&mut a, 100, 30);
+    assert!(s.contains("Payload: JSON, sent as acme.Telemetry"), "{s}");
+    insta::assert_snapshot!(s);
+}

@@ -319,7 +319,8 @@ fn aliases_resolve_from_the_latest_birth_per_node_and_device() {
     assert_eq!(pump.metrics["Temperature"].value, json!(20.5));
     assert_eq!(pump.metrics["Temperature"].changed_at, t(3));
     // Field lookups by metric name, the way a watch column or a chart asks.
-    let decoder = payload::Decoder::for_topic(PayloadFormat::Sparkplug, &net, "spBv1.0/g/DDATA/e/pump");
+    let protos = payload::protobuf::Protos::default();
+    let decoder = payload::Decoder::for_topic(PayloadFormat::Sparkplug, &net, &protos, "spBv1.0/g/DDATA/e/pump");
     assert_eq!(payload::field_value(&data, decoder, "metrics/Temperature"), Some(20.5));
     assert_eq!(payload::field_value(&data, decoder, "/metrics/Temperature"), Some(20.5));
     assert_eq!(payload::field_value(&data, decoder, "Temperature"), Some(20.5));
