@@ -18,7 +18,7 @@ fn tree_value(payload: &[u8], decoder: Decoder<'_>) -> Result<Value, String> {
     let decoder = match decoder.format {
         PayloadFormat::Text | PayloadFormat::Hex => {
             return Err(format!(
-                "the {} view has no tree: JSON, MessagePack, CBOR and Sparkplug do (v switches the view)",
+                "the {} view has no tree: JSON, MessagePack, CBOR, Sparkplug and Protobuf do (v switches the view)",
                 decoder.format.name()
             ));
         }
@@ -237,7 +237,7 @@ impl App {
         let spec = if field == VALUE_FIELD { FieldSpec::Auto } else { FieldSpec::Pointer(field.clone()) };
         let added = self.watch.add_column(&topic, &title, spec);
         if let Some(m) = self.store.latest(node).cloned() {
-            let decoder = Decoder::for_topic(self.payload_format(node), &self.sparkplug, &topic);
+            let decoder = Decoder::for_topic(self.payload_format(node), &self.sparkplug, &self.config.protos, &topic);
             if added.topic {
                 self.watch.on_message_as(node, &topic, &m.payload, m.at_ms, &|| decoder);
             } else if let Some(col) = added.column {
