@@ -14,8 +14,8 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
     (
         "Everywhere",
         &[
-            ("q, Ctrl-C", "quit"),
-            ("?", "show this help (↑ ↓ PgUp PgDn scroll it, any other key closes it)"),
+            ("q, Ctrl-C", "quit (on this help, q only closes it)"),
+            ("?", "show this help (↑ ↓ PgUp PgDn scroll it, any other key, q too, closes it)"),
             ("Tab, Shift-Tab", "next / previous pane"),
             ("space", "pause / resume the message log (counting goes on)"),
             ("/", "filter the focused pane (tree: text or MQTT filter; log: text or /regex/); detail: search"),
@@ -159,7 +159,8 @@ impl App {
             return;
         }
         if self.show_help {
-            // Arrows and pages scroll a help taller than the screen; any other key closes it, q quits.
+            // Arrows and pages scroll a help taller than the screen; any other key, q included, only
+            // closes it: a user leaving the help with q expects the dashboard, not to be thrown out.
             match key.code {
                 KeyCode::Up | KeyCode::Char('k') => self.help_scroll = self.help_scroll.saturating_sub(1),
                 KeyCode::Down | KeyCode::Char('j') => self.help_scroll = self.help_scroll.saturating_add(1),
@@ -168,9 +169,6 @@ impl App {
                 _ => {
                     self.show_help = false;
                     self.help_scroll = 0;
-                    if is(&key, 'q') {
-                        self.effects.push(Effect::Quit);
-                    }
                 }
             }
             return;

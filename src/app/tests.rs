@@ -556,6 +556,21 @@ fn pasted_text_goes_into_the_publish_pane_or_the_prompt() {
 }
 
 #[test]
+fn q_closes_the_help_and_does_not_quit() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('?'));
+    key(&mut a, KeyCode::Char('q'));
+    assert!(!a.show_help, "q closes the help like any other key");
+    assert!(a.take_effects().is_empty(), "q on the help does not quit");
+    key(&mut a, KeyCode::Char('q'));
+    assert_eq!(a.take_effects(), vec![Effect::Quit], "q without the help still quits");
+    // Ctrl-C still quits from the help.
+    key(&mut a, KeyCode::Char('?'));
+    a.apply(AppEvent::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+    assert_eq!(a.take_effects(), vec![Effect::Quit]);
+}
+
+#[test]
 fn help_scrolls_with_arrows_and_closes_on_other_keys() {
     let mut a = app();
     key(&mut a, KeyCode::Char('?'));

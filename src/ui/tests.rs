@@ -103,6 +103,16 @@ fn help_overlay_80x24_and_160x48() {
     let small = screen(&mut a, 80, 24);
     assert!(small.contains("PgDn scroll"), "a help taller than the screen says it scrolls:\n{small}");
     insta::assert_snapshot!("help_small", small);
+    // A wrapped description continues under its own column: inside the box, a row starts with a group
+    // title or with the indent, never with the rest of a description.
+    let groups: Vec<&str> = crate::app::keys_help().iter().map(|(g, _)| *g).collect();
+    for row in small.lines().skip(1).filter(|r| r.starts_with('│')) {
+        let inner = row.trim_start_matches('│');
+        assert!(
+            inner.starts_with("  ") || inner.trim().is_empty() || groups.iter().any(|g| inner.starts_with(g)),
+            "a description wrapped to the left edge: '{row}'"
+        );
+    }
     let wide = screen(&mut a, 160, 48);
     for (group, _) in crate::app::keys_help() {
         assert!(wide.contains(group), "'{group}' is missing from the help at 160x48:\n{wide}");
