@@ -667,7 +667,10 @@ impl App {
                 self.recording = Recording::Off;
             }
             // The status bar shows it until the next recording starts.
-            RecordingEvent::Failed { why } => self.recording = Recording::Failed { why },
+            RecordingEvent::Failed { why } => {
+                self.notify(format!("recording failed: {why}"));
+                self.recording = Recording::Failed { why };
+            }
         }
     }
 

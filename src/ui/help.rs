@@ -8,7 +8,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
-use unicode_width::UnicodeWidthStr;
 
 /// Width of one column: the key, then what it does (longer descriptions wrap).
 const COLUMN: u16 = 78;
@@ -28,7 +27,7 @@ pub fn render(f: &mut Frame<'_>, area: Rect, scroll: u16, theme: &Theme) {
         .map(|(group, keys)| {
             let mut lines = vec![Line::styled(*group, theme.title)];
             for (k, what) in keys.iter() {
-                for (i, part) in wrap_words(what, desc_w).into_iter().enumerate() {
+                for (i, part) in super::fmt::wrap_words(what, desc_w).into_iter().enumerate() {
                     let key = if i == 0 { *k } else { "" };
                     lines.push(Line::from(vec![
                         Span::styled(format!("{:INDENT$}{key:<KEY$} ", ""), theme.key),
@@ -70,79 +69,5 @@ pub fn render(f: &mut Frame<'_>, area: Rect, scroll: u16, theme: &Theme) {
     for (i, lines) in cols.into_iter().enumerate() {
         let c = Rect { x: r.x + 1 + col_w * i as u16, y: r.y + 1, width: col_w, height: inner_h };
         f.render_widget(Paragraph::new(lines).scroll((scroll, 0)), c);
-    }
-}
-
-/// Splits `text` into rows of at most `width` columns at spaces; a word longer than a row is cut.
-fn wrap_words(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut rows = Vec::new();
-    let mut row = String::new();
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let needed = if row.is_empty() { word.width() } else { row.width() + 1 + word.width() };
-        if needed > width && !row.is_empty() {
-            rows.push(std::mem::take(&mut row));
-        }
-        if !row.is_empty() {
-            row.push(' ');
-        }
-        // A word wider than the whole row goes on rows of its own, cut at the width.
-        let mut rest = word;
-        while row.width() + rest.width() > width {
-            let room = width - row.width();
-            let mut cut = 0;
-            let mut used = 0;
-            for (i, ch) in rest.char_indices() {
-                let w = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
-                if used + w > room {
-                    break;
-                }
-                used += w;
-                cut = i + ch.len_utf8();
-            }
-            if cut == 0 {
-                // Not even one character fits beside what is there: start a new row.
-                if row.is_empty() {
-                    break;
-                }
-                rows.push(std::mem::take(&mut row));
-                continue;
-            }
-            row.push_str(&rest[..cut]);
-            rows.push(std::mem::take(&mut row));
-            rest = &rest[cut..];
-        }
-        row.push_str(rest);
-    }
-    if !row.is_empty() || rows.is_empty() {
-        rows.push(row);
-    }
-    rows
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wrap_words;
-
-    #[test]
-    fn words_wrap_at_spaces_within_the_width() {
-        assert_eq!(wrap_words("fold or go to parent", 10), vec!["fold or go", "to parent"]);
-        assert_eq!(wrap_words("short", 10), vec!["short"]);
-        assert_eq!(wrap_words("", 10), vec![""]);
-    }
-
-    #[test]
-    fn a_word_longer_than_the_row_is_cut() {
-        assert_eq!(wrap_words("mqscope-<time>.jsonl x", 8), vec!["mqscope-", "<time>.j", "sonl x"]);
-        assert_eq!(wrap_words("ab ↑↓↑↓↑↓", 4), vec!["ab", "↑↓↑↓", "↑↓"], "a long word starts its own row");
-    }
-
-    #[test]
-    fn every_row_fits_the_width() {
-        for width in 1..40 {
-            for row in wrap_words("filter the focused pane (tree: text or MQTT filter; log: text or /regex/)", width) {
-                assert!(unicode_width::UnicodeWidthStr::width(row.as_str()) <= width, "'{row}' at {width}");
-            }
-        }
     }
 }

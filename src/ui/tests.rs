@@ -267,7 +267,7 @@ fn paused_log_with_evictions_and_reconnecting_status() {
     }));
     let s = screen(&mut a, 160, 48);
     assert!(s.contains("PAUSED") && s.contains("1 new"), "{s}");
-    assert!(s.contains("evicted 3"), "{s}");
+    assert!(s.contains("history 2/topic: 3 older dropped") && !s.contains("evicted"), "{s}");
     assert!(s.contains("reconnecting in 4s"), "{s}");
     insta::assert_snapshot!(s);
 }
@@ -709,4 +709,76 @@ fn publish_pane_says_a_protobuf_topic_takes_json() {
     let s = screen(&mut a, 100, 30);
     assert!(s.contains("Payload: JSON, sent as acme.Telemetry"), "{s}");
     insta::assert_snapshot!(s);
+}
+
+/// The row above the status line: the message bar while a message shows.
+fn message_bar(screen: &str) -> String {
+    let rows: Vec<&str> = screen.lines().collect();
+    rows.get(rows.len().saturating_sub(2)).map(|r| r.trim_end().to_string()).unwrap_or_default()
+}
+
+#[test]
+fn messages_are_readable_at_80x24_in_a_bar_above_the_status_line() {
+    use crate::app::RecordingEvent;
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut a = busy();
+        select(&mut a, "sensors/kitchen/temp");
+        a.apply(AppEvent::Recording(RecordingEvent::Started { file: "mqscope-20261202163000.jsonl".into() }));
+        let s = screen(&mut a, w, h);
+        assert!(
+            message_bar(&s).contains("recording to mqscope-20261202163000.jsonl (r stops)"),
+            "the whole message with its file name:\n{s}"
+        );
+        let status = s.lines().last().unwrap_or_default().to_string();
+        assert!(status.contains("● REC"), "the recording shows on the status line at {w} columns: '{status}'");
+        insta::assert_snapshot!(format!("message_bar_recording_{w}x{h}"), s);
+        // A copy replaces it; an error too, and a long one is still readable to its end.
+        key(&mut a, KeyCode::Char('Y'));
+        assert!(
+            message_bar(&screen(&mut a, w, h)).contains("copied the topic 'sensors/kitchen/temp' to the clipboard")
+        );
+        a.apply(AppEvent::Recording(RecordingEvent::Failed {
+            why: "No space left on device (os error 28) after 1234 messages".into(),
+        }));
+        let s = screen(&mut a, w, h);
+        let bar = message_bar(&s);
+        assert!(bar.contains("recording failed: No space left on device"), "{s}");
+        assert!(s.contains("after 1234 messages"), "the end of a long error is on screen:\n{s}");
+        // Wider than the screen: two rows, so the end is still there.
+        let long = format!("subscription 'plant/{}/#' refused: Not authorized", "line".repeat(w as usize / 5));
+        a.apply(AppEvent::Session(SessionEvent::Warning(long)));
+        let s = screen(&mut a, w, h);
+        let rows: Vec<&str> = s.lines().collect();
+        let bar = format!("{}{}", rows[rows.len() - 3], rows[rows.len() - 2]);
+        assert!(bar.contains("subscription 'plant/line") && bar.contains("refused: Not authorized"), "{s}");
+        // The bar goes after eight seconds, the panes' borders are back; the status line keeps the failure.
+        a.apply(AppEvent::Tick { now_ms: a.now_ms + 9_000 });
+        let s = screen(&mut a, w, h);
+        assert!(!s.contains("recording failed"), "{s}");
+        assert!(message_bar(&s).ends_with('┘'), "{s}");
+        assert!(s.lines().last().unwrap_or_default().contains("● REC failed: No space left"), "{s}");
+    }
+}
+
+#[test]
+fn ring_rollover_is_not_called_an_eviction_and_the_budget_is() {
+    let mut a = App::new(
+        crate::app::Config { history_per_topic: 2, url: "ws://127.0.0.1:1883/mqtt".into(), ..Default::default() },
+        T0,
+    );
+    feed(&mut a, (0..5).map(|i| msg("t/x", format!("{i}").as_bytes(), T0 + i * 100)).collect());
+    let (status, runs) = status_line(&mut a, 160, 48);
+    assert!(!status.contains("evicted"), "a full ring is not data lost to the budget: '{status}'");
+    assert!(status.contains("history 2/topic: 3 older dropped"), "what was dropped and why: '{status}'");
+    let run = runs.iter().find(|(t, _)| t.contains("older dropped")).map(|(_, s)| *s);
+    assert_ne!(run, Some(super::theme::Theme::new(Default::default(), false).warn), "not a warning");
+    // The budget evicts: that is the word for it.
+    let mut a = App::new(
+        crate::app::Config { byte_budget: 64 * 1024, url: "ws://127.0.0.1:1883/mqtt".into(), ..Default::default() },
+        T0,
+    );
+    feed(&mut a, (0..40).map(|i| msg("t/big", &[b'x'; 4000], T0 + i)).collect());
+    let (status, _) = status_line(&mut a, 160, 48);
+    assert!(status.contains("evicted") && status.contains("for the memory budget"), "'{status}'");
+    assert!(!status.contains("older dropped"), "'{status}'");
 }
