@@ -78,7 +78,8 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("PgUp PgDn, Home End, g G", "move by page / to the ends"),
             ("← h, → l", "fold or go to parent / unfold or go to child"),
             ("Enter", "fold or unfold"),
-            ("E, C", "unfold all / fold all"),
+            ("E, C", "unfold all / fold all (100+ topics open folded)"),
+            ("H", "hide / show topics whose retained was cleared"),
             ("o", "order by name, last activity or rate"),
             ("v", "switch payload view: auto, json, text, hex, msgpack, cbor, sparkplug, protobuf, raw-protobuf"),
             ("D", "clear the selected topic's history (and chart)"),
@@ -242,9 +243,25 @@ impl App {
         self.effects.push(Effect::Record(Some(format!("mqscope-{stamp}").into())));
     }
 
+    /// Sets the tree filter and selects the first matching topic (its levels are shown unfolded),
+    /// so Enter on a filter lands on what was asked for, not on the level above it.
     fn set_tree_filter(&mut self, f: Option<TopicFilter>) {
         self.tree.set_filter(f);
         self.tree_view.offset = 0;
+        let now = self.now_ms;
+        let Some(filter) = self.tree.filter().cloned() else { return };
+        self.tree.rows_for(now, true);
+        let rows = self.tree.cached_rows();
+        let first = rows.iter().position(|&id| {
+            let n = self.tree.node(id);
+            n.is_topic && filter.matches(n.path())
+        });
+        if let Some(i) = first {
+            self.tree_view.selected = Some(rows[i]);
+            self.tree_view.row = i;
+            self.detail.scroll = 0;
+            self.detail.hscroll = 0;
+        }
     }
 
     fn prompt_key(&mut self, key: Key) {
@@ -322,6 +339,7 @@ impl App {
                     self.tree.set_expanded(id, !expanded);
                 }
             }
+            KeyCode::Char('H') => self.toggle_hide_cleared(),
             KeyCode::Char('E') => self.tree.set_all_expanded(true),
             KeyCode::Char('C') => self.tree.set_all_expanded(false),
             KeyCode::Char('o') if is(&key, 'o') => {
@@ -333,6 +351,19 @@ impl App {
             KeyCode::Char('+') => self.watch_selected(),
             _ => {}
         }
+    }
+
+    /// `H`: hides or shows topics whose last message was empty (a cleared retained message).
+    fn toggle_hide_cleared(&mut self) {
+        let hide = !self.tree.hide_cleared();
+        self.tree.set_hide_cleared(hide);
+        let n = self.tree.cleared_count();
+        let topics = if n == 1 { "topic" } else { "topics" };
+        self.notify(if hide {
+            format!("hiding {n} {topics} whose retained message was cleared (H shows them)")
+        } else {
+            format!("showing {n} {topics} whose retained message was cleared (H hides them)")
+        });
     }
 
     fn watch_selected(&mut self) {

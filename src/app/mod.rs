@@ -74,6 +74,9 @@ pub struct Config {
     pub insecure_tls: bool,
     /// Show the frame timer's line from the start (`--frame-stats`; `F12` toggles it).
     pub frame_stats: bool,
+    /// Start with topics whose last message was empty (a cleared retained message) hidden
+    /// (`--hide-cleared`; `H` toggles it).
+    pub hide_cleared: bool,
 }
 
 /// The built-in themes.
@@ -135,6 +138,7 @@ impl Default for Config {
             zone: crate::timefmt::Zone::Utc,
             insecure_tls: false,
             frame_stats: false,
+            hide_cleared: false,
         }
     }
 }
@@ -473,7 +477,8 @@ pub fn epoch_ms(t: SystemTime) -> u64 {
 
 impl App {
     pub fn new(config: Config, now_ms: u64) -> Self {
-        let tree = TopicTree::new(config.exclude.clone());
+        let mut tree = TopicTree::new(config.exclude.clone());
+        tree.set_hide_cleared(config.hide_cleared);
         let watch = watch::Watch::new(config.watch_lists.clone());
         let templates = config.templates.clone();
         let protos = config.protos.clone();

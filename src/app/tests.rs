@@ -161,6 +161,8 @@ fn a_key_in_a_big_tree_is_not_behind_a_re_sort_it_did_not_ask_for() {
     let mut batch: Vec<Message> = (0..20_000).map(|i| msg(&format!("a/{i:05}"), b"1", T0)).collect();
     batch.push(msg("z", b"1", T0 + 1));
     feed(&mut a, batch);
+    // A tree this big opens folded: unfolded, it has 20,000 rows to sort.
+    key(&mut a, KeyCode::Char('E'));
     key(&mut a, KeyCode::Char('o'));
     assert_eq!(a.tree.sort(), SortBy::Activity);
     let name_of = |a: &App, row: usize| a.tree.node(a.tree.cached_rows()[row]).path().to_string();
@@ -586,4 +588,44 @@ fn help_scrolls_with_arrows_and_closes_on_other_keys() {
     key(&mut a, KeyCode::Char('x'));
     assert!(!a.show_help);
     assert!(a.take_effects().is_empty());
+}
+
+#[test]
+fn a_tree_filter_selects_the_first_matching_topic_and_shows_the_matches_unfolded() {
+    let mut a = app();
+    sample(&mut a);
+    key(&mut a, KeyCode::Char('C'));
+    key(&mut a, KeyCode::Char('/'));
+    typed(&mut a, "door");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(selected_path(&a), "sensors/garage/door", "the first match, not its top level");
+    let rows: Vec<String> = a.tree.cached_rows().iter().map(|&id| a.tree.node(id).path().to_string()).collect();
+    assert_eq!(rows, ["sensors", "sensors/garage", "sensors/garage/door"], "unfolded though folded before");
+    // An MQTT filter too.
+    key(&mut a, KeyCode::Char('/'));
+    for _ in 0..4 {
+        key(&mut a, KeyCode::Backspace);
+    }
+    typed(&mut a, "sensors/kitchen/+");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(selected_path(&a), "sensors/kitchen/hum");
+}
+
+#[test]
+fn h_hides_topics_whose_retained_message_was_cleared() {
+    let mut a = app();
+    sample(&mut a);
+    feed(&mut a, vec![msg("sensors/garage/door", b"", T0 + 100)]);
+    let paths = |a: &App| a.tree.cached_rows().iter().map(|&id| a.tree.node(id).path().to_string()).collect::<Vec<_>>();
+    assert!(paths(&a).contains(&"sensors/garage/door".to_string()));
+    key(&mut a, KeyCode::Char('H'));
+    assert!(a.tree.hide_cleared());
+    assert!(!paths(&a).iter().any(|p| p.starts_with("sensors/garage")), "{:?}", paths(&a));
+    assert!(a.notice.as_ref().is_some_and(|(n, _)| n.contains("hiding 1 topic")), "{:?}", a.notice);
+    key(&mut a, KeyCode::Char('H'));
+    assert!(paths(&a).contains(&"sensors/garage/door".to_string()));
+    // The option starts with them hidden.
+    let mut b = App::new(Config { hide_cleared: true, ..Config::default() }, T0);
+    feed(&mut b, vec![msg("x/gone", b"", T0), msg("x/here", b"1", T0)]);
+    assert_eq!(paths(&b), ["x", "x/here"]);
 }

@@ -8,9 +8,11 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
+use unicode_width::UnicodeWidthStr;
 
 /// Width of one column: the key, then what it does (longer descriptions wrap).
 const COLUMN: u16 = 78;
+/// The widest a group's key column gets.
 const KEY: usize = 26;
 /// The indent before a key and the space after its column.
 const INDENT: usize = 2;
@@ -21,16 +23,19 @@ pub fn render(f: &mut Frame<'_>, area: Rect, scroll: u16, theme: &Theme) {
     let columns = usize::from((area.width.saturating_sub(2) / COLUMN).clamp(1, 3));
     let width = (COLUMN * columns as u16 + 2).min(area.width);
     let col_w = usize::from(width.saturating_sub(2)) / columns;
-    let desc_w = col_w.saturating_sub(INDENT + KEY + 1).max(MIN_DESC);
     let groups: Vec<Vec<Line>> = keys_help()
         .iter()
         .map(|(group, keys)| {
+            // Each group's key column is as wide as its longest key, so descriptions get the rest.
+            let key_w = keys.iter().map(|(k, _)| k.width()).max().unwrap_or(0).min(KEY);
+            let desc_w = col_w.saturating_sub(INDENT + key_w + 1).max(MIN_DESC);
             let mut lines = vec![Line::styled(*group, theme.title)];
             for (k, what) in keys.iter() {
                 for (i, part) in super::fmt::wrap_words(what, desc_w).into_iter().enumerate() {
                     let key = if i == 0 { *k } else { "" };
+                    let pad = key_w.saturating_sub(key.width());
                     lines.push(Line::from(vec![
-                        Span::styled(format!("{:INDENT$}{key:<KEY$} ", ""), theme.key),
+                        Span::styled(format!("{:INDENT$}{key}{:pad$} ", "", ""), theme.key),
                         Span::raw(part),
                     ]));
                 }

@@ -782,3 +782,40 @@ fn ring_rollover_is_not_called_an_eviction_and_the_budget_is() {
     assert!(status.contains("evicted") && status.contains("for the memory budget"), "'{status}'");
     assert!(!status.contains("older dropped"), "'{status}'");
 }
+
+/// Many machines with numbered names (t1, t2, ... t120), one of them cleared.
+fn many_topics() -> App {
+    let mut a = app();
+    connected(&mut a);
+    let mut msgs: Vec<_> = (1..=120u64).map(|i| msg(&format!("fleet/t{i}/state"), b"ok", T0 + i)).collect();
+    msgs.push(msg("line/m10/speed", b"5", T0 + 200));
+    msgs.push(msg("line/m9/speed", b"4", T0 + 201));
+    msgs.push(msg("line/m1/speed", b"", T0 + 202));
+    feed(&mut a, msgs);
+    a.apply(AppEvent::Tick { now_ms: T0 + 1_000 });
+    a.prepare();
+    a
+}
+
+#[test]
+fn a_big_tree_opens_folded_sorts_naturally_and_filters_unfolded() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut a = many_topics();
+        let s = screen(&mut a, w, h);
+        assert!(s.contains("▸ fleet") && s.contains("▸ line"), "the first level only:\n{s}");
+        insta::assert_snapshot!(format!("tree_folded_{w}x{h}"), s);
+        key(&mut a, KeyCode::Char('E'));
+        key(&mut a, KeyCode::Char('/'));
+        typed(&mut a, "line/+/speed");
+        key(&mut a, KeyCode::Enter);
+        let s = screen(&mut a, w, h);
+        let (m1, m9, m10) = (s.find("m1 ").unwrap_or(0), s.find("m9 ").unwrap_or(0), s.find("m10 ").unwrap_or(0));
+        assert!(m1 < m9 && m9 < m10, "natural order m1, m9, m10:\n{s}");
+        assert!(s.contains("line/m1/speed"), "the first match is selected and shown:\n{s}");
+        insta::assert_snapshot!(format!("tree_filtered_{w}x{h}"), s);
+        key(&mut a, KeyCode::Char('H'));
+        let s = screen(&mut a, w, h);
+        assert!(!s.contains("m1 ") && s.contains("hiding 1 topic"), "{s}");
+        insta::assert_snapshot!(format!("tree_cleared_hidden_{w}x{h}"), s);
+    }
+}
