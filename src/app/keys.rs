@@ -80,6 +80,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("Enter", "fold or unfold"),
             ("E, C", "unfold all / fold all (100+ topics open folded)"),
             ("H", "hide / show topics whose retained was cleared"),
+            ("Del, x", "clear the retained messages of the topic or subtree (confirm)"),
             ("o", "order by name, last activity or rate"),
             ("v", "switch payload view: auto, json, text, hex, msgpack, cbor, sparkplug, protobuf, raw-protobuf"),
             ("D", "clear the selected topic's history (and chart)"),
@@ -340,6 +341,8 @@ impl App {
                 }
             }
             KeyCode::Char('H') => self.toggle_hide_cleared(),
+            KeyCode::Delete => self.clear_retained_here(),
+            KeyCode::Char('x') if is(&key, 'x') => self.clear_retained_here(),
             KeyCode::Char('E') => self.tree.set_all_expanded(true),
             KeyCode::Char('C') => self.tree.set_all_expanded(false),
             KeyCode::Char('o') if is(&key, 'o') => {
@@ -350,6 +353,16 @@ impl App {
             KeyCode::Char('D') => self.clear_selected(),
             KeyCode::Char('+') => self.watch_selected(),
             _ => {}
+        }
+    }
+
+    /// `Del`/`x` on a tree row: the retained view's confirmation and clear, for the selected topic or
+    /// every retained topic under the selected level.
+    fn clear_retained_here(&mut self) {
+        let Some(id) = self.tree_view.selected else { return };
+        if !self.retained.ask_clear_subtree(&self.tree, id) {
+            let path = crate::sanitize::line(self.tree.node(id).path()).into_owned();
+            self.notify(format!("no retained message at or under '{path}' (R lists every retained topic)"));
         }
     }
 

@@ -629,3 +629,55 @@ fn h_hides_topics_whose_retained_message_was_cleared() {
     feed(&mut b, vec![msg("x/gone", b"", T0), msg("x/here", b"1", T0)]);
     assert_eq!(paths(&b), ["x", "x/here"]);
 }
+
+fn retained_msg(topic: &str, payload: &[u8], at: u64) -> Message {
+    let mut m = msg(topic, payload, at);
+    m.retain = true;
+    m
+}
+
+#[test]
+fn delete_on_a_tree_row_clears_the_retained_subtree_after_a_confirmation() {
+    let mut a = app();
+    feed(
+        &mut a,
+        vec![
+            retained_msg("plant/line1/a", b"1", T0),
+            retained_msg("plant/line1/b", b"2", T0),
+            retained_msg("plant/line2/c", b"3", T0),
+            msg("plant/line1/live", b"4", T0),
+        ],
+    );
+    // The level `plant/line1`: its two retained topics, not the live one, not line2.
+    a.tree_view.selected = a.tree.find_node("plant/line1");
+    a.prepare();
+    key(&mut a, KeyCode::Delete);
+    let listed = a.retained.confirm.as_ref().map(|c| c.topics.clone());
+    assert_eq!(listed, Some(vec!["plant/line1/a".to_string(), "plant/line1/b".into()]));
+    assert!(a.take_effects().is_empty(), "nothing is sent before the confirmation");
+    key(&mut a, KeyCode::Char('n'));
+    assert!(a.retained.confirm.is_none() && a.take_effects().is_empty(), "n cancels");
+    // A topic row: just it; x does the same; Enter clears.
+    a.tree_view.selected = a.tree.find("plant/line2/c");
+    a.prepare();
+    key(&mut a, KeyCode::Char('x'));
+    assert_eq!(a.retained.confirm.as_ref().map(|c| c.topics.clone()), Some(vec!["plant/line2/c".to_string()]));
+    key(&mut a, KeyCode::Enter);
+    let sent: Vec<(String, usize, bool)> = a
+        .take_effects()
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Send(crate::session::Command::Publish { publish, .. }) => {
+                Some((publish.topic, publish.payload.len(), publish.retain))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent, [("plant/line2/c".to_string(), 0, true)]);
+    // Nothing retained under the selection: said, nothing asked.
+    a.tree_view.selected = a.tree.find("plant/line1/live");
+    a.prepare();
+    key(&mut a, KeyCode::Delete);
+    assert!(a.retained.confirm.is_none());
+    assert!(a.notice.as_ref().is_some_and(|(n, _)| n.contains("no retained message")), "{:?}", a.notice);
+}

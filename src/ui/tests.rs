@@ -819,3 +819,30 @@ fn a_big_tree_opens_folded_sorts_naturally_and_filters_unfolded() {
         insta::assert_snapshot!(format!("tree_cleared_hidden_{w}x{h}"), s);
     }
 }
+
+#[test]
+fn clearing_a_retained_subtree_from_the_tree_lists_every_topic_and_scrolls() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut a = busy();
+        let msgs = (1..=60u64)
+            .map(|i| {
+                let mut m = msg(&format!("plant/cell{i}/state"), b"on", T0 + 9_400 + i);
+                m.retain = true;
+                m
+            })
+            .collect();
+        feed(&mut a, msgs);
+        a.tree_view.selected = a.tree.find_node("plant");
+        a.prepare();
+        key(&mut a, KeyCode::Delete);
+        let s = screen(&mut a, w, h);
+        assert!(s.contains("Clear 60 retained topics?") && s.contains("plant/cell1/state"), "{s}");
+        assert!(s.contains("more below"), "a long list says it scrolls:\n{s}");
+        insta::assert_snapshot!(format!("tree_clear_confirm_{w}x{h}"), s);
+        for _ in 0..10 {
+            key(&mut a, KeyCode::PageDown);
+        }
+        let s = screen(&mut a, w, h);
+        assert!(s.contains("plant/cell60/state"), "the last topic after scrolling:\n{s}");
+    }
+}
