@@ -420,8 +420,8 @@ pub struct App {
     pub totals: traffic::Totals,
     /// The traffic view's bars, recomputed once a second.
     pub rankings: traffic::Rankings,
-    /// Messages per second under the level the detail pane shows (a level has no history of its
-    /// own to count): the level, and its series since it was shown.
+    /// Messages per second of the topic or level the detail pane shows (a level: its subtree): the
+    /// node, and its series since it was shown, started from the log.
     pub level_series: Option<(NodeId, Series)>,
     /// The process's resident memory before it kept anything, where the runtime can measure it.
     pub process_baseline: Option<u64>,
@@ -840,10 +840,11 @@ impl App {
         Decoder::for_topic(self.payload_format(node), &self.sparkplug, &self.config.protos, self.tree.node(node).path())
     }
 
-    /// Follows the level the detail pane shows with a series of its own, started from what the
-    /// log holds of its subtree.
+    /// Follows the topic or level the detail pane shows with a series of its own (a level: its
+    /// subtree), started from what the log holds of it.
     pub(super) fn follow_level_rate(&mut self) {
-        let level = self.detail_topic().filter(|&id| !self.tree.node(id).is_topic);
+        // A topic too: the log reaches further back than the topic's own history ring.
+        let level = self.detail_topic();
         if level == self.level_series.as_ref().map(|(id, _)| *id) {
             return;
         }

@@ -681,3 +681,31 @@ fn delete_on_a_tree_row_clears_the_retained_subtree_after_a_confirmation() {
     assert!(a.retained.confirm.is_none());
     assert!(a.notice.as_ref().is_some_and(|(n, _)| n.contains("no retained message")), "{:?}", a.notice);
 }
+
+#[test]
+fn the_rate_series_follows_the_selected_topic_or_level() {
+    let mut a = app();
+    let mut msgs = Vec::new();
+    for s in 0..5u64 {
+        for k in 0..3 {
+            msgs.push(msg("plant/a/temp", b"1", T0 + s * 1_000 + k));
+        }
+        msgs.push(msg("plant/b/temp", b"1", T0 + s * 1_000 + 500));
+    }
+    feed(&mut a, msgs);
+    a.apply(AppEvent::Tick { now_ms: T0 + 5_000 });
+    // A leaf: its own messages, from the log (not only the topic's history ring).
+    a.tree_view.selected = a.tree.find("plant/a/temp");
+    a.prepare();
+    let now = ((T0 + 5_000) / 1000) as u32;
+    let series = a.level_series.as_ref().filter(|(id, _)| Some(*id) == a.tree.find("plant/a/temp"));
+    assert_eq!(series.map(|(_, s)| s.last_immutable(now, 5).0), Some(vec![3, 3, 3, 3, 3]));
+    // The level above: both topics, and it keeps counting what arrives.
+    a.tree_view.selected = a.tree.find_node("plant");
+    a.prepare();
+    feed(&mut a, vec![msg("plant/b/temp", b"1", T0 + 5_100)]);
+    a.apply(AppEvent::Tick { now_ms: T0 + 6_000 });
+    a.prepare();
+    let series = a.level_series.as_ref().filter(|(id, _)| Some(*id) == a.tree.find_node("plant"));
+    assert_eq!(series.map(|(_, s)| s.last_immutable(now + 1, 6).0), Some(vec![4, 4, 4, 4, 4, 1]));
+}

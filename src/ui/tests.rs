@@ -846,3 +846,28 @@ fn clearing_a_retained_subtree_from_the_tree_lists_every_topic_and_scrolls() {
         assert!(s.contains("plant/cell60/state"), "the last topic after scrolling:\n{s}");
     }
 }
+
+#[test]
+fn a_steady_rate_stays_visible_after_a_burst() {
+    let mut a = app();
+    connected(&mut a);
+    // 50,000 messages in one second, then 10 a second for 20 seconds.
+    let mut msgs: Vec<_> = (0..50_000u64).map(|i| msg("burst/x", b"1", T0 + i / 100)).collect();
+    for s in 1..=20u64 {
+        msgs.extend((0..10u64).map(|k| msg("steady/y", b"1", T0 + s * 1_000 + k * 100)));
+    }
+    feed(&mut a, msgs);
+    a.apply(AppEvent::Tick { now_ms: T0 + 21_000 });
+    select(&mut a, "steady/y");
+    for (w, h) in [(80, 24), (160, 48)] {
+        let s = screen(&mut a, w, h);
+        if w >= 100 {
+            let spark_row = s.lines().rev().nth(2).unwrap_or_default().to_string();
+            // The msgs/s sparkline's last 20 seconds: every one drawn, none empty.
+            let first: String = spark_row.chars().skip(1).take_while(|c| *c != '│').collect();
+            let last20: Vec<char> = first.chars().rev().take(20).collect();
+            assert!(last20.iter().all(|c| *c != ' '), "10 msg/s after a burst of 50,000 is visible: '{first}'\n{s}");
+        }
+        insta::assert_snapshot!(format!("sparks_after_a_burst_{w}x{h}"), s);
+    }
+}
