@@ -23,6 +23,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("w", "switch between the dashboard and the watch view"),
             ("r", "start / stop recording received messages to mqscope-<time>.jsonl (see replay)"),
             ("p", "publish pane (topic from the selection)"),
+            ("P", "publish pane filled from the shown message, to resend or edit"),
             ("s", "subscribe to a filter (Tab picks the QoS)"),
             ("u", "subscriptions with their SUBACK results; u there unsubscribes"),
             ("R", "retained messages: audit and clear"),
@@ -190,6 +191,7 @@ impl App {
             }
             KeyCode::Char('s') if is(&key, 's') => self.open_subscribe_prompt(),
             KeyCode::Char('p') if is(&key, 'p') => self.open_publisher(),
+            KeyCode::Char('P') if self.view == View::Dashboard => self.publish_from_message(),
             KeyCode::Char('y') if is(&key, 'y') => self.copy(false),
             KeyCode::Char('Y') => self.copy(true),
             _ if self.view == View::Watch => self.watch_key(key),

@@ -709,3 +709,43 @@ fn the_rate_series_follows_the_selected_topic_or_level() {
     let series = a.level_series.as_ref().filter(|(id, _)| Some(*id) == a.tree.find_node("plant"));
     assert_eq!(series.map(|(_, s)| s.last_immutable(now + 1, 6).0), Some(vec![4, 4, 4, 4, 4, 1]));
 }
+
+#[test]
+fn shift_p_fills_the_publish_pane_from_the_selected_message() {
+    use crate::codec::Property;
+    let mut a = app();
+    let mut m = msg("plant/a/cmd", b"{\"on\":true}", T0);
+    m.qos = QoS::AtLeastOnce;
+    m.retain = true;
+    m.properties = Properties(vec![
+        Property::ContentType("application/json".into()),
+        Property::UserProperty("site".into(), "north".into()),
+        Property::ResponseTopic("plant/a/reply".into()),
+    ]);
+    feed(&mut a, vec![m, msg("plant/b/raw", &[0xff, 0x00], T0 + 1)]);
+    a.tree_view.selected = a.tree.find("plant/a/cmd");
+    a.prepare();
+    key(&mut a, KeyCode::Char('P'));
+    assert!(a.publisher.open);
+    let p = a.publisher.build().expect("a complete message");
+    assert_eq!(
+        (p.topic.as_str(), &p.payload[..], p.qos, p.retain),
+        ("plant/a/cmd", &b"{\"on\":true}"[..], QoS::AtLeastOnce, true)
+    );
+    assert_eq!(
+        p.properties.0,
+        vec![Property::ContentType("application/json".into()), Property::UserProperty("site".into(), "north".into())]
+    );
+    assert!(
+        a.notice.as_ref().is_some_and(|(n, _)| n.contains("response topic")),
+        "what the pane cannot carry is said: {:?}",
+        a.notice
+    );
+    // A payload that is not text is not mangled into the form.
+    key(&mut a, KeyCode::Esc);
+    a.tree_view.selected = a.tree.find("plant/b/raw");
+    a.prepare();
+    key(&mut a, KeyCode::Char('P'));
+    assert!(!a.publisher.open);
+    assert!(a.notice.as_ref().is_some_and(|(n, _)| n.contains("not UTF-8")), "{:?}", a.notice);
+}

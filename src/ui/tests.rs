@@ -871,3 +871,15 @@ fn a_steady_rate_stays_visible_after_a_burst() {
         insta::assert_snapshot!(format!("sparks_after_a_burst_{w}x{h}"), s);
     }
 }
+
+#[test]
+fn publish_pane_filled_from_the_shown_message() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut a = busy();
+        select(&mut a, "ticker/AAPL");
+        key(&mut a, KeyCode::Char('P'));
+        let s = screen(&mut a, w, h);
+        assert!(s.contains("ticker/AAPL") && s.contains(r#"{"px":191.25,"vol":109}"#), "{s}");
+        insta::assert_snapshot!(format!("publish_from_message_{w}x{h}"), s);
+    }
+}
