@@ -67,6 +67,9 @@ pub struct TuiArgs {
     /// Show the frame timer: frame and key times (p50, p99, max) above the status line (F12 toggles).
     #[arg(long)]
     pub frame_stats: bool,
+    /// Hide topics whose retained message was cleared (their last message was empty); H in the tree toggles.
+    #[arg(long)]
+    pub hide_cleared: bool,
     /// Colour theme: dark, light or high-contrast (NO_COLOR turns colours off) [default: dark].
     #[arg(long, value_name = "THEME")]
     pub theme: Option<crate::app::ThemeName>,

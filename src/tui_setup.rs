@@ -62,6 +62,7 @@ pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Resu
         zone: crate::timefmt::Zone::local(),
         insecure_tls: task.transport.unverified_tls(),
         frame_stats: args.frame_stats,
+        hide_cleared: args.hide_cleared,
         ..Config::default()
     };
     Ok((config, task))

@@ -5,7 +5,8 @@
 //! - publish from the pane with QoS 1 and see the message at a separate `mqscope sub`;
 //! - subscribe to a new filter at runtime and see its topics; unsubscribe and see them stop counting;
 //! - clear a retained subtree from the retained view and check with `mqscope sub --retained-only` that
-//!   it is gone and nothing else was touched; copy a payload with OSC 52 into tmux's buffer.
+//!   it is gone and nothing else was touched; the same from a tree row (Del on a level); copy a payload
+//!   with OSC 52 into tmux's buffer.
 //!
 //! Missing tmux or mosquitto: "skipping: ..." and pass, except under `CI=true`.
 
@@ -177,6 +178,38 @@ fn clear_a_retained_subtree_and_copy_with_osc52() {
     tmux.keys(&["Enter"]);
     tmux.wait_text("cleared 3 of 3 retained topics");
     tmux.wait_for("the cleared rows gone", |s| s.contains("Retained 2 topics"));
+    tmux.quit();
+
+    assert_eq!(retained_lines(&url), ["other/keep kept", "zonex/keep zx"]);
+}
+
+#[test]
+fn clear_a_retained_subtree_from_the_tree_row() {
+    if !tools_present() {
+        return;
+    }
+    let Some(broker) = Mosquitto::start() else { return };
+    let url = broker.tcp_url();
+    for (t, v) in
+        [("zone/a/1", "a1"), ("zone/a/2", "a2"), ("zone/b/1", "b1"), ("other/keep", "kept"), ("zonex/keep", "zx")]
+    {
+        publish(&broker, t, v, true);
+    }
+    let tmux = Dashboard::start("tree-clear", 170, 40, &broker.ws_url(), &[]);
+    tmux.wait_text("Topics 5");
+    // Rows: other, other/keep, zone, ...: two down is the level 'zone' (its detail sums 3 topics).
+    tmux.keys(&["j", "j"]);
+    tmux.wait_text("3 topics · 3 messages");
+    tmux.keys(&["Delete"]);
+    let s = tmux.wait_text("Clear 3 retained topics?");
+    let listed: Vec<&str> = s
+        .lines()
+        .filter_map(|l| l.split('┃').nth(2)?.split_whitespace().next())
+        .filter(|w| w.starts_with("zone") || w.starts_with("other"))
+        .collect();
+    assert_eq!(listed, ["zone/a/1", "zone/a/2", "zone/b/1"], "every topic of the subtree, nothing else:\n{s}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_text("cleared 3 of 3 retained topics");
     tmux.quit();
 
     assert_eq!(retained_lines(&url), ["other/keep kept", "zonex/keep zx"]);

@@ -287,13 +287,13 @@ fn dashboard_shows_a_live_broker_and_answers_keys() {
     let s = tmux.wait_text("view hex (v)");
     assert!(s.has("00000000  7b 22 74 65 6d 70 22 3a"), "no hex dump line:\n{s}");
 
-    // Help overlay; any key closes it.
+    // Help overlay; any key closes it, q too (it does not quit: the tree is back below).
     tmux.keys(&["?"]);
     // Wait for the whole overlay: a capture can land between the title and the rest of the frame.
     let s = tmux.wait_for("the help overlay", |s| s.has("mqscope keys") && s.has("pause / resume the message log"));
     assert!(s.has("Message log") && s.has("follow the newest message"), "every group is on screen:\n{s}");
-    tmux.keys(&["x"]);
-    tmux.wait_for("the help closed", |s| !s.has("mqscope keys"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("the help closed", |s| !s.has("mqscope keys") && s.has("Topics"));
 
     // Tab moves the focus (the thick border) tree -> log -> detail -> tree.
     assert!(tmux.capture().contains("┏ Topics"), "the tree starts focused");

@@ -116,7 +116,8 @@ fn another_topic_or_an_evicted_entry_drops_the_choice() {
     // The ring of three drops "0" when "3" arrives.
     feed(&mut a, vec![msg("s/1", b"3", T0 + 10)]);
     assert_eq!((a.detail.shown, a.detail.base), (None, None));
-    assert!(a.notice.as_ref().is_some_and(|(n, _)| n.contains("no longer kept")), "{:?}", a.notice);
+    let why = "no longer kept: the topic's history keeps its newest 3 (--history)";
+    assert!(a.notice.as_ref().is_some_and(|(n, _)| n.contains(why)), "{:?}", a.notice);
     assert_eq!(a.detail_message().map(|m| m.payload.as_ref().to_vec()), Some(b"3".to_vec()));
     key(&mut a, KeyCode::Char('['));
     assert!(a.detail.shown.is_some());

@@ -85,10 +85,8 @@ impl App {
         let gone = |seq: Option<u64>| seq.is_some_and(|s| self.store.get(node, s).is_none());
         if gone(self.detail.shown) || gone(self.detail.base) {
             self.forget_history_choice();
-            self.notify(
-                "the history entry shown or marked is no longer kept (ring or memory budget); showing the newest"
-                    .into(),
-            );
+            let why = self.store.why_gone(node);
+            self.notify(format!("the history entry shown or marked is no longer kept: {why}; showing the newest"));
         }
     }
 

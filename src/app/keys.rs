@@ -14,8 +14,8 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
     (
         "Everywhere",
         &[
-            ("q, Ctrl-C", "quit"),
-            ("?", "show this help (↑ ↓ PgUp PgDn scroll it, any other key closes it)"),
+            ("q, Ctrl-C", "quit (on this help, q only closes it)"),
+            ("?", "show this help (↑ ↓ PgUp PgDn scroll it, any other key, q too, closes it)"),
             ("Tab, Shift-Tab", "next / previous pane"),
             ("space", "pause / resume the message log (counting goes on)"),
             ("/", "filter the focused pane (tree: text or MQTT filter; log: text or /regex/); detail: search"),
@@ -23,6 +23,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("w", "switch between the dashboard and the watch view"),
             ("r", "start / stop recording received messages to mqscope-<time>.jsonl (see replay)"),
             ("p", "publish pane (topic from the selection)"),
+            ("P", "publish pane filled from the shown message, to resend or edit"),
             ("s", "subscribe to a filter (Tab picks the QoS)"),
             ("u", "subscriptions with their SUBACK results; u there unsubscribes"),
             ("R", "retained messages: audit and clear"),
@@ -78,7 +79,9 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("PgUp PgDn, Home End, g G", "move by page / to the ends"),
             ("← h, → l", "fold or go to parent / unfold or go to child"),
             ("Enter", "fold or unfold"),
-            ("E, C", "unfold all / fold all"),
+            ("E, C", "unfold all / fold all (100+ topics open folded)"),
+            ("H", "hide / show topics whose retained was cleared"),
+            ("Del, x", "clear the retained messages of the topic or subtree (confirm)"),
             ("o", "order by name, last activity or rate"),
             ("v", "switch payload view: auto, json, text, hex, msgpack, cbor, sparkplug, protobuf, raw-protobuf"),
             ("D", "clear the selected topic's history (and chart)"),
@@ -159,7 +162,8 @@ impl App {
             return;
         }
         if self.show_help {
-            // Arrows and pages scroll a help taller than the screen; any other key closes it, q quits.
+            // Arrows and pages scroll a help taller than the screen; any other key, q included, only
+            // closes it: a user leaving the help with q expects the dashboard, not to be thrown out.
             match key.code {
                 KeyCode::Up | KeyCode::Char('k') => self.help_scroll = self.help_scroll.saturating_sub(1),
                 KeyCode::Down | KeyCode::Char('j') => self.help_scroll = self.help_scroll.saturating_add(1),
@@ -168,9 +172,6 @@ impl App {
                 _ => {
                     self.show_help = false;
                     self.help_scroll = 0;
-                    if is(&key, 'q') {
-                        self.effects.push(Effect::Quit);
-                    }
                 }
             }
             return;
@@ -190,6 +191,7 @@ impl App {
             }
             KeyCode::Char('s') if is(&key, 's') => self.open_subscribe_prompt(),
             KeyCode::Char('p') if is(&key, 'p') => self.open_publisher(),
+            KeyCode::Char('P') if self.view == View::Dashboard => self.publish_from_message(),
             KeyCode::Char('y') if is(&key, 'y') => self.copy(false),
             KeyCode::Char('Y') => self.copy(true),
             _ if self.view == View::Watch => self.watch_key(key),
@@ -244,9 +246,25 @@ impl App {
         self.effects.push(Effect::Record(Some(format!("mqscope-{stamp}").into())));
     }
 
+    /// Sets the tree filter and selects the first matching topic (its levels are shown unfolded),
+    /// so Enter on a filter lands on what was asked for, not on the level above it.
     fn set_tree_filter(&mut self, f: Option<TopicFilter>) {
         self.tree.set_filter(f);
         self.tree_view.offset = 0;
+        let now = self.now_ms;
+        let Some(filter) = self.tree.filter().cloned() else { return };
+        self.tree.rows_for(now, true);
+        let rows = self.tree.cached_rows();
+        let first = rows.iter().position(|&id| {
+            let n = self.tree.node(id);
+            n.is_topic && filter.matches(n.path())
+        });
+        if let Some(i) = first {
+            self.tree_view.selected = Some(rows[i]);
+            self.tree_view.row = i;
+            self.detail.scroll = 0;
+            self.detail.hscroll = 0;
+        }
     }
 
     fn prompt_key(&mut self, key: Key) {
@@ -324,6 +342,9 @@ impl App {
                     self.tree.set_expanded(id, !expanded);
                 }
             }
+            KeyCode::Char('H') => self.toggle_hide_cleared(),
+            KeyCode::Delete => self.clear_retained_here(),
+            KeyCode::Char('x') if is(&key, 'x') => self.clear_retained_here(),
             KeyCode::Char('E') => self.tree.set_all_expanded(true),
             KeyCode::Char('C') => self.tree.set_all_expanded(false),
             KeyCode::Char('o') if is(&key, 'o') => {
@@ -335,6 +356,29 @@ impl App {
             KeyCode::Char('+') => self.watch_selected(),
             _ => {}
         }
+    }
+
+    /// `Del`/`x` on a tree row: the retained view's confirmation and clear, for the selected topic or
+    /// every retained topic under the selected level.
+    fn clear_retained_here(&mut self) {
+        let Some(id) = self.tree_view.selected else { return };
+        if !self.retained.ask_clear_subtree(&self.tree, id) {
+            let path = crate::sanitize::line(self.tree.node(id).path()).into_owned();
+            self.notify(format!("no retained message at or under '{path}' (R lists every retained topic)"));
+        }
+    }
+
+    /// `H`: hides or shows topics whose last message was empty (a cleared retained message).
+    fn toggle_hide_cleared(&mut self) {
+        let hide = !self.tree.hide_cleared();
+        self.tree.set_hide_cleared(hide);
+        let n = self.tree.cleared_count();
+        let topics = if n == 1 { "topic" } else { "topics" };
+        self.notify(if hide {
+            format!("hiding {n} {topics} whose retained message was cleared (H shows them)")
+        } else {
+            format!("showing {n} {topics} whose retained message was cleared (H hides them)")
+        });
     }
 
     fn watch_selected(&mut self) {

@@ -74,6 +74,9 @@ pub struct Config {
     pub insecure_tls: bool,
     /// Show the frame timer's line from the start (`--frame-stats`; `F12` toggles it).
     pub frame_stats: bool,
+    /// Start with topics whose last message was empty (a cleared retained message) hidden
+    /// (`--hide-cleared`; `H` toggles it).
+    pub hide_cleared: bool,
 }
 
 /// The built-in themes.
@@ -135,6 +138,7 @@ impl Default for Config {
             zone: crate::timefmt::Zone::Utc,
             insecure_tls: false,
             frame_stats: false,
+            hide_cleared: false,
         }
     }
 }
@@ -416,8 +420,8 @@ pub struct App {
     pub totals: traffic::Totals,
     /// The traffic view's bars, recomputed once a second.
     pub rankings: traffic::Rankings,
-    /// Messages per second under the level the detail pane shows (a level has no history of its
-    /// own to count): the level, and its series since it was shown.
+    /// Messages per second of the topic or level the detail pane shows (a level: its subtree): the
+    /// node, and its series since it was shown, started from the log.
     pub level_series: Option<(NodeId, Series)>,
     /// The process's resident memory before it kept anything, where the runtime can measure it.
     pub process_baseline: Option<u64>,
@@ -473,7 +477,8 @@ pub fn epoch_ms(t: SystemTime) -> u64 {
 
 impl App {
     pub fn new(config: Config, now_ms: u64) -> Self {
-        let tree = TopicTree::new(config.exclude.clone());
+        let mut tree = TopicTree::new(config.exclude.clone());
+        tree.set_hide_cleared(config.hide_cleared);
         let watch = watch::Watch::new(config.watch_lists.clone());
         let templates = config.templates.clone();
         let protos = config.protos.clone();
@@ -667,7 +672,10 @@ impl App {
                 self.recording = Recording::Off;
             }
             // The status bar shows it until the next recording starts.
-            RecordingEvent::Failed { why } => self.recording = Recording::Failed { why },
+            RecordingEvent::Failed { why } => {
+                self.notify(format!("recording failed: {why}"));
+                self.recording = Recording::Failed { why };
+            }
         }
     }
 
@@ -832,10 +840,11 @@ impl App {
         Decoder::for_topic(self.payload_format(node), &self.sparkplug, &self.config.protos, self.tree.node(node).path())
     }
 
-    /// Follows the level the detail pane shows with a series of its own, started from what the
-    /// log holds of its subtree.
+    /// Follows the topic or level the detail pane shows with a series of its own (a level: its
+    /// subtree), started from what the log holds of it.
     pub(super) fn follow_level_rate(&mut self) {
-        let level = self.detail_topic().filter(|&id| !self.tree.node(id).is_topic);
+        // A topic too: the log reaches further back than the topic's own history ring.
+        let level = self.detail_topic();
         if level == self.level_series.as_ref().map(|(id, _)| *id) {
             return;
         }

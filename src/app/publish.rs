@@ -66,6 +66,9 @@ impl SendState {
 pub struct Sent {
     pub token: u64,
     pub publish: OutgoingPublish,
+    /// The form as typed when it held placeholders (`{{counter}}`), so a recall gives the template
+    /// back rather than the values it was filled with.
+    pub template: Option<OutgoingPublish>,
     pub state: SendState,
     pub at_ms: u64,
 }
@@ -87,7 +90,7 @@ pub struct Publisher {
     /// The history entry loaded into the form by Ctrl-Up/Down.
     pub recall: Option<usize>,
     /// The tree node the topic was last filled from.
-    prefilled_from: Option<u32>,
+    pub(super) prefilled_from: Option<u32>,
     /// Saved templates (profile), F2 loads the next one; the loaded one's index.
     pub templates: Vec<super::template::Template>,
     pub template: Option<usize>,
@@ -376,11 +379,16 @@ impl Publisher {
     }
 
     fn send(&mut self, now_ms: u64, token: u64) -> Option<Command> {
-        // History keeps the form's text (JSON for a Protobuf topic), to recall and edit.
+        // History keeps the form's text (JSON for a Protobuf topic), to recall and edit; a form with
+        // placeholders (`{{counter}}`) is kept as typed too, so a recall gives the template back.
+        let template = self
+            .build_raw()
+            .ok()
+            .filter(|raw| raw.topic.contains("{{") || String::from_utf8_lossy(&raw.payload).contains("{{"));
         match self.build_filled(now_ms).and_then(|p| Ok((self.on_the_wire(p.clone())?, p))) {
             Ok((publish, typed)) => {
                 self.error = None;
-                self.history.push(Sent { token, publish: typed, state: SendState::Sending, at_ms: now_ms });
+                self.history.push(Sent { token, publish: typed, template, state: SendState::Sending, at_ms: now_ms });
                 if self.history.len() > HISTORY {
                     self.history.remove(0);
                 }
@@ -426,7 +434,12 @@ impl Publisher {
 
     fn load(&mut self, i: usize) {
         let Some(sent) = self.history.get(i).cloned() else { return };
-        let p = sent.publish;
+        self.load_publish(&sent.template.unwrap_or(sent.publish));
+    }
+
+    /// Puts a message into the form: topic, payload (as text), QoS, retain, content type and user
+    /// properties (the properties the form has fields for).
+    pub fn load_publish(&mut self, p: &OutgoingPublish) {
         set_text(&mut self.topic, &p.topic);
         set_text(&mut self.payload, &String::from_utf8_lossy(&p.payload));
         self.qos = p.qos;
@@ -452,6 +465,51 @@ impl Publisher {
 }
 
 impl super::App {
+    /// `P`: opens the publish pane filled from the message the detail pane shows (the tree's topic,
+    /// the log's entry or a history entry), to send again or edit. A payload that is not text is
+    /// refused rather than mangled, and properties the form cannot carry are named.
+    pub(super) fn publish_from_message(&mut self) {
+        let Some(m) = self.detail_message().cloned() else {
+            self.notify("no kept message to publish from (select a topic with messages)".into());
+            return;
+        };
+        let topic = self.tree.node(m.topic).path().to_string();
+        let Ok(text) = std::str::from_utf8(&m.payload) else {
+            let shown = crate::sanitize::line(&topic).into_owned();
+            self.notify(format!("the payload of '{shown}' is not UTF-8 text: the publish pane cannot edit it"));
+            return;
+        };
+        let mut kept = Properties::default();
+        let mut dropped = Vec::new();
+        for prop in m.properties.iter() {
+            match prop {
+                Property::ContentType(_) | Property::UserProperty(..) => kept.push(prop.clone()),
+                Property::ResponseTopic(_) => dropped.push("response topic"),
+                Property::CorrelationData(_) => dropped.push("correlation data"),
+                Property::MessageExpiryInterval(_) => dropped.push("message expiry"),
+                Property::PayloadFormatIndicator(_) => dropped.push("payload format indicator"),
+                _ => {}
+            }
+        }
+        let publish = OutgoingPublish {
+            topic,
+            payload: Bytes::copy_from_slice(text.as_bytes()),
+            qos: m.qos,
+            retain: m.retain,
+            properties: kept,
+        };
+        self.publisher.load_publish(&publish);
+        self.publisher.prefilled_from = Some(m.topic);
+        self.publisher.open = true;
+        self.publisher.field = Field::Payload;
+        let shown = crate::sanitize::line(&publish.topic).into_owned();
+        let mut text = format!("the publish pane holds the message of '{shown}': F5 sends it, or edit it first");
+        if !dropped.is_empty() {
+            text.push_str(&format!(" (the pane has no field for its {})", dropped.join(", ")));
+        }
+        self.notify(text);
+    }
+
     /// `p`: opens the publish pane, the topic filled from the selected tree topic.
     pub(super) fn open_publisher(&mut self) {
         let selected = self.tree_view.selected.filter(|&id| self.tree.node(id).is_topic);
@@ -624,5 +682,24 @@ mod tests {
         assert_eq!(p.recall, None);
         press(&mut p, KeyCode::Esc, KeyModifiers::NONE);
         assert!(!p.open);
+    }
+
+    #[test]
+    fn recall_gives_back_the_template_with_its_placeholders() {
+        let mut p = Publisher::default();
+        p.open(Some((1, "dev/{{counter}}")));
+        type_text(&mut p, r#"{"n":{{counter}}}"#);
+        let Some(Command::Publish { publish, .. }) = press(&mut p, KeyCode::F(5), KeyModifiers::NONE) else {
+            panic!("sent: {:?}", p.error)
+        };
+        assert_eq!((publish.topic.as_str(), &publish.payload[..]), ("dev/1", &br#"{"n":1}"#[..]), "filled when sent");
+        p.payload = TextArea::default();
+        press(&mut p, KeyCode::Up, KeyModifiers::CONTROL);
+        assert_eq!(p.topic_text(), "dev/{{counter}}");
+        assert_eq!(p.payload.lines(), [r#"{"n":{{counter}}}"#], "the template, not what it became");
+        let Some(Command::Publish { publish, .. }) = press(&mut p, KeyCode::F(5), KeyModifiers::NONE) else {
+            panic!("sent again: {:?}", p.error)
+        };
+        assert_eq!(publish.topic.as_str(), "dev/2", "sent again, it counts on");
     }
 }

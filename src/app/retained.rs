@@ -2,7 +2,7 @@
 //! publishes a zero-length retained message (QoS 1, so each is acknowledged) to every topic listed
 //! on a confirmation screen first; the acks and failures are counted as they come back.
 
-use super::topics::{NodeId, TopicTree};
+use super::topics::{NodeId, TopicTree, natural_cmp};
 use crate::codec::{Bytes, Properties, QoS};
 use crate::session::{Command, OutgoingPublish};
 use std::collections::BTreeSet;
@@ -75,7 +75,7 @@ impl RetainedView {
         }
         let selected = self.rows.get(self.selected).copied();
         let mut rows: Vec<NodeId> = tree.nodes().filter(|(_, n)| n.is_topic && n.retained).map(|(id, _)| id).collect();
-        rows.sort_unstable_by(|a, b| tree.node(*a).path().cmp(tree.node(*b).path()));
+        rows.sort_unstable_by(|a, b| natural_cmp(tree.node(*a).path(), tree.node(*b).path()));
         self.marked.retain(|id| tree.node(*id).retained);
         self.selected = selected.and_then(|s| rows.iter().position(|&r| r == s)).unwrap_or(self.selected);
         self.rows = rows;
@@ -144,7 +144,27 @@ impl RetainedView {
             return false;
         }
         let mut topics: Vec<String> = ids.iter().map(|&id| tree.node(id).path().to_string()).collect();
-        topics.sort_unstable();
+        topics.sort_unstable_by(|a, b| natural_cmp(a, b));
+        self.confirm = Some(Confirm { topics, scroll: 0 });
+        true
+    }
+
+    /// Opens the confirmation for every retained topic at or under `id` in the tree (a tree row:
+    /// a topic, or a level and its subtree). False when there is none.
+    pub fn ask_clear_subtree(&mut self, tree: &TopicTree, id: NodeId) -> bool {
+        let mut topics = Vec::new();
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            let node = tree.node(n);
+            if node.is_topic && node.retained && !node.excluded {
+                topics.push(node.path().to_string());
+            }
+            stack.extend(node.children.iter().copied());
+        }
+        if topics.is_empty() {
+            return false;
+        }
+        topics.sort_unstable_by(|a, b| natural_cmp(a, b));
         self.confirm = Some(Confirm { topics, scroll: 0 });
         true
     }

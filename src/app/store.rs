@@ -120,6 +120,25 @@ impl Store {
         (self.used + self.log.bytes() + self.reserved, self.budget)
     }
 
+    /// Messages a topic's ring keeps (`--history`).
+    pub fn per_topic(&self) -> usize {
+        self.per_topic
+    }
+
+    /// Why a topic's older message is no longer kept, in words for the screen. Rings drop in arrival
+    /// order, so a full ring means it rolled off as `--history` says (the normal case, no loss); a
+    /// ring with room lost it to the memory budget, or to the user clearing the history (`D`).
+    pub fn why_gone(&self, topic: NodeId) -> String {
+        let kept = self.ring(topic).map_or(0, VecDeque::len);
+        if kept >= self.per_topic {
+            format!("the topic's history keeps its newest {} (--history)", self.per_topic)
+        } else if self.evicted.by_budget > 0 {
+            "evicted for the memory budget (or history cleared with D)".to_owned()
+        } else {
+            "the topic's history was cleared (D)".to_owned()
+        }
+    }
+
     /// Sets the memory the app keeps outside the store; the next message makes room for it.
     pub fn set_reserved(&mut self, bytes: usize) {
         self.reserved = bytes;
@@ -320,6 +339,23 @@ mod tests {
         assert_eq!((s.history(1).len(), s.history(2).len()), (0, 0), "{:?}", s.usage());
         assert_eq!(s.latest(3).map(|m| m.payload.len()), Some(4 * each));
         assert_eq!(s.evicted.by_budget + s.evicted.by_ring, 6);
+    }
+
+    #[test]
+    fn a_gone_message_is_explained_by_the_ring_the_budget_or_a_clear() {
+        let mut s = Store::new(2, 1 << 20, 100);
+        for i in 0..3u8 {
+            push(&mut s, 1, &[i]);
+        }
+        assert_eq!(s.why_gone(1), "the topic's history keeps its newest 2 (--history)");
+        s.clear(1);
+        assert_eq!(s.why_gone(1), "the topic's history was cleared (D)");
+        let mut s = Store::new(100, 3 * (1 + OVERHEAD), 1);
+        for i in 0..6u8 {
+            push(&mut s, 1, &[i]);
+        }
+        assert!(s.evicted.by_budget > 0 && s.history(1).len() < 100);
+        assert_eq!(s.why_gone(1), "evicted for the memory budget (or history cleared with D)");
     }
 
     #[test]

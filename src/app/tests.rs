@@ -161,6 +161,8 @@ fn a_key_in_a_big_tree_is_not_behind_a_re_sort_it_did_not_ask_for() {
     let mut batch: Vec<Message> = (0..20_000).map(|i| msg(&format!("a/{i:05}"), b"1", T0)).collect();
     batch.push(msg("z", b"1", T0 + 1));
     feed(&mut a, batch);
+    // A tree this big opens folded: unfolded, it has 20,000 rows to sort.
+    key(&mut a, KeyCode::Char('E'));
     key(&mut a, KeyCode::Char('o'));
     assert_eq!(a.tree.sort(), SortBy::Activity);
     let name_of = |a: &App, row: usize| a.tree.node(a.tree.cached_rows()[row]).path().to_string();
@@ -556,6 +558,21 @@ fn pasted_text_goes_into_the_publish_pane_or_the_prompt() {
 }
 
 #[test]
+fn q_closes_the_help_and_does_not_quit() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('?'));
+    key(&mut a, KeyCode::Char('q'));
+    assert!(!a.show_help, "q closes the help like any other key");
+    assert!(a.take_effects().is_empty(), "q on the help does not quit");
+    key(&mut a, KeyCode::Char('q'));
+    assert_eq!(a.take_effects(), vec![Effect::Quit], "q without the help still quits");
+    // Ctrl-C still quits from the help.
+    key(&mut a, KeyCode::Char('?'));
+    a.apply(AppEvent::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+    assert_eq!(a.take_effects(), vec![Effect::Quit]);
+}
+
+#[test]
 fn help_scrolls_with_arrows_and_closes_on_other_keys() {
     let mut a = app();
     key(&mut a, KeyCode::Char('?'));
@@ -571,4 +588,164 @@ fn help_scrolls_with_arrows_and_closes_on_other_keys() {
     key(&mut a, KeyCode::Char('x'));
     assert!(!a.show_help);
     assert!(a.take_effects().is_empty());
+}
+
+#[test]
+fn a_tree_filter_selects_the_first_matching_topic_and_shows_the_matches_unfolded() {
+    let mut a = app();
+    sample(&mut a);
+    key(&mut a, KeyCode::Char('C'));
+    key(&mut a, KeyCode::Char('/'));
+    typed(&mut a, "door");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(selected_path(&a), "sensors/garage/door", "the first match, not its top level");
+    let rows: Vec<String> = a.tree.cached_rows().iter().map(|&id| a.tree.node(id).path().to_string()).collect();
+    assert_eq!(rows, ["sensors", "sensors/garage", "sensors/garage/door"], "unfolded though folded before");
+    // An MQTT filter too.
+    key(&mut a, KeyCode::Char('/'));
+    for _ in 0..4 {
+        key(&mut a, KeyCode::Backspace);
+    }
+    typed(&mut a, "sensors/kitchen/+");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(selected_path(&a), "sensors/kitchen/hum");
+}
+
+#[test]
+fn h_hides_topics_whose_retained_message_was_cleared() {
+    let mut a = app();
+    sample(&mut a);
+    feed(&mut a, vec![msg("sensors/garage/door", b"", T0 + 100)]);
+    let paths = |a: &App| a.tree.cached_rows().iter().map(|&id| a.tree.node(id).path().to_string()).collect::<Vec<_>>();
+    assert!(paths(&a).contains(&"sensors/garage/door".to_string()));
+    key(&mut a, KeyCode::Char('H'));
+    assert!(a.tree.hide_cleared());
+    assert!(!paths(&a).iter().any(|p| p.starts_with("sensors/garage")), "{:?}", paths(&a));
+    assert!(a.notice.as_ref().is_some_and(|(n, _)| n.contains("hiding 1 topic")), "{:?}", a.notice);
+    key(&mut a, KeyCode::Char('H'));
+    assert!(paths(&a).contains(&"sensors/garage/door".to_string()));
+    // The option starts with them hidden.
+    let mut b = App::new(Config { hide_cleared: true, ..Config::default() }, T0);
+    feed(&mut b, vec![msg("x/gone", b"", T0), msg("x/here", b"1", T0)]);
+    assert_eq!(paths(&b), ["x", "x/here"]);
+}
+
+fn retained_msg(topic: &str, payload: &[u8], at: u64) -> Message {
+    let mut m = msg(topic, payload, at);
+    m.retain = true;
+    m
+}
+
+#[test]
+fn delete_on_a_tree_row_clears_the_retained_subtree_after_a_confirmation() {
+    let mut a = app();
+    feed(
+        &mut a,
+        vec![
+            retained_msg("plant/line1/a", b"1", T0),
+            retained_msg("plant/line1/b", b"2", T0),
+            retained_msg("plant/line2/c", b"3", T0),
+            msg("plant/line1/live", b"4", T0),
+        ],
+    );
+    // The level `plant/line1`: its two retained topics, not the live one, not line2.
+    a.tree_view.selected = a.tree.find_node("plant/line1");
+    a.prepare();
+    key(&mut a, KeyCode::Delete);
+    let listed = a.retained.confirm.as_ref().map(|c| c.topics.clone());
+    assert_eq!(listed, Some(vec!["plant/line1/a".to_string(), "plant/line1/b".into()]));
+    assert!(a.take_effects().is_empty(), "nothing is sent before the confirmation");
+    key(&mut a, KeyCode::Char('n'));
+    assert!(a.retained.confirm.is_none() && a.take_effects().is_empty(), "n cancels");
+    // A topic row: just it; x does the same; Enter clears.
+    a.tree_view.selected = a.tree.find("plant/line2/c");
+    a.prepare();
+    key(&mut a, KeyCode::Char('x'));
+    assert_eq!(a.retained.confirm.as_ref().map(|c| c.topics.clone()), Some(vec!["plant/line2/c".to_string()]));
+    key(&mut a, KeyCode::Enter);
+    let sent: Vec<(String, usize, bool)> = a
+        .take_effects()
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Send(crate::session::Command::Publish { publish, .. }) => {
+                Some((publish.topic, publish.payload.len(), publish.retain))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent, [("plant/line2/c".to_string(), 0, true)]);
+    // Nothing retained under the selection: said, nothing asked.
+    a.tree_view.selected = a.tree.find("plant/line1/live");
+    a.prepare();
+    key(&mut a, KeyCode::Delete);
+    assert!(a.retained.confirm.is_none());
+    assert!(a.notice.as_ref().is_some_and(|(n, _)| n.contains("no retained message")), "{:?}", a.notice);
+}
+
+#[test]
+fn the_rate_series_follows_the_selected_topic_or_level() {
+    let mut a = app();
+    let mut msgs = Vec::new();
+    for s in 0..5u64 {
+        for k in 0..3 {
+            msgs.push(msg("plant/a/temp", b"1", T0 + s * 1_000 + k));
+        }
+        msgs.push(msg("plant/b/temp", b"1", T0 + s * 1_000 + 500));
+    }
+    feed(&mut a, msgs);
+    a.apply(AppEvent::Tick { now_ms: T0 + 5_000 });
+    // A leaf: its own messages, from the log (not only the topic's history ring).
+    a.tree_view.selected = a.tree.find("plant/a/temp");
+    a.prepare();
+    let now = ((T0 + 5_000) / 1000) as u32;
+    let series = a.level_series.as_ref().filter(|(id, _)| Some(*id) == a.tree.find("plant/a/temp"));
+    assert_eq!(series.map(|(_, s)| s.last_immutable(now, 5).0), Some(vec![3, 3, 3, 3, 3]));
+    // The level above: both topics, and it keeps counting what arrives.
+    a.tree_view.selected = a.tree.find_node("plant");
+    a.prepare();
+    feed(&mut a, vec![msg("plant/b/temp", b"1", T0 + 5_100)]);
+    a.apply(AppEvent::Tick { now_ms: T0 + 6_000 });
+    a.prepare();
+    let series = a.level_series.as_ref().filter(|(id, _)| Some(*id) == a.tree.find_node("plant"));
+    assert_eq!(series.map(|(_, s)| s.last_immutable(now + 1, 6).0), Some(vec![4, 4, 4, 4, 4, 1]));
+}
+
+#[test]
+fn shift_p_fills_the_publish_pane_from_the_selected_message() {
+    use crate::codec::Property;
+    let mut a = app();
+    let mut m = msg("plant/a/cmd", b"{\"on\":true}", T0);
+    m.qos = QoS::AtLeastOnce;
+    m.retain = true;
+    m.properties = Properties(vec![
+        Property::ContentType("application/json".into()),
+        Property::UserProperty("site".into(), "north".into()),
+        Property::ResponseTopic("plant/a/reply".into()),
+    ]);
+    feed(&mut a, vec![m, msg("plant/b/raw", &[0xff, 0x00], T0 + 1)]);
+    a.tree_view.selected = a.tree.find("plant/a/cmd");
+    a.prepare();
+    key(&mut a, KeyCode::Char('P'));
+    assert!(a.publisher.open);
+    let p = a.publisher.build().expect("a complete message");
+    assert_eq!(
+        (p.topic.as_str(), &p.payload[..], p.qos, p.retain),
+        ("plant/a/cmd", &b"{\"on\":true}"[..], QoS::AtLeastOnce, true)
+    );
+    assert_eq!(
+        p.properties.0,
+        vec![Property::ContentType("application/json".into()), Property::UserProperty("site".into(), "north".into())]
+    );
+    assert!(
+        a.notice.as_ref().is_some_and(|(n, _)| n.contains("response topic")),
+        "what the pane cannot carry is said: {:?}",
+        a.notice
+    );
+    // A payload that is not text is not mangled into the form.
+    key(&mut a, KeyCode::Esc);
+    a.tree_view.selected = a.tree.find("plant/b/raw");
+    a.prepare();
+    key(&mut a, KeyCode::Char('P'));
+    assert!(!a.publisher.open);
+    assert!(a.notice.as_ref().is_some_and(|(n, _)| n.contains("not UTF-8")), "{:?}", a.notice);
 }

@@ -68,6 +68,10 @@ pub struct Node {
     pub sub: Stats,
     /// Topics (with messages) in this subtree, this node included, excluded ones not counted.
     pub topics: u32,
+    /// The last message here was empty: a retained message cleared (or an empty publish).
+    pub cleared: bool,
+    /// Of `topics`, how many are `cleared`, so hiding them (`H`) knows which levels empty out.
+    pub cleared_topics: u32,
 }
 
 impl Node {
@@ -87,6 +91,8 @@ impl Node {
             own: Stats::default(),
             sub: Stats::default(),
             topics: 0,
+            cleared: false,
+            cleared_topics: 0,
         }
     }
 
@@ -194,6 +200,22 @@ pub struct TopicTree {
     visible: Visible,
     /// Bumped whenever a topic's retained flag changes, so lists of retained topics know to rebuild.
     retained_gen: u64,
+    /// Topics whose last message was empty are not rows (`H`, `--hide-cleared`).
+    hide_cleared: bool,
+    /// Nobody folded or unfolded anything yet: the tree may fold itself once it grows big.
+    auto_fold: bool,
+}
+
+/// From this many topics on, the tree shows only its first level: everything below starts folded
+/// (once, when the count is reached, unless the user folded or unfolded something already; and
+/// for every level created after). A hundred topics are four screens of an 80x24 tree unfolded;
+/// folded, the first level fits on one, and `E` unfolds everything.
+pub const FOLD_FROM_TOPICS: u32 = 100;
+
+/// Natural order: digits compare as numbers (`t2` before `t10`), the rest as text; names that only
+/// differ in leading zeros (`a01`, `a1`) fall back to byte order, so the order stays total.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    alphanumeric_sort::compare_str(a, b).then_with(|| a.cmp(b))
 }
 
 /// Memory a tree node costs: the node, its slot in its parent's children (with the vector's
@@ -228,7 +250,26 @@ impl TopicTree {
             filter: None,
             visible: Visible { dirty: true, ..Visible::default() },
             retained_gen: 0,
+            hide_cleared: false,
+            auto_fold: true,
         }
+    }
+
+    pub fn hide_cleared(&self) -> bool {
+        self.hide_cleared
+    }
+
+    /// Hides (or shows again) topics whose last message was empty.
+    pub fn set_hide_cleared(&mut self, hide: bool) {
+        if self.hide_cleared != hide {
+            self.hide_cleared = hide;
+            self.visible.dirty = true;
+        }
+    }
+
+    /// Topics whose last message was empty (shown or not).
+    pub fn cleared_count(&self) -> u32 {
+        self.nodes[ROOT as usize].cleared_topics
     }
 
     /// Changes whenever some topic's retained flag changed.
@@ -350,8 +391,13 @@ impl TopicTree {
             n.retained = holds;
             self.retained_gen += 1;
         }
+        let cleared = bytes == 0;
+        let flip = n.cleared != cleared;
+        n.cleared = cleared;
         if n.excluded {
             self.excluded_messages += 1;
+        } else if flip {
+            self.count_cleared(id, cleared);
         }
         let mut cur = id;
         loop {
@@ -363,6 +409,22 @@ impl TopicTree {
             cur = node.parent;
         }
         Some(id)
+    }
+
+    /// Adds or takes one cleared topic from `id` and the levels above it.
+    fn count_cleared(&mut self, id: NodeId, cleared: bool) {
+        let mut up = id;
+        loop {
+            let n = &mut self.nodes[up as usize];
+            n.cleared_topics = if cleared { n.cleared_topics + 1 } else { n.cleared_topics.saturating_sub(1) };
+            if up == ROOT {
+                break;
+            }
+            up = n.parent;
+        }
+        if self.hide_cleared {
+            self.visible.dirty = true;
+        }
     }
 
     fn insert(&mut self, topic: &str) -> NodeId {
@@ -402,6 +464,14 @@ impl TopicTree {
                 }
                 up = self.nodes[up as usize].parent;
             }
+            if self.auto_fold && self.nodes[ROOT as usize].topics == FOLD_FROM_TOPICS {
+                // Many topics: from now on the tree opens on its first level.
+                self.auto_fold = false;
+                for n in self.nodes.iter_mut().skip(1) {
+                    n.expanded = false;
+                }
+                self.visible.dirty = true;
+            }
         }
         self.visible.new_topics = true;
         cur
@@ -410,14 +480,16 @@ impl TopicTree {
     fn child(&mut self, parent: NodeId, name: &str, src: &Rc<str>, start: usize, end: usize, depth: u16) -> NodeId {
         let pos = {
             let nodes = &self.nodes;
-            nodes[parent as usize].children.binary_search_by(|&c| nodes[c as usize].name().cmp(name))
+            nodes[parent as usize].children.binary_search_by(|&c| natural_cmp(nodes[c as usize].name(), name))
         };
         match pos {
             Ok(i) => self.nodes[parent as usize].children[i],
             Err(i) => {
                 let id = self.nodes.len() as NodeId;
                 // `$SYS` and friends start folded: they are the broker's chatter, not the user's data.
-                let expanded = !(depth == 0 && name.starts_with('$'));
+                // In a tree of many topics, a new level starts folded like the others.
+                let many = self.nodes[ROOT as usize].topics >= FOLD_FROM_TOPICS;
+                let expanded = !(many || (depth == 0 && name.starts_with('$')));
                 self.nodes.push(Node::new(src.clone(), start as u32, end as u32, parent, depth, expanded));
                 self.nodes[parent as usize].children.insert(i, id);
                 self.bytes += NODE_COST;
@@ -428,7 +500,9 @@ impl TopicTree {
 
     /// Whether a node has anything to show: a non-excluded topic in its subtree.
     fn shown(&self, id: NodeId) -> bool {
-        self.nodes[id as usize].topics > 0
+        let n = &self.nodes[id as usize];
+        let hidden = if self.hide_cleared { n.cleared_topics } else { 0 };
+        n.topics > hidden
     }
 
     pub fn set_expanded(&mut self, id: NodeId, expanded: bool) -> bool {
@@ -438,11 +512,13 @@ impl TopicTree {
         }
         n.expanded = expanded;
         self.visible.dirty = true;
+        self.auto_fold = false;
         true
     }
 
     /// Expands or folds every node (folding keeps the top level visible).
     pub fn set_all_expanded(&mut self, expanded: bool) {
+        self.auto_fold = false;
         for n in self.nodes.iter_mut().skip(1) {
             n.expanded = expanded;
         }
@@ -594,6 +670,63 @@ mod tests {
     }
 
     #[test]
+    fn levels_sort_naturally() {
+        let mut t = TopicTree::new(vec![]);
+        for topic in ["t10", "t2", "t1", "t/b", "T3", "a01", "a1", "x/v10", "x/v9"] {
+            t.record(topic, 1, 0, false);
+        }
+        // Case counts, as in MQTT; numbers by value, then leading zeros.
+        assert_eq!(names(&mut t), ["T3", "a1", "a01", "t", "  b", "t1", "t2", "t10", "x", "  v9", "  v10"]);
+        assert_eq!(t.topic_count(), 9, "a01 and a1 stay two topics");
+        assert_ne!(natural_cmp("a1", "a01"), std::cmp::Ordering::Equal);
+    }
+
+    #[test]
+    fn a_tree_of_many_topics_opens_on_its_first_level() {
+        let mut t = TopicTree::new(vec![]);
+        for i in 0..FOLD_FROM_TOPICS - 1 {
+            t.record(&format!("dev/{i}/temp"), 1, 0, false);
+        }
+        assert_eq!(t.rows(0).len(), 1 + 2 * (FOLD_FROM_TOPICS as usize - 1), "few topics: unfolded");
+        t.record("dev/last/temp", 1, 0, false);
+        t.record("other/x", 1, 0, false);
+        assert_eq!(names(&mut t), ["dev", "other"], "many topics: the first level only");
+        let dev = t.rows(0)[0];
+        t.set_expanded(dev, true);
+        assert_eq!(t.rows(0).len(), 2 + FOLD_FROM_TOPICS as usize, "its children, folded");
+        t.record("dev/new/temp", 1, 0, false);
+        let new = t.find("dev/new/temp").map(|id| t.node(id).parent).unwrap();
+        assert!(!t.node(new).expanded, "a level created in a big tree starts folded");
+        // A user who unfolded everything before the tree grew keeps it unfolded.
+        let mut t = TopicTree::new(vec![]);
+        t.record("a/b", 1, 0, false);
+        t.set_all_expanded(true);
+        for i in 0..FOLD_FROM_TOPICS {
+            t.record(&format!("a/{i}"), 1, 0, false);
+        }
+        let a = t.rows(0)[0];
+        assert!(t.node(a).expanded);
+    }
+
+    #[test]
+    fn topics_whose_retained_message_was_cleared_can_be_hidden() {
+        let mut t = TopicTree::new(vec![]);
+        t.record("plant/a/state", 2, 0, true);
+        t.record("plant/b/state", 2, 0, true);
+        t.record("plant/b/state", 0, 0, false);
+        t.record("gone/x", 0, 0, false);
+        assert_eq!(t.cleared_count(), 2);
+        assert_eq!(names(&mut t).len(), 7, "shown until hidden");
+        t.set_hide_cleared(true);
+        assert_eq!(names(&mut t), ["plant", "  a", "    state"], "empty levels go with them");
+        t.record("plant/b/state", 2, 0, true);
+        assert_eq!(names(&mut t), ["plant", "  a", "    state", "  b", "    state"], "a new value shows it again");
+        assert_eq!(t.cleared_count(), 1);
+        t.set_hide_cleared(false);
+        assert_eq!(names(&mut t).len(), 7);
+    }
+
+    #[test]
     fn excluded_topics_are_hidden_but_counted() {
         let mut t = TopicTree::new(vec!["$SYS/#".into(), "noise/+".into()]);
         t.record("$SYS/broker/uptime", 1, 0, false);
@@ -644,6 +777,8 @@ mod tests {
     #[test]
     fn a_big_tree_takes_in_new_topics_at_most_every_reshape_interval() {
         let mut t = TopicTree::new(vec![]);
+        // Unfolded by the user before it grew: it stays so.
+        t.set_all_expanded(true);
         for i in 0..BIG_TREE_ROWS {
             t.record(&format!("big/{i}"), 1, 0, false);
         }

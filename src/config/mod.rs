@@ -52,6 +52,8 @@ pub struct Profile {
     pub subscriptions: Vec<SubscriptionProfile>,
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Hide topics whose retained message was cleared (`--hide-cleared`).
+    pub hide_cleared: Option<bool>,
     /// "dashboard" or "watch".
     pub view: Option<String>,
     #[serde(default)]

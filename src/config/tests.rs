@@ -187,6 +187,7 @@ const EVERY_OPTION: &[&str] = &[
     "profiles.*.subscriptions.filter",
     "profiles.*.subscriptions.qos",
     "profiles.*.exclude",
+    "profiles.*.hide_cleared",
     "profiles.*.view",
     "profiles.*.watch.name",
     "profiles.*.watch.patterns",

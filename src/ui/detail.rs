@@ -26,8 +26,8 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     let (Some(node), Some(msg)) = (node, app.detail_message()) else {
         let evicted = app.focus == Pane::Log && app.selected_log_entry().is_some();
         let lines = match node {
-            Some(_) if evicted => vec![Line::styled(
-                "this message is no longer kept: history evicted it (ring or memory budget); its log row shows how it began",
+            Some(id) if evicted => vec![Line::styled(
+                format!("this message is no longer kept: {}; its log row shows how it began", app.store.why_gone(id)),
                 theme.dim,
             )],
             Some(id) if !app.tree.node(id).is_topic => {

@@ -1,5 +1,7 @@
 //! Short human forms of counts, sizes, ages and times for narrow columns.
 
+use unicode_width::UnicodeWidthStr;
+
 /// 999, 1.2k, 12k, 1.2M, 1.2G.
 pub fn count(n: u64) -> String {
     match n {
@@ -66,6 +68,57 @@ pub fn fit(s: &str, width: usize) -> String {
     out
 }
 
+/// Splits `text` into rows of at most `width` columns at spaces; a word longer than a row is cut.
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let needed = if row.is_empty() {
+            UnicodeWidthStr::width(word)
+        } else {
+            UnicodeWidthStr::width(row.as_str()) + 1 + UnicodeWidthStr::width(word)
+        };
+        if needed > width && !row.is_empty() {
+            rows.push(std::mem::take(&mut row));
+        }
+        if !row.is_empty() {
+            row.push(' ');
+        }
+        // A word wider than the whole row goes on rows of its own, cut at the width.
+        let mut rest = word;
+        while UnicodeWidthStr::width(row.as_str()) + UnicodeWidthStr::width(rest) > width {
+            let room = width - UnicodeWidthStr::width(row.as_str());
+            let mut cut = 0;
+            let mut used = 0;
+            for (i, ch) in rest.char_indices() {
+                let w = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+                if used + w > room {
+                    break;
+                }
+                used += w;
+                cut = i + ch.len_utf8();
+            }
+            if cut == 0 {
+                // Not even one character fits beside what is there: start a new row.
+                if row.is_empty() {
+                    break;
+                }
+                rows.push(std::mem::take(&mut row));
+                continue;
+            }
+            row.push_str(&rest[..cut]);
+            rows.push(std::mem::take(&mut row));
+            rest = &rest[cut..];
+        }
+        row.push_str(rest);
+    }
+    if !row.is_empty() || rows.is_empty() {
+        rows.push(row);
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +130,27 @@ mod tests {
         assert_eq!([age(61_000, 1_000), age(5_000, 0), age(7_200_000, 1)], ["1m", "-", "1h"]);
         assert_eq!(clock(1_795_628_616_123), "17:43:36.123");
         assert_eq!(fit("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn words_wrap_at_spaces_within_the_width() {
+        assert_eq!(wrap_words("fold or go to parent", 10), vec!["fold or go", "to parent"]);
+        assert_eq!(wrap_words("short", 10), vec!["short"]);
+        assert_eq!(wrap_words("", 10), vec![""]);
+    }
+
+    #[test]
+    fn a_word_longer_than_the_row_is_cut() {
+        assert_eq!(wrap_words("mqscope-<time>.jsonl x", 8), vec!["mqscope-", "<time>.j", "sonl x"]);
+        assert_eq!(wrap_words("ab ↑↓↑↓↑↓", 4), vec!["ab", "↑↓↑↓", "↑↓"], "a long word starts its own row");
+    }
+
+    #[test]
+    fn every_row_fits_the_width() {
+        for width in 1..40 {
+            for row in wrap_words("filter the focused pane (tree: text or MQTT filter; log: text or /regex/)", width) {
+                assert!(unicode_width::UnicodeWidthStr::width(row.as_str()) <= width, "'{row}' at {width}");
+            }
+        }
     }
 }

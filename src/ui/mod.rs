@@ -43,10 +43,7 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
             }
         }
         overlays(f, app, &theme);
-        status::render(f, app, areas.status, &theme);
-        if app.show_frame_stats {
-            frames::render(f, app, areas.status, &theme);
-        }
+        bottom(f, app, areas.status, &theme);
         if app.show_help {
             help::render(f, full, app.help_scroll, &theme);
         }
@@ -65,12 +62,21 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
         sparks::render(f, app, r, &theme);
     }
     overlays(f, app, &theme);
-    status::render(f, app, areas.status, &theme);
-    if app.show_frame_stats {
-        frames::render(f, app, areas.status, &theme);
-    }
+    bottom(f, app, areas.status, &theme);
     if app.show_help {
         help::render(f, f.area(), app.help_scroll, &theme);
+    }
+}
+
+/// The status line, the message bar above it while a message is fresh, and the frame timer's line
+/// above both when it is on.
+fn bottom(f: &mut Frame<'_>, app: &App, status: Rect, theme: &Theme) {
+    status::render(f, app, status, theme);
+    status::render_message(f, app, status, theme);
+    if app.show_frame_stats {
+        let above = status::message_rows(app, status);
+        let row = Rect { y: status.y.saturating_sub(above), ..status };
+        frames::render(f, app, row, theme);
     }
 }
 

@@ -103,6 +103,16 @@ fn help_overlay_80x24_and_160x48() {
     let small = screen(&mut a, 80, 24);
     assert!(small.contains("PgDn scroll"), "a help taller than the screen says it scrolls:\n{small}");
     insta::assert_snapshot!("help_small", small);
+    // A wrapped description continues under its own column: inside the box, a row starts with a group
+    // title or with the indent, never with the rest of a description.
+    let groups: Vec<&str> = crate::app::keys_help().iter().map(|(g, _)| *g).collect();
+    for row in small.lines().skip(1).filter(|r| r.starts_with('│')) {
+        let inner = row.trim_start_matches('│');
+        assert!(
+            inner.starts_with("  ") || inner.trim().is_empty() || groups.iter().any(|g| inner.starts_with(g)),
+            "a description wrapped to the left edge: '{row}'"
+        );
+    }
     let wide = screen(&mut a, 160, 48);
     for (group, _) in crate::app::keys_help() {
         assert!(wide.contains(group), "'{group}' is missing from the help at 160x48:\n{wide}");
@@ -257,7 +267,7 @@ fn paused_log_with_evictions_and_reconnecting_status() {
     }));
     let s = screen(&mut a, 160, 48);
     assert!(s.contains("PAUSED") && s.contains("1 new"), "{s}");
-    assert!(s.contains("evicted 3"), "{s}");
+    assert!(s.contains("history 2/topic: 3 older dropped") && !s.contains("evicted"), "{s}");
     assert!(s.contains("reconnecting in 4s"), "{s}");
     insta::assert_snapshot!(s);
 }
@@ -699,4 +709,177 @@ fn publish_pane_says_a_protobuf_topic_takes_json() {
     let s = screen(&mut a, 100, 30);
     assert!(s.contains("Payload: JSON, sent as acme.Telemetry"), "{s}");
     insta::assert_snapshot!(s);
+}
+
+/// The row above the status line: the message bar while a message shows.
+fn message_bar(screen: &str) -> String {
+    let rows: Vec<&str> = screen.lines().collect();
+    rows.get(rows.len().saturating_sub(2)).map(|r| r.trim_end().to_string()).unwrap_or_default()
+}
+
+#[test]
+fn messages_are_readable_at_80x24_in_a_bar_above_the_status_line() {
+    use crate::app::RecordingEvent;
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut a = busy();
+        select(&mut a, "sensors/kitchen/temp");
+        a.apply(AppEvent::Recording(RecordingEvent::Started { file: "mqscope-20261202163000.jsonl".into() }));
+        let s = screen(&mut a, w, h);
+        assert!(
+            message_bar(&s).contains("recording to mqscope-20261202163000.jsonl (r stops)"),
+            "the whole message with its file name:\n{s}"
+        );
+        let status = s.lines().last().unwrap_or_default().to_string();
+        assert!(status.contains("● REC"), "the recording shows on the status line at {w} columns: '{status}'");
+        insta::assert_snapshot!(format!("message_bar_recording_{w}x{h}"), s);
+        // A copy replaces it; an error too, and a long one is still readable to its end.
+        key(&mut a, KeyCode::Char('Y'));
+        assert!(
+            message_bar(&screen(&mut a, w, h)).contains("copied the topic 'sensors/kitchen/temp' to the clipboard")
+        );
+        a.apply(AppEvent::Recording(RecordingEvent::Failed {
+            why: "No space left on device (os error 28) after 1234 messages".into(),
+        }));
+        let s = screen(&mut a, w, h);
+        let bar = message_bar(&s);
+        assert!(bar.contains("recording failed: No space left on device"), "{s}");
+        assert!(s.contains("after 1234 messages"), "the end of a long error is on screen:\n{s}");
+        // Wider than the screen: two rows, so the end is still there.
+        let long = format!("subscription 'plant/{}/#' refused: Not authorized", "line".repeat(w as usize / 5));
+        a.apply(AppEvent::Session(SessionEvent::Warning(long)));
+        let s = screen(&mut a, w, h);
+        let rows: Vec<&str> = s.lines().collect();
+        let bar = format!("{}{}", rows[rows.len() - 3], rows[rows.len() - 2]);
+        assert!(bar.contains("subscription 'plant/line") && bar.contains("refused: Not authorized"), "{s}");
+        // The bar goes after eight seconds, the panes' borders are back; the status line keeps the failure.
+        a.apply(AppEvent::Tick { now_ms: a.now_ms + 9_000 });
+        let s = screen(&mut a, w, h);
+        assert!(!s.contains("recording failed"), "{s}");
+        assert!(message_bar(&s).ends_with('┘'), "{s}");
+        assert!(s.lines().last().unwrap_or_default().contains("● REC failed: No space left"), "{s}");
+    }
+}
+
+#[test]
+fn ring_rollover_is_not_called_an_eviction_and_the_budget_is() {
+    let mut a = App::new(
+        crate::app::Config { history_per_topic: 2, url: "ws://127.0.0.1:1883/mqtt".into(), ..Default::default() },
+        T0,
+    );
+    feed(&mut a, (0..5).map(|i| msg("t/x", format!("{i}").as_bytes(), T0 + i * 100)).collect());
+    let (status, runs) = status_line(&mut a, 160, 48);
+    assert!(!status.contains("evicted"), "a full ring is not data lost to the budget: '{status}'");
+    assert!(status.contains("history 2/topic: 3 older dropped"), "what was dropped and why: '{status}'");
+    let run = runs.iter().find(|(t, _)| t.contains("older dropped")).map(|(_, s)| *s);
+    assert_ne!(run, Some(super::theme::Theme::new(Default::default(), false).warn), "not a warning");
+    // The budget evicts: that is the word for it.
+    let mut a = App::new(
+        crate::app::Config { byte_budget: 64 * 1024, url: "ws://127.0.0.1:1883/mqtt".into(), ..Default::default() },
+        T0,
+    );
+    feed(&mut a, (0..40).map(|i| msg("t/big", &[b'x'; 4000], T0 + i)).collect());
+    let (status, _) = status_line(&mut a, 160, 48);
+    assert!(status.contains("evicted") && status.contains("for the memory budget"), "'{status}'");
+    assert!(!status.contains("older dropped"), "'{status}'");
+}
+
+/// Many machines with numbered names (t1, t2, ... t120), one of them cleared.
+fn many_topics() -> App {
+    let mut a = app();
+    connected(&mut a);
+    let mut msgs: Vec<_> = (1..=120u64).map(|i| msg(&format!("fleet/t{i}/state"), b"ok", T0 + i)).collect();
+    msgs.push(msg("line/m10/speed", b"5", T0 + 200));
+    msgs.push(msg("line/m9/speed", b"4", T0 + 201));
+    msgs.push(msg("line/m1/speed", b"", T0 + 202));
+    feed(&mut a, msgs);
+    a.apply(AppEvent::Tick { now_ms: T0 + 1_000 });
+    a.prepare();
+    a
+}
+
+#[test]
+fn a_big_tree_opens_folded_sorts_naturally_and_filters_unfolded() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut a = many_topics();
+        let s = screen(&mut a, w, h);
+        assert!(s.contains("▸ fleet") && s.contains("▸ line"), "the first level only:\n{s}");
+        insta::assert_snapshot!(format!("tree_folded_{w}x{h}"), s);
+        key(&mut a, KeyCode::Char('E'));
+        key(&mut a, KeyCode::Char('/'));
+        typed(&mut a, "line/+/speed");
+        key(&mut a, KeyCode::Enter);
+        let s = screen(&mut a, w, h);
+        let (m1, m9, m10) = (s.find("m1 ").unwrap_or(0), s.find("m9 ").unwrap_or(0), s.find("m10 ").unwrap_or(0));
+        assert!(m1 < m9 && m9 < m10, "natural order m1, m9, m10:\n{s}");
+        assert!(s.contains("line/m1/speed"), "the first match is selected and shown:\n{s}");
+        insta::assert_snapshot!(format!("tree_filtered_{w}x{h}"), s);
+        key(&mut a, KeyCode::Char('H'));
+        let s = screen(&mut a, w, h);
+        assert!(!s.contains("m1 ") && s.contains("hiding 1 topic"), "{s}");
+        insta::assert_snapshot!(format!("tree_cleared_hidden_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn clearing_a_retained_subtree_from_the_tree_lists_every_topic_and_scrolls() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut a = busy();
+        let msgs = (1..=60u64)
+            .map(|i| {
+                let mut m = msg(&format!("plant/cell{i}/state"), b"on", T0 + 9_400 + i);
+                m.retain = true;
+                m
+            })
+            .collect();
+        feed(&mut a, msgs);
+        a.tree_view.selected = a.tree.find_node("plant");
+        a.prepare();
+        key(&mut a, KeyCode::Delete);
+        let s = screen(&mut a, w, h);
+        assert!(s.contains("Clear 60 retained topics?") && s.contains("plant/cell1/state"), "{s}");
+        assert!(s.contains("more below"), "a long list says it scrolls:\n{s}");
+        insta::assert_snapshot!(format!("tree_clear_confirm_{w}x{h}"), s);
+        for _ in 0..10 {
+            key(&mut a, KeyCode::PageDown);
+        }
+        let s = screen(&mut a, w, h);
+        assert!(s.contains("plant/cell60/state"), "the last topic after scrolling:\n{s}");
+    }
+}
+
+#[test]
+fn a_steady_rate_stays_visible_after_a_burst() {
+    let mut a = app();
+    connected(&mut a);
+    // 50,000 messages in one second, then 10 a second for 20 seconds.
+    let mut msgs: Vec<_> = (0..50_000u64).map(|i| msg("burst/x", b"1", T0 + i / 100)).collect();
+    for s in 1..=20u64 {
+        msgs.extend((0..10u64).map(|k| msg("steady/y", b"1", T0 + s * 1_000 + k * 100)));
+    }
+    feed(&mut a, msgs);
+    a.apply(AppEvent::Tick { now_ms: T0 + 21_000 });
+    select(&mut a, "steady/y");
+    for (w, h) in [(80, 24), (160, 48)] {
+        let s = screen(&mut a, w, h);
+        if w >= 100 {
+            let spark_row = s.lines().rev().nth(2).unwrap_or_default().to_string();
+            // The msgs/s sparkline's last 20 seconds: every one drawn, none empty.
+            let first: String = spark_row.chars().skip(1).take_while(|c| *c != '│').collect();
+            let last20: Vec<char> = first.chars().rev().take(20).collect();
+            assert!(last20.iter().all(|c| *c != ' '), "10 msg/s after a burst of 50,000 is visible: '{first}'\n{s}");
+        }
+        insta::assert_snapshot!(format!("sparks_after_a_burst_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn publish_pane_filled_from_the_shown_message() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut a = busy();
+        select(&mut a, "ticker/AAPL");
+        key(&mut a, KeyCode::Char('P'));
+        let s = screen(&mut a, w, h);
+        assert!(s.contains("ticker/AAPL") && s.contains(r#"{"px":191.25,"vol":109}"#), "{s}");
+        insta::assert_snapshot!(format!("publish_from_message_{w}x{h}"), s);
+    }
 }

@@ -26,6 +26,9 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     if app.tree.excluded_topics > 0 {
         title.push_str(&format!("· {} hidden ", fmt::count(app.tree.excluded_topics.into())));
     }
+    if app.tree.hide_cleared() && app.tree.cleared_count() > 0 {
+        title.push_str(&format!("· {} cleared hidden (H) ", fmt::count(app.tree.cleared_count().into())));
+    }
     let block = super::pane_block(app, Pane::Tree, title, theme);
     let inner = layout::inner(area);
     f.render_widget(block, area);
