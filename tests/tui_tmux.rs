@@ -290,8 +290,13 @@ fn dashboard_shows_a_live_broker_and_answers_keys() {
     // Help overlay; any key closes it.
     tmux.keys(&["?"]);
     // Wait for the whole overlay: a capture can land between the title and the rest of the frame.
-    let s = tmux.wait_for("the help overlay", |s| s.has("mqscope keys") && s.has("pause / resume the message log"));
-    assert!(s.has("Message log") && s.has("follow the newest message"), "every group is on screen:\n{s}");
+    // A big frame can reach tmux in several writes: wait for every group.
+    tmux.wait_for("the help overlay, every group on screen", |s| {
+        s.has("mqscope keys")
+            && s.has("pause / resume the message log")
+            && s.has("Message log")
+            && s.has("follow the newest message")
+    });
     tmux.keys(&["x"]);
     tmux.wait_for("the help closed", |s| !s.has("mqscope keys"));
 
