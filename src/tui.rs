@@ -250,7 +250,8 @@ async fn run_inner(
     let size = terminal.size()?;
     app.apply(AppEvent::Resize { width: size.width, height: size.height });
 
-    let mut keys = EventStream::new();
+    // Polled on every turn of the loop: gated, so a turn costs no system call when no key came.
+    let mut keys = crate::input::Gated::new(EventStream::new());
     // The next tick: at most `fps` a second, and only when the app needs one (`App::next_tick_ms`).
     let frame_gap = Duration::from_secs_f64(1.0 / f64::from(fps.clamp(1, 240)));
     let mut last_tick = Instant::now();
