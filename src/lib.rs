@@ -15,6 +15,7 @@ pub mod demo;
 pub mod exit;
 pub mod files;
 pub mod headless;
+pub mod input;
 pub mod inspect;
 pub mod manager;
 pub mod payload;

@@ -19,7 +19,7 @@ use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use std::collections::VecDeque;
-use std::io::{self, Stdout, Write as _};
+use std::io::{self, BufWriter, Stdout, Write as _};
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -31,6 +31,8 @@ const EVENTS_PER_TURN: usize = 256;
 /// while the queue is full, so nothing is dropped.
 const APPLY_BUDGET: Duration = Duration::from_millis(8);
 
+/// The longest sleep between two ticks (`App::next_tick_ms` asks for one at least this often).
+const IDLE_TICK: Duration = Duration::from_secs(1);
 /// How often the frame timer's figures go to the log file (and once more for the whole run at exit).
 const STATS_LOG_PERIOD: Duration = Duration::from_secs(10);
 
@@ -168,7 +170,15 @@ impl Drop for TerminalGuard {
     }
 }
 
-pub(crate) fn setup_terminal() -> io::Result<(TerminalGuard, Terminal<CrosstermBackend<Stdout>>)> {
+/// The terminal a screen draws on. Output is buffered for a whole frame (stdout alone writes in
+/// 1 KiB pieces: some 40 writes for a frame at 200x60), so a frame reaches the terminal in one or
+/// two writes and is never shown half drawn.
+pub(crate) type Screen = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+
+/// Room for a full frame of a large terminal, colours included.
+const FRAME_BUFFER: usize = 256 * 1024;
+
+pub(crate) fn setup_terminal() -> io::Result<(TerminalGuard, Screen)> {
     use std::io::IsTerminal as _;
     if !io::stdout().is_terminal() {
         // Said in words: crossterm's own error here is "No such device or address (os error 6)".
@@ -186,16 +196,19 @@ pub(crate) fn setup_terminal() -> io::Result<(TerminalGuard, Terminal<CrosstermB
     enable_raw_mode()?;
     let guard = TerminalGuard;
     execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, EnableBracketedPaste)?;
-    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(BufWriter::with_capacity(FRAME_BUFFER, io::stdout())))?;
     terminal.hide_cursor()?;
     terminal.clear()?;
     Ok((guard, terminal))
 }
 
-/// The runtime the dashboard runs on: two workers, so the session and the screen do not wait on
-/// each other. On error it says so and gives the exit code.
+/// The runtime the dashboard runs on: one thread for the screen and its sessions. Handing each batch
+/// of messages from a worker thread to the screen's thread cost a wake-up of the other thread (a
+/// futex call on each side) per read: a third of the dashboard's CPU under a steady flood. The loop
+/// applies messages for at most `APPLY_BUDGET` at a time and reads input first, so a flood still
+/// cannot hold a key or a frame back. On error it says so and gives the exit code.
 pub fn runtime() -> Result<tokio::runtime::Runtime, u8> {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
         crate::report!("mqscope: cannot start the async runtime: {e}");
         crate::exit::FAILURE
     })
@@ -240,9 +253,13 @@ async fn run_inner(
     let size = terminal.size()?;
     app.apply(AppEvent::Resize { width: size.width, height: size.height });
 
-    let mut keys = EventStream::new();
-    let mut frame = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(fps.clamp(1, 240))));
-    frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // Polled on every turn of the loop: gated, so a turn costs no system call when no key came.
+    let mut keys = crate::input::Gated::new(EventStream::new());
+    // The next tick: at most `fps` a second, and only when the app needs one (`App::next_tick_ms`).
+    let frame_gap = Duration::from_secs_f64(1.0 / f64::from(fps.clamp(1, 240)));
+    let mut last_tick = Instant::now();
+    let frame = tokio::time::sleep_until(last_tick.into());
+    tokio::pin!(frame);
     let mut signals = ExitSignals::new()?;
     let mut session_open = true;
     let mut first_data_frame = false;
@@ -281,13 +298,16 @@ async fn run_inner(
                             watch.tick(&mut app);
                         }
                         // Input is drawn at once, not at the next frame tick.
-                        frame.reset_immediately();
+                        frame.as_mut().reset(Instant::now().into());
                     }
                 }
                 Some(Err(e)) => return Err(e.into()),
                 None => break 'run,
             },
-            _ = frame.tick() => {
+            () = &mut frame => {
+                last_tick = Instant::now();
+                // Parked far ahead until the turn's end sets the next one.
+                frame.as_mut().reset((last_tick + IDLE_TICK).into());
                 let now = now_ms();
                 // The process before it keeps anything: measured until the first message.
                 if app.received == 0
@@ -339,6 +359,13 @@ async fn run_inner(
                 }
                 None => session_open = false,
             },
+        }
+        // Sleep until the app needs a tick, never sooner than a frame after the last one; input
+        // above sets it to now.
+        let due = Instant::now() + Duration::from_millis(app.next_tick_ms().saturating_sub(now_ms()));
+        let at = due.max(last_tick + frame_gap).min(frame.deadline().into_std());
+        if at != frame.deadline().into_std() {
+            frame.as_mut().reset(at.into());
         }
         for effect in app.take_effects() {
             match effect {

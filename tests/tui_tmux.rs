@@ -290,8 +290,12 @@ fn dashboard_shows_a_live_broker_and_answers_keys() {
     // Help overlay; any key closes it, q too (it does not quit: the tree is back below).
     tmux.keys(&["?"]);
     // Wait for the whole overlay: a capture can land between the title and the rest of the frame.
-    let s = tmux.wait_for("the help overlay", |s| s.has("mqscope keys") && s.has("pause / resume the message log"));
-    assert!(s.has("Message log") && s.has("follow the newest message"), "every group is on screen:\n{s}");
+    tmux.wait_for("the help overlay, every group on screen", |s| {
+        s.has("mqscope keys")
+            && s.has("pause / resume the message log")
+            && s.has("Message log")
+            && s.has("follow the newest message")
+    });
     tmux.keys(&["q"]);
     tmux.wait_for("the help closed", |s| !s.has("mqscope keys") && s.has("Topics"));
 

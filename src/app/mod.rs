@@ -453,6 +453,9 @@ pub struct App {
 /// The shortest time between two frames drawn only because messages arrived: five a second.
 pub const DATA_FRAME_MS: u64 = 200;
 
+/// How long a notice stays on the status line.
+pub const NOTICE_MS: u64 = 8_000;
+
 /// How the traffic view ranks and which subtree level it shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TrafficView {
@@ -559,6 +562,27 @@ impl App {
         true
     }
 
+    /// When the app next needs a `Tick` (ms since the epoch, by its clock): at once when something
+    /// visible changed or a repeat publishes, when the messages since the last frame are due to be
+    /// drawn, when a notice expires, and otherwise at the next whole second (quarter second in the
+    /// watch view) for ages and rates. The dashboard sleeps until then unless input or messages
+    /// wake it, so an idle screen costs about a wake-up a second, not one per frame.
+    pub fn next_tick_ms(&self) -> u64 {
+        let now = self.now_ms;
+        if self.dirty || self.publisher.repeat.is_some() {
+            return now;
+        }
+        let period = if self.view == View::Watch { 250 } else { 1000 };
+        let mut next = (now / period + 1) * period;
+        if self.data_dirty {
+            next = next.min(self.data_drawn_ms + DATA_FRAME_MS);
+        }
+        if let Some((_, at)) = &self.notice {
+            next = next.min(at + NOTICE_MS + 1);
+        }
+        next.max(now)
+    }
+
     pub fn take_effects(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.effects)
     }
@@ -611,7 +635,7 @@ impl App {
                     self.dirty = true;
                 }
                 self.now_ms = self.now_ms.max(now_ms);
-                if self.notice.as_ref().is_some_and(|(_, at)| self.now_ms > at + 8_000) {
+                if self.notice.as_ref().is_some_and(|(_, at)| self.now_ms > at + NOTICE_MS) {
                     self.notice = None;
                     self.dirty = true;
                 }

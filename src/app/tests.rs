@@ -202,6 +202,31 @@ fn messages_alone_redraw_a_few_times_a_second_and_keys_at_once() {
 }
 
 #[test]
+fn the_next_tick_is_asked_for_only_when_something_is_due() {
+    let mut a = app();
+    a.apply(AppEvent::Tick { now_ms: T0 + 100 });
+    a.take_dirty();
+    assert_eq!(a.next_tick_ms(), T0 + 1_000, "idle: the next whole second, for ages and rates");
+    a.apply(AppEvent::Session(SessionEvent::Messages(vec![msg("a/b", b"1", T0 + 160)])));
+    assert!(!a.take_dirty(), "the last frame was 60 ms ago");
+    assert_eq!(a.next_tick_ms(), T0 + 100 + DATA_FRAME_MS, "messages: when their frame is due");
+    key(&mut a, KeyCode::Down);
+    assert_eq!(a.next_tick_ms(), a.now_ms, "a change on screen: at once");
+    a.take_dirty();
+    a.notify("hello".into());
+    a.apply(AppEvent::Tick { now_ms: T0 + NOTICE_MS + 60 });
+    a.take_dirty();
+    assert_eq!(a.next_tick_ms(), T0 + 160 + NOTICE_MS + 1, "a notice: when it expires, before the next second");
+    a.apply(AppEvent::Tick { now_ms: T0 + 160 + NOTICE_MS + 1 });
+    assert!(a.notice.is_none() && a.take_dirty());
+    key(&mut a, KeyCode::Char('w'));
+    a.take_dirty();
+    assert_eq!(a.view, View::Watch);
+    assert_eq!(a.next_tick_ms() % 250, 0, "the watch view flashes changed rows: quarter seconds");
+    assert!(a.next_tick_ms() - a.now_ms <= 250);
+}
+
+#[test]
 fn tab_moves_focus_and_help_opens_and_closes() {
     let mut a = app();
     key(&mut a, KeyCode::Tab);

@@ -344,7 +344,7 @@ async fn await_ready(
 /// The terminal while the live screen is up; restored when dropped.
 struct Screen {
     _guard: crate::tui::TerminalGuard,
-    terminal: ratatui::Terminal<ratatui::backend::CrosstermBackend<std::io::Stdout>>,
+    terminal: crate::tui::Screen,
     events: crossterm::event::EventStream,
     view: View,
 }
