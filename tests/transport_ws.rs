@@ -292,3 +292,45 @@ async fn read_is_cancel_safe_inside_select() {
     assert!(timer_wins > 0, "the read was never cancelled, so this proved nothing");
     drop(writer.await.unwrap());
 }
+
+#[tokio::test]
+async fn publishes_queued_together_leave_the_session_in_one_websocket_message() {
+    use mqscope::session::{self, Command, OutgoingPublish, SessionConfig, SessionEvent, TaskOptions};
+    let server = FakeWsServer::bind().await;
+    let session_config = SessionConfig { client_id: "batch".into(), version_forced: true, ..SessionConfig::default() };
+    let mut handle = session::spawn(TaskOptions::new(TransportOptions::new(server.url("/mqtt")), session_config));
+    let mut peer = server.accept(SubprotocolAnswer::FirstOffered).await;
+    assert!(matches!(peer.next_message().await, Some(Message::Binary(_))), "CONNECT first");
+    peer.send_binary(&[&encode_packet(&connack(), V5)]).await;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !matches!(handle.events.recv().await, Some(SessionEvent::Connected(_))) {}
+    })
+    .await
+    .expect("connected");
+    // Queued before the session task runs again (a current-thread runtime): it finds them together.
+    for token in 0..50 {
+        let publish = OutgoingPublish {
+            topic: "t".into(),
+            payload: Bytes::from_static(b"x"),
+            qos: QoS::AtMostOnce,
+            retain: false,
+            properties: Properties::default(),
+        };
+        handle.commands.try_send(Command::Publish { token, publish }).expect("room in the queue");
+    }
+    let mut decoder = Decoder::new(V5);
+    let (mut messages, mut publishes) = (0, 0);
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while publishes < 50 {
+            let Some(Message::Binary(data)) = peer.next_message().await else { continue };
+            messages += 1;
+            let mut buf = BytesMut::from(&data[..]);
+            while let Some(p) = decoder.decode(&mut buf).unwrap() {
+                publishes += usize::from(matches!(p, Packet::Publish(_)));
+            }
+        }
+    })
+    .await
+    .expect("50 publishes within 10 s");
+    assert_eq!(messages, 1, "50 queued publishes took {messages} WebSocket messages");
+}

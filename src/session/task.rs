@@ -12,6 +12,9 @@ use crate::transport::{BrokerUrl, DebugEvent, Transport, TransportError, Transpo
 use bytes::{Bytes, BytesMut};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
+
+/// At most this many queued commands go out in one write.
+const COMMANDS_PER_WRITE: usize = 256;
 use tokio::task::JoinHandle;
 use tokio::time::sleep_until;
 
@@ -355,8 +358,20 @@ impl Ctx {
                         let _ = self.flush(Some(t)).await;
                         return End::AppGone;
                     };
-                    let stop = cmd == Command::Disconnect;
-                    self.apply(cmd);
+                    // Commands queued behind it leave in the same write (one WebSocket message): a
+                    // publisher's flood costs a write per batch, not one per message.
+                    let mut stop = false;
+                    let mut next = Some(cmd);
+                    let mut applied = 0;
+                    while let Some(cmd) = next.take() {
+                        stop = cmd == Command::Disconnect;
+                        self.apply(cmd);
+                        applied += 1;
+                        if stop || applied == COMMANDS_PER_WRITE {
+                            break;
+                        }
+                        next = self.cmd_rx.try_recv().ok();
+                    }
                     if let Err(end) = self.flush(Some(t)).await {
                         return end;
                     }
