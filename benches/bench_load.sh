@@ -6,10 +6,13 @@
 #   rate      COUNT QoS 0 messages of 64 bytes from one client, as fast as each generator goes:
 #             mqscope bench pub (tcp, ws, and 4 clients over tcp), `mosquitto_pub -l` fed from a
 #             file through a pipe, and an MQTT.js loop (1,000 publishes in flight) when given the
-#             node_modules folder holding `mqtt` (npm install mqtt). Messages/s, the generator's CPU
-#             seconds and the broker's in the same window, and their ratio.
-#   latency   mqscope bench latency at half of the best rate mqscope reached over tcp (4 publishers,
-#             QoS 0 and 1, 20 s): p50 / p99 / p99.9 / max from its report.
+#             node_modules folder holding `mqtt` (npm install mqtt). A `mosquitto_sub -C COUNT` takes
+#             every message (the run fails if one is missing): messages/s delivered (until the
+#             subscriber has them all), the generator's CPU seconds, the broker's in the same window,
+#             and their ratio.
+#   latency   mqscope bench latency, 4 publishers and one subscriber in one process, QoS 0 and 1,
+#             LAT_SECS each, at each total rate of LAT_RATES: the schedule, the accounting and
+#             p50 / p90 / p99 / p99.9 / p99.99 / max from its report.
 #   conn      mqscope bench conn with CONNS connections (default 10,000) over tcp and ws: connect time
 #             percentiles, failures, and its RSS per connection.
 #
@@ -17,7 +20,8 @@
 #   RUNS=5 COUNT=2000000 PARTS="rate" benches/bench_load.sh
 #   MQSCOPE=target/release/mqscope benches/bench_load.sh  # skip the release build
 #
-# Knobs: RUNS (3), COUNT (1000000), PARTS ("rate latency conn"), CONNS (10000), LAT_SECS (20).
+# Knobs: RUNS (3), COUNT (1000000), PARTS ("rate latency conn"), CONNS (10000), LAT_SECS (20),
+# LAT_RATES ("10000 20000 40000").
 # Needs: mosquitto, mosquitto_pub, mosquitto_sub, python3 (node for MQTT.js). The open-file limit is
 # raised for the broker and the generators (root, or a hard limit of at least CONNS + 100).
 set -euo pipefail
@@ -29,6 +33,7 @@ COUNT=${COUNT:-1000000}
 PARTS=${PARTS:-"rate latency conn"}
 CONNS=${CONNS:-10000}
 LAT_SECS=${LAT_SECS:-20}
+LAT_RATES=${LAT_RATES:-"10000 20000 40000"}
 
 bench_init bench_load
 bench_need mosquitto mosquitto_pub mosquitto_sub python3
@@ -44,12 +49,6 @@ url_ws="ws://127.0.0.1:$ws_port/mqtt"
 echo "mqscope: $MQSCOPE"
 echo "broker:  ${broker_version:-mosquitto} (tcp $tcp_port, ws $ws_port)"
 
-# The forwarding subscriber.
-mosquitto_sub -h 127.0.0.1 -p "$tcp_port" -t 'bench/#' -i bench-sink >/dev/null &
-bench_track $!
-bench_wait_subscribed bench-sink 'bench/#' || bench_fail "the sink did not subscribe"
-
-# run NAME CMD...: runs CMD to its end; appends "NAME wall user+sys broker" to $work/rate.
 cat >"$work/timed.py" <<'EOF'
 import os, sys, time, subprocess
 t = time.monotonic()
@@ -63,16 +62,30 @@ EOF
 run() {
     local name=$1 input=$2
     shift 2
-    local b0 b1 out
+    local b0 b1 t0 t1 out sink sunk
+    runs=$((runs + 1))
+    # A subscriber that leaves after COUNT messages: the run ends when everything was delivered.
+    mosquitto_sub -h 127.0.0.1 -p "$tcp_port" -t 'bench/#' -i "sink$runs" -C "$COUNT" -W 300 >/dev/null &
+    sink=$!
+    bench_track "$sink"
+    bench_wait_subscribed "sink$runs" 'bench/#' || bench_fail "the sink did not subscribe"
     b0=$(bench_cpu "$broker_pid")
+    t0=$(bench_now)
     out=$(python3 "$work/timed.py" "$input" "$@")
+    sunk=0
+    wait "$sink" || sunk=$?
+    t1=$(bench_now)
     b1=$(bench_cpu "$broker_pid")
     read -r wall cpu code <<<"$out"
     [ "$code" = 0 ] || bench_fail "$name exited $code"
-    echo "$name $wall $cpu $(awk -v a="$b0" -v b="$b1" 'BEGIN { printf "%.3f", b - a }')" >>"$work/rate"
-    printf '  %-22s %8.0f msgs/s  cpu %6.2f s  broker %6.2f s\n' "$name" "$(awk -v w="$wall" -v n="$COUNT" 'BEGIN { print n / w }')" "$cpu" \
-        "$(awk -v a="$b0" -v b="$b1" 'BEGIN { print b - a }')"
+    [ "$sunk" = 0 ] || bench_fail "$name: the subscriber did not get all $COUNT messages within 300 s"
+    local e2e
+    e2e=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+    echo "$name $e2e $cpu $(awk -v a="$b0" -v b="$b1" 'BEGIN { printf "%.3f", b - a }') $wall" >>"$work/rate"
+    printf '  %-16s sent in %6.2f s, delivered %8.0f msgs/s  cpu %6.2f s  broker %6.2f s\n' "$name" "$wall" \
+        "$(awk -v w="$e2e" -v n="$COUNT" 'BEGIN { print n / w }')" "$cpu" "$(awk -v a="$b0" -v b="$b1" 'BEGIN { print b - a }')"
 }
+runs=0
 
 if [[ " $PARTS " == *" rate "* ]]; then
     # 63 characters and a newline: mosquitto_pub -l sends 63-byte payloads, the others 64.
@@ -109,7 +122,7 @@ EOF
         fi
     done
     echo
-    echo "| generator | msgs/s min | msgs/s median | CPU s median | broker CPU s median | generator/broker CPU |"
+    echo "| generator | delivered msgs/s min | median | CPU s median | broker CPU s median | generator/broker CPU |"
     echo "|---|---|---|---|---|---|"
     for g in $(awk '{ print $1 }' "$work/rate" | awk '!seen[$0]++'); do
         awk -v g="$g" -v n="$COUNT" '$1 == g { r[++k] = n / $2; c[k] = $3; b[k] = $4 }
@@ -121,16 +134,14 @@ EOF
 fi
 
 if [[ " $PARTS " == *" latency "* ]]; then
-    best=$(awk -v n="$COUNT" '$1 == "mqscope-tcp" || $1 == "mqscope-tcp-c4" { r = n / $2; if (r > m) m = r } END { printf "%d", m }' "$work/rate" 2>/dev/null || echo 0)
-    [ "${best:-0}" -gt 0 ] || best=${LAT_RATE:-100000}
-    per=$((best / 2 / 4))
-    echo
-    echo "latency at half of $best msgs/s: 4 publishers at $per msgs/s each, $LAT_SECS s"
-    for q in 0 1; do
-        "$MQSCOPE" bench latency -u "$url_tcp" -c 4 --rate "$per" -q "$q" --warmup 2 --duration "$LAT_SECS" \
-            --no-tui --json "$work/lat$q.json" >"$work/lat$q.out" 2>&1 || true
-        echo "QoS $q:"
-        grep -iE "p50|p99|max|lost|MISSED|achieved" "$work/lat$q.out" | sed 's/^/  /' | head -12
+    for total in $LAT_RATES; do
+        for q in 0 1; do
+            echo
+            echo "latency: 4 publishers at $((total / 4)) msgs/s each ($total msgs/s), QoS $q, $LAT_SECS s"
+            "$MQSCOPE" bench latency -u "$url_tcp" -c 4 --rate $((total / 4)) -q "$q" --warmup 2 \
+                --duration "$LAT_SECS" --no-tui >"$work/lat.out" 2>&1 || true
+            grep -E "^  (schedule|accounting|latency|received)" "$work/lat.out" || tail -5 "$work/lat.out"
+        done
     done
 fi
 
