@@ -16,6 +16,7 @@ pub mod retained;
 pub mod sparkplug;
 pub mod store;
 pub mod subs;
+pub mod tabs;
 pub mod template;
 pub mod topics;
 pub mod traffic;
@@ -153,6 +154,13 @@ pub enum AppEvent {
     Resize {
         width: u16,
         height: u16,
+    },
+    /// The part of the screen this app draws into, when it is not all of it (below the tab bar).
+    Area(Rect),
+    /// This app's share of the process's memory budget, when several tabs share `total`.
+    Budget {
+        share: usize,
+        total: usize,
     },
     /// The clock moved on (ms since the epoch).
     Tick {
@@ -422,6 +430,8 @@ pub struct App {
     pub frame_stats: frames::Shown,
     /// Memory the views keep, as last counted (`count_views`).
     views_bytes: usize,
+    /// The whole process's budget when this app has a share of it (several tabs), for the status line.
+    pub budget_total: Option<usize>,
     /// Messages not kept because their topic was new and the tree had reached its share of the
     /// memory budget (counted in `received`).
     pub refused: u64,
@@ -515,6 +525,7 @@ impl App {
             refused: 0,
             level_series: None,
             views_bytes: 0,
+            budget_total: None,
             process_baseline: None,
             hand_off_peak: 0,
             show_frame_stats: false,
@@ -544,6 +555,11 @@ impl App {
         self.data_dirty = false;
         self.data_drawn_ms = self.now_ms;
         true
+    }
+
+    /// Text is being typed (a prompt or the publish form): every printable key is the user's text.
+    pub fn typing(&self) -> bool {
+        self.prompt.is_some() || self.publisher.open
     }
 
     pub fn take_effects(&mut self) -> Vec<Effect> {
@@ -578,6 +594,15 @@ impl App {
             AppEvent::Resize { width, height } => {
                 self.input = true;
                 self.size = Rect::new(0, 0, width, height);
+            }
+            AppEvent::Area(area) => {
+                self.input = true;
+                self.size = area;
+            }
+            AppEvent::Budget { share, total } => {
+                self.config.byte_budget = share;
+                self.budget_total = Some(total);
+                self.store.set_budget(share);
             }
             AppEvent::Recording(ev) => self.on_recording(ev),
             AppEvent::Tick { now_ms } => {

@@ -12,6 +12,7 @@ mod sparkplug;
 mod sparks;
 mod status;
 mod subs;
+pub mod tabs;
 pub mod theme;
 mod traffic;
 mod tree;
@@ -26,10 +27,15 @@ use theme::Theme;
 
 /// Draws the whole screen. Call `App::prepare` first so the tree rows are current.
 pub fn draw(f: &mut Frame<'_>, app: &App) {
+    draw_in(f, app, f.area());
+}
+
+/// Draws the app into `full`, a part of the screen (the rows below the tab bar); the app's own
+/// layout must have been given the same area (`AppEvent::Area`), so clicks land where it draws.
+pub fn draw_in(f: &mut Frame<'_>, app: &App, full: Rect) {
     let theme = Theme::new(app.config.theme, app.config.no_color);
     let areas = app.areas();
     if app.view != View::Dashboard {
-        let full = f.area();
         let body = Rect { height: full.height.saturating_sub(1), ..full };
         if body.height >= 3 {
             match app.view {
@@ -41,7 +47,7 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
                 View::Dashboard => {}
             }
         }
-        overlays(f, app, &theme);
+        overlays(f, app, full, &theme);
         status::render(f, app, areas.status, &theme);
         if app.show_frame_stats {
             frames::render(f, app, areas.status, &theme);
@@ -63,26 +69,26 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
     if let Some(r) = areas.sparks {
         sparks::render(f, app, r, &theme);
     }
-    overlays(f, app, &theme);
+    overlays(f, app, full, &theme);
     status::render(f, app, areas.status, &theme);
     if app.show_frame_stats {
         frames::render(f, app, areas.status, &theme);
     }
     if app.show_help {
-        help::render(f, f.area(), app.help_scroll, &theme);
+        help::render(f, full, app.help_scroll, &theme);
     }
 }
 
 /// The publish pane and the clear confirmation, over whatever view is shown.
-fn overlays(f: &mut Frame<'_>, app: &App, theme: &Theme) {
+fn overlays(f: &mut Frame<'_>, app: &App, full: Rect, theme: &Theme) {
     if app.retained.confirm.is_some() {
-        retained::render_confirm(f, app, f.area(), theme);
+        retained::render_confirm(f, app, full, theme);
     }
     if app.publisher.open {
-        publish::render(f, app, f.area(), theme);
+        publish::render(f, app, full, theme);
     }
     if app.sparkplug_view.confirm.is_some() {
-        sparkplug::render_confirm(f, app, f.area(), theme);
+        sparkplug::render_confirm(f, app, full, theme);
     }
 }
 

@@ -58,8 +58,12 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     spans.push(Span::styled(format!("{}/s", fmt::count(mps)), theme.rate));
     spans.push(Span::raw(format!(" total {}", fmt::count(app.received))));
     let (used, budget) = app.store.usage();
+    let share = match app.budget_total {
+        Some(total) => format!(" share of {}", fmt::bytes(total as u64)),
+        None => String::new(),
+    };
     spans.push(Span::raw(format!(
-        " │ mem {} (kept {}/{})",
+        " │ mem {} (kept {}/{}{share})",
         fmt::bytes(app.memory_figure()),
         fmt::bytes(used as u64),
         fmt::bytes(budget as u64)

@@ -629,3 +629,60 @@ fn history_entry_shown_and_two_entries_compared() {
         insta::assert_snapshot!(format!("history_compare_{w}x{h}"), s);
     }
 }
+
+/// The tab shell's screen: the bar, the active app below it, the close question when asked.
+fn tab_screen(a: &mut App, tabs: &[crate::app::tabs::TabSummary], closing: Option<usize>, w: u16, h: u16) -> String {
+    a.apply(AppEvent::Area(ratatui::layout::Rect::new(0, 1, w, h - 1)));
+    a.prepare();
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    term.draw(|f| super::tabs::draw(f, tabs, 0, closing, a)).expect("draw");
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn tab_summaries(names: &[(&str, crate::app::tabs::TabState, &str)]) -> Vec<crate::app::tabs::TabSummary> {
+    names
+        .iter()
+        .map(|(n, s, r)| crate::app::tabs::TabSummary { name: (*n).into(), state: *s, rate: (*r).into() })
+        .collect()
+}
+
+#[test]
+fn tab_bar_over_the_dashboard_80x24_and_160x48() {
+    use crate::app::tabs::TabState::{Retrying, Stopped, Up};
+    let tabs = tab_summaries(&[("edge", Up, "1.2k"), ("cloud", Retrying, "0"), ("staging", Stopped, "0")]);
+    let mut a = busy();
+    a.apply(AppEvent::Budget { share: 256 << 20, total: 768 << 20 });
+    select(&mut a, "ticker/AAPL");
+    insta::assert_snapshot!("tab_bar_80x24", tab_screen(&mut a, &tabs, None, 80, 24));
+    insta::assert_snapshot!("tab_bar_160x48", tab_screen(&mut a, &tabs, None, 160, 48));
+}
+
+#[test]
+fn ten_tabs_fit_on_80_columns_and_the_close_question_names_the_tab() {
+    let names: Vec<String> = (0..10).map(|i| format!("broker-{i}.example.com:1883")).collect();
+    let rows: Vec<(&str, crate::app::tabs::TabState, &str)> =
+        names.iter().map(|n| (n.as_str(), crate::app::tabs::TabState::Up, "12k")).collect();
+    let tabs = tab_summaries(&rows);
+    let mut a = busy();
+    let s = tab_screen(&mut a, &tabs, Some(0), 80, 24);
+    let bar = s.lines().next().unwrap_or_default();
+    assert!(bar.contains("│10 "), "the tenth tab is on the bar: {bar}");
+    assert!(s.contains("Close tab 1 (broker-0.example.com:1883)?"), "{s}");
+    insta::assert_snapshot!("ten_tabs_close_80x24", s);
+}
+
+#[test]
+fn a_tab_shows_its_share_of_the_memory_budget() {
+    let mut a = busy();
+    a.apply(AppEvent::Budget { share: 128 << 20, total: 256 << 20 });
+    let (line, _) = status_line(&mut a, 200, 24);
+    assert!(line.contains("/128.0 MiB share of 256.0 MiB)"), "{line}");
+    assert_eq!(a.store.usage().1, 128 << 20);
+}
