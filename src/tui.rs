@@ -784,6 +784,45 @@ mod tests {
         assert!(rec.failure.is_none());
     }
 
+    /// A tab on a hand-made channel, and the sender that plays its session.
+    fn tab(id: TabId) -> (Tab, session::EventSender) {
+        let (tx, events) = session::handoff::channel(10_000, 1 << 30);
+        let (commands, _rx) = tokio::sync::mpsc::channel(4);
+        let handle = session::SessionHandle { commands, events, task: tokio::spawn(async {}) };
+        (Tab::new(id, format!("t{id}"), Config::default(), handle, None), tx)
+    }
+
+    #[tokio::test]
+    async fn a_flooding_tab_cannot_keep_another_tabs_events_waiting() {
+        let (a, flood) = tab(1);
+        let (b, quiet) = tab(2);
+        for _ in 0..1000 {
+            flood.send(SessionEvent::Messages(vec![message()])).await.unwrap();
+        }
+        quiet.send(SessionEvent::Messages(vec![message()])).await.unwrap();
+        let mut tabs = vec![a, b];
+        let mut watch = Stopwatch::new();
+        // Turns go round: after the flooding tab's turn, the quiet one's event is next.
+        let mut turn = 0;
+        let mut served = Vec::new();
+        for _ in 0..4 {
+            let (i, ev) = next_event(&mut tabs, turn).await;
+            turn = i + 1;
+            served.push(i);
+            tabs[i].apply_events(ev.unwrap(), &mut watch);
+        }
+        assert_eq!(served[..2], [0, 1], "{served:?}");
+        assert_eq!(tabs[1].app.received, 1);
+        assert!(tabs[0].app.received > 1, "a turn drains a batch of the flood");
+        // A tab whose session ended is not asked again.
+        drop(quiet);
+        let (i, ev) = next_event(&mut tabs, 1).await;
+        assert_eq!((i, ev.is_none()), (1, true));
+        tabs[1].session_open = false;
+        let (i, _) = next_event(&mut tabs, 1).await;
+        assert_eq!(i, 0);
+    }
+
     #[test]
     fn osc52_wraps_the_base64_text() {
         assert_eq!(osc52("foobar"), "\x1b]52;c;Zm9vYmFy\x07");

@@ -601,7 +601,8 @@ impl App {
             }
             AppEvent::Budget { share, total } => {
                 self.config.byte_budget = share;
-                self.budget_total = Some(total);
+                // One tab left keeps the whole budget: nothing to say about sharing it.
+                self.budget_total = (share != total).then_some(total);
                 self.store.set_budget(share);
             }
             AppEvent::Recording(ev) => self.on_recording(ev),
