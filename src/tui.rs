@@ -3,9 +3,11 @@
 //! frame. The terminal is restored on every way out: quit, error, panic, and every signal that ends
 //! the program (SIGTERM, SIGINT, SIGHUP, SIGQUIT).
 
+use crate::app::compare_view::{CompareView, Spec};
 use crate::app::frames::{FrameStats, FrameTiming};
-use crate::app::tabs::{Outcome, TabId, TabList, TabState, TabSummary};
+use crate::app::tabs::{Ask, Outcome, TabId, TabList, TabState, TabSummary};
 use crate::app::{App, AppEvent, Config, Effect, RecordingEvent, epoch_ms};
+use crate::compare::Side;
 use crate::record::{RecordError, Recorder};
 use crate::sanitize;
 use crate::session::{self, Command, SessionEvent, TaskOptions};
@@ -302,12 +304,18 @@ impl Tab {
     }
 
     /// Applies `first` and what else its session has queued, within the turn's budget.
-    fn apply_events(&mut self, first: SessionEvent, watch: &mut Stopwatch) {
+    /// `seen`: each message, before the app keeps it (the compare view's feed).
+    fn apply_events(&mut self, first: SessionEvent, watch: &mut Stopwatch, seen: &mut dyn FnMut(&session::Message)) {
         let start = Instant::now();
         let mut messages = 0;
         let (app, recording, events) = (&mut self.app, &mut self.recording, &mut self.handle.events);
         let mut apply = |ev: SessionEvent| {
             messages += messages_in(&ev);
+            match &ev {
+                SessionEvent::Messages(batch) => batch.iter().for_each(&mut *seen),
+                SessionEvent::Message(m) => seen(m),
+                _ => {}
+            }
             log_event(&ev);
             recording.write(app, &ev);
             app.apply(AppEvent::Session(ev));
@@ -376,6 +384,26 @@ fn next_event(tabs: &mut [Tab], from: usize) -> impl std::future::Future<Output 
     })
 }
 
+/// The compare view the line asks for, seeded with the retained values both tabs hold.
+fn open_compare(line: &str, tabs: &[Tab]) -> Result<CompareView, String> {
+    let spec = Spec::parse(line, tabs.len())?;
+    let (Some(a), Some(b)) = (tabs.get(spec.a), tabs.get(spec.b)) else { return Err("no such tab".into()) };
+    let mut v = CompareView::new(spec, [a.id, b.id], [a.name.clone(), b.name.clone()], now_ms());
+    for (side, t) in [(Side::A, a), (Side::B, b)] {
+        v.seed(side, &t.app.tree, |id| t.app.store.latest(id).map(|m| m.payload.to_vec()));
+    }
+    Ok(v)
+}
+
+/// Which side of the comparison a tab is, if either.
+fn side_of(v: &CompareView, id: TabId) -> Option<Side> {
+    match v.ids {
+        [a, _] if a == id => Some(Side::A),
+        [_, b] if b == id => Some(Side::B),
+        _ => None,
+    }
+}
+
 /// The whole screen and, with two tabs or more, the tab bar's row above the active app.
 fn app_area(size: ratatui::layout::Size, bar: bool) -> ratatui::layout::Rect {
     let full = ratatui::layout::Rect::new(0, 0, size.width, size.height);
@@ -424,6 +452,8 @@ async fn run_tabs(mut tabs: Vec<Tab>, total: Option<usize>, fps: u32) -> anyhow:
     // Where the next look for session events starts.
     let mut turn = 0usize;
     let mut failures: Vec<String> = Vec::new();
+    // The bridge check between two tabs (`B`), while open.
+    let mut compare: Option<CompareView> = None;
 
     'run: loop {
         let active = list.active().min(tabs.len().saturating_sub(1));
@@ -462,7 +492,21 @@ async fn run_tabs(mut tabs: Vec<Tab>, total: Option<usize>, fps: u32) -> anyhow:
                                 }
                             }
                             Outcome::Done => shell_dirty = true,
+                            Outcome::Compare(line) => {
+                                match open_compare(&line, &tabs) {
+                                    Ok(v) => {
+                                        compare = Some(v);
+                                        list.comparing = true;
+                                    }
+                                    Err(error) => list.asking = Some(Ask { text: line, error: Some(error) }),
+                                }
+                                shell_dirty = true;
+                            }
                             Outcome::Close(id) => {
+                                if compare.as_ref().is_some_and(|v| v.ids.contains(&id)) {
+                                    compare = None;
+                                    list.comparing = false;
+                                }
                                 if let Some(i) = tabs.iter().position(|t| t.id == id) {
                                     // Its session ends on its own while the others go on.
                                     tokio::spawn(end_session(tabs.remove(i).close(&mut failures)));
@@ -492,6 +536,10 @@ async fn run_tabs(mut tabs: Vec<Tab>, total: Option<usize>, fps: u32) -> anyhow:
                     }
                 }
                 let mut dirty = std::mem::take(&mut shell_dirty);
+                if let Some(v) = compare.as_mut() {
+                    let idle = v.ids.map(|id| tabs.iter().find(|t| t.id == id).is_none_or(|t| t.handle.events.is_empty()));
+                    dirty |= v.tick(now, idle) && list.comparing;
+                }
                 for (i, t) in tabs.iter_mut().enumerate() {
                     t.recording.flush_if_due(&mut t.app);
                     t.app.apply(AppEvent::Tick { now_ms: now });
@@ -512,8 +560,7 @@ async fn run_tabs(mut tabs: Vec<Tab>, total: Option<usize>, fps: u32) -> anyhow:
                     let Some(tab) = tabs.get(active) else { break 'run };
                     let mut f = terminal.get_frame();
                     if list.shown() {
-                        let closing = list.closing.and_then(|id| list.index_of(id));
-                        ui::tabs::draw(&mut f, &summaries, active, closing, &tab.app);
+                        ui::tabs::draw(&mut f, &summaries, &list, compare.as_ref(), &tab.app);
                     } else {
                         ui::draw(&mut f, &tab.app);
                     }
@@ -538,8 +585,14 @@ async fn run_tabs(mut tabs: Vec<Tab>, total: Option<usize>, fps: u32) -> anyhow:
             (i, ev) = next_event(&mut tabs, turn), if any_open => {
                 turn = i + 1;
                 if let Some(t) = tabs.get_mut(i) {
+                    let side = compare.as_ref().and_then(|v| side_of(v, t.id));
+                    let mut cmp = compare.as_mut().zip(side);
                     match ev {
-                        Some(ev) => t.apply_events(ev, &mut watch),
+                        Some(ev) => t.apply_events(ev, &mut watch, &mut |m| {
+                            if let Some((v, side)) = cmp.as_mut() {
+                                v.observe(*side, m);
+                            }
+                        }),
                         None => t.session_open = false,
                     }
                 }
@@ -809,7 +862,7 @@ mod tests {
             let (i, ev) = next_event(&mut tabs, turn).await;
             turn = i + 1;
             served.push(i);
-            tabs[i].apply_events(ev.unwrap(), &mut watch);
+            tabs[i].apply_events(ev.unwrap(), &mut watch, &mut |_| {});
         }
         assert_eq!(served[..2], [0, 1], "{served:?}");
         assert_eq!(tabs[1].app.received, 1);

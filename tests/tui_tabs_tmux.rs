@@ -1,6 +1,6 @@
 //! Several brokers in one dashboard, in a real terminal: two mosquittos, a tab each (and the first
 //! one twice), switched with the keys, one broker stopped and started again while the other tab
-//! goes on, a tab closed after its question. Each test has its own tmux server; every wait is a
+//! goes on, the compare view over the two, a tab closed after its question. Each test has its own tmux server; every wait is a
 //! bounded poll of the screen.
 //!
 //! Missing tmux or mosquitto: "skipping: ..." and pass, except under `CI=true`.
@@ -78,6 +78,32 @@ fn two_brokers_in_tabs_switch_survive_a_broker_restart_and_close() {
     assert!(bar(&s).contains(&format!(" 1 {a} up")), "{s}");
     cloud.start_again();
     d.wait_for_within(Duration::from_secs(45), "tab 2 up again", |s| bar(s).contains(&format!(" 2 {b} up")));
+
+    // The bridge check: B asks for the line, the retained values the tabs hold are compared at
+    // once, live messages as they come.
+    publish(&edge, "factory/line1/rate", "7", true);
+    publish(&cloud, "site1/factory/line1/rate", "7", true);
+    d.keys(&["M-1"]);
+    d.wait_for("tab 1 has the rate", |s| s.contains("rate 7"));
+    d.keys(&["M-2"]);
+    d.wait_for("tab 2 has the rate", |s| s.contains("rate 7"));
+    d.keys(&["B"]);
+    d.wait_text("compare tabs A B FILTER");
+    for _ in 0..8 {
+        d.keys(&["BSpace"]);
+    }
+    d.type_text("1 2 factory/# factory/=site1/factory/");
+    d.keys(&["Enter"]);
+    d.wait_text("Compare 1 ");
+    publish(&edge, "factory/line1/count", "1", false);
+    publish(&cloud, "site1/factory/line1/count", "1", false);
+    publish(&edge, "factory/edge-only", "x", false);
+    let s = d.wait_for("the report", |s| s.contains("only on 1 (1)") && s.contains("matched 1"));
+    assert!(s.contains("retained differ 1"), "21.5 against 21.4:\n{s}");
+    assert!(s.contains("factory/edge-only") && s.contains("factory/line1/temp"), "{s}");
+    assert!(s.contains("delay 1→2: p50"), "{s}");
+    d.keys(&["Escape"]);
+    d.wait_for("back to the tab", |s| !s.contains("Compare 1 ") && s.contains("┏ Topics"));
 
     // X asks; a key other than Enter or y keeps the tab; y closes it and the budget is re-divided.
     d.keys(&["M-3"]);

@@ -3,6 +3,7 @@
 //! own (time comes in with the events), so every path is testable.
 
 pub mod clipboard;
+pub mod compare_view;
 pub mod detail;
 pub mod frames;
 mod history_view;

@@ -51,7 +51,7 @@ impl TabState {
 }
 
 /// What a key or a click meant to the shell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Not the shell's: the active tab's app takes it.
     Pass,
@@ -59,6 +59,15 @@ pub enum Outcome {
     Done,
     /// The user confirmed closing this tab.
     Close(TabId),
+    /// Compare two tabs as this line asks (`compare_view::Spec`).
+    Compare(String),
+}
+
+/// The compare line being typed, and why the last one was refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ask {
+    pub text: String,
+    pub error: Option<String>,
 }
 
 #[derive(Debug)]
@@ -67,6 +76,12 @@ pub struct TabList {
     active: usize,
     /// A close asked for (`X`), waiting for Enter or y; any other key keeps the tab.
     pub closing: Option<TabId>,
+    /// The compare line, while it is typed (`B`).
+    pub asking: Option<Ask>,
+    /// The compare view is shown instead of the active tab's screen.
+    pub comparing: bool,
+    /// The last compare line, offered again.
+    pub last_compare: Option<String>,
     next_id: TabId,
 }
 
@@ -78,7 +93,15 @@ impl Default for TabList {
 
 impl TabList {
     pub fn new() -> Self {
-        Self { ids: Vec::new(), active: 0, closing: None, next_id: 1 }
+        Self {
+            ids: Vec::new(),
+            active: 0,
+            closing: None,
+            asking: None,
+            comparing: false,
+            last_compare: None,
+            next_id: 1,
+        }
     }
 
     /// Adds a tab at the end and returns its id; the active tab stays the same.
@@ -155,6 +178,35 @@ impl TabList {
             };
         }
         let plain = !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        if let Some(ask) = self.asking.as_mut() {
+            match key.code {
+                KeyCode::Esc => self.asking = None,
+                KeyCode::Enter => {
+                    let line = ask.text.clone();
+                    self.last_compare = Some(line.clone());
+                    self.asking = None;
+                    return Outcome::Compare(line);
+                }
+                KeyCode::Backspace => {
+                    ask.text.pop();
+                }
+                KeyCode::Char(c) if plain => ask.text.push(c),
+                _ => {}
+            }
+            return Outcome::Done;
+        }
+        if self.comparing && !key.modifiers.contains(KeyModifiers::ALT) {
+            return match key.code {
+                KeyCode::Esc | KeyCode::Char('B') => {
+                    self.comparing = false;
+                    Outcome::Done
+                }
+                // Quitting works from here too.
+                KeyCode::Char('q') if plain => Outcome::Pass,
+                KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => Outcome::Pass,
+                _ => Outcome::Done,
+            };
+        }
         match key.code {
             KeyCode::Char(c @ '1'..='9') if key.modifiers.contains(KeyModifiers::ALT) => {
                 self.select(c as usize - '1' as usize);
@@ -166,6 +218,12 @@ impl TabList {
             }
             KeyCode::Char('}') if plain && !typing => {
                 self.active = (self.active + 1) % self.ids.len();
+                Outcome::Done
+            }
+            KeyCode::Char('B') if plain && !typing => {
+                let other = if self.active == 0 { 2 } else { 1 };
+                let text = self.last_compare.clone().unwrap_or_else(|| format!("{} {other} #", self.active + 1));
+                self.asking = Some(Ask { text, error: None });
                 Outcome::Done
             }
             KeyCode::Char('X') if plain && !typing => {
@@ -318,6 +376,41 @@ mod tests {
         t.key(&key(KeyCode::Char('X')), false);
         assert_eq!(t.key(&key(KeyCode::Enter), false), Outcome::Close(id));
         assert_eq!(t.key(&key(KeyCode::Char('X')), true), Outcome::Pass, "X typed into a prompt");
+    }
+
+    #[test]
+    fn b_asks_for_the_compare_line_and_enter_hands_it_over() {
+        let mut t = list(3);
+        t.select(1);
+        assert_eq!(t.key(&key(KeyCode::Char('B')), false), Outcome::Done);
+        assert_eq!(t.asking.as_ref().map(|a| a.text.as_str()), Some("2 1 #"), "the shown tab against the first");
+        t.key(&key(KeyCode::Backspace), false);
+        for c in "factory/# factory/=site1/".chars() {
+            assert_eq!(t.key(&key(KeyCode::Char(c)), false), Outcome::Done, "typed, not a tab key: {c}");
+        }
+        assert_eq!(t.key(&key(KeyCode::Enter), false), Outcome::Compare("2 1 factory/# factory/=site1/".into()));
+        assert_eq!(t.asking, None);
+        // Offered again next time; Esc leaves it.
+        t.key(&key(KeyCode::Char('B')), false);
+        assert_eq!(t.asking.as_ref().map(|a| a.text.as_str()), Some("2 1 factory/# factory/=site1/"));
+        assert_eq!(t.key(&key(KeyCode::Esc), false), Outcome::Done);
+        assert_eq!(t.asking, None);
+        assert_eq!(t.key(&key(KeyCode::Char('B')), true), Outcome::Pass, "B typed into a prompt");
+    }
+
+    #[test]
+    fn the_compare_view_takes_the_keys_until_esc_or_b_but_q_still_quits() {
+        let mut t = list(2);
+        t.comparing = true;
+        assert_eq!(t.key(&key(KeyCode::Char('j')), false), Outcome::Done, "the hidden tab gets nothing");
+        assert_eq!(t.key(&key(KeyCode::Char('q')), false), Outcome::Pass);
+        assert_eq!(t.key(&alt('2'), false), Outcome::Done);
+        assert_eq!((t.active(), t.comparing), (1, true), "Alt+digit still picks the tab underneath");
+        assert_eq!(t.key(&key(KeyCode::Esc), false), Outcome::Done);
+        assert!(!t.comparing);
+        t.comparing = true;
+        t.key(&key(KeyCode::Char('B')), false);
+        assert!(!t.comparing);
     }
 
     #[test]

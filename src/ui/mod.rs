@@ -1,6 +1,7 @@
 //! Rendering only: reads `&App`, never changes it. One file per pane; the layout itself is pure
 //! math in `app::layout` (see the diagram there), so clicks land where things are drawn.
 
+mod compare;
 mod detail;
 pub mod fmt;
 mod frames;

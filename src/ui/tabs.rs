@@ -4,24 +4,33 @@
 
 use super::theme::Theme;
 use crate::app::App;
-use crate::app::tabs::{TabState, TabSummary, bar_cells};
+use crate::app::compare_view::CompareView;
+use crate::app::tabs::{TabList, TabState, TabSummary, bar_cells};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
-/// The screen with two tabs or more: the bar on the top row, the active tab's app below it (the app
-/// was given that area, `AppEvent::Area`), and the close question when one was asked (`closing`:
-/// that tab's index).
-pub fn draw(f: &mut Frame<'_>, tabs: &[TabSummary], active: usize, closing: Option<usize>, app: &App) {
+/// The screen with two tabs or more: the bar on the top row, below it the active tab's app (which
+/// was given that area, `AppEvent::Area`) or the compare view, and the close question or the
+/// compare line when one is open.
+pub fn draw(f: &mut Frame<'_>, tabs: &[TabSummary], list: &TabList, compare: Option<&CompareView>, app: &App) {
     let theme = Theme::new(app.config.theme, app.config.no_color);
     let screen = f.area();
-    render_bar(f, tabs, active, Rect { height: 1.min(screen.height), ..screen }, &theme);
-    super::draw_in(f, app, app.size.intersection(screen));
-    if let Some(i) = closing
+    render_bar(f, tabs, list.active(), Rect { height: 1.min(screen.height), ..screen }, &theme);
+    let below = app.size.intersection(screen);
+    match compare.filter(|_| list.comparing) {
+        Some(v) => super::compare::render(f, v, below, &theme),
+        None => super::draw_in(f, app, below),
+    }
+    if let Some(i) = list.closing.and_then(|id| list.index_of(id))
         && let Some(t) = tabs.get(i)
     {
         render_close(f, i, t, screen, &theme);
+    }
+    if let Some(ask) = &list.asking {
+        let row = Rect { y: screen.y + screen.height.saturating_sub(1), height: 1.min(screen.height), ..screen };
+        super::compare::render_ask(f, ask, row, &theme);
     }
 }
 
