@@ -39,10 +39,14 @@ pub struct Cli {
 }
 
 /// The dashboard's options (used when no command is given).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct TuiArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
+    /// Two brokers or more (`-u` or `-P` given more than once), in the order written: one tab
+    /// each, every other flag shared. Empty for one broker (`conn` has it).
+    #[arg(skip)]
+    pub brokers: Vec<BrokerArg>,
     /// Topic filter to watch (repeatable; default '#', which does not include '$SYS/#').
     #[arg(short = 't', long = "topic", value_name = "FILTER")]
     pub topics: Vec<String>,
@@ -88,6 +92,13 @@ pub struct TuiArgs {
     /// Log file (default: mqscope.log in the platform's data directory).
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+}
+
+/// One broker of a dashboard with several.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrokerArg {
+    Url(String),
+    Profile(String),
 }
 
 #[derive(Debug, Subcommand)]
@@ -523,11 +534,39 @@ pub fn parse_from(args: Vec<OsString>) -> Result<Cli, String> {
         // Values can hold anything, escape sequences included.
         _ => crate::sanitize::text(e.render().to_string().trim_end(), true).into_owned(),
     };
-    let matches = Cli::command().try_get_matches_from(hoist_options(args)).map_err(rendered)?;
+    // The dashboard takes `-u` and `-P` more than once (a tab per broker); the commands do not.
+    let cmd = Cli::command()
+        .mut_arg("url", |a| a.action(clap::ArgAction::Append))
+        .mut_arg("profile", |a| a.action(clap::ArgAction::Append));
+    let matches = cmd.try_get_matches_from(hoist_options(args)).map_err(rendered)?;
     if let Some(("replay", m)) = matches.subcommand() {
         replay_without_to(m)?;
     }
-    Cli::from_arg_matches(&matches).map_err(rendered)
+    let brokers = if matches.subcommand().is_none() { dashboard_brokers(&matches) } else { Vec::new() };
+    let mut cli = Cli::from_arg_matches(&matches).map_err(rendered)?;
+    cli.tui.brokers = brokers;
+    Ok(cli)
+}
+
+/// The brokers of the dashboard's command line in the order written, when there are several: more
+/// than one `-u` or more than one `-P`, each opens a tab. One of each is one broker, as before: the
+/// profile with its URL replaced.
+fn dashboard_brokers(m: &clap::ArgMatches) -> Vec<BrokerArg> {
+    let given = |id: &str, make: fn(String) -> BrokerArg| -> Vec<(usize, BrokerArg)> {
+        if m.value_source(id) != Some(clap::parser::ValueSource::CommandLine) {
+            return Vec::new();
+        }
+        let (Some(values), Some(at)) = (m.get_many::<String>(id), m.indices_of(id)) else { return Vec::new() };
+        at.zip(values.cloned().map(make)).collect()
+    };
+    let urls = given("url", BrokerArg::Url);
+    let profiles = given("profile", BrokerArg::Profile);
+    if urls.len() < 2 && profiles.len() < 2 {
+        return Vec::new();
+    }
+    let mut all: Vec<(usize, BrokerArg)> = urls.into_iter().chain(profiles).collect();
+    all.sort_by_key(|(at, _)| *at);
+    all.into_iter().map(|(_, b)| b).collect()
 }
 
 /// `replay` without `--to` plays into the dashboard: connection options typed for it would be ignored.
@@ -627,6 +666,32 @@ mod tests {
         ] {
             assert_eq!(hoisted(words), words, "{words:?}");
         }
+    }
+
+    fn brokers(words: &[&str]) -> Vec<BrokerArg> {
+        let args = std::iter::once("mqscope").chain(words.iter().copied()).map(OsString::from).collect();
+        parse_from(args).unwrap().tui.brokers
+    }
+
+    #[test]
+    fn the_dashboard_opens_a_tab_per_url_or_profile_in_the_order_written() {
+        use BrokerArg::{Profile, Url};
+        assert_eq!(
+            brokers(&["-u", "mqtt://a", "-t", "x", "--url", "ws://b/mqtt"]),
+            [Url("mqtt://a".into()), Url("ws://b/mqtt".into())]
+        );
+        assert_eq!(
+            brokers(&["-P", "edge", "-u", "mqtt://c", "--profile=cloud"]),
+            [Profile("edge".into()), Url("mqtt://c".into()), Profile("cloud".into())]
+        );
+        assert_eq!(brokers(&["-u", "mqtt://a", "-u", "mqtt://a"]).len(), 2, "the same broker twice: two tabs");
+        // One broker: the profile with its URL replaced, as before.
+        assert!(brokers(&["-P", "edge", "-u", "mqtt://c"]).is_empty());
+        let one = parse_from(["mqscope", "-P", "edge", "-u", "mqtt://c"].map(OsString::from).to_vec()).unwrap();
+        assert_eq!((one.tui.conn.profile.as_deref(), one.tui.conn.url.as_deref()), (Some("edge"), Some("mqtt://c")));
+        // The commands still take one broker.
+        let e = parse_from(["mqscope", "sub", "-u", "mqtt://a", "-u", "mqtt://b"].map(OsString::from).to_vec());
+        assert!(e.is_err_and(|e| e.contains("--url")));
     }
 
     #[test]

@@ -94,6 +94,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        None if cli.tui.brokers.len() >= 2 => run_tabs(config.as_deref(), &cli.tui),
         None => {
             let mut args = cli.tui;
             match profiles::for_dashboard(config.as_deref(), &mut args) {
@@ -361,4 +362,53 @@ fn run_tui(args: &TuiArgs, profile: Option<&mqscope::config::Profile>) -> u8 {
         Err(code) => return code,
     };
     mqscope::tui::exit_code(rt.block_on(mqscope::tui::run(config, task, args.fps.unwrap_or(30))))
+}
+
+/// The dashboard with a tab per broker: each broker's profile applied under the shared flags, all
+/// checked before the screen opens.
+fn run_tabs(config: Option<&std::path::Path>, args: &TuiArgs) -> u8 {
+    use mqscope::cli::BrokerArg;
+    let _log = match mqscope::tui_setup::init_logging(args) {
+        Ok(guard) => guard,
+        Err(e) => {
+            mqscope::report!("mqscope: cannot open the log file: {e}");
+            return exit::FAILURE;
+        }
+    };
+    let mut brokers = Vec::new();
+    for broker in &args.brokers {
+        let mut one = args.clone();
+        one.brokers.clear();
+        let (url, profile) = match broker {
+            BrokerArg::Url(u) => (Some(u.clone()), None),
+            BrokerArg::Profile(p) => (None, Some(p.clone())),
+        };
+        one.conn.url = url;
+        one.conn.profile = profile.clone();
+        let loaded = match profiles::for_dashboard(config, &mut one) {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
+        let Some(url) = one.conn.url.clone() else {
+            mqscope::report!(
+                "mqscope: profile '{}' has no url",
+                mqscope::sanitize::line(profile.as_deref().unwrap_or_default())
+            );
+            return exit::USAGE;
+        };
+        let (config, task) = match mqscope::tui_setup::options(&one, loaded.as_ref()) {
+            Ok(v) => v,
+            Err(e) => {
+                mqscope::report!("mqscope: {}: {e}", mqscope::app::tabs::tab_name(profile.as_deref(), &url));
+                return e.exit_code();
+            }
+        };
+        let name = mqscope::app::tabs::tab_name(profile.as_deref(), &config.url);
+        brokers.push(mqscope::tui::Broker { name, config, task });
+    }
+    let rt = match mqscope::tui::runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    mqscope::tui::exit_code(rt.block_on(mqscope::tui::run_brokers(brokers, args.fps.unwrap_or(30))))
 }

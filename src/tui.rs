@@ -3,8 +3,11 @@
 //! frame. The terminal is restored on every way out: quit, error, panic, and every signal that ends
 //! the program (SIGTERM, SIGINT, SIGHUP, SIGQUIT).
 
+use crate::app::compare_view::{CompareView, Spec};
 use crate::app::frames::{FrameStats, FrameTiming};
+use crate::app::tabs::{Ask, Outcome, TabId, TabList, TabState, TabSummary};
 use crate::app::{App, AppEvent, Config, Effect, RecordingEvent, epoch_ms};
+use crate::compare::Side;
 use crate::record::{RecordError, Recorder};
 use crate::sanitize;
 use crate::session::{self, Command, SessionEvent, TaskOptions};
@@ -232,26 +235,223 @@ fn now_ms() -> u64 {
 
 /// Runs the dashboard until the user quits or a signal arrives.
 pub async fn run(config: Config, task: TaskOptions, fps: u32) -> anyhow::Result<()> {
-    run_inner(config, session::spawn(task.clone()), Some(task), fps).await
+    let tab = Tab::new(1, String::new(), config, session::spawn(task.clone()), Some(task));
+    run_tabs(vec![tab], None, fps).await
 }
 
 /// Runs the dashboard on any source of session events (a live session, or a replay).
 pub async fn run_with(config: Config, handle: session::SessionHandle, fps: u32) -> anyhow::Result<()> {
-    run_inner(config, handle, None, fps).await
+    run_tabs(vec![Tab::new(1, String::new(), config, handle, None)], None, fps).await
 }
 
-/// `broker`: how to reach the broker again, for retained snapshots (`None` for a replay).
-async fn run_inner(
-    config: Config,
-    mut handle: session::SessionHandle,
+/// One broker of the dashboard, in a tab of its own.
+pub struct Broker {
+    /// What the tab bar calls it (the profile's name or the host; see `app::tabs::tab_name`).
+    pub name: String,
+    pub config: Config,
+    pub task: TaskOptions,
+}
+
+/// Runs the dashboard with one tab per broker (`-u URL -u URL`, `-P a -P b`). The memory budget
+/// (`--memory`) is the whole process's: each tab gets an even share, re-divided as tabs close, and
+/// each session's hand-off queue is split the same way.
+pub async fn run_brokers(brokers: Vec<Broker>, fps: u32) -> anyhow::Result<()> {
+    let total = brokers.first().map_or(0, |b| b.config.byte_budget);
+    let n = brokers.len().max(1);
+    let tabs = brokers
+        .into_iter()
+        .zip(1..)
+        .map(|(mut b, id)| {
+            b.task.hand_off_bytes = (b.task.hand_off_bytes / n).max(MIN_HAND_OFF_BYTES);
+            let handle = session::spawn(b.task.clone());
+            Tab::new(id, b.name, b.config, handle, Some(b.task))
+        })
+        .collect();
+    run_tabs(tabs, Some(total), fps).await
+}
+
+/// Each tab's session may queue at least this much for the screen, however many tabs share it.
+const MIN_HAND_OFF_BYTES: usize = 1 << 20;
+
+/// A tab: its app, its session and what goes with them.
+pub struct Tab {
+    id: TabId,
+    name: String,
+    app: App,
+    handle: session::SessionHandle,
+    /// How to reach the broker again, for retained snapshots (`None` for a replay).
     broker: Option<TaskOptions>,
-    fps: u32,
-) -> anyhow::Result<()> {
-    let mut app = App::new(config, now_ms());
-    let mut recording = DashboardRecording::default();
+    session_open: bool,
+    /// Commands wait here while the session's queue is full (a clear of thousands of retained
+    /// topics), so none is dropped and the loop never blocks on the session.
+    outbox: VecDeque<Command>,
+    recording: DashboardRecording,
+}
+
+impl Tab {
+    fn new(
+        id: TabId,
+        name: String,
+        config: Config,
+        handle: session::SessionHandle,
+        broker: Option<TaskOptions>,
+    ) -> Self {
+        Self {
+            id,
+            name,
+            app: App::new(config, now_ms()),
+            handle,
+            broker,
+            session_open: true,
+            outbox: VecDeque::new(),
+            recording: DashboardRecording::default(),
+        }
+    }
+
+    fn summary(&self) -> TabSummary {
+        TabSummary {
+            name: self.name.clone(),
+            state: TabState::of(&self.app.conn.status),
+            rate: ui::fmt::count(self.app.rates_now().0),
+        }
+    }
+
+    /// Applies `first` and what else its session has queued, within the turn's budget.
+    /// `seen`: each message, before the app keeps it (the compare view's feed).
+    fn apply_events(&mut self, first: SessionEvent, watch: &mut Stopwatch, seen: &mut dyn FnMut(&session::Message)) {
+        let start = Instant::now();
+        let mut messages = 0;
+        let (app, recording, events) = (&mut self.app, &mut self.recording, &mut self.handle.events);
+        let mut apply = |ev: SessionEvent| {
+            messages += messages_in(&ev);
+            match &ev {
+                SessionEvent::Messages(batch) => batch.iter().for_each(&mut *seen),
+                SessionEvent::Message(m) => seen(m),
+                _ => {}
+            }
+            log_event(&ev);
+            recording.write(app, &ev);
+            app.apply(AppEvent::Session(ev));
+        };
+        apply(first);
+        // Drain what else is queued, within a budget, so a flood costs one redraw per frame.
+        drain(start, APPLY_BUDGET, || events.try_recv().ok(), &mut apply);
+        app.apply(AppEvent::Backlog(events.len()));
+        watch.applied(start.elapsed(), messages);
+        app.apply(AppEvent::HandOffPeak(events.peak_bytes()));
+    }
+
+    /// Hands queued commands to the session while it has room.
+    fn flush_outbox(&mut self) {
+        while let Some(cmd) = self.outbox.pop_front() {
+            match self.handle.commands.try_send(cmd) {
+                Ok(()) => {}
+                Err(tokio::sync::mpsc::error::TrySendError::Full(cmd)) => {
+                    self.outbox.push_front(cmd);
+                    return;
+                }
+                Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => {
+                    tracing::warn!("session gone; {} command(s) dropped", self.outbox.len() + 1);
+                    self.outbox.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Closes the tab: its recording is finished (a failure is kept for stderr at exit), its app
+    /// and what it kept are freed at once, and its session is told to end (see `end_session`).
+    fn close(mut self, failures: &mut Vec<String>) -> session::SessionHandle {
+        self.recording.stop(&mut self.app);
+        failures.extend(self.recording.failure.take());
+        self.handle
+    }
+}
+
+/// Ends a session: a DISCONNECT, what it still sends read for at most half a second, then the task
+/// stops.
+async fn end_session(mut handle: session::SessionHandle) {
+    let _ = handle.commands.try_send(Command::Disconnect);
+    let events = &mut handle.events;
+    let _ = tokio::time::timeout(Duration::from_millis(500), async { while events.recv().await.is_some() {} }).await;
+    handle.task.abort();
+}
+
+/// The next session event of any tab, looking at the tabs in turn from `from`, so a tab whose
+/// broker floods cannot keep another's events waiting: each turn serves one tab, the next turn
+/// starts after it.
+fn next_event(tabs: &mut [Tab], from: usize) -> impl std::future::Future<Output = (usize, Option<SessionEvent>)> + '_ {
+    std::future::poll_fn(move |cx| {
+        let n = tabs.len();
+        for k in 0..n {
+            let i = (from + k) % n;
+            let Some(t) = tabs.get_mut(i) else { continue };
+            if !t.session_open {
+                continue;
+            }
+            if let std::task::Poll::Ready(ev) = t.handle.events.poll_recv(cx) {
+                return std::task::Poll::Ready((i, ev));
+            }
+        }
+        std::task::Poll::Pending
+    })
+}
+
+/// The compare view the line asks for, seeded with the retained values both tabs hold.
+fn open_compare(line: &str, tabs: &[Tab]) -> Result<CompareView, String> {
+    let spec = Spec::parse(line, tabs.len())?;
+    let (Some(a), Some(b)) = (tabs.get(spec.a), tabs.get(spec.b)) else { return Err("no such tab".into()) };
+    let mut v = CompareView::new(spec, [a.id, b.id], [a.name.clone(), b.name.clone()], now_ms());
+    for (side, t) in [(Side::A, a), (Side::B, b)] {
+        v.seed(side, &t.app.tree, |id| t.app.store.latest(id).map(|m| m.payload.to_vec()));
+    }
+    Ok(v)
+}
+
+/// Which side of the comparison a tab is, if either.
+fn side_of(v: &CompareView, id: TabId) -> Option<Side> {
+    match v.ids {
+        [a, _] if a == id => Some(Side::A),
+        [_, b] if b == id => Some(Side::B),
+        _ => None,
+    }
+}
+
+/// The whole screen and, with two tabs or more, the tab bar's row above the active app.
+fn app_area(size: ratatui::layout::Size, bar: bool) -> ratatui::layout::Rect {
+    let full = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+    if bar && full.height > 1 { ratatui::layout::Rect { y: 1, height: full.height - 1, ..full } } else { full }
+}
+
+/// `total`: the process's memory budget, shared by the tabs (`None`: one tab keeps its own, as
+/// configured).
+async fn run_tabs(mut tabs: Vec<Tab>, total: Option<usize>, fps: u32) -> anyhow::Result<()> {
+    let mut list = TabList::new();
+    for tab in &mut tabs {
+        tab.id = list.open();
+    }
+    let share = |list: &TabList, tabs: &mut [Tab]| {
+        if let Some(total) = total {
+            let share = list.share(total);
+            for t in tabs {
+                t.app.apply(AppEvent::Budget { share, total });
+            }
+        }
+    };
+    share(&list, &mut tabs);
     let (_guard, mut terminal) = setup_terminal()?;
-    let size = terminal.size()?;
-    app.apply(AppEvent::Resize { width: size.width, height: size.height });
+    let mut size = terminal.size()?;
+    let place = |tabs: &mut [Tab], list: &TabList, size: ratatui::layout::Size| {
+        let area = app_area(size, list.shown());
+        for t in tabs {
+            if list.shown() {
+                t.app.apply(AppEvent::Area(area));
+            } else {
+                t.app.apply(AppEvent::Resize { width: size.width, height: size.height });
+            }
+        }
+    };
+    place(&mut tabs, &list, size);
 
     // Polled on every turn of the loop: gated, so a turn costs no system call when no key came.
     let mut keys = crate::input::Gated::new(EventStream::new());
@@ -261,42 +461,80 @@ async fn run_inner(
     let frame = tokio::time::sleep_until(last_tick.into());
     tokio::pin!(frame);
     let mut signals = ExitSignals::new()?;
-    let mut session_open = true;
     let mut first_data_frame = false;
-    // Commands wait here while the session's queue is full (a clear of thousands of retained topics),
-    // so none is dropped and the loop never blocks on the session.
-    let mut outbox: VecDeque<Command> = VecDeque::new();
-    let (snapshot_tx, mut snapshot_rx) = tokio::sync::mpsc::channel(1);
+    let (snapshot_tx, mut snapshot_rx) = tokio::sync::mpsc::channel::<(TabId, Result<Vec<String>, String>)>(4);
     let mut watch = Stopwatch::new();
+    // The shell's own change to show (a switch, a closed tab, the close question).
+    let mut shell_dirty = false;
+    // Where the next look for session events starts.
+    let mut turn = 0usize;
+    let mut failures: Vec<String> = Vec::new();
+    // The bridge check between two tabs (`B`), while open.
+    let mut compare: Option<CompareView> = None;
 
     'run: loop {
+        let active = list.active().min(tabs.len().saturating_sub(1));
+        let any_open = tabs.iter().any(|t| t.session_open);
         // In this order when several are ready: input first, so a key is read at once and never
         // waits behind a turn of session events; session events last, so a flood cannot starve
         // frames or signals (they are applied whenever nothing else is ready).
         tokio::select! {
             biased;
-            permit = handle.commands.reserve(), if !outbox.is_empty() => match permit {
-                Ok(permit) => {
-                    if let Some(cmd) = outbox.pop_front() {
-                        permit.send(cmd);
-                    }
-                }
-                Err(_) => {
-                    tracing::warn!("session gone; {} command(s) dropped", outbox.len());
-                    outbox.clear();
-                }
-            },
             ev = keys.next() => match ev {
                 Some(Ok(ev)) => {
-                    if let Some(ev) = map_event(ev) {
-                        let read = Instant::now();
-                        let shown = app.show_frame_stats;
-                        app.apply(ev);
-                        watch.keys.push(read);
-                        if app.show_frame_stats != shown {
-                            watch.shown_at = None;
-                            watch.tick(&mut app);
+                    let read = Instant::now();
+                    if let Event::Resize(width, height) = ev {
+                        size = ratatui::layout::Size { width, height };
+                        place(&mut tabs, &list, size);
+                        shell_dirty = true;
+                    } else if let Some(ev) = map_event(ev) {
+                        let typing = tabs.get(active).is_some_and(|t| t.app.typing());
+                        let outcome = match &ev {
+                            AppEvent::Key(k) => list.key(k, typing),
+                            AppEvent::Click { x, y: 0 } if list.shown() => {
+                                let summaries: Vec<TabSummary> = tabs.iter().map(Tab::summary).collect();
+                                list.click(&summaries, size.width, *x)
+                            }
+                            AppEvent::Scroll { y: 0, .. } if list.shown() => Outcome::Done,
+                            _ => Outcome::Pass,
+                        };
+                        match outcome {
+                            Outcome::Pass => {
+                                let Some(tab) = tabs.get_mut(active) else { break 'run };
+                                let shown = tab.app.show_frame_stats;
+                                tab.app.apply(ev);
+                                if tab.app.show_frame_stats != shown {
+                                    watch.shown_at = None;
+                                    watch.tick(&mut tab.app);
+                                }
+                            }
+                            Outcome::Done => shell_dirty = true,
+                            Outcome::Compare(line) => {
+                                match open_compare(&line, &tabs) {
+                                    Ok(v) => {
+                                        compare = Some(v);
+                                        list.comparing = true;
+                                    }
+                                    Err(error) => list.asking = Some(Ask { text: line, error: Some(error) }),
+                                }
+                                shell_dirty = true;
+                            }
+                            Outcome::Close(id) => {
+                                if compare.as_ref().is_some_and(|v| v.ids.contains(&id)) {
+                                    compare = None;
+                                    list.comparing = false;
+                                }
+                                if let Some(i) = tabs.iter().position(|t| t.id == id) {
+                                    // Its session ends on its own while the others go on.
+                                    tokio::spawn(end_session(tabs.remove(i).close(&mut failures)));
+                                }
+                                list.remove(id);
+                                share(&list, &mut tabs);
+                                place(&mut tabs, &list, size);
+                                shell_dirty = true;
+                            }
                         }
+                        watch.keys.push(read);
                         // Input is drawn at once, not at the next frame tick.
                         frame.as_mut().reset(Instant::now().into());
                     }
@@ -310,26 +548,47 @@ async fn run_inner(
                 frame.as_mut().reset((last_tick + IDLE_TICK).into());
                 let now = now_ms();
                 // The process before it keeps anything: measured until the first message.
-                if app.received == 0
+                if tabs.iter().all(|t| t.app.received == 0)
                     && let Some(rss) = crate::process::resident_bytes()
                 {
-                    app.apply(AppEvent::ProcessBaseline { rss });
+                    for t in &mut tabs {
+                        t.app.apply(AppEvent::ProcessBaseline { rss });
+                    }
                 }
-                recording.flush_if_due(&mut app);
-                app.apply(AppEvent::Tick { now_ms: now });
-                watch.tick(&mut app);
-                if app.take_dirty() {
+                let mut dirty = std::mem::take(&mut shell_dirty);
+                if let Some(v) = compare.as_mut() {
+                    let idle = v.ids.map(|id| tabs.iter().find(|t| t.id == id).is_none_or(|t| t.handle.events.is_empty()));
+                    dirty |= v.tick(now, idle) && list.comparing;
+                }
+                for (i, t) in tabs.iter_mut().enumerate() {
+                    t.recording.flush_if_due(&mut t.app);
+                    t.app.apply(AppEvent::Tick { now_ms: now });
+                    if i == active {
+                        watch.tick(&mut t.app);
+                    }
+                    // Another tab's change shows on the bar (its state, its rate).
+                    dirty |= t.app.take_dirty() && (i == active || list.shown());
+                }
+                if dirty && let Some(tab) = tabs.get_mut(active) {
                     let start = Instant::now();
-                    app.prepare();
+                    tab.app.prepare();
                     let prepared = Instant::now();
                     // `Terminal::draw` in its parts, so the draw and the write are timed apart.
                     terminal.autoresize()?;
-                    ui::draw(&mut terminal.get_frame(), &app);
+                    let summaries: Vec<TabSummary> =
+                        if list.shown() { tabs.iter().map(Tab::summary).collect() } else { Vec::new() };
+                    let Some(tab) = tabs.get(active) else { break 'run };
+                    let mut f = terminal.get_frame();
+                    if list.shown() {
+                        ui::tabs::draw(&mut f, &summaries, &list, compare.as_ref(), &tab.app);
+                    } else {
+                        ui::draw(&mut f, &tab.app);
+                    }
                     let drawn = Instant::now();
                     terminal.apply_buffer()?;
                     let done = Instant::now();
                     watch.frame(prepared - start, drawn - prepared, done - drawn, done);
-                    if !first_data_frame && app.received > 0 {
+                    if !first_data_frame && tab.app.received > 0 {
                         first_data_frame = true;
                         if let Some(t) = crate::STARTED.get() {
                             tracing::info!("first frame with data {} ms after start", t.elapsed().as_millis());
@@ -338,81 +597,74 @@ async fn run_inner(
                 }
             }
             _ = signals.recv() => break 'run,
-            Some(result) = snapshot_rx.recv() => app.apply(AppEvent::RetainedSnapshot(result)),
-            ev = handle.events.recv(), if session_open => match ev {
-                Some(ev) => {
-                    let start = Instant::now();
-                    let mut messages = messages_in(&ev);
-                    log_event(&ev);
-                    recording.write(&mut app, &ev);
-                    app.apply(AppEvent::Session(ev));
-                    // Drain what else is queued, within a budget, so a flood costs one redraw per frame.
-                    drain(start, APPLY_BUDGET, || handle.events.try_recv().ok(), |ev| {
-                        messages += messages_in(&ev);
-                        log_event(&ev);
-                        recording.write(&mut app, &ev);
-                        app.apply(AppEvent::Session(ev));
-                    });
-                    app.apply(AppEvent::Backlog(handle.events.len()));
-                    watch.applied(start.elapsed(), messages);
-                    app.apply(AppEvent::HandOffPeak(handle.events.peak_bytes()));
+            Some((id, result)) = snapshot_rx.recv() => {
+                if let Some(t) = tabs.iter_mut().find(|t| t.id == id) {
+                    t.app.apply(AppEvent::RetainedSnapshot(result));
                 }
-                None => session_open = false,
-            },
-        }
-        // Sleep until the app needs a tick, never sooner than a frame after the last one; input
-        // above sets it to now.
-        let due = Instant::now() + Duration::from_millis(app.next_tick_ms().saturating_sub(now_ms()));
-        let at = due.max(last_tick + frame_gap).min(frame.deadline().into_std());
-        if at != frame.deadline().into_std() {
-            frame.as_mut().reset(at.into());
-        }
-        for effect in app.take_effects() {
-            match effect {
-                Effect::Quit => break 'run,
-                Effect::Record(None) => recording.stop(&mut app),
-                Effect::Record(Some(stem)) => recording.start(&mut app, &stem),
-                Effect::RetainedSnapshot(filters) => match &broker {
-                    Some(opts) => {
-                        let (opts, tx) = (opts.clone(), snapshot_tx.clone());
-                        tokio::spawn(async move {
-                            let _ = tx.send(session::snapshot::retained_topics(opts, filters).await).await;
-                        });
-                    }
-                    None => app.apply(AppEvent::RetainedSnapshot(Err("a replay has no broker to ask".into()))),
-                },
-                Effect::Bell => {
-                    let _ = io::stdout().write_all(b"\x07");
-                    let _ = io::stdout().flush();
-                }
-                Effect::Copy(text) => {
-                    let _ = io::stdout().write_all(osc52(&text).as_bytes());
-                    let _ = io::stdout().flush();
-                }
-                Effect::Send(cmd) => {
-                    if !outbox.is_empty() {
-                        outbox.push_back(cmd);
-                    } else if let Err(e) = handle.commands.try_send(cmd) {
-                        match e {
-                            tokio::sync::mpsc::error::TrySendError::Full(cmd) => outbox.push_back(cmd),
-                            tokio::sync::mpsc::error::TrySendError::Closed(_) => {
-                                tracing::warn!("session gone; command dropped");
+            }
+            (i, ev) = next_event(&mut tabs, turn), if any_open => {
+                turn = i + 1;
+                if let Some(t) = tabs.get_mut(i) {
+                    let side = compare.as_ref().and_then(|v| side_of(v, t.id));
+                    let mut cmp = compare.as_mut().zip(side);
+                    match ev {
+                        Some(ev) => t.apply_events(ev, &mut watch, &mut |m| {
+                            if let Some((v, side)) = cmp.as_mut() {
+                                v.observe(*side, m);
                             }
-                        }
+                        }),
+                        None => t.session_open = false,
                     }
                 }
             }
         }
+        // Sleep until a tab needs a tick, never sooner than a frame after the last one; input above
+        // sets it to now.
+        let next = tabs.iter().map(|t| t.app.next_tick_ms()).min().unwrap_or(u64::MAX);
+        let due =
+            Instant::now() + Duration::from_millis(next.saturating_sub(now_ms()).min(IDLE_TICK.as_millis() as u64));
+        let at = due.max(last_tick + frame_gap).min(frame.deadline().into_std());
+        if at != frame.deadline().into_std() {
+            frame.as_mut().reset(at.into());
+        }
+        for t in &mut tabs {
+            for effect in t.app.take_effects() {
+                match effect {
+                    Effect::Quit => break 'run,
+                    Effect::Record(None) => t.recording.stop(&mut t.app),
+                    Effect::Record(Some(stem)) => t.recording.start(&mut t.app, &stem),
+                    Effect::RetainedSnapshot(filters) => match &t.broker {
+                        Some(opts) => {
+                            let (opts, tx, id) = (opts.clone(), snapshot_tx.clone(), t.id);
+                            tokio::spawn(async move {
+                                let result = session::snapshot::retained_topics(opts, filters).await;
+                                let _ = tx.send((id, result)).await;
+                            });
+                        }
+                        None => {
+                            t.app.apply(AppEvent::RetainedSnapshot(Err("a replay has no broker to ask".into())));
+                        }
+                    },
+                    Effect::Bell => {
+                        let _ = io::stdout().write_all(b"\x07");
+                        let _ = io::stdout().flush();
+                    }
+                    Effect::Copy(text) => {
+                        let _ = io::stdout().write_all(osc52(&text).as_bytes());
+                        let _ = io::stdout().flush();
+                    }
+                    Effect::Send(cmd) => t.outbox.push_back(cmd),
+                }
+            }
+            t.flush_outbox();
+        }
     }
-    let _ = handle.commands.try_send(Command::Disconnect);
-    let _ =
-        tokio::time::timeout(Duration::from_millis(500), async { while handle.events.recv().await.is_some() {} }).await;
-    handle.task.abort();
+    let ends: Vec<_> = tabs.into_iter().map(|t| end_session(t.close(&mut failures))).collect();
+    futures_util::future::join_all(ends).await;
     watch.finish();
-    recording.stop(&mut app);
-    match recording.failure {
-        Some(why) => Err(anyhow::anyhow!(why)),
-        None => Ok(()),
+    match failures.is_empty() {
+        true => Ok(()),
+        false => Err(anyhow::anyhow!(failures.join("; "))),
     }
 }
 
@@ -612,6 +864,45 @@ mod tests {
         assert!(app.notice.as_ref().is_some_and(|(n, _)| n.contains("2 messages")), "{:?}", app.notice);
         assert_eq!(std::fs::read_to_string(dir.path().join("mqscope-20261202.jsonl")).unwrap(), "mine");
         assert!(rec.failure.is_none());
+    }
+
+    /// A tab on a hand-made channel, and the sender that plays its session.
+    fn tab(id: TabId) -> (Tab, session::EventSender) {
+        let (tx, events) = session::handoff::channel(10_000, 1 << 30);
+        let (commands, _rx) = tokio::sync::mpsc::channel(4);
+        let handle = session::SessionHandle { commands, events, task: tokio::spawn(async {}) };
+        (Tab::new(id, format!("t{id}"), Config::default(), handle, None), tx)
+    }
+
+    #[tokio::test]
+    async fn a_flooding_tab_cannot_keep_another_tabs_events_waiting() {
+        let (a, flood) = tab(1);
+        let (b, quiet) = tab(2);
+        for _ in 0..1000 {
+            flood.send(SessionEvent::Messages(vec![message()])).await.unwrap();
+        }
+        quiet.send(SessionEvent::Messages(vec![message()])).await.unwrap();
+        let mut tabs = vec![a, b];
+        let mut watch = Stopwatch::new();
+        // Turns go round: after the flooding tab's turn, the quiet one's event is next.
+        let mut turn = 0;
+        let mut served = Vec::new();
+        for _ in 0..4 {
+            let (i, ev) = next_event(&mut tabs, turn).await;
+            turn = i + 1;
+            served.push(i);
+            tabs[i].apply_events(ev.unwrap(), &mut watch, &mut |_| {});
+        }
+        assert_eq!(served[..2], [0, 1], "{served:?}");
+        assert_eq!(tabs[1].app.received, 1);
+        assert!(tabs[0].app.received > 1, "a turn drains a batch of the flood");
+        // A tab whose session ended is not asked again.
+        drop(quiet);
+        let (i, ev) = next_event(&mut tabs, 1).await;
+        assert_eq!((i, ev.is_none()), (1, true));
+        tabs[1].session_open = false;
+        let (i, _) = next_event(&mut tabs, 1).await;
+        assert_eq!(i, 0);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! own (time comes in with the events), so every path is testable.
 
 pub mod clipboard;
+pub mod compare_view;
 pub mod detail;
 pub mod frames;
 mod history_view;
@@ -18,6 +19,7 @@ pub mod retained;
 pub mod sparkplug;
 pub mod store;
 pub mod subs;
+pub mod tabs;
 pub mod template;
 pub mod topics;
 pub mod traffic;
@@ -162,6 +164,13 @@ pub enum AppEvent {
     Resize {
         width: u16,
         height: u16,
+    },
+    /// The part of the screen this app draws into, when it is not all of it (below the tab bar).
+    Area(Rect),
+    /// This app's share of the process's memory budget, when several tabs share `total`.
+    Budget {
+        share: usize,
+        total: usize,
     },
     /// The clock moved on (ms since the epoch).
     Tick {
@@ -433,6 +442,8 @@ pub struct App {
     pub frame_stats: frames::Shown,
     /// Memory the views keep, as last counted (`count_views`).
     views_bytes: usize,
+    /// The whole process's budget when this app has a share of it (several tabs), for the status line.
+    pub budget_total: Option<usize>,
     /// Messages not kept because their topic was new and the tree had reached its share of the
     /// memory budget (counted in `received`).
     pub refused: u64,
@@ -531,6 +542,7 @@ impl App {
             refused: 0,
             level_series: None,
             views_bytes: 0,
+            budget_total: None,
             process_baseline: None,
             hand_off_peak: 0,
             show_frame_stats: false,
@@ -583,6 +595,11 @@ impl App {
         next.max(now)
     }
 
+    /// Text is being typed (a prompt or the publish form): every printable key is the user's text.
+    pub fn typing(&self) -> bool {
+        self.prompt.is_some() || self.publisher.open
+    }
+
     pub fn take_effects(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.effects)
     }
@@ -615,6 +632,16 @@ impl App {
             AppEvent::Resize { width, height } => {
                 self.input = true;
                 self.size = Rect::new(0, 0, width, height);
+            }
+            AppEvent::Area(area) => {
+                self.input = true;
+                self.size = area;
+            }
+            AppEvent::Budget { share, total } => {
+                self.config.byte_budget = share;
+                // One tab left keeps the whole budget: nothing to say about sharing it.
+                self.budget_total = (share != total).then_some(total);
+                self.store.set_budget(share);
             }
             AppEvent::Recording(ev) => self.on_recording(ev),
             AppEvent::Tick { now_ms } => {

@@ -144,6 +144,16 @@ impl Store {
         self.reserved = bytes;
     }
 
+    /// A new budget (the dashboard's share changes as tabs open and close); a smaller one evicts at
+    /// once, counted as usual.
+    pub fn set_budget(&mut self, budget: usize) {
+        self.budget = budget;
+        if self.over_budget() {
+            // No message just arrived: every topic may go down to nothing if it must.
+            self.enforce_budget(NodeId::MAX);
+        }
+    }
+
     fn over_budget(&self) -> bool {
         self.usage().0 > self.budget
     }
@@ -367,6 +377,19 @@ mod tests {
         assert!(first.upgrade().is_none(), "the ring evicted it: nothing may keep its payload alive");
         let seqs: Vec<u64> = s.log().entries().iter().map(|e| e.seq).collect();
         assert_eq!((s.get(1, seqs[0]).is_none(), s.get(1, seqs[1]).map(|m| m.payload[0])), (true, Some(2)));
+    }
+
+    #[test]
+    fn a_smaller_budget_evicts_at_once_and_counts_it() {
+        let mut s = Store::new(10, 1 << 20, 100);
+        for i in 0..20u32 {
+            push(&mut s, i % 4, &[b'x'; 1000]);
+        }
+        let before = s.usage().0;
+        s.set_budget(before / 2);
+        assert!(s.usage().0 <= before / 2, "{:?}", s.usage());
+        assert!(s.evicted.by_budget > 0);
+        assert_eq!(s.usage().1, before / 2);
     }
 
     #[test]

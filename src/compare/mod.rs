@@ -361,12 +361,18 @@ impl Comparer {
                 }
             }
         }
+        self.report()
+    }
+
+    /// What is known so far, for a live view: messages still waiting for their twin are not
+    /// counted as lost yet.
+    pub fn report(&self) -> Report {
         let mut report = Report {
             counts: self.counts,
             delays: [self.delays[0].summary(), self.delays[1].summary()],
             ..Report::default()
         };
-        let mut topics = self.topics;
+        let mut topics: Vec<&Topic> = self.topics.iter().collect();
         topics.sort_unstable_by(|x, y| x.key.cmp(&y.key));
         for t in topics {
             let seen = [t.seen(0), t.seen(1)];
@@ -389,8 +395,10 @@ impl Comparer {
                         });
                     }
                     let topic = t.key.to_string();
-                    match t.retained {
-                        [Some(a), Some(b)] if a != b => report.retained_differ.push(RetainedDiff { topic, a, b }),
+                    match &t.retained {
+                        [Some(a), Some(b)] if a != b => {
+                            report.retained_differ.push(RetainedDiff { topic, a: a.clone(), b: b.clone() })
+                        }
                         [Some(_), None] => report.retained_only_a.push(topic),
                         [None, Some(_)] => report.retained_only_b.push(topic),
                         _ => {}

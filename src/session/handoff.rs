@@ -83,6 +83,13 @@ impl Events {
         ev
     }
 
+    /// `recv` for a hand-written future: the dashboard polls every tab's channel in one turn.
+    pub fn poll_recv(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<SessionEvent>> {
+        let ev = std::task::ready!(self.rx.poll_recv(cx));
+        self.taken(ev.as_ref());
+        std::task::Poll::Ready(ev)
+    }
+
     pub fn try_recv(&mut self) -> Result<SessionEvent, TryRecvError> {
         let ev = self.rx.try_recv();
         self.taken(ev.as_ref().ok());

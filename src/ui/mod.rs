@@ -1,6 +1,7 @@
 //! Rendering only: reads `&App`, never changes it. One file per pane; the layout itself is pure
 //! math in `app::layout` (see the diagram there), so clicks land where things are drawn.
 
+mod compare;
 mod detail;
 pub mod fmt;
 mod frames;
@@ -13,6 +14,7 @@ mod sparkplug;
 mod sparks;
 mod status;
 mod subs;
+pub mod tabs;
 pub mod theme;
 mod traffic;
 mod tree;
@@ -27,10 +29,15 @@ use theme::Theme;
 
 /// Draws the whole screen. Call `App::prepare` first so the tree rows are current.
 pub fn draw(f: &mut Frame<'_>, app: &App) {
+    draw_in(f, app, f.area());
+}
+
+/// Draws the app into `full`, a part of the screen (the rows below the tab bar); the app's own
+/// layout must have been given the same area (`AppEvent::Area`), so clicks land where it draws.
+pub fn draw_in(f: &mut Frame<'_>, app: &App, full: Rect) {
     let theme = Theme::new(app.config.theme, app.config.no_color);
     let areas = app.areas();
     if app.view != View::Dashboard {
-        let full = f.area();
         let body = Rect { height: full.height.saturating_sub(1), ..full };
         if body.height >= 3 {
             match app.view {
@@ -42,7 +49,7 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
                 View::Dashboard => {}
             }
         }
-        overlays(f, app, &theme);
+        overlays(f, app, full, &theme);
         bottom(f, app, areas.status, &theme);
         if app.show_help {
             help::render(f, full, app.help_scroll, &theme);
@@ -61,10 +68,10 @@ pub fn draw(f: &mut Frame<'_>, app: &App) {
     if let Some(r) = areas.sparks {
         sparks::render(f, app, r, &theme);
     }
-    overlays(f, app, &theme);
+    overlays(f, app, full, &theme);
     bottom(f, app, areas.status, &theme);
     if app.show_help {
-        help::render(f, f.area(), app.help_scroll, &theme);
+        help::render(f, full, app.help_scroll, &theme);
     }
 }
 
@@ -81,15 +88,15 @@ fn bottom(f: &mut Frame<'_>, app: &App, status: Rect, theme: &Theme) {
 }
 
 /// The publish pane and the clear confirmation, over whatever view is shown.
-fn overlays(f: &mut Frame<'_>, app: &App, theme: &Theme) {
+fn overlays(f: &mut Frame<'_>, app: &App, full: Rect, theme: &Theme) {
     if app.retained.confirm.is_some() {
-        retained::render_confirm(f, app, f.area(), theme);
+        retained::render_confirm(f, app, full, theme);
     }
     if app.publisher.open {
-        publish::render(f, app, f.area(), theme);
+        publish::render(f, app, full, theme);
     }
     if app.sparkplug_view.confirm.is_some() {
-        sparkplug::render_confirm(f, app, f.area(), theme);
+        sparkplug::render_confirm(f, app, full, theme);
     }
 }
 

@@ -98,10 +98,15 @@ fn parts<'a>(app: &'a App, theme: &Theme) -> Vec<Part<'a>> {
         ],
     ));
     let (used, budget) = app.store.usage();
+    // With several tabs, each keeps to its share of the one budget.
+    let share = match app.budget_total {
+        Some(total) => format!(" share of {}", fmt::bytes(total as u64)),
+        None => String::new(),
+    };
     parts.push(Part::new(
         Keep::Medium,
         vec![Span::raw(format!(
-            " │ mem {} (kept {}/{})",
+            " │ mem {} (kept {}/{}{share})",
             fmt::bytes(app.memory_figure()),
             fmt::bytes(used as u64),
             fmt::bytes(budget as u64)

@@ -883,3 +883,110 @@ fn publish_pane_filled_from_the_shown_message() {
         insta::assert_snapshot!(format!("publish_from_message_{w}x{h}"), s);
     }
 }
+
+/// The tab shell's screen: the bar, the active app below it, the close question when asked.
+fn tab_screen(a: &mut App, tabs: &[crate::app::tabs::TabSummary], closing: Option<usize>, w: u16, h: u16) -> String {
+    a.apply(AppEvent::Area(ratatui::layout::Rect::new(0, 1, w, h - 1)));
+    a.prepare();
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    let mut list = crate::app::tabs::TabList::new();
+    let ids: Vec<_> = tabs.iter().map(|_| list.open()).collect();
+    list.closing = closing.and_then(|i| ids.get(i).copied());
+    term.draw(|f| super::tabs::draw(f, tabs, &list, None, a)).expect("draw");
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn tab_summaries(names: &[(&str, crate::app::tabs::TabState, &str)]) -> Vec<crate::app::tabs::TabSummary> {
+    names
+        .iter()
+        .map(|(n, s, r)| crate::app::tabs::TabSummary { name: (*n).into(), state: *s, rate: (*r).into() })
+        .collect()
+}
+
+#[test]
+fn tab_bar_over_the_dashboard_80x24_and_160x48() {
+    use crate::app::tabs::TabState::{Retrying, Stopped, Up};
+    let tabs = tab_summaries(&[("edge", Up, "1.2k"), ("cloud", Retrying, "0"), ("staging", Stopped, "0")]);
+    let mut a = busy();
+    a.apply(AppEvent::Budget { share: 256 << 20, total: 768 << 20 });
+    select(&mut a, "ticker/AAPL");
+    insta::assert_snapshot!("tab_bar_80x24", tab_screen(&mut a, &tabs, None, 80, 24));
+    insta::assert_snapshot!("tab_bar_160x48", tab_screen(&mut a, &tabs, None, 160, 48));
+}
+
+#[test]
+fn ten_tabs_fit_on_80_columns_and_the_close_question_names_the_tab() {
+    let names: Vec<String> = (0..10).map(|i| format!("broker-{i}.example.com:1883")).collect();
+    let rows: Vec<(&str, crate::app::tabs::TabState, &str)> =
+        names.iter().map(|n| (n.as_str(), crate::app::tabs::TabState::Up, "12k")).collect();
+    let tabs = tab_summaries(&rows);
+    let mut a = busy();
+    let s = tab_screen(&mut a, &tabs, Some(0), 80, 24);
+    let bar = s.lines().next().unwrap_or_default();
+    assert!(bar.contains("│10 "), "the tenth tab is on the bar: {bar}");
+    assert!(s.contains("Close tab 1 (broker-0.example.com:1883)?"), "{s}");
+    insta::assert_snapshot!("ten_tabs_close_80x24", s);
+}
+
+#[test]
+fn a_tab_shows_its_share_of_the_memory_budget() {
+    let mut a = busy();
+    a.apply(AppEvent::Budget { share: 128 << 20, total: 256 << 20 });
+    let (line, _) = status_line(&mut a, 200, 24);
+    assert!(line.contains("/128.0 MiB share of 256.0 MiB)"), "{line}");
+    assert_eq!(a.store.usage().1, 128 << 20);
+}
+
+#[test]
+fn compare_view_80x24_and_160x48() {
+    use crate::app::compare_view::{CompareView, Spec};
+    use crate::app::tabs::TabState::Up;
+    use crate::compare::Side;
+    let tabs = tab_summaries(&[("edge", Up, "3"), ("cloud", Up, "3")]);
+    let spec = Spec::parse("1 2 factory/# factory/=site1/factory/", 2).unwrap();
+    let mut v = CompareView::new(spec, [1, 2], ["edge".into(), "cloud\u{1b}[2J".into()], T0);
+    let m = |topic: &str, payload: &str, retain: bool, at: u64| {
+        let mut m = msg(topic, payload.as_bytes(), at);
+        m.retain = retain;
+        m
+    };
+    v.observe(Side::A, &m("factory/line1/temp", "21.5", true, T0));
+    v.observe(Side::B, &m("site1/factory/line1/temp", "21.4", true, T0));
+    for i in 0..20u64 {
+        v.observe(Side::A, &m("factory/line1/rate", &i.to_string(), false, T0 + 100 * i));
+        v.observe(Side::B, &m("site1/factory/line1/rate", &i.to_string(), false, T0 + 100 * i + 3 + i % 5));
+    }
+    v.observe(Side::A, &m("factory/line2/state", "on", false, T0 + 2_000));
+    v.observe(Side::A, &m("factory/line1/rate", "lost", false, T0 + 2_100));
+    v.observe(Side::B, &m("site1/factory/cloud-only", "x", false, T0 + 2_200));
+    for i in 0..30 {
+        v.observe(Side::A, &m(&format!("factory/edge-only/{i:02}"), "x", false, T0 + 2_300));
+    }
+    v.tick(T0 + 9_000, [true, true]);
+    let mut list = crate::app::tabs::TabList::new();
+    list.open();
+    list.open();
+    list.comparing = true;
+    let mut a = busy();
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        a.apply(AppEvent::Area(ratatui::layout::Rect::new(0, 1, w, h - 1)));
+        let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+        term.draw(|f| super::tabs::draw(f, &tabs, &list, Some(&v), &a)).expect("draw");
+        let buf = term.backend().buffer().clone();
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        assert!(!out.contains('\u{1b}'), "names are sanitised");
+        insta::assert_snapshot!(format!("compare_view_{w}x{h}"), out);
+    }
+}

@@ -1,0 +1,129 @@
+//! Several brokers in one dashboard, in a real terminal: two mosquittos, a tab each (and the first
+//! one twice), switched with the keys, one broker stopped and started again while the other tab
+//! goes on, the compare view over the two, a tab closed after its question. Each test has its own tmux server; every wait is a
+//! bounded poll of the screen.
+//!
+//! Missing tmux or mosquitto: "skipping: ..." and pass, except under `CI=true`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::Mosquitto;
+use common::tmux::Dashboard;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn publish(broker: &Mosquitto, topic: &str, payload: &str, retain: bool) {
+    let mut cmd = Command::new("mosquitto_pub");
+    cmd.args(["-h", "127.0.0.1", "-p", &broker.tcp_port.to_string(), "-t", topic, "-m", payload, "-q", "1"]);
+    if retain {
+        cmd.arg("-r");
+    }
+    let out = cmd.stdin(Stdio::null()).output().expect("mosquitto_pub runs");
+    assert!(out.status.success(), "mosquitto_pub -t {topic}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The tab bar: the screen's first row.
+fn bar(screen: &str) -> &str {
+    screen.lines().next().unwrap_or_default()
+}
+
+/// The status line: the last row with text.
+fn status(screen: &str) -> &str {
+    screen.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default()
+}
+
+#[test]
+fn two_brokers_in_tabs_switch_survive_a_broker_restart_and_close() {
+    if !common::tmux::tools_present(&["tmux", "mosquitto", "mosquitto_pub"]) {
+        return;
+    }
+    let (Some(edge), Some(mut cloud)) = (Mosquitto::start(), Mosquitto::start()) else { return };
+    publish(&edge, "factory/line1/temp", "21.5", true);
+    publish(&cloud, "site1/factory/line1/temp", "21.4", true);
+    let (a, b) = (format!("127.0.0.1:{}", edge.tcp_port), format!("127.0.0.1:{}", cloud.tcp_port));
+    // The edge broker twice: two tabs, two sessions, each with its own client id.
+    let d = Dashboard::start("tabs", 140, 30, &edge.tcp_url(), &["-u", &cloud.tcp_url(), "-u", &edge.tcp_url()]);
+    let s = d.wait_for("three tabs, all up, the first one's retained topic", |s| {
+        let bar = bar(s);
+        s.contains("┃▾ factory")
+            && bar.contains(&format!(" 1 {a} up"))
+            && bar.contains(&format!(" 2 {b} up"))
+            && bar.contains(&format!(" 3 {a} up"))
+    });
+    assert!(!s.contains("site1"), "tab 1 shows the edge broker:\n{s}");
+    assert!(status(&s).contains(&format!("mqtt://{a}")), "{s}");
+    assert!(status(&s).contains("share of 256.0 MiB"), "each tab's share of --memory: {s}");
+
+    // } goes to the next tab, Alt+1 back to the first, { round to the last.
+    d.keys(&["}"]);
+    let s = d.wait_for("tab 2 (cloud)", |s| s.contains("site1") && status(s).contains(&format!("mqtt://{b}")));
+    assert!(!s.lines().skip(1).any(|l| l.contains("┃▾ factory")), "only the cloud's tree:\n{s}");
+    d.keys(&["M-1"]);
+    d.wait_for("tab 1 again", |s| s.contains("┃▾ factory") && status(s).contains(&format!("mqtt://{a}")));
+    d.keys(&["{"]);
+    let s = d.wait_for("tab 3 (the edge again)", |s| s.contains("┃▾ factory"));
+    let id3 = status(&s).split(" id ").nth(1).map(|r| r.split(' ').next().unwrap_or_default().to_string());
+    d.keys(&["M-1"]);
+    let s = d.wait_for("tab 1", |s| s.contains("┃▾ factory"));
+    let id1 = status(&s).split(" id ").nth(1).map(|r| r.split(' ').next().unwrap_or_default().to_string());
+    assert_ne!(id1, id3, "the same broker twice: two sessions\n{s}");
+
+    // The cloud broker goes away: its tab retries, the edge tab goes on receiving.
+    cloud.stop();
+    d.wait_for_within(Duration::from_secs(30), "tab 2 retrying", |s| bar(s).contains(&format!(" 2 {b} retrying")));
+    publish(&edge, "factory/line2/live", "on", false);
+    let s = d.wait_text("line2");
+    assert!(bar(&s).contains(&format!(" 1 {a} up")), "{s}");
+    cloud.start_again();
+    d.wait_for_within(Duration::from_secs(45), "tab 2 up again", |s| bar(s).contains(&format!(" 2 {b} up")));
+
+    // The bridge check: B asks for the line, the retained values the tabs hold are compared at
+    // once, live messages as they come.
+    publish(&edge, "factory/line1/rate", "7", true);
+    publish(&cloud, "site1/factory/line1/rate", "7", true);
+    d.keys(&["M-1"]);
+    d.wait_for("tab 1 has the rate", |s| s.contains("rate 7"));
+    d.keys(&["M-2"]);
+    d.wait_for("tab 2 has the rate", |s| s.contains("rate 7"));
+    d.keys(&["B"]);
+    d.wait_text("compare tabs A B FILTER");
+    for _ in 0..8 {
+        d.keys(&["BSpace"]);
+    }
+    d.type_text("1 2 factory/# factory/=site1/factory/");
+    d.keys(&["Enter"]);
+    d.wait_text("Compare 1 ");
+    publish(&edge, "factory/line1/count", "1", false);
+    publish(&cloud, "site1/factory/line1/count", "1", false);
+    publish(&edge, "factory/edge-only", "x", false);
+    let s = d.wait_for("the report", |s| s.contains("only on 1 (1)") && s.contains("matched 1"));
+    assert!(s.contains("retained differ 1"), "21.5 against 21.4:\n{s}");
+    assert!(s.contains("factory/edge-only") && s.contains("factory/line1/temp"), "{s}");
+    assert!(s.contains("delay 1→2: p50"), "{s}");
+    d.keys(&["Escape"]);
+    d.wait_for("back to the tab", |s| !s.contains("Compare 1 ") && s.contains("┏ Topics"));
+
+    // X asks; a key other than Enter or y keeps the tab; y closes it and the budget is re-divided.
+    d.keys(&["M-3"]);
+    d.keys(&["X"]);
+    d.wait_text(&format!("Close tab 3 ({a})?"));
+    d.keys(&["n"]);
+    d.wait_for("the question gone, three tabs still", |s| !s.contains("Close tab") && bar(s).contains(" 3 "));
+    d.keys(&["X"]);
+    d.wait_text("Close tab 3");
+    d.keys(&["y"]);
+    let s = d.wait_for("two tabs", |s| !s.contains("Close tab") && !bar(s).contains(" 3 "));
+    assert!(bar(&s).contains(&format!(" 1 {a} up")) && bar(&s).contains(&format!(" 2 {b} up")), "{s}");
+    // Tab 2 (the neighbour) is shown now, with half the budget.
+    assert!(status(&s).contains("128.0 MiB share of 256.0 MiB"), "{s}");
+
+    // Closing one of two leaves the screen of one broker: no bar, the whole budget.
+    d.keys(&["X"]);
+    d.wait_text("Close tab 2");
+    d.keys(&["Enter"]);
+    let s = d.wait_for("one tab, no bar", |s| s.lines().next().is_some_and(|l| l.starts_with('┏')));
+    assert!(status(&s).contains("/256.0 MiB)"), "{s}");
+    d.quit();
+}
