@@ -23,16 +23,6 @@ fn tools_present() -> bool {
     common::tmux::tools_present(&["tmux", "mosquitto", "mosquitto_pub"])
 }
 
-fn publish(broker: &Mosquitto, topic: &str, payload: &str, retain: bool) {
-    let mut cmd = Command::new("mosquitto_pub");
-    cmd.args(["-h", "127.0.0.1", "-p", &broker.tcp_port.to_string(), "-t", topic, "-m", payload, "-q", "1"]);
-    if retain {
-        cmd.arg("-r");
-    }
-    let out = cmd.stdin(Stdio::null()).output().expect("mosquitto_pub runs");
-    assert!(out.status.success(), "mosquitto_pub -t {topic}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 /// `mqscope sub` as a separate process, its output read when it exits.
 fn spawn_sub(url: &str, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_mqscope"))
@@ -70,7 +60,7 @@ fn publish_from_the_pane_with_qos1_reaches_another_subscriber() {
     tmux.wait_text("● connected");
     // The separate subscriber, ready before we publish (its SUBACK is in before it prints anything; a
     // retained marker tells us it is subscribed).
-    publish(&broker, "pane/ready", "r", true);
+    broker.publish("pane/ready", "r".as_bytes(), true);
     let sub = spawn_sub(&url, &["-t", "pane/out", "-t", "pane/ready", "-C", "2", "-v", "-q", "1"]);
     tmux.wait_text("ready");
     std::thread::sleep(Duration::from_millis(300));
@@ -97,8 +87,8 @@ fn subscribe_at_runtime_then_unsubscribe_stops_counting() {
         return;
     }
     let Some(broker) = Mosquitto::start() else { return };
-    publish(&broker, "start/x", "1", true);
-    publish(&broker, "new/a", "2", true);
+    broker.publish("start/x", "1".as_bytes(), true);
+    broker.publish("new/a", "2".as_bytes(), true);
     let tmux = Dashboard::start("subs", 170, 40, &broker.ws_url(), &["-t", "start/#"]);
     tmux.wait_for("the start topic", |s| s.contains("Topics 1") && s.contains("total 1"));
 
@@ -109,7 +99,7 @@ fn subscribe_at_runtime_then_unsubscribe_stops_counting() {
     tmux.type_text("new/#");
     tmux.keys(&["Enter"]);
     tmux.wait_for("the new filter's retained topic", |s| s.contains("Topics 2") && s.contains("total 2"));
-    publish(&broker, "new/live", "3", false);
+    broker.publish("new/live", "3".as_bytes(), false);
     tmux.wait_for("a live message on the new filter", |s| s.contains("Topics 3") && s.contains("total 3"));
 
     // The list shows both filters with their SUBACK results; u unsubscribes the selected (new/#).
@@ -122,9 +112,9 @@ fn subscribe_at_runtime_then_unsubscribe_stops_counting() {
     tmux.keys(&["Escape"]);
 
     for i in 0..3 {
-        publish(&broker, "new/live", &format!("after {i}"), false);
+        broker.publish("new/live", &format!("after {i}").as_bytes(), false);
     }
-    publish(&broker, "start/marker", "m", false);
+    broker.publish("start/marker", "m".as_bytes(), false);
     let s = tmux.wait_for("the marker after the unsubscribed messages", |s| s.contains("Topics 4"));
     assert!(s.contains("total 4"), "messages on new/# were still counted after unsubscribing:\n{s}");
     tmux.quit();
@@ -140,7 +130,7 @@ fn clear_a_retained_subtree_and_copy_with_osc52() {
     for (t, v) in
         [("zone/a/1", "a1"), ("zone/a/2", "a2"), ("zone/b/1", "b1"), ("other/keep", "kept"), ("zonex/keep", "zx")]
     {
-        publish(&broker, t, v, true);
+        broker.publish(t, v.as_bytes(), true);
     }
     let tmux = Dashboard::start("retained", 170, 40, &broker.ws_url(), &[]);
     let _ = tmux.run(&["set-option", "-s", "set-clipboard", "on"]);
@@ -193,7 +183,7 @@ fn clear_a_retained_subtree_from_the_tree_row() {
     for (t, v) in
         [("zone/a/1", "a1"), ("zone/a/2", "a2"), ("zone/b/1", "b1"), ("other/keep", "kept"), ("zonex/keep", "zx")]
     {
-        publish(&broker, t, v, true);
+        broker.publish(t, v.as_bytes(), true);
     }
     let tmux = Dashboard::start("tree-clear", 170, 40, &broker.ws_url(), &[]);
     tmux.wait_text("Topics 5");

@@ -11,18 +11,7 @@ mod common;
 
 use common::Mosquitto;
 use common::tmux::Dashboard;
-use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn publish(broker: &Mosquitto, topic: &str, payload: &str, retain: bool) {
-    let mut cmd = Command::new("mosquitto_pub");
-    cmd.args(["-h", "127.0.0.1", "-p", &broker.tcp_port.to_string(), "-t", topic, "-m", payload, "-q", "1"]);
-    if retain {
-        cmd.arg("-r");
-    }
-    let out = cmd.stdin(Stdio::null()).output().expect("mosquitto_pub runs");
-    assert!(out.status.success(), "mosquitto_pub -t {topic}: {}", String::from_utf8_lossy(&out.stderr));
-}
 
 /// The tab bar: the screen's first row.
 fn bar(screen: &str) -> &str {
@@ -40,8 +29,8 @@ fn two_brokers_in_tabs_switch_survive_a_broker_restart_and_close() {
         return;
     }
     let (Some(edge), Some(mut cloud)) = (Mosquitto::start(), Mosquitto::start()) else { return };
-    publish(&edge, "factory/line1/temp", "21.5", true);
-    publish(&cloud, "site1/factory/line1/temp", "21.4", true);
+    edge.publish("factory/line1/temp", "21.5".as_bytes(), true);
+    cloud.publish("site1/factory/line1/temp", "21.4".as_bytes(), true);
     let (a, b) = (format!("127.0.0.1:{}", edge.tcp_port), format!("127.0.0.1:{}", cloud.tcp_port));
     // The edge broker twice: two tabs, two sessions, each with its own client id.
     let d = Dashboard::start("tabs", 140, 30, &edge.tcp_url(), &["-u", &cloud.tcp_url(), "-u", &edge.tcp_url()]);
@@ -73,7 +62,7 @@ fn two_brokers_in_tabs_switch_survive_a_broker_restart_and_close() {
     // The cloud broker goes away: its tab retries, the edge tab goes on receiving.
     cloud.stop();
     d.wait_for_within(Duration::from_secs(30), "tab 2 retrying", |s| bar(s).contains(&format!(" 2 {b} retrying")));
-    publish(&edge, "factory/line2/live", "on", false);
+    edge.publish("factory/line2/live", "on".as_bytes(), false);
     let s = d.wait_text("line2");
     assert!(bar(&s).contains(&format!(" 1 {a} up")), "{s}");
     cloud.start_again();
@@ -81,8 +70,8 @@ fn two_brokers_in_tabs_switch_survive_a_broker_restart_and_close() {
 
     // The bridge check: B asks for the line, the retained values the tabs hold are compared at
     // once, live messages as they come.
-    publish(&edge, "factory/line1/rate", "7", true);
-    publish(&cloud, "site1/factory/line1/rate", "7", true);
+    edge.publish("factory/line1/rate", "7".as_bytes(), true);
+    cloud.publish("site1/factory/line1/rate", "7".as_bytes(), true);
     d.keys(&["M-1"]);
     d.wait_for("tab 1 has the rate", |s| s.contains("rate 7"));
     d.keys(&["M-2"]);
@@ -95,9 +84,9 @@ fn two_brokers_in_tabs_switch_survive_a_broker_restart_and_close() {
     d.type_text("1 2 factory/# factory/=site1/factory/");
     d.keys(&["Enter"]);
     d.wait_text("Compare 1 ");
-    publish(&edge, "factory/line1/count", "1", false);
-    publish(&cloud, "site1/factory/line1/count", "1", false);
-    publish(&edge, "factory/edge-only", "x", false);
+    edge.publish("factory/line1/count", "1".as_bytes(), false);
+    cloud.publish("site1/factory/line1/count", "1".as_bytes(), false);
+    edge.publish("factory/edge-only", "x".as_bytes(), false);
     let s = d.wait_for("the report", |s| s.contains("only on 1 (1)") && s.contains("matched 1"));
     assert!(s.contains("retained differ 1"), "21.5 against 21.4:\n{s}");
     assert!(s.contains("factory/edge-only") && s.contains("factory/line1/temp"), "{s}");

@@ -14,9 +14,8 @@ mod common;
 
 use common::Mosquitto;
 use common::tmux::{SCREEN_WAIT, Tmux, quote};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The title the wrapper script sets before starting mqscope, to prove titles do get through.
@@ -78,20 +77,6 @@ impl Screen for str {
 
 fn is_corner(c: char) -> bool {
     matches!(c, '┌' | '┏')
-}
-
-/// Publishes with mosquitto_pub (payload on stdin, so any bytes go).
-fn publish(broker: &Mosquitto, topic: &str, payload: &[u8], retain: bool) {
-    let mut cmd = Command::new("mosquitto_pub");
-    cmd.args(["-h", "127.0.0.1", "-p", &broker.tcp_port.to_string(), "-t", topic, "-q", "1", "-s"]);
-    if retain {
-        cmd.arg("-r");
-    }
-    let mut child =
-        cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("mosquitto_pub runs");
-    child.stdin.take().unwrap().write_all(payload).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "mosquitto_pub -t {topic}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// Files of one run: the wrapper script, mqscope's PID and log.
@@ -170,10 +155,10 @@ const JSON: &[u8] = br#"{"temp":21.5,"hum":40}"#;
 const HOSTILE: &[u8] = b"evil \x1b]0;pwned\x07 and \x1b[2J clear";
 
 fn publish_retained(broker: &Mosquitto) {
-    publish(broker, "sensors/kitchen/env", JSON, true);
-    publish(broker, "sensors/garage/temp", b"19.25", true);
-    publish(broker, "blob/raw", &[0x00, 0x01, 0x02, 0xff, 0xfe], true);
-    publish(broker, "hostile/title", HOSTILE, true);
+    broker.publish("sensors/kitchen/env", JSON, true);
+    broker.publish("sensors/garage/temp", b"19.25", true);
+    broker.publish("blob/raw", &[0x00, 0x01, 0x02, 0xff, 0xfe], true);
+    broker.publish("hostile/title", HOSTILE, true);
 }
 
 #[test]
@@ -204,7 +189,7 @@ fn dashboard_shows_a_live_broker_and_answers_keys() {
 
     // Live messages are counted and listed as they come.
     for i in 1..=3 {
-        publish(&broker, "live/counter", format!("{i}").as_bytes(), false);
+        broker.publish("live/counter", format!("{i}").as_bytes(), false);
     }
     let s = tmux.wait_for("three live messages", |s| s.has("Topics 5") && s.has("Messages 7") && s.has("total 7"));
     assert!(s.pane_has(" Messages", "live/counter 3"), "{s}");
@@ -266,7 +251,7 @@ fn dashboard_shows_a_live_broker_and_answers_keys() {
     // Pause: new messages are counted but not listed until resumed.
     tmux.keys(&["Space"]);
     tmux.wait_text("· PAUSED");
-    publish(&broker, "live/after", b"LIVE-AFTER-PAUSE", false);
+    broker.publish("live/after", b"LIVE-AFTER-PAUSE", false);
     let s = tmux.wait_for("the paused message counted", |s| s.has("· 1 new") && s.has("total 8"));
     assert!(s.has("Messages 7 · PAUSED"), "{s}");
     assert!(s.pane_has(" Topics", "after LIVE-AFTER-PAUSE"), "the tree counts it:\n{s}");
@@ -322,7 +307,7 @@ fn sigterm_restores_the_terminal_and_exits() {
         return;
     }
     let Some(broker) = Mosquitto::start() else { return };
-    publish(&broker, "sensors/garage/temp", b"19.25", true);
+    broker.publish("sensors/garage/temp", b"19.25", true);
     let run = Run::new();
     let tmux = Tmux::start(run.path("tmux.sock"), "sigterm", 120, 40, &run.script(&broker.ws_url()));
     tmux.wait_for("the retained topic", |s| s.pane_has(" Topics", "temp 19.25"));
@@ -387,7 +372,7 @@ fn times_on_screen_follow_the_tz_variable() {
     tmux.wait_text("● connected");
     let seconds_of_day = |t: SystemTime| (t.duration_since(UNIX_EPOCH).unwrap().as_secs() + 9 * 3600) % 86_400;
     let before = seconds_of_day(SystemTime::now());
-    publish(&broker, "tz/probe", b"now", false);
+    broker.publish("tz/probe", b"now", false);
     let s = tmux.wait_for("the message in the log", |s| s.pane_has(" Messages", "tz/probe now"));
     let after = seconds_of_day(SystemTime::now());
     let row = s.pane(" Messages").into_iter().find(|r| r.contains("tz/probe now")).unwrap();
@@ -446,14 +431,14 @@ fn retained_messages_published_after_connecting_reach_the_retained_view() {
         return;
     }
     let Some(broker) = Mosquitto::start() else { return };
-    publish(&broker, "cfg/early", b"1", true);
+    broker.publish("cfg/early", b"1", true);
     for (version, label) in [("5", "v5"), ("3.1.1", "v311")] {
         let run = Run::new();
         let extra = format!("--mqtt {version}");
         let tmux = Tmux::start(run.path("tmux.sock"), label, 160, 40, &run.script_with(&broker.tcp_url(), &extra));
         tmux.wait_for("the early retained topic", |s| s.pane_has(" Topics", "early 1"));
         let late = format!("cfg/late-{label}");
-        publish(&broker, &late, b"2", true);
+        broker.publish(&late, b"2", true);
         clear_retained(&broker, "cfg/early");
         tmux.wait_for("the late topic", |s| s.pane_has(" Topics", &format!("late-{label} 2")));
         tmux.keys(&["R"]);
@@ -471,6 +456,6 @@ fn retained_messages_published_after_connecting_reach_the_retained_view() {
         tmux.keys(&["Escape", "q"]);
         tmux.wait_text("EXITED:");
         clear_retained(&broker, &late);
-        publish(&broker, "cfg/early", b"1", true);
+        broker.publish("cfg/early", b"1", true);
     }
 }

@@ -12,18 +12,9 @@ mod common;
 
 use common::Mosquitto;
 use common::tmux::Dashboard;
-use std::process::Command;
 
 fn tools_present() -> bool {
     common::tmux::tools_present(&["tmux", "mosquitto", "mosquitto_pub"])
-}
-
-fn publish(broker: &Mosquitto, topic: &str, payload: &str) {
-    let out = Command::new("mosquitto_pub")
-        .args(["-h", "127.0.0.1", "-p", &broker.tcp_port.to_string(), "-t", topic, "-q", "1", "-m", payload])
-        .output()
-        .expect("mosquitto_pub runs");
-    assert!(out.status.success(), "mosquitto_pub -t {topic}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 fn doc(temp: f64) -> String {
@@ -38,7 +29,7 @@ fn a_field_picked_from_the_json_tree_is_charted_and_watched() {
     let Some(broker) = Mosquitto::start() else { return };
     let tmux = Dashboard::start("jsontree14-tree", 160, 48, &broker.tcp_url(), &[]);
     tmux.wait_text("connected");
-    publish(&broker, "plant/line1", &doc(21.0));
+    broker.publish("plant/line1", &doc(21.0).as_bytes(), false);
     tmux.wait_text("Topics 1");
     // Select the topic (its level is first, the topic below it), then show its tree.
     tmux.keys(&["Down"]);
@@ -61,7 +52,7 @@ fn a_field_picked_from_the_json_tree_is_charted_and_watched() {
     tmux.keys(&["Up"]);
     tmux.wait_text("/sensors/1/temp · number");
     // A new message keeps the folds and the selection.
-    publish(&broker, "plant/line1", &doc(23.5));
+    broker.publish("plant/line1", &doc(23.5).as_bytes(), false);
     tmux.wait_for("the new value", |s| s.contains("\"temp\": 23.5") && s.contains("/sensors/1/temp · number"));
     let s = tmux.capture();
     assert!(s.contains("▸ 0: {} 2 keys"), "the first sensor stays folded:\n{s}");
@@ -78,7 +69,7 @@ fn a_field_picked_from_the_json_tree_is_charted_and_watched() {
     tmux.keys(&["w"]);
     let s = tmux.wait_for("the watch view", |s| s.contains("plant/line1") && s.contains("TEMP"));
     assert!(s.contains("23.5"), "the column shows the value:\n{s}");
-    publish(&broker, "plant/line1", &doc(24.25));
+    broker.publish("plant/line1", &doc(24.25).as_bytes(), false);
     tmux.wait_text("24.25");
     tmux.keys(&["w"]);
     tmux.wait_text("┏ plant/line1 ━");

@@ -332,6 +332,25 @@ fn mosquitto_binary() -> Option<PathBuf> {
 }
 
 impl Mosquitto {
+    /// Publishes one message with mosquitto_pub at QoS 1 (the payload on stdin, so any bytes go).
+    pub fn publish(&self, topic: &str, payload: &[u8], retain: bool) {
+        use std::io::Write as _;
+        let mut cmd = std::process::Command::new("mosquitto_pub");
+        cmd.args(["-h", "127.0.0.1", "-p", &self.tcp_port.to_string(), "-t", topic, "-q", "1", "-s"]);
+        if retain {
+            cmd.arg("-r");
+        }
+        let mut child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("mosquitto_pub runs");
+        child.stdin.take().expect("stdin").write_all(payload).expect("payload written");
+        let out = child.wait_with_output().expect("mosquitto_pub ends");
+        assert!(out.status.success(), "mosquitto_pub -t {topic}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
     /// Starts mosquitto with anonymous access. `None` (after printing "skipping: mosquitto not installed")
     /// when the binary is missing and `CI` is not `true`; under CI a missing binary panics.
     pub fn start() -> Option<Self> {
