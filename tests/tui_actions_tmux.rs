@@ -112,7 +112,7 @@ fn subscribe_at_runtime_then_unsubscribe_stops_counting() {
     tmux.keys(&["Escape"]);
 
     for i in 0..3 {
-        broker.publish("new/live", &format!("after {i}").as_bytes(), false);
+        broker.publish("new/live", format!("after {i}").as_bytes(), false);
     }
     broker.publish("start/marker", "m".as_bytes(), false);
     let s = tmux.wait_for("the marker after the unsubscribed messages", |s| s.contains("Topics 4"));
