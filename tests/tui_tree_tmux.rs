@@ -29,7 +29,7 @@ fn a_field_picked_from_the_json_tree_is_charted_and_watched() {
     let Some(broker) = Mosquitto::start() else { return };
     let tmux = Dashboard::start("jsontree14-tree", 160, 48, &broker.tcp_url(), &[]);
     tmux.wait_text("connected");
-    broker.publish("plant/line1", &doc(21.0).as_bytes(), false);
+    broker.publish("plant/line1", doc(21.0).as_bytes(), false);
     tmux.wait_text("Topics 1");
     // Select the topic (its level is first, the topic below it), then show its tree.
     tmux.keys(&["Down"]);
@@ -52,7 +52,7 @@ fn a_field_picked_from_the_json_tree_is_charted_and_watched() {
     tmux.keys(&["Up"]);
     tmux.wait_text("/sensors/1/temp · number");
     // A new message keeps the folds and the selection.
-    broker.publish("plant/line1", &doc(23.5).as_bytes(), false);
+    broker.publish("plant/line1", doc(23.5).as_bytes(), false);
     tmux.wait_for("the new value", |s| s.contains("\"temp\": 23.5") && s.contains("/sensors/1/temp · number"));
     let s = tmux.capture();
     assert!(s.contains("▸ 0: {} 2 keys"), "the first sensor stays folded:\n{s}");
@@ -69,7 +69,7 @@ fn a_field_picked_from_the_json_tree_is_charted_and_watched() {
     tmux.keys(&["w"]);
     let s = tmux.wait_for("the watch view", |s| s.contains("plant/line1") && s.contains("TEMP"));
     assert!(s.contains("23.5"), "the column shows the value:\n{s}");
-    broker.publish("plant/line1", &doc(24.25).as_bytes(), false);
+    broker.publish("plant/line1", doc(24.25).as_bytes(), false);
     tmux.wait_text("24.25");
     tmux.keys(&["w"]);
     tmux.wait_text("┏ plant/line1 ━");
