@@ -147,7 +147,7 @@ pub struct DiffArgs {
     /// How long to watch live traffic, in seconds or with a unit (500ms, 2m).
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = value::secs)]
     pub duration: Duration,
-    /// A message not seen on the other broker within this long is lost.
+    /// A message not seen on the other broker within this long is late; one never seen, lost.
     #[arg(long, value_name = "SECS", default_value = "5", value_parser = value::secs)]
     pub max_delay: Duration,
     /// Compare only the retained messages of both (a snapshot each), without waiting for live traffic.

@@ -192,7 +192,7 @@ fn diff_of_what_the_bridge_carries_is_equal() {
     eprintln!("{text}");
     assert_eq!(out.status.code(), Some(0), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("topics: 2 on both, 0 only on A, 0 only on B"), "{text}");
-    assert!(text.contains(" seen on B, 0 lost (not on B within 5.0 s)"), "{text}");
+    assert!(text.contains(" seen on B, 0 lost (not on B within 5.0 s, nor later)"), "{text}");
     assert!(text.contains(" seen on A, 0 never seen on A"), "{text}");
     assert!(text.ends_with("result: EQUAL\n"), "{text}");
 }
@@ -297,4 +297,37 @@ fn diff_takes_both_brokers_from_profiles() {
     let out = mqscope(&["diff", "--config", config, "-P", "edge", "-P", "nope", "-t", "#"], Duration::from_secs(30));
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+}
+
+#[test]
+fn diff_says_late_for_messages_that_arrive_after_the_delay_not_lost() {
+    // Two brokers with no bridge: the test itself carries A's messages to B, 1.5 s late.
+    let (Some(a), Some(b)) = (Mosquitto::start(), Mosquitto::start()) else { return };
+    let (url_a, url_b) = (a.tcp_url(), b.tcp_url());
+    let carrier = std::thread::spawn(move || {
+        // Well after both subscriptions and the warm-up (`--max-delay`).
+        std::thread::sleep(Duration::from_secs(3));
+        for i in 0..3 {
+            a.publish("plant/slow", format!("m{i}").as_bytes(), false);
+        }
+        std::thread::sleep(Duration::from_millis(1_500));
+        for i in 0..3 {
+            b.publish("plant/slow", format!("m{i}").as_bytes(), false);
+        }
+        (a, b)
+    });
+    let out = mqscope(
+        &["diff", "-u", &url_a, "-u", &url_b, "-t", "plant/#", "--max-delay", "0.5", "--duration", "7s", "-F", "json"],
+        Duration::from_secs(60),
+    );
+    let _brokers = carrier.join().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let m = &v["messages"];
+    assert_eq!((m["a_lost"].as_u64(), m["a_late"].as_u64()), (Some(0), Some(3)), "{text}");
+    assert_eq!(m["b_not_on_a"].as_u64(), Some(0), "B's late copies are not messages A lacks: {text}");
+    assert_eq!(v["result"], "LATE: every message arrived, some after --max-delay", "{text}");
+    let delay = v["delay"]["a_to_b"]["max_ms"].as_f64().unwrap_or_default();
+    assert!(delay >= 1_000.0, "the late delay is in the figures: {text}");
+    assert_eq!(out.status.code(), Some(1), "late fails the check: {text}");
 }

@@ -7,7 +7,9 @@
 //!   both sides is compared byte for byte.
 //! - Every live message waits for its twin (same topic, same payload) from the other side; the
 //!   pair's delay is recorded in the direction it went. One that finds no twin within `max_delay`
-//!   is unmatched: lost on the way from A to B, or seen on B and never on A.
+//!   is unmatched: lost on the way from A to B, or seen on B and never on A. If the twin turns up
+//!   after all (within `late_window`), the message was late, not lost: it moves from the unmatched
+//!   count to the late count, and its delay is recorded like any other.
 //! - Memory is bounded: at most `window` messages wait per side (the oldest beyond it is dropped
 //!   and counted as not checked), and at most `max_topics` topics are tracked (messages on more are
 //!   counted as not checked).
@@ -53,11 +55,19 @@ pub struct Limits {
     /// Messages waiting for a twin, per side.
     pub window: usize,
     pub max_topics: usize,
+    /// How long a message given up as lost is remembered, so that a twin arriving later still makes
+    /// it late rather than lost (and is not itself counted as a message the other side lacks).
+    pub late_window: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_delay: Duration::from_secs(5), window: 1_000_000, max_topics: 1_000_000 }
+        Self {
+            max_delay: Duration::from_secs(5),
+            window: 1_000_000,
+            max_topics: 1_000_000,
+            late_window: Duration::from_secs(60),
+        }
     }
 }
 
@@ -135,11 +145,65 @@ impl Waiting {
     }
 }
 
+/// Messages of one side given up as lost, remembered for a while (at most `window` of them) in case
+/// their twin arrives late. Like [`Waiting`]: `order` in the order they were given up (taken ones
+/// stay until they reach the front), `by_print` the ones still remembered, oldest first.
+#[derive(Debug, Default)]
+struct GivenUp {
+    order: VecDeque<(Fingerprint, u64, Duration)>,
+    by_print: HashMap<Fingerprint, VecDeque<(u64, Duration)>>,
+    next: u64,
+}
+
+impl GivenUp {
+    fn push(&mut self, print: Fingerprint, at: Duration, limit: usize) {
+        if limit == 0 {
+            return;
+        }
+        while self.order.len() >= limit {
+            self.pop_oldest();
+        }
+        self.next += 1;
+        self.order.push_back((print, self.next, at));
+        self.by_print.entry(print).or_default().push_back((self.next, at));
+    }
+
+    fn pop_oldest(&mut self) {
+        let Some((print, id, _)) = self.order.pop_front() else { return };
+        if let Some(queue) = self.by_print.get_mut(&print)
+            && queue.front().is_some_and(|&(front, _)| front == id)
+        {
+            queue.pop_front();
+            if queue.is_empty() {
+                self.by_print.remove(&print);
+            }
+        }
+    }
+
+    /// Takes the oldest given-up message with this fingerprint: when it arrived.
+    fn take(&mut self, print: Fingerprint) -> Option<Duration> {
+        let queue = self.by_print.get_mut(&print)?;
+        let (_, at) = queue.pop_front()?;
+        if queue.is_empty() {
+            self.by_print.remove(&print);
+        }
+        Some(at)
+    }
+
+    /// Forgets what arrived longer than `keep` before `now`.
+    fn expire(&mut self, now: Duration, keep: Duration) {
+        while self.order.front().is_some_and(|&(_, _, at)| now.saturating_sub(at) > keep) {
+            self.pop_oldest();
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Topic {
     key: Box<str>,
     messages: [u64; 2],
     unmatched: [u64; 2],
+    late: [u64; 2],
     retained: [Option<Bytes>; 2],
     /// A message from before the start completed a pair: the topic is there.
     paired_early: [bool; 2],
@@ -162,6 +226,8 @@ pub struct Counts {
     pub matched: [u64; 2],
     /// Messages of this side with no twin within the delay: A's lost on the way to B; B's never seen on A.
     pub unmatched: [u64; 2],
+    /// Messages of this side whose twin came after the delay allowed (also counted in `matched`).
+    pub late: [u64; 2],
     /// Messages given up unchecked because the window was full.
     pub overflow: [u64; 2],
     /// Messages on topics beyond the topic limit, not checked.
@@ -179,6 +245,7 @@ pub struct Comparer {
     ids: HashMap<Box<str>, TopicId>,
     topics: Vec<Topic>,
     waiting: [Waiting; 2],
+    given_up: [GivenUp; 2],
     delays: [Delays; 2],
     counts: Counts,
     seq: u64,
@@ -198,6 +265,7 @@ impl Comparer {
             ids: HashMap::new(),
             topics: Vec::new(),
             waiting: Default::default(),
+            given_up: Default::default(),
             delays: Default::default(),
             counts: Counts::default(),
             seq: 0,
@@ -239,6 +307,7 @@ impl Comparer {
                     key,
                     messages: [0; 2],
                     unmatched: [0; 2],
+                    late: [0; 2],
                     retained: [None, None],
                     paired_early: [false; 2],
                 });
@@ -271,6 +340,23 @@ impl Comparer {
                 if !twin.counted {
                     t.paired_early[o] = true;
                 }
+            }
+            return;
+        }
+        // Its twin was given up as lost: it was late. Both count as seen, neither as missing.
+        if let Some(then) = self.given_up.get_mut(o).and_then(|g| g.take(print)) {
+            if let Some(d) = self.delays.get_mut(o) {
+                d.record(at.saturating_sub(then));
+            }
+            self.counts.unmatched[o] = self.counts.unmatched[o].saturating_sub(1);
+            t.unmatched[o] = t.unmatched[o].saturating_sub(1);
+            self.counts.late[o] += 1;
+            t.late[o] += 1;
+            self.counts.matched[o] += 1;
+            if counted {
+                self.counts.matched[s] += 1;
+                self.counts.messages[s] += 1;
+                t.messages[s] += 1;
             }
             return;
         }
@@ -320,16 +406,22 @@ impl Comparer {
                 if let Some((print, Some(e))) = w.pop_oldest()
                     && e.counted
                 {
-                    self.give_up(s, print);
+                    self.give_up(s, print, e.at);
                 }
             }
         }
+        if let Some(g) = self.given_up.get_mut(s) {
+            g.expire(other, self.limits.late_window);
+        }
     }
 
-    fn give_up(&mut self, s: usize, print: Fingerprint) {
+    fn give_up(&mut self, s: usize, print: Fingerprint, at: Duration) {
         self.counts.unmatched[s] += 1;
         if let Some(t) = self.topics.get_mut(print.topic as usize) {
             t.unmatched[s] += 1;
+        }
+        if let Some(g) = self.given_up.get_mut(s) {
+            g.push(print, at, self.limits.window);
         }
     }
 
@@ -356,8 +448,8 @@ impl Comparer {
     pub fn finish(mut self) -> Report {
         for s in 0..2 {
             while let Some((print, entry)) = self.waiting.get_mut(s).and_then(Waiting::pop_oldest) {
-                if entry.is_some_and(|e| e.counted) {
-                    self.give_up(s, print);
+                if let Some(e) = entry.filter(|e| e.counted) {
+                    self.give_up(s, print, e.at);
                 }
             }
         }
@@ -387,11 +479,13 @@ impl Comparer {
                 [false, false] => {}
                 [true, true] => {
                     report.both += 1;
-                    if t.unmatched != [0, 0] {
+                    if t.unmatched != [0, 0] || t.late != [0, 0] {
                         report.unmatched.push(TopicUnmatched {
                             topic: t.key.to_string(),
                             a_to_b: t.unmatched[0],
                             b_not_on_a: t.unmatched[1],
+                            late_a_to_b: t.late[0],
+                            late_b_to_a: t.late[1],
                         });
                     }
                     let topic = t.key.to_string();
@@ -419,12 +513,16 @@ pub struct TopicCount {
     pub retained: bool,
 }
 
-/// A topic seen on both sides whose messages did not all find their twin.
+/// A topic seen on both sides whose messages did not all find their twin in time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopicUnmatched {
     pub topic: String,
     pub a_to_b: u64,
     pub b_not_on_a: u64,
+    /// A's messages that reached B later than the delay allows.
+    pub late_a_to_b: u64,
+    /// B's messages whose twin on A came later than the delay allows.
+    pub late_b_to_a: u64,
 }
 
 /// A topic retained on both sides with different values.
@@ -463,6 +561,11 @@ impl Report {
             || self.counts.unmatched != [0, 0]
     }
 
+    /// Every message found its twin, but some later than the delay allows.
+    pub fn late(&self) -> bool {
+        self.counts.late != [0, 0]
+    }
+
     /// Some messages could not be checked (window or topic limit).
     pub fn incomplete(&self) -> bool {
         self.counts.overflow != [0, 0] || self.counts.untracked != [0, 0]
@@ -473,9 +576,9 @@ impl Report {
         self.both == 0 && self.only_a.is_empty() && self.only_b.is_empty() && self.counts.untracked == [0, 0]
     }
 
-    /// Both sides carry the same, all of it checked.
+    /// Both sides carry the same, all of it checked, all of it in time.
     pub fn equal(&self) -> bool {
-        !self.differs() && !self.incomplete() && !self.nothing_seen()
+        !self.differs() && !self.late() && !self.incomplete() && !self.nothing_seen()
     }
 }
 

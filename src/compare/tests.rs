@@ -66,12 +66,70 @@ fn a_message_that_never_arrives_within_the_delay_is_lost() {
     c.observe(Side::A, "t", b"1", false, ms(0));
     c.observe(Side::A, "t", b"2", false, ms(10));
     c.observe(Side::B, "t", b"2", false, ms(20));
-    // `1` arrives on B too late: lost, and B's copy is then a message never seen on A.
+    c.observe(Side::B, "t", b"other", false, ms(1500));
+    let r = c.finish();
+    assert_eq!(r.counts.unmatched, [1, 1], "'1' never reached B; 'other' was never on A");
+    assert_eq!(r.counts.late, [0, 0]);
+    assert_eq!(
+        r.unmatched,
+        [TopicUnmatched { topic: "t".into(), a_to_b: 1, b_not_on_a: 1, late_a_to_b: 0, late_b_to_a: 0 }]
+    );
+    assert!(r.differs());
+}
+
+#[test]
+fn a_message_that_arrives_after_the_delay_is_late_not_lost() {
+    let mut c = comparer("#", &[]);
+    c.observe(Side::A, "t", b"1", false, ms(0));
+    c.observe(Side::A, "t", b"2", false, ms(10));
+    c.observe(Side::B, "t", b"2", false, ms(20));
+    // `1` reaches B 1.5 s later, over the 1 s allowed: it was given up, then turns up.
     c.observe(Side::B, "t", b"1", false, ms(1500));
     let r = c.finish();
-    assert_eq!(r.counts.unmatched, [1, 1]);
-    assert_eq!(r.unmatched, [TopicUnmatched { topic: "t".into(), a_to_b: 1, b_not_on_a: 1 }]);
-    assert_eq!(r.delays[0].unwrap().count, 1);
+    assert_eq!(r.counts.unmatched, [0, 0], "nothing is missing: B's copy of '1' is A's late one");
+    assert_eq!(r.counts.late, [1, 0]);
+    assert_eq!(r.counts.matched, [2, 2]);
+    assert_eq!(
+        r.unmatched,
+        [TopicUnmatched { topic: "t".into(), a_to_b: 0, b_not_on_a: 0, late_a_to_b: 1, late_b_to_a: 0 }]
+    );
+    let d = r.delays[0].unwrap();
+    assert_eq!(d.count, 2, "the late one's delay is recorded too");
+    assert!(d.max.abs_diff(ms(1500)) < ms(2), "{d:?}");
+    assert!(!r.differs(), "late is reported, not a difference");
+    assert!(r.late() && !r.equal(), "but it is not equal either: `diff` exits 1 on it");
+}
+
+#[test]
+fn a_message_later_than_the_late_window_is_lost_and_its_twin_unexplained() {
+    let map = PrefixMap::new(Vec::new());
+    let limits = Limits { max_delay: ms(1000), late_window: ms(5000), ..Limits::default() };
+    let mut c = started(Comparer::new(vec!["#".into()], map, limits));
+    c.observe(Side::A, "t", b"1", false, ms(0));
+    c.observe(Side::B, "t", b"x", false, ms(1500));
+    c.observe(Side::B, "t", b"y", false, ms(7000));
+    c.observe(Side::B, "t", b"1", false, ms(7001));
+    let r = c.finish();
+    assert_eq!(r.counts.late, [0, 0]);
+    assert_eq!(r.counts.unmatched[0], 1);
+}
+
+#[test]
+fn what_is_remembered_for_late_twins_is_bounded_by_the_window() {
+    let map = PrefixMap::new(Vec::new());
+    let limits = Limits { max_delay: ms(10), window: 100, ..Limits::default() };
+    let mut c = started(Comparer::new(vec!["#".into()], map, limits));
+    for i in 0..10_000u64 {
+        c.observe(Side::A, "t", &i.to_be_bytes(), false, ms(i * 100));
+        c.advance(Side::B, ms(i * 100));
+    }
+    assert!(c.given_up[0].order.len() <= 100, "{}", c.given_up[0].order.len());
+    // The newest given up is still known, the oldest not.
+    c.observe(Side::B, "t", &9_998u64.to_be_bytes(), false, ms(1_000_000));
+    c.observe(Side::B, "t", &0u64.to_be_bytes(), false, ms(1_000_000));
+    let r = c.finish();
+    assert_eq!(r.counts.late, [1, 0]);
+    assert_eq!(r.counts.unmatched[1], 1, "the twin of a message forgotten long ago stays unexplained");
 }
 
 #[test]
@@ -140,8 +198,11 @@ fn retained_values_are_compared_byte_for_byte() {
 #[test]
 fn a_full_window_drops_the_oldest_and_counts_it_unchecked() {
     let map = PrefixMap::default();
-    let mut c =
-        started(Comparer::new(vec!["#".into()], map, Limits { max_delay: ms(1000), window: 3, max_topics: 10 }));
+    let mut c = started(Comparer::new(
+        vec!["#".into()],
+        map,
+        Limits { max_delay: ms(1000), window: 3, max_topics: 10, ..Limits::default() },
+    ));
     for i in 0..5u8 {
         c.observe(Side::A, "t", &[i], false, ms(u64::from(i)));
     }
@@ -158,7 +219,7 @@ fn matched_messages_free_their_room_in_the_window() {
     let mut c = started(Comparer::new(
         vec!["#".into()],
         PrefixMap::default(),
-        Limits { max_delay: ms(1000), window: 2, max_topics: 10 },
+        Limits { max_delay: ms(1000), window: 2, max_topics: 10, ..Limits::default() },
     ));
     for i in 0..100u8 {
         c.observe(Side::A, "t", &[i], false, ms(u64::from(i)));
@@ -174,7 +235,7 @@ fn topics_beyond_the_limit_are_counted_not_tracked() {
     let mut c = started(Comparer::new(
         vec!["#".into()],
         PrefixMap::default(),
-        Limits { max_delay: ms(1000), window: 10, max_topics: 2 },
+        Limits { max_delay: ms(1000), window: 10, max_topics: 2, ..Limits::default() },
     ));
     for t in ["a", "b", "c", "c"] {
         c.observe(Side::A, t, b"1", false, ms(0));

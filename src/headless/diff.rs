@@ -144,6 +144,7 @@ pub async fn run(args: &DiffArgs, conns: [ConnArgs; 2], mut out: impl Write) -> 
         max_delay: args.max_delay,
         window: usize::try_from(args.window).unwrap_or(usize::MAX),
         max_topics: usize::try_from(args.max_topics).unwrap_or(usize::MAX),
+        ..Limits::default()
     };
     let mut comparer = Comparer::new(a_filters.clone(), map, limits);
     let started = Instant::now();

@@ -62,6 +62,10 @@ pub fn render(f: &mut Frame<'_>, v: &CompareView, area: Rect, theme: &Theme) {
                 format!(" · on {nb} not {na} {}", fmt::count(c.unmatched[1])),
                 warn_if(c.unmatched[1] as usize),
             ),
+            Span::styled(
+                format!(" · late {}", fmt::count(c.late[0] + c.late[1])),
+                warn_if((c.late[0] + c.late[1]) as usize),
+            ),
             Span::styled(format!(" · waiting {}", fmt::count(v.waiting() as u64)), theme.dim),
         ]),
         Line::raw(format!(" delay {na}→{nb}: {}", delay(r.delays[0]))),

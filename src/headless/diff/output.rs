@@ -58,6 +58,8 @@ fn verdict(s: &Summary, r: &Report) -> &'static str {
         "NOTHING TO COMPARE: no message under the filter on either broker"
     } else if r.differs() {
         "DIFFERENT"
+    } else if r.late() {
+        "LATE: every message arrived, some after --max-delay"
     } else if r.incomplete() {
         "INCOMPLETE: some messages were not checked"
     } else {
@@ -120,16 +122,32 @@ pub fn text(out: &mut impl Write, s: &Summary, r: &Report) -> io::Result<()> {
     section(out, "retained on B, not on A", &r.retained_only_b, s.list, |t| sanitize::line(t).into_owned())?;
     if !s.retained_mode {
         writeln!(out, "messages: {} on A, {} on B (live, under the filter)", c.messages[0], c.messages[1])?;
+        let late = |n: u64| match n {
+            0 => String::new(),
+            n => format!(" ({n} of them late: after {:.1} s)", s.max_delay.as_secs_f64()),
+        };
         writeln!(
             out,
-            "  of A's, {} seen on B, {} lost (not on B within {:.1} s)",
+            "  of A's, {} seen on B{}, {} lost (not on B within {:.1} s, nor later)",
             c.matched[0],
+            late(c.late[0]),
             c.unmatched[0],
             s.max_delay.as_secs_f64()
         )?;
-        writeln!(out, "  of B's, {} seen on A, {} never seen on A", c.matched[1], c.unmatched[1])?;
-        section(out, "topics on both with messages missing", &r.unmatched, s.list, |u| {
-            format!("{}  ({} of A's lost, {} of B's never on A)", sanitize::line(&u.topic), u.a_to_b, u.b_not_on_a)
+        writeln!(out, "  of B's, {} seen on A{}, {} never seen on A", c.matched[1], late(c.late[1]), c.unmatched[1])?;
+        section(out, "topics on both with messages missing or late", &r.unmatched, s.list, |u| {
+            let mut parts = Vec::new();
+            for (n, what) in [
+                (u.a_to_b, "of A's lost"),
+                (u.late_a_to_b, "of A's late on B"),
+                (u.b_not_on_a, "of B's never on A"),
+                (u.late_b_to_a, "of B's late on A"),
+            ] {
+                if n > 0 {
+                    parts.push(format!("{n} {what}"));
+                }
+            }
+            format!("{}  ({})", sanitize::line(&u.topic), parts.join(", "))
         })?;
         writeln!(out, "delay A → B (A's copy first): {}", delay_line(r.delays[0]))?;
         writeln!(out, "delay B → A (B's copy first): {}", delay_line(r.delays[1]))?;
@@ -192,9 +210,12 @@ pub fn json(out: &mut impl Write, s: &Summary, r: &Report) -> io::Result<()> {
         "messages": {
             "a": c.messages[0], "b": c.messages[1],
             "retained_a": c.retained[0], "retained_b": c.retained[1],
-            "a_seen_on_b": c.matched[0], "a_lost": c.unmatched[0],
-            "b_seen_on_a": c.matched[1], "b_not_on_a": c.unmatched[1],
-            "topics_missing_messages": r.unmatched.iter().map(|u| json!({"topic": u.topic, "a_lost": u.a_to_b, "b_not_on_a": u.b_not_on_a})).collect::<Vec<_>>(),
+            "a_seen_on_b": c.matched[0], "a_lost": c.unmatched[0], "a_late": c.late[0],
+            "b_seen_on_a": c.matched[1], "b_not_on_a": c.unmatched[1], "b_late": c.late[1],
+            "topics_missing_messages": r.unmatched.iter().map(|u| json!({
+                "topic": u.topic, "a_lost": u.a_to_b, "b_not_on_a": u.b_not_on_a,
+                "a_late": u.late_a_to_b, "b_late": u.late_b_to_a,
+            })).collect::<Vec<_>>(),
         },
         "delay": {"a_to_b": delay_json(r.delays[0]), "b_to_a": delay_json(r.delays[1])},
         "not_checked": {
