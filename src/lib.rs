@@ -26,5 +26,6 @@ pub mod session;
 pub mod timefmt;
 pub mod transport;
 pub mod tui;
+pub mod tui_add;
 pub mod tui_setup;
 pub mod ui;

@@ -97,9 +97,11 @@ fn main() -> ExitCode {
         None if cli.tui.brokers.len() >= 2 => run_tabs(config.as_deref(), &cli.tui),
         None => {
             let mut args = cli.tui;
+            // Brokers added at runtime (`A`) share the command line's options, not the first profile's.
+            let adder = mqscope::tui_add::Adder::new(config.clone(), &args);
             match profiles::for_dashboard(config.as_deref(), &mut args) {
                 Ok(None) if args.conn.url.is_none() => match profiles::manager(config.as_deref(), &mut args) {
-                    Ok(profiles::Next::Dashboard(profile)) => run_tui(&args, profile.as_ref().as_ref()),
+                    Ok(profiles::Next::Dashboard(profile)) => run_tui(&args, profile.as_ref().as_ref(), adder),
                     Ok(profiles::Next::Demo) => mqscope::demo::run(&mqscope::cli::DemoArgs {
                         headless: false,
                         port: None,
@@ -109,7 +111,7 @@ fn main() -> ExitCode {
                     Ok(profiles::Next::Quit) => exit::OK,
                     Err(code) => code,
                 },
-                Ok(profile) => run_tui(&args, profile.as_ref()),
+                Ok(profile) => run_tui(&args, profile.as_ref(), adder),
                 Err(code) => code,
             }
         }
@@ -220,7 +222,8 @@ mod profiles {
             exit::FAILURE
         })?;
         match choice {
-            Choice::Quit => Ok(Next::Quit),
+            // Only the dashboard's manager asks for a password itself.
+            Choice::Quit | Choice::Password { .. } => Ok(Next::Quit),
             Choice::Demo => Ok(Next::Demo),
             Choice::Profile(name) => {
                 args.conn.profile = Some(name);
@@ -337,7 +340,7 @@ fn with_runtime(f: impl FnOnce(&tokio::runtime::Runtime) -> u8) -> u8 {
     }
 }
 
-fn run_tui(args: &TuiArgs, profile: Option<&mqscope::config::Profile>) -> u8 {
+fn run_tui(args: &TuiArgs, profile: Option<&mqscope::config::Profile>, adder: mqscope::tui_add::Adder) -> u8 {
     if args.conn.url.is_none() {
         mqscope::report!("mqscope: no broker URL: run 'mqscope -u ws://HOST:PORT/mqtt' (see 'mqscope --help')");
         return exit::USAGE;
@@ -361,7 +364,8 @@ fn run_tui(args: &TuiArgs, profile: Option<&mqscope::config::Profile>) -> u8 {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    mqscope::tui::exit_code(rt.block_on(mqscope::tui::run(config, task, args.fps.unwrap_or(30))))
+    let name = mqscope::app::tabs::tab_name(args.conn.profile.as_deref(), &config.url);
+    mqscope::tui::exit_code(rt.block_on(mqscope::tui::run(name, config, task, args.fps.unwrap_or(30), Some(adder))))
 }
 
 /// The dashboard with a tab per broker: each broker's profile applied under the shared flags, all
@@ -410,5 +414,6 @@ fn run_tabs(config: Option<&std::path::Path>, args: &TuiArgs) -> u8 {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    mqscope::tui::exit_code(rt.block_on(mqscope::tui::run_brokers(brokers, args.fps.unwrap_or(30))))
+    let adder = mqscope::tui_add::Adder::new(config.map(std::path::Path::to_path_buf), args);
+    mqscope::tui::exit_code(rt.block_on(mqscope::tui::run_brokers(brokers, args.fps.unwrap_or(30), Some(adder))))
 }

@@ -1,6 +1,9 @@
 //! The connection manager: what `mqscope` shows when started with neither a URL nor a profile. Pick
 //! a saved profile, start the demo, or fill a new connection and (optionally) save it as a profile.
-//! The state and its key handling are pure; `run` is the thin terminal loop around them.
+//! The state and its key handling are pure; `run` is the thin terminal loop around them. The
+//! dashboard shows the same manager over its screen to add a broker in a new tab (`A`): there the
+//! demo is not offered, and a password is typed into the manager (hidden), as no terminal prompt
+//! can be used while the screen is the dashboard's.
 
 use crate::config::save::NewProfile;
 use crate::sanitize;
@@ -22,7 +25,38 @@ pub enum Choice {
         save_as: Option<String>,
         ask_password: bool,
     },
+    /// A choice that needed a password, with the password typed for it (in the dashboard only).
+    Password {
+        choice: Box<Choice>,
+        password: Secret,
+    },
     Quit,
+}
+
+/// A typed password: its `Debug` shows its length only, so it reaches no log or panic message.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret({} chars)", self.0.chars().count())
+    }
+}
+
+/// A password asked for a choice (in the dashboard), typed but never shown.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordAsk {
+    pub choice: Choice,
+    /// What is asked, e.g. `Password for me at broker:1883`.
+    pub prompt: String,
+    typed: String,
+}
+
+impl std::fmt::Debug for PasswordAsk {
+    // The password itself never reaches a log or a panic message.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordAsk").field("choice", &self.choice).field("typed", &self.typed.len()).finish()
+    }
 }
 
 /// The form's fields, in order.
@@ -47,22 +81,46 @@ pub struct Manager {
     /// The form, when open: field values and the focused field.
     pub form: Option<(Vec<String>, usize)>,
     pub error: Option<String>,
+    /// The demo row is offered (not in the dashboard, where the demo cannot start).
+    demo: bool,
+    /// A password being typed for a choice that needs one.
+    pub password: Option<PasswordAsk>,
 }
 
 impl Manager {
     pub fn new(profiles: Vec<(String, String)>, config_path: String, demo_available: bool) -> Self {
-        let _ = demo_available;
-        Self { profiles, config_path, selected: 0, form: None, error: None }
+        Self { profiles, config_path, selected: 0, form: None, error: None, demo: demo_available, password: None }
     }
 
     fn rows(&self) -> usize {
-        self.profiles.len() + 2
+        self.profiles.len() + if self.demo { 2 } else { 1 }
+    }
+
+    /// Asks for the password `choice` needs; the next Enter returns [`Choice::Password`].
+    pub fn ask_password(&mut self, choice: Choice, prompt: String) {
+        self.error = None;
+        self.password = Some(PasswordAsk { choice, prompt, typed: String::new() });
     }
 
     /// Handles a key; `Some` when the user has chosen.
     pub fn key(&mut self, key: KeyEvent) -> Option<Choice> {
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
             return Some(Choice::Quit);
+        }
+        if let Some(ask) = self.password.as_mut() {
+            match key.code {
+                KeyCode::Esc => self.password = None,
+                KeyCode::Enter => {
+                    let ask = self.password.take()?;
+                    return Some(Choice::Password { choice: Box::new(ask.choice), password: Secret(ask.typed) });
+                }
+                KeyCode::Backspace => {
+                    ask.typed.pop();
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => ask.typed.push(c),
+                _ => {}
+            }
+            return None;
         }
         if let Some((values, field)) = self.form.as_mut() {
             match key.code {
@@ -83,13 +141,13 @@ impl Manager {
             KeyCode::Char('q') | KeyCode::Esc => return Some(Choice::Quit),
             KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
             KeyCode::Down | KeyCode::Char('j') => self.selected = (self.selected + 1).min(self.rows() - 1),
-            KeyCode::Char('d') => return Some(Choice::Demo),
+            KeyCode::Char('d') if self.demo => return Some(Choice::Demo),
             KeyCode::Char('n') => self.open_form(),
             KeyCode::Enter => {
                 let n = self.profiles.len();
                 return match self.selected {
                     i if i < n => Some(Choice::Profile(self.profiles[i].0.clone())),
-                    i if i == n => Some(Choice::Demo),
+                    i if i == n && self.demo => Some(Choice::Demo),
                     _ => {
                         self.open_form();
                         None
@@ -158,8 +216,17 @@ impl Manager {
         let r = crate::ui::centered(area, 90, (self.rows() as u16 + 14).max(20));
         let mut lines =
             vec![Line::styled(format!("config: {}", sanitize::line(&self.config_path)), theme.dim), Line::raw("")];
-        match &self.form {
-            None => {
+        match (&self.password, &self.form) {
+            (Some(ask), _) => {
+                lines.push(Line::styled(sanitize::line(&ask.prompt).into_owned(), theme.title));
+                lines.push(Line::from(vec![
+                    Span::styled("password ", theme.key),
+                    Span::styled(format!("{}█", "•".repeat(ask.typed.chars().count().min(64))), theme.selected),
+                ]));
+                lines.push(Line::raw(""));
+                lines.push(Line::styled("Enter connect · Esc back · kept in memory only, never saved", theme.dim));
+            }
+            (None, None) => {
                 lines.push(Line::styled("Saved profiles", theme.title));
                 if self.profiles.is_empty() {
                     lines.push(Line::styled("  none yet: n makes one", theme.dim));
@@ -171,7 +238,9 @@ impl Manager {
                         format!("{:<20} {}", sanitize::line(n), sanitize::line(&crate::transport::shown_url(u)))
                     })
                     .collect();
-                rows.push("Start the demo (embedded broker and simulated feed)".into());
+                if self.demo {
+                    rows.push("Start the demo (embedded broker and simulated feed)".into());
+                }
                 rows.push("New connection…".into());
                 for (i, row) in rows.iter().enumerate() {
                     if i == self.profiles.len() {
@@ -181,9 +250,16 @@ impl Manager {
                     lines.push(Line::styled(format!("{} {row}", if i == self.selected { ">" } else { " " }), style));
                 }
                 lines.push(Line::raw(""));
-                lines.push(Line::styled("↑↓ choose · Enter connect · d demo · n new · q quit", theme.dim));
+                lines.push(Line::styled(
+                    if self.demo {
+                        "↑↓ choose · Enter connect · d demo · n new · q quit"
+                    } else {
+                        "↑↓ choose · Enter connect in a new tab · n new · q/Esc back"
+                    },
+                    theme.dim,
+                ));
             }
-            Some((values, field)) => {
+            (None, Some((values, field))) => {
                 lines.push(Line::styled("New connection", theme.title));
                 for (i, label) in FIELDS.iter().enumerate() {
                     let focused = i == *field;
@@ -205,8 +281,11 @@ impl Manager {
         if let Some(e) = &self.error {
             lines.push(Line::styled(sanitize::line(e).into_owned(), theme.error));
         }
+        // Over the dashboard, nothing of it may show through.
+        f.render_widget(ratatui::widgets::Clear, r);
+        let title = if self.demo { " mqscope: connect " } else { " mqscope: add a broker " };
         f.render_widget(
-            Paragraph::new(lines).block(Block::bordered().title(" mqscope: connect ").border_style(theme.border_focus)),
+            Paragraph::new(lines).block(Block::bordered().title(title).border_style(theme.border_focus)),
             Rect { ..r },
         );
     }
@@ -309,6 +388,35 @@ mod tests {
         assert_eq!(profile.password_env.as_deref(), Some("MY_PW"));
         assert_eq!(profile.subscriptions, [("a/#".to_string(), 0), ("b".to_string(), 0)]);
         assert_eq!((save_as.as_deref(), ask_password), (Some("lab"), false));
+    }
+
+    #[test]
+    fn in_the_dashboard_the_demo_is_not_offered_and_a_password_is_typed_hidden() {
+        let mut m = Manager::new(vec![("home".into(), "ws://nas/mqtt".into())], "/tmp/c.toml".into(), false);
+        assert_eq!(press(&mut m, KeyCode::Char('d')), None, "no demo in the dashboard");
+        press(&mut m, KeyCode::Down);
+        assert_eq!(press(&mut m, KeyCode::Enter), None, "the row after the profiles is the form");
+        assert!(m.form.is_some());
+        press(&mut m, KeyCode::Esc);
+        press(&mut m, KeyCode::Up);
+        let Some(choice) = press(&mut m, KeyCode::Enter) else { panic!("no choice") };
+        m.ask_password(choice, "Password for me at nas".into());
+        typed(&mut m, "s3cret");
+        press(&mut m, KeyCode::Backspace);
+        let theme = Theme::new(crate::app::ThemeName::Dark, true);
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+        term.draw(|f| m.render(f, &theme)).unwrap();
+        let text = format!("{:?}", term.backend().buffer());
+        assert!(text.contains("Password for me at nas") && text.contains("•••••"), "{text}");
+        assert!(!text.contains("s3cre") && !format!("{m:?}").contains("s3cre"), "never shown, never logged");
+        assert_eq!(
+            press(&mut m, KeyCode::Enter),
+            Some(Choice::Password {
+                choice: Box::new(Choice::Profile("home".into())),
+                password: Secret("s3cre".into())
+            })
+        );
+        assert!(m.password.is_none());
     }
 
     #[test]

@@ -8,9 +8,11 @@ use crate::app::frames::{FrameStats, FrameTiming};
 use crate::app::tabs::{Ask, Outcome, TabId, TabList, TabState, TabSummary};
 use crate::app::{App, AppEvent, Config, Effect, RecordingEvent, epoch_ms};
 use crate::compare::Side;
+use crate::manager::Choice;
 use crate::record::{RecordError, Recorder};
 use crate::sanitize;
 use crate::session::{self, Command, SessionEvent, TaskOptions};
+use crate::tui_add::{AddError, Adder};
 use crate::ui;
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event, EventStream,
@@ -234,14 +236,22 @@ fn now_ms() -> u64 {
 }
 
 /// Runs the dashboard until the user quits or a signal arrives.
-pub async fn run(config: Config, task: TaskOptions, fps: u32) -> anyhow::Result<()> {
-    let tab = Tab::new(1, String::new(), config, session::spawn(task.clone()), Some(task));
-    run_tabs(vec![tab], None, fps).await
+/// `adder`: brokers can be added in new tabs (`A`) with these options.
+/// `name`: what the tab bar calls it once a second broker is added.
+pub async fn run(
+    name: String,
+    config: Config,
+    task: TaskOptions,
+    fps: u32,
+    adder: Option<Adder>,
+) -> anyhow::Result<()> {
+    let tab = Tab::new(1, name, config, session::spawn(task.clone()), Some(task));
+    run_tabs(vec![tab], None, fps, adder).await
 }
 
 /// Runs the dashboard on any source of session events (a live session, or a replay).
 pub async fn run_with(config: Config, handle: session::SessionHandle, fps: u32) -> anyhow::Result<()> {
-    run_tabs(vec![Tab::new(1, String::new(), config, handle, None)], None, fps).await
+    run_tabs(vec![Tab::new(1, String::new(), config, handle, None)], None, fps, None).await
 }
 
 /// One broker of the dashboard, in a tab of its own.
@@ -255,7 +265,7 @@ pub struct Broker {
 /// Runs the dashboard with one tab per broker (`-u URL -u URL`, `-P a -P b`). The memory budget
 /// (`--memory`) is the whole process's: each tab gets an even share, re-divided as tabs close, and
 /// each session's hand-off queue is split the same way.
-pub async fn run_brokers(brokers: Vec<Broker>, fps: u32) -> anyhow::Result<()> {
+pub async fn run_brokers(brokers: Vec<Broker>, fps: u32, adder: Option<Adder>) -> anyhow::Result<()> {
     let total = brokers.first().map_or(0, |b| b.config.byte_budget);
     let n = brokers.len().max(1);
     let tabs = brokers
@@ -267,7 +277,7 @@ pub async fn run_brokers(brokers: Vec<Broker>, fps: u32) -> anyhow::Result<()> {
             Tab::new(id, b.name, b.config, handle, Some(b.task))
         })
         .collect();
-    run_tabs(tabs, Some(total), fps).await
+    run_tabs(tabs, Some(total), fps, adder).await
 }
 
 /// Each tab's session may queue at least this much for the screen, however many tabs share it.
@@ -425,12 +435,13 @@ fn app_area(size: ratatui::layout::Size, bar: bool) -> ratatui::layout::Rect {
 
 /// `total`: the process's memory budget, shared by the tabs (`None`: one tab keeps its own, as
 /// configured).
-async fn run_tabs(mut tabs: Vec<Tab>, total: Option<usize>, fps: u32) -> anyhow::Result<()> {
+async fn run_tabs(mut tabs: Vec<Tab>, mut total: Option<usize>, fps: u32, adder: Option<Adder>) -> anyhow::Result<()> {
     let mut list = TabList::new();
+    list.can_add = adder.is_some();
     for tab in &mut tabs {
         tab.id = list.open();
     }
-    let share = |list: &TabList, tabs: &mut [Tab]| {
+    let share = |list: &TabList, tabs: &mut [Tab], total: Option<usize>| {
         if let Some(total) = total {
             let share = list.share(total);
             for t in tabs {
@@ -438,7 +449,7 @@ async fn run_tabs(mut tabs: Vec<Tab>, total: Option<usize>, fps: u32) -> anyhow:
             }
         }
     };
-    share(&list, &mut tabs);
+    share(&list, &mut tabs, total);
     let (_guard, mut terminal) = setup_terminal()?;
     let mut size = terminal.size()?;
     let place = |tabs: &mut [Tab], list: &TabList, size: ratatui::layout::Size| {
@@ -491,6 +502,8 @@ async fn run_tabs(mut tabs: Vec<Tab>, total: Option<usize>, fps: u32) -> anyhow:
                         let typing = tabs.get(active).is_some_and(|t| t.app.typing());
                         let outcome = match &ev {
                             AppEvent::Key(k) => list.key(k, typing),
+                            // The manager over the screen: the mouse does nothing under it.
+                            _ if list.adding.is_some() => Outcome::Done,
                             AppEvent::Click { x, y: 0 } if list.shown() => {
                                 let summaries: Vec<TabSummary> = tabs.iter().map(Tab::summary).collect();
                                 list.click(&summaries, size.width, *x)
@@ -529,8 +542,49 @@ async fn run_tabs(mut tabs: Vec<Tab>, total: Option<usize>, fps: u32) -> anyhow:
                                     tokio::spawn(end_session(tabs.remove(i).close(&mut failures)));
                                 }
                                 list.remove(id);
-                                share(&list, &mut tabs);
+                                share(&list, &mut tabs, total);
                                 place(&mut tabs, &list, size);
+                                shell_dirty = true;
+                            }
+                            Outcome::OpenAdd => {
+                                list.adding = adder.as_ref().map(Adder::manager);
+                                shell_dirty = true;
+                            }
+                            Outcome::Add(choice) => {
+                                let opened = adder.as_ref().map(|a| a.open(choice.clone()));
+                                match opened.unwrap_or_else(|| Err(AddError::Failed("brokers cannot be added here".into()))) {
+                                    Ok(b) => {
+                                        list.adding = None;
+                                        // From now on the budget is shared, as with `-u A -u B`.
+                                        let budget = *total.get_or_insert_with(|| {
+                                            tabs.first().map_or(b.config.byte_budget, |t| t.app.config.byte_budget)
+                                        });
+                                        let mut task = b.task;
+                                        task.hand_off_bytes =
+                                            (task.hand_off_bytes / (list.len() + 1)).max(MIN_HAND_OFF_BYTES);
+                                        let handle = session::spawn(task.clone());
+                                        let id = list.open();
+                                        tracing::info!("tab {id} added: {}", b.name);
+                                        tabs.push(Tab::new(id, b.name, b.config, handle, Some(task)));
+                                        list.select(list.len() - 1);
+                                        share(&list, &mut tabs, Some(budget));
+                                        place(&mut tabs, &list, size);
+                                    }
+                                    Err(AddError::Password(prompt)) => {
+                                        if let Some(m) = list.adding.as_mut() {
+                                            let choice = match choice {
+                                                Choice::Password { choice, .. } => *choice,
+                                                other => other,
+                                            };
+                                            m.ask_password(choice, prompt);
+                                        }
+                                    }
+                                    Err(AddError::Failed(e)) => {
+                                        if let Some(m) = list.adding.as_mut() {
+                                            m.error = Some(e);
+                                        }
+                                    }
+                                }
                                 shell_dirty = true;
                             }
                         }
@@ -583,6 +637,9 @@ async fn run_tabs(mut tabs: Vec<Tab>, total: Option<usize>, fps: u32) -> anyhow:
                         ui::tabs::draw(&mut f, &summaries, &list, compare.as_ref(), &tab.app);
                     } else {
                         ui::draw(&mut f, &tab.app);
+                    }
+                    if let Some(m) = &list.adding {
+                        m.render(&mut f, &ui::theme::Theme::new(tab.app.config.theme, tab.app.config.no_color));
                     }
                     let drawn = Instant::now();
                     terminal.apply_buffer()?;

@@ -116,3 +116,66 @@ fn two_brokers_in_tabs_switch_survive_a_broker_restart_and_close() {
     assert!(status(&s).contains("/256.0 MiB)"), "{s}");
     d.quit();
 }
+
+#[test]
+fn a_broker_is_added_at_runtime_from_the_connection_manager() {
+    if !common::tmux::tools_present(&["tmux", "mosquitto", "mosquitto_pub"]) {
+        return;
+    }
+    let (Some(edge), Some(cloud)) = (Mosquitto::start(), Mosquitto::start()) else { return };
+    edge.publish("factory/line1/temp", "21.5".as_bytes(), true);
+    cloud.publish("site1/factory/line1/temp", "21.4".as_bytes(), true);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[profiles.cloud]\nurl = \"{}\"\nsubscriptions = [{{ filter = \"site1/#\", qos = 1 }}]\n",
+            cloud.tcp_url()
+        ),
+    )
+    .unwrap();
+    let (a, b) = (format!("127.0.0.1:{}", edge.tcp_port), format!("127.0.0.1:{}", cloud.tcp_port));
+    let d = Dashboard::start("addtab", 140, 30, &edge.tcp_url(), &["--config", config.to_str().unwrap()]);
+    let s = d.wait_for("one broker, no bar", |s| s.contains("┃▾ factory"));
+    assert!(s.lines().next().is_some_and(|l| l.starts_with('┏')), "no tab bar with one broker:\n{s}");
+    assert!(status(&s).contains("/256.0 MiB)"), "{s}");
+
+    // A opens the manager over the screen with the saved profile; Esc closes it, nothing added.
+    d.keys(&["A"]);
+    let s = d.wait_text("add a broker");
+    assert!(s.contains("cloud") && !s.contains("Start the demo"), "{s}");
+    d.keys(&["Escape"]);
+    d.wait_for("the manager gone", |s| !s.contains("add a broker") && s.contains("┃▾ factory"));
+
+    // A new connection with a URL that cannot parse is refused in the form, the manager stays.
+    d.keys(&["A"]);
+    d.wait_text("add a broker");
+    d.keys(&["n"]);
+    d.wait_text("New connection");
+    for _ in 0..40 {
+        d.keys(&["BSpace"]);
+    }
+    d.type_text("gopher://x");
+    d.keys(&["Enter"]);
+    d.wait_text("URL:");
+    d.keys(&["Escape"]);
+    d.wait_text("Saved profiles");
+
+    // Enter on the profile: a second tab, shown at once, with its own subscriptions.
+    d.keys(&["Enter"]);
+    let s = d.wait_for("two tabs, the new one shown", |s| {
+        bar(s).contains(&format!(" 1 {a} up")) && bar(s).contains(" 2 cloud up") && s.contains("site1")
+    });
+    assert!(!s.contains("add a broker"), "{s}");
+    assert!(status(&s).contains(&format!("mqtt://{b}")), "{s}");
+    assert!(status(&s).contains("128.0 MiB share of 256.0 MiB"), "the budget is shared now: {s}");
+    // Both tabs go on: a message on each broker reaches its own tab only.
+    cloud.publish("site1/live", "c".as_bytes(), false);
+    d.wait_text("live");
+    edge.publish("factory/line2/live", "e".as_bytes(), false);
+    d.keys(&["M-1"]);
+    let s = d.wait_for("tab 1 has its new topic", |s| s.contains("line2") && s.contains("┃▾ factory"));
+    assert!(!s.lines().skip(1).any(|l| l.contains("site1")), "{s}");
+    d.quit();
+}

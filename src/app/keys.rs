@@ -35,6 +35,14 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "Brokers and tabs",
+        &[
+            ("A", "add a broker in a new tab (a saved profile or a new connection)"),
+            ("Alt-1…9, { }", "show that tab; previous / next tab (two brokers or more)"),
+            ("X, B", "close the shown tab (Enter or y confirms); compare two tabs"),
+        ],
+    ),
+    (
         "Publish pane",
         &[
             ("Tab, Shift-Tab", "next / previous field: topic, payload, QoS, retain, content type, properties"),

@@ -3,7 +3,8 @@
 //! what a key or a click on the tab bar does, and how the tab bar is laid out, so a click lands on
 //! the tab drawn there.
 //!
-//! With one tab the shell steps aside: no bar, and every key goes to the app as before.
+//! With one tab the shell steps aside: no bar, and every key goes to the app as before, but for
+//! `A`, which opens the connection manager over the screen to add a broker in a new tab.
 
 use super::{ConnStatus, Key};
 use crossterm::event::{KeyCode, KeyModifiers};
@@ -61,6 +62,10 @@ pub enum Outcome {
     Close(TabId),
     /// Compare two tabs as this line asks (`compare_view::Spec`).
     Compare(String),
+    /// `A`: the runtime opens the connection manager (`adding`) with the saved profiles.
+    OpenAdd,
+    /// The user chose a broker to add in a new tab.
+    Add(crate::manager::Choice),
 }
 
 /// The compare line being typed, and why the last one was refused.
@@ -82,6 +87,10 @@ pub struct TabList {
     pub comparing: bool,
     /// The last compare line, offered again.
     pub last_compare: Option<String>,
+    /// The connection manager over the screen, while a broker is being added (`A`).
+    pub adding: Option<crate::manager::Manager>,
+    /// Brokers can be added (not in a replay).
+    pub can_add: bool,
     next_id: TabId,
 }
 
@@ -100,6 +109,8 @@ impl TabList {
             asking: None,
             comparing: false,
             last_compare: None,
+            adding: None,
+            can_add: false,
             next_id: 1,
         }
     }
@@ -167,6 +178,30 @@ impl TabList {
     /// A key, before the active app sees it. `typing`: the app is taking text (a prompt, the
     /// publish form), so only Alt+digit is the shell's.
     pub fn key(&mut self, key: &Key, typing: bool) -> Outcome {
+        let plain = !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        if let Some(m) = self.adding.as_mut() {
+            // Ctrl-C still quits the program.
+            if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+                return Outcome::Pass;
+            }
+            return match m.key(crossterm::event::KeyEvent::new(key.code, key.modifiers)) {
+                None | Some(crate::manager::Choice::Demo) => Outcome::Done,
+                Some(crate::manager::Choice::Quit) => {
+                    self.adding = None;
+                    Outcome::Done
+                }
+                Some(choice) => Outcome::Add(choice),
+            };
+        }
+        if key.code == KeyCode::Char('A')
+            && plain
+            && !typing
+            && self.can_add
+            && self.closing.is_none()
+            && self.asking.is_none()
+        {
+            return Outcome::OpenAdd;
+        }
         if !self.shown() {
             return Outcome::Pass;
         }
@@ -177,7 +212,6 @@ impl TabList {
                 _ => Outcome::Done,
             };
         }
-        let plain = !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
         if let Some(ask) = self.asking.as_mut() {
             match key.code {
                 KeyCode::Esc => self.asking = None,
@@ -332,6 +366,27 @@ mod tests {
             assert_eq!(t.key(&k, false), Outcome::Pass);
         }
         assert_eq!(t.closing, None);
+    }
+
+    #[test]
+    fn a_opens_the_manager_even_with_one_tab_and_the_manager_then_takes_every_key() {
+        use crate::manager::{Choice, Manager};
+        let mut t = list(1);
+        assert_eq!(t.key(&key(KeyCode::Char('A')), false), Outcome::Pass, "not where brokers cannot be added");
+        t.can_add = true;
+        assert_eq!(t.key(&key(KeyCode::Char('A')), true), Outcome::Pass, "an A typed into a prompt");
+        assert_eq!(t.key(&key(KeyCode::Char('A')), false), Outcome::OpenAdd);
+        t.adding = Some(Manager::new(vec![("cloud".into(), "mqtts://c".into())], "c.toml".into(), false));
+        // Keys that are the shell's or the app's elsewhere go to the manager now.
+        for k in [key(KeyCode::Char('X')), key(KeyCode::Char('j')), key(KeyCode::Char('k')), alt('1')] {
+            assert_eq!(t.key(&k, false), Outcome::Done);
+        }
+        assert_eq!(t.key(&key(KeyCode::Enter), false), Outcome::Add(Choice::Profile("cloud".into())));
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(t.key(&ctrl_c, false), Outcome::Pass, "Ctrl-C still quits");
+        assert_eq!(t.key(&key(KeyCode::Esc), false), Outcome::Done);
+        assert!(t.adding.is_none(), "Esc closes the manager");
+        assert_eq!(t.key(&key(KeyCode::Char('j')), false), Outcome::Pass, "and keys are the app's again");
     }
 
     #[test]

@@ -295,7 +295,11 @@ pub fn run(args: &crate::cli::DemoArgs) -> u8 {
     };
     let result = rt.block_on(async {
         let feed = tokio::spawn(run_feed(broker.tcp_url(), None));
-        let r = crate::tui::run(config, task, args.fps).await;
+        // The user's own brokers can be added beside the demo's (`A`), from the usual config file.
+        let adder = <crate::cli::Cli as clap::Parser>::try_parse_from(["mqscope"])
+            .ok()
+            .map(|cli| crate::tui_add::Adder::new(None, &cli.tui));
+        let r = crate::tui::run("demo".into(), config, task, args.fps, adder).await;
         feed.abort();
         r
     });

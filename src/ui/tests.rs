@@ -114,10 +114,16 @@ fn help_overlay_80x24_and_160x48() {
         );
     }
     let wide = screen(&mut a, 160, 48);
-    for (group, _) in crate::app::keys_help() {
-        assert!(wide.contains(group), "'{group}' is missing from the help at 160x48:\n{wide}");
-    }
+    // Two columns at 160x48: most groups at once, the rest a page further down.
+    let shown = crate::app::keys_help().iter().filter(|(g, _)| wide.contains(*g)).count();
+    assert!(shown + 3 >= crate::app::keys_help().len(), "{shown} groups shown at 160x48:\n{wide}");
     insta::assert_snapshot!("help_wide", wide);
+    key(&mut a, KeyCode::PageDown);
+    let below = screen(&mut a, 160, 48);
+    for (group, _) in crate::app::keys_help() {
+        assert!(wide.contains(group) || below.contains(group), "'{group}' is not reachable at 160x48:\n{below}");
+    }
+    key(&mut a, KeyCode::PageUp);
     // Scrolled to the end, the small screen shows the last group.
     for _ in 0..10 {
         key(&mut a, KeyCode::PageDown);
@@ -988,5 +994,48 @@ fn compare_view_80x24_and_160x48() {
         }
         assert!(!out.contains('\u{1b}'), "names are sanitised");
         insta::assert_snapshot!(format!("compare_view_{w}x{h}"), out);
+    }
+}
+
+#[test]
+fn adding_a_broker_shows_the_manager_over_the_dashboard_80x24_and_160x48() {
+    use crate::manager::{Choice, Manager};
+    let mut a = busy();
+    let profiles = vec![
+        ("cloud".to_string(), "mqtts://cloud.example:8883".to_string()),
+        ("evil\u{1b}[2J".to_string(), "ws://lab:9001/mqtt".to_string()),
+    ];
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        a.apply(AppEvent::Resize { width: w, height: h });
+        a.prepare();
+        let theme = crate::ui::theme::Theme::new(a.config.theme, a.config.no_color);
+        let mut m = Manager::new(profiles.clone(), "/home/me/.config/mqscope/config.toml".into(), false);
+        let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+        let mut shot = |m: &Manager| {
+            term.draw(|f| {
+                super::draw(f, &a);
+                m.render(f, &theme);
+            })
+            .expect("draw");
+            let buf = term.backend().buffer().clone();
+            let mut out = String::new();
+            for y in 0..buf.area.height {
+                let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+                out.push_str(line.trim_end());
+                out.push('\n');
+            }
+            out
+        };
+        let s = shot(&m);
+        assert!(s.contains("add a broker") && s.contains("cloud") && s.contains("evil\\e[2J"), "{s}");
+        assert!(!s.contains("Start the demo"), "no demo from the dashboard:\n{s}");
+        insta::assert_snapshot!(format!("add_broker_list_{w}x{h}"), s);
+        m.ask_password(Choice::Profile("cloud".into()), "Password for ops at mqtts://cloud.example:8883".into());
+        for c in "hunter2".chars() {
+            m.key(crossterm::event::KeyEvent::new(KeyCode::Char(c), crossterm::event::KeyModifiers::NONE));
+        }
+        let s = shot(&m);
+        assert!(s.contains("Password for ops") && s.contains("•••••••") && !s.contains("hunter2"), "{s}");
+        insta::assert_snapshot!(format!("add_broker_password_{w}x{h}"), s);
     }
 }
