@@ -7,39 +7,61 @@
 #   benches/keys_tui.sh                               # 100,000 topics, 20,000 msgs/s
 #   TOPICS=10000 RATE=20000 benches/keys_tui.sh
 #   MQSCOPE=target/debug/mqscope benches/keys_tui.sh  # skip the release build
+#   TABS=2 benches/keys_tui.sh                        # two brokers in two tabs, TOPICS and RATE each
+#                                                     # (RATE defaults to 10,000 a broker then)
 #
 # Needs: mosquitto, tmux, rustc.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 TOPICS=${TOPICS:-100000}
-RATE=${RATE:-20000}
+TABS=${TABS:-1}
+[ "$TABS" = 1 ] || [ "$TABS" = 2 ] || { echo "TABS is 1 or 2" >&2; exit 2; }
+if [ "$TABS" = 2 ]; then RATE=${RATE:-10000}; else RATE=${RATE:-20000}; fi
 SECS=${SECS:-20}
 bench_init keys_tui
 bench_need mosquitto tmux rustc
 bench_mqscope
 bench_broker
+ports=("$tcp_port")
+if [ "$TABS" = 2 ]; then
+    bench_broker
+    ports+=("$tcp_port")
+fi
+urls=()
+for p in "${ports[@]}"; do urls+=(-u "mqtt://127.0.0.1:$p"); done
 rustc --edition 2021 -O "$root/benches/feed/feed.rs" -o "$work/feed" || bench_fail "cannot build the feeder"
 sock="$work/tmux.sock"
 
 tmux -S "$sock" -f /dev/null new-session -d -s keys -x 200 -y 60 \
-    "sh -c 'echo \$\$ > $work/pid; exec $MQSCOPE -u mqtt://127.0.0.1:$tcp_port --frame-stats --log-file $work/mqscope.log'"
+    "sh -c 'echo \$\$ > $work/pid; exec $MQSCOPE ${urls[*]} --frame-stats --log-file $work/mqscope.log'"
 bench_track "$(tmux -S "$sock" display -p -t keys '#{pid}')"
 for _ in $(seq 750); do tmux -S "$sock" capture-pane -p -t keys | grep -qF "● connected" && break; sleep 0.02; done
+[ "$TABS" = 1 ] || for _ in $(seq 750); do
+    [ "$(tmux -S "$sock" capture-pane -p -t keys | head -1 | grep -o ' up ' | wc -l)" = 2 ] && break; sleep 0.02
+done
 pid=$(cat "$work/pid")
 bench_track "$pid"
 
-"$work/feed" "$tcp_port" $((RATE * SECS)) "$TOPICS" "$RATE" >"$work/feed.out" &
-feeder=$!
-bench_track "$feeder"
+feeders=()
+for p in "${ports[@]}"; do
+    "$work/feed" "$p" $((RATE * SECS)) "$TOPICS" "$RATE" >"$work/feed-$p.out" &
+    feeders+=($!)
+    bench_track "$!"
+done
 sleep $((SECS / 4))
-for k in j j j k Tab Tab Tab o o o j k ? Escape Down Down Up End Home j k o; do
+keys=(j j j k Tab Tab Tab o o o j k ? Escape Down Down Up End Home j k o)
+# With two tabs, switch between them too ('}' next tab) so both are drawn under load.
+[ "$TABS" = 1 ] || keys=(j j '}' k Tab '}' Tab o '}' o j '}' k ? Escape Down '}' Up End '}' Home j k o)
+for k in "${keys[@]}"; do
     tmux -S "$sock" send-keys -t keys "$k"
     sleep 0.4
 done
-wait "$feeder" || bench_fail "the feeder failed"
-bench_untrack "$feeder"
-echo "feeder: $(cat "$work/feed.out")"
+for f in "${feeders[@]}"; do
+    wait "$f" || bench_fail "the feeder failed"
+    bench_untrack "$f"
+done
+for p in "${ports[@]}"; do echo "feeder ($p): $(cat "$work/feed-$p.out")"; done
 tmux -S "$sock" capture-pane -p -t keys | tail -2
 tmux -S "$sock" send-keys -t keys q
 for _ in $(seq 500); do [ -d "/proc/$pid" ] || break; sleep 0.02; done

@@ -365,7 +365,10 @@ fn run_tui(args: &TuiArgs, profile: Option<&mqscope::config::Profile>, adder: mq
         Err(code) => return code,
     };
     let name = mqscope::app::tabs::tab_name(args.conn.profile.as_deref(), &config.url);
-    mqscope::tui::exit_code(rt.block_on(mqscope::tui::run(name, config, task, args.fps.unwrap_or(30), Some(adder))))
+    let result = rt.block_on(mqscope::tui::run(name, config, task, args.fps.unwrap_or(30), Some(adder)));
+    // A broker still being added (a password command that never ends) must not hold up the exit.
+    rt.shutdown_background();
+    mqscope::tui::exit_code(result)
 }
 
 /// The dashboard with a tab per broker: each broker's profile applied under the shared flags, all
@@ -415,5 +418,8 @@ fn run_tabs(config: Option<&std::path::Path>, args: &TuiArgs) -> u8 {
         Err(code) => return code,
     };
     let adder = mqscope::tui_add::Adder::new(config.map(std::path::Path::to_path_buf), args);
-    mqscope::tui::exit_code(rt.block_on(mqscope::tui::run_brokers(brokers, args.fps.unwrap_or(30), Some(adder))))
+    let result = rt.block_on(mqscope::tui::run_brokers(brokers, args.fps.unwrap_or(30), Some(adder)));
+    // A broker still being added (a password command that never ends) must not hold up the exit.
+    rt.shutdown_background();
+    mqscope::tui::exit_code(result)
 }

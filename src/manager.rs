@@ -85,11 +85,23 @@ pub struct Manager {
     demo: bool,
     /// A password being typed for a choice that needs one.
     pub password: Option<PasswordAsk>,
+    /// What is being done for the last choice (in the dashboard: "connecting…"); keys wait, but
+    /// for Esc, which gives up on it.
+    pub busy: Option<String>,
 }
 
 impl Manager {
     pub fn new(profiles: Vec<(String, String)>, config_path: String, demo_available: bool) -> Self {
-        Self { profiles, config_path, selected: 0, form: None, error: None, demo: demo_available, password: None }
+        Self {
+            profiles,
+            config_path,
+            selected: 0,
+            form: None,
+            error: None,
+            demo: demo_available,
+            password: None,
+            busy: None,
+        }
     }
 
     fn rows(&self) -> usize {
@@ -106,6 +118,9 @@ impl Manager {
     pub fn key(&mut self, key: KeyEvent) -> Option<Choice> {
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
             return Some(Choice::Quit);
+        }
+        if self.busy.is_some() {
+            return (key.code == KeyCode::Esc).then_some(Choice::Quit);
         }
         if let Some(ask) = self.password.as_mut() {
             match key.code {
@@ -277,6 +292,9 @@ impl Manager {
                     theme.dim,
                 ));
             }
+        }
+        if let Some(b) = &self.busy {
+            lines.push(Line::styled(format!("{} (Esc gives up)", sanitize::line(b)), theme.warn));
         }
         if let Some(e) = &self.error {
             lines.push(Line::styled(sanitize::line(e).into_owned(), theme.error));

@@ -474,6 +474,8 @@ async fn run_tabs(mut tabs: Vec<Tab>, mut total: Option<usize>, fps: u32, adder:
     let mut signals = ExitSignals::new()?;
     let mut first_data_frame = false;
     let (snapshot_tx, mut snapshot_rx) = tokio::sync::mpsc::channel::<(TabId, Result<Vec<String>, String>)>(4);
+    // A broker being added (`A`): its options, made off the screen's thread.
+    let (add_tx, mut add_rx) = tokio::sync::mpsc::channel::<(Choice, Result<Broker, AddError>)>(1);
     let mut watch = Stopwatch::new();
     // The shell's own change to show (a switch, a closed tab, the close question).
     let mut shell_dirty = false;
@@ -551,39 +553,16 @@ async fn run_tabs(mut tabs: Vec<Tab>, mut total: Option<usize>, fps: u32, adder:
                                 shell_dirty = true;
                             }
                             Outcome::Add(choice) => {
-                                let opened = adder.as_ref().map(|a| a.open(choice.clone()));
-                                match opened.unwrap_or_else(|| Err(AddError::Failed("brokers cannot be added here".into()))) {
-                                    Ok(b) => {
-                                        list.adding = None;
-                                        // From now on the budget is shared, as with `-u A -u B`.
-                                        let budget = *total.get_or_insert_with(|| {
-                                            tabs.first().map_or(b.config.byte_budget, |t| t.app.config.byte_budget)
-                                        });
-                                        let mut task = b.task;
-                                        task.hand_off_bytes =
-                                            (task.hand_off_bytes / (list.len() + 1)).max(MIN_HAND_OFF_BYTES);
-                                        let handle = session::spawn(task.clone());
-                                        let id = list.open();
-                                        tracing::info!("tab {id} added: {}", b.name);
-                                        tabs.push(Tab::new(id, b.name, b.config, handle, Some(task)));
-                                        list.select(list.len() - 1);
-                                        share(&list, &mut tabs, Some(budget));
-                                        place(&mut tabs, &list, size);
-                                    }
-                                    Err(AddError::Password(prompt)) => {
-                                        if let Some(m) = list.adding.as_mut() {
-                                            let choice = match choice {
-                                                Choice::Password { choice, .. } => *choice,
-                                                other => other,
-                                            };
-                                            m.ask_password(choice, prompt);
-                                        }
-                                    }
-                                    Err(AddError::Failed(e)) => {
-                                        if let Some(m) = list.adding.as_mut() {
-                                            m.error = Some(e);
-                                        }
-                                    }
+                                // Off the screen's thread: a profile's password command or its
+                                // .proto files may take their time, and the screen goes on.
+                                if let (Some(adder), Some(m)) = (adder.clone(), list.adding.as_mut()) {
+                                    m.busy = Some("connecting…".into());
+                                    m.error = None;
+                                    let tx = add_tx.clone();
+                                    tokio::task::spawn_blocking(move || {
+                                        let result = adder.open(choice.clone());
+                                        let _ = tx.blocking_send((choice, result));
+                                    });
                                 }
                                 shell_dirty = true;
                             }
@@ -654,6 +633,40 @@ async fn run_tabs(mut tabs: Vec<Tab>, mut total: Option<usize>, fps: u32, adder:
                 }
             }
             _ = signals.recv() => break 'run,
+            Some((choice, result)) = add_rx.recv() => {
+                // Given up (Esc) meanwhile: nothing is opened.
+                if let Some(m) = list.adding.as_mut().filter(|m| m.busy.is_some()) {
+                    m.busy = None;
+                    match result {
+                        Ok(b) => {
+                            list.adding = None;
+                            // From now on the budget is shared, as with `-u A -u B`.
+                            let budget = *total.get_or_insert_with(|| {
+                                tabs.first().map_or(b.config.byte_budget, |t| t.app.config.byte_budget)
+                            });
+                            let mut task = b.task;
+                            task.hand_off_bytes = (task.hand_off_bytes / (list.len() + 1)).max(MIN_HAND_OFF_BYTES);
+                            let handle = session::spawn(task.clone());
+                            let id = list.open();
+                            tracing::info!("tab {id} added: {}", b.name);
+                            tabs.push(Tab::new(id, b.name, b.config, handle, Some(task)));
+                            list.select(list.len() - 1);
+                            share(&list, &mut tabs, Some(budget));
+                            place(&mut tabs, &list, size);
+                        }
+                        Err(AddError::Password(prompt)) => {
+                            let choice = match choice {
+                                Choice::Password { choice, .. } => *choice,
+                                other => other,
+                            };
+                            m.ask_password(choice, prompt);
+                        }
+                        Err(AddError::Failed(e)) => m.error = Some(e),
+                    }
+                }
+                shell_dirty = true;
+                frame.as_mut().reset(Instant::now().into());
+            }
             Some((id, result)) = snapshot_rx.recv() => {
                 if let Some(t) = tabs.iter_mut().find(|t| t.id == id) {
                     t.app.apply(AppEvent::RetainedSnapshot(result));

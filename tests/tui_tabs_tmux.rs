@@ -130,7 +130,9 @@ fn a_broker_is_added_at_runtime_from_the_connection_manager() {
     std::fs::write(
         &config,
         format!(
-            "[profiles.cloud]\nurl = \"{}\"\nsubscriptions = [{{ filter = \"site1/#\", qos = 1 }}]\n",
+            "[profiles.cloud]\nurl = \"{}\"\nsubscriptions = [{{ filter = \"site1/#\", qos = 1 }}]\n\n\
+             [profiles.stuck]\nurl = \"{}\"\nusername = \"u\"\npassword_cmd = \"sleep 45\"\n",
+            cloud.tcp_url(),
             cloud.tcp_url()
         ),
     )
@@ -162,7 +164,18 @@ fn a_broker_is_added_at_runtime_from_the_connection_manager() {
     d.keys(&["Escape"]);
     d.wait_text("Saved profiles");
 
+    // A profile whose password command never ends: the manager says it is connecting, the
+    // dashboard goes on under it, Esc gives up, and quitting later does not wait for the command.
+    d.keys(&["Down"]);
+    d.keys(&["Enter"]);
+    d.wait_text("connecting… (Esc gives up)");
+    edge.publish("factory/line3/live", "e".as_bytes(), false);
+    d.keys(&["Escape"]);
+    d.wait_for("the manager gone, the dashboard went on", |s| !s.contains("add a broker") && s.contains("line3"));
+
     // Enter on the profile: a second tab, shown at once, with its own subscriptions.
+    d.keys(&["A"]);
+    d.wait_text("Saved profiles");
     d.keys(&["Enter"]);
     let s = d.wait_for("two tabs, the new one shown", |s| {
         bar(s).contains(&format!(" 1 {a} up")) && bar(s).contains(" 2 cloud up") && s.contains("site1")
@@ -177,5 +190,7 @@ fn a_broker_is_added_at_runtime_from_the_connection_manager() {
     d.keys(&["M-1"]);
     let s = d.wait_for("tab 1 has its new topic", |s| s.contains("line2") && s.contains("┃▾ factory"));
     assert!(!s.lines().skip(1).any(|l| l.contains("site1")), "{s}");
+    let quit = std::time::Instant::now();
     d.quit();
+    assert!(quit.elapsed() < Duration::from_secs(20), "quitting waited for the stuck password command");
 }

@@ -303,6 +303,8 @@ pub fn run(args: &crate::cli::DemoArgs) -> u8 {
         feed.abort();
         r
     });
+    // A broker still being added (a password command that never ends) must not hold up the exit.
+    rt.shutdown_background();
     crate::tui::exit_code(result)
 }
 
