@@ -52,6 +52,17 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
         fmt::count(net.decode_failures),
         fmt::count(net.seq_problems())
     );
+    let untracked = net.untracked;
+    if untracked.total() > 0 {
+        let (used, limit) = net.usage();
+        title.push_str(&format!(
+            "· over its memory share ({} of {}): not tracked {} messages, {} metrics ",
+            fmt::bytes(used as u64),
+            fmt::bytes(limit as u64),
+            fmt::count(untracked.messages),
+            fmt::count(untracked.metrics)
+        ));
+    }
     if !net.hosts.is_empty() {
         let hosts: Vec<String> = net
             .hosts
