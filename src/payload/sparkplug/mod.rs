@@ -353,13 +353,19 @@ enum Raw<'a> {
     Str(&'a str),
 }
 
+/// A Float as the number it was written as: the shortest decimal that reads back as the same `f32`
+/// (121.3, not the 121.30000305175781 its exact value as an `f64` would print).
+fn f32_value(f: f32) -> Value {
+    f.to_string().parse::<f64>().map_or_else(|_| float_value(f64::from(f)), float_value)
+}
+
 /// A scalar as JSON: the signed types read as two's complement at their width (Sparkplug 3.0 §6.4.16),
 /// whichever of `int_value` and `long_value` carries them.
 fn scalar(datatype: u32, raw: Raw<'_>) -> Value {
     let bits = match raw {
         Raw::Int(v) => u64::from(v),
         Raw::Long(v) => v,
-        Raw::Float(f) => return float_value(f64::from(f)),
+        Raw::Float(f) => return f32_value(f),
         Raw::Double(f) => return float_value(f),
         Raw::Bool(b) => return Value::Bool(b),
         Raw::Str(s) => return Value::String(s.to_owned()),
@@ -422,7 +428,7 @@ fn array_value(datatype: u32, b: &[u8], budget: &mut usize) -> Result<Value, Str
             *d = *s;
         }
         match datatype {
-            30 => float_value(f64::from(f32::from_le_bytes([w[0], w[1], w[2], w[3]]))),
+            30 => f32_value(f32::from_le_bytes([w[0], w[1], w[2], w[3]])),
             31 => float_value(f64::from_le_bytes(w)),
             // The signed arrays are Int8Array..Int64Array (22..25), each element one of Int8..Int64.
             22..=25 => scalar(datatype - 21, Raw::Long(u64::from_le_bytes(w))),

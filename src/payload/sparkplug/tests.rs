@@ -482,3 +482,12 @@ fn hostile_aliases_values_and_deaths_stay_bounded_and_never_panic() {
     }
     assert!(net.usage().0 <= limit && net.hosts.len() < 50_000);
 }
+
+#[test]
+fn a_float_reads_as_the_decimal_it_was_written_as() {
+    let m = |v: f32| metric(Some("f"), None, 9, Some(MetricValue::FloatValue(v)));
+    let bytes = payload_bytes(0, vec![m(121.3), m(0.1), m(f32::NAN), m(f32::INFINITY)]);
+    let json = decode_json(&bytes, AliasScope::default()).unwrap();
+    let got: Vec<Value> = values(&json).into_iter().map(|(_, v)| v).collect();
+    assert_eq!(got, vec![json!(121.3), json!(0.1), json!("NaN"), json!("Infinity")]);
+}
