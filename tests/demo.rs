@@ -258,6 +258,19 @@ fn demo_opens_the_watch_table_with_moving_prices() {
     s.wait_for_within(DEMO_WAIT, "the dashboard", |sc| {
         sc.contains("Topics") && sc.contains("ticker") && sc.contains("Messages")
     });
+    // The Sparkplug view: the edge node and its devices, a device's metrics by name.
+    s.keys(&["S"]);
+    s.wait_for_within(DEMO_WAIT, "the Sparkplug view with the edge node", |sc| {
+        sc.contains("Sparkplug B") && sc.contains("Plant1") && sc.contains("Edge1") && sc.contains("Oven")
+    });
+    s.keys(&["j", "j"]);
+    let oven = s.wait_for_within(DEMO_WAIT, "the Oven's metrics", |sc| {
+        sc.contains("Metrics of Plant1/Edge1/Oven") && sc.contains("Temperature") && sc.contains("Setpoint")
+    });
+    assert!(!oven.contains("no birth seen"), "{oven}");
+    // A rebirth request goes out and is answered.
+    s.keys(&["b", "y"]);
+    s.wait_for_within(DEMO_WAIT, "the rebirth request", |sc| sc.contains("rebirth requested from Plant1/Edge1"));
     s.keys(&["q"]);
     s.wait_for_within(DEMO_WAIT, "a clean exit", |sc| sc.contains("EXITED:0"));
 }

@@ -608,6 +608,12 @@ mod tests {
         assert_eq!(will.topic, "spBv1.0/Plant1/NDEATH/Edge1");
         assert_eq!((will.qos, bd_seq(&will.payload)), (QoS::AtLeastOnce, Some(0)));
         assert_eq!(ncmd_topic(), "spBv1.0/Plant1/NCMD/Edge1");
+        // The session the demo connects with carries it as its will and subscribes to the NCMD topic.
+        let opts = super::super::edge_task_options("mqtt://127.0.0.1:1883", &node);
+        let w = opts.session.will.expect("a will");
+        assert_eq!((&*w.topic, &w.payload, w.qos, w.retain), (&*will.topic, &will.payload, QoS::AtLeastOnce, false));
+        let filters: Vec<&str> = opts.session.subscriptions.iter().map(|s| &*s.filter).collect();
+        assert_eq!(filters, ["spBv1.0/Plant1/NCMD/Edge1"]);
     }
 
     #[test]
