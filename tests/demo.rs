@@ -1,5 +1,6 @@
-//! `mqscope demo` end to end: the headless broker and feed checked with `mqscope sub` over ws, and
-//! the full demo in tmux showing a live watch table.
+//! `mqscope demo` end to end: the headless broker and feed checked with `mqscope sub` over ws, the
+//! Sparkplug edge node read by the project's tracker, and the full demo in tmux showing a live watch
+//! table and the Sparkplug view.
 
 mod common;
 
@@ -133,6 +134,100 @@ fn headless_demo_keeps_retained_reference_data_and_binary_topics() {
     assert!(v.get("payload_text").is_none(), "binary is not text");
 }
 
+/// Decodes `mqscope sub -F json` lines of Sparkplug messages into (topic, payload bytes).
+fn sparkplug_line(line: &str) -> Option<(String, Vec<u8>)> {
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    let hex = v["payload_hex"].as_str()?;
+    let bytes = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16)).collect::<Result<_, _>>();
+    Some((v["topic"].as_str()?.to_owned(), bytes.ok()?))
+}
+
+#[test]
+fn headless_demo_runs_a_sparkplug_edge_node_that_answers_a_rebirth() {
+    use mqscope::payload::sparkplug::state::Network;
+    let (_demo, _ws, tcp) = headless_demo();
+    let mut child = Command::new(BIN)
+        .args(["sub", "-u", &tcp, "--mqtt", "3.1.1", "-t", "spBv1.0/#", "-F", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start mqscope sub");
+    let stdout = child.stdout.take().expect("stdout");
+    let _sub = Demo(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // The node was born before this subscriber came: ask it for a rebirth, as the Sparkplug view's
+    // `b` does, until its NBIRTH arrives (the subscription may not be in place for the first ask).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ncmd = dir.path().join("rebirth.bin");
+    let mqscope::session::Command::Publish { publish, .. } =
+        mqscope::app::sparkplug::rebirth_command("Plant1", "Edge1", 1, 1_795_628_616_000)
+    else {
+        panic!("a publish")
+    };
+    std::fs::write(&ncmd, &publish.payload).expect("write the NCMD");
+    let mut seen = Vec::new();
+    let start = std::time::Instant::now();
+    'asking: while start.elapsed() < DEMO_WAIT {
+        let out = Command::new(BIN)
+            .args(["pub", "-u", &tcp, "--mqtt", "3.1.1", "-t", &publish.topic, "-f"])
+            .arg(&ncmd)
+            .output()
+            .expect("run mqscope pub");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let asked = std::time::Instant::now();
+        while asked.elapsed() < Duration::from_secs(1) {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(100))
+                && let Some(m) = sparkplug_line(&line)
+            {
+                let birth = m.0 == "spBv1.0/Plant1/NBIRTH/Edge1";
+                seen.push(m);
+                if birth {
+                    break 'asking;
+                }
+            }
+        }
+    }
+    // Then a few seconds of DATA.
+    let until = std::time::Instant::now() + Duration::from_secs(4);
+    while std::time::Instant::now() < until {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(100))
+            && let Some(m) = sparkplug_line(&line)
+        {
+            seen.push(m);
+        }
+    }
+    let mut net = Network::default();
+    let t = std::time::SystemTime::now();
+    // What came before the rebirth was sent before this host knew the node: the tracker starts at it.
+    let born = seen.iter().position(|(topic, _)| topic.contains("/NBIRTH/")).expect("an NBIRTH after the NCMD");
+    for (topic, payload) in &seen[born..] {
+        net.observe(topic, payload, t);
+    }
+    let node = &net.groups["Plant1"].nodes["Edge1"];
+    assert!(node.endpoint.online, "the node is online");
+    assert!(node.bd_seq.is_some(), "its NBIRTH carried bdSeq");
+    assert!(node.endpoint.metrics.contains_key("Node Control/Rebirth"));
+    for (device, metrics) in [
+        ("Press", ["Pressure", "Strokes", "Running", "Mode"]),
+        ("Oven", ["Temperature", "Setpoint", "Heater On", "Recipe"]),
+    ] {
+        let d = node.devices.get(device).unwrap_or_else(|| panic!("{device} in {:?}", node.devices.keys()));
+        assert!(d.online, "{device} online");
+        for m in metrics {
+            assert!(d.metrics.contains_key(m), "{device}/{m}: {:?}", d.metrics.keys());
+        }
+        assert!(d.metrics.keys().all(|k| !k.starts_with("alias ")), "{device}: aliases resolved");
+        assert!(d.messages >= 3, "{device}: DDATA flows ({} messages)", d.messages);
+    }
+    assert_eq!(node.seq_gaps + node.seq_out_of_order + node.bd_seq_mismatches, 0, "no seq problems");
+    assert_eq!(net.decode_failures, 0);
+}
+
 /// The price column of the AAPL row.
 fn aapl_price(screen: &str) -> Option<String> {
     let line = screen.lines().find(|l| l.contains("┃AAPL"))?;
@@ -163,6 +258,19 @@ fn demo_opens_the_watch_table_with_moving_prices() {
     s.wait_for_within(DEMO_WAIT, "the dashboard", |sc| {
         sc.contains("Topics") && sc.contains("ticker") && sc.contains("Messages")
     });
+    // The Sparkplug view: the edge node and its devices, a device's metrics by name.
+    s.keys(&["S"]);
+    s.wait_for_within(DEMO_WAIT, "the Sparkplug view with the edge node", |sc| {
+        sc.contains("Sparkplug B") && sc.contains("Plant1") && sc.contains("Edge1") && sc.contains("Oven")
+    });
+    s.keys(&["j", "j"]);
+    let oven = s.wait_for_within(DEMO_WAIT, "the Oven's metrics", |sc| {
+        sc.contains("Metrics of Plant1/Edge1/Oven") && sc.contains("Temperature") && sc.contains("Setpoint")
+    });
+    assert!(!oven.contains("no birth seen"), "{oven}");
+    // A rebirth request goes out and is answered.
+    s.keys(&["b", "y"]);
+    s.wait_for_within(DEMO_WAIT, "the rebirth request", |sc| sc.contains("rebirth requested from Plant1/Edge1"));
     s.keys(&["q"]);
     s.wait_for_within(DEMO_WAIT, "a clean exit", |sc| sc.contains("EXITED:0"));
 }

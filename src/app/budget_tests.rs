@@ -120,3 +120,41 @@ fn the_memory_figure_counts_the_process_and_the_hand_off_beside_what_is_kept() {
         format!("mem {} (kept {}/64.0 MiB)", crate::ui::fmt::bytes(kept + (23 << 20)), crate::ui::fmt::bytes(kept));
     assert!(screen.contains(&shown), "{shown} in\n{screen}");
 }
+
+#[test]
+fn sparkplug_births_of_50000_nodes_stay_within_the_budget_and_are_counted() {
+    use crate::payload::sparkplug::proto::{Metric, MetricValue, Payload};
+    use prost::Message as _;
+    let budget = 16 << 20;
+    let mut a = app_with(budget, 100);
+    let birth = Payload {
+        seq: Some(0),
+        metrics: vec![Metric {
+            name: Some("bdSeq".into()),
+            datatype: Some(8),
+            value: Some(MetricValue::LongValue(0)),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+    .encode_to_vec();
+    for chunk in 0..50 {
+        let msgs = (0..1000).map(|i| msg(&format!("spBv1.0/g/NBIRTH/edge{}", chunk * 1000 + i), &birth, T0)).collect();
+        feed(&mut a, msgs);
+    }
+    let tracked = a.sparkplug.groups.get("g").map_or(0, |g| g.nodes.len());
+    // A node costs the tracker well over 500 bytes: no more than its share of the budget may be kept.
+    assert!(tracked > 0 && tracked <= budget / 8 / 500, "{tracked} nodes tracked");
+    let (held, limit) = a.sparkplug.usage();
+    assert!(held <= limit && limit == budget / 8, "{held} of {limit}");
+    let not_kept_by_the_tree = a.refused;
+    assert_eq!(a.sparkplug.untracked.messages + tracked as u64 + not_kept_by_the_tree, 50_000);
+    // The tracker's bytes are in the budget's figure, and the figure stays within the budget.
+    let (used, _) = a.store.usage();
+    assert!(used >= held + a.tree.bytes() && used <= budget, "{used} of {budget}");
+    // The status line says what the tracker left out.
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+    term.draw(|f| crate::ui::draw(f, &a)).unwrap();
+    let screen = format!("{:?}", term.backend().buffer());
+    assert!(screen.contains("Sparkplug:") && screen.contains("not tracked (memory budget)"), "{screen}");
+}

@@ -29,7 +29,7 @@ pub mod watch;
 mod keys;
 
 use crate::codec::ProtocolVersion;
-use crate::payload::sparkplug::state::Network;
+use crate::payload::sparkplug::state::{Network, limit_for_budget as sparkplug_limit};
 use crate::payload::{self, Decoder, PayloadFormat};
 use crate::session::{Command, ConnectionInfo, FatalKind, SessionEvent, SubscribeOutcome};
 use layout::{Areas, Pane};
@@ -499,6 +499,7 @@ impl App {
         let view = config.start_view;
         let show_frame_stats = config.frame_stats;
         let store = Store::new(config.history_per_topic, config.byte_budget, config.log_capacity);
+        let sparkplug = Network::with_limit(sparkplug_limit(config.byte_budget));
         let subs = subs::Subscriptions::new(&config.filters);
         let warnings = watch::load_warnings(&config.watch_lists, &config.payload_views);
         let mut app = Self {
@@ -534,7 +535,7 @@ impl App {
             publisher: publish::Publisher::with_templates(templates).with_protos(protos),
             subs,
             retained: retained::RetainedView::default(),
-            sparkplug: Network::default(),
+            sparkplug,
             sparkplug_view: sparkplug::SparkplugView::default(),
             traffic: TrafficView::default(),
             totals: traffic::Totals::default(),
@@ -641,6 +642,7 @@ impl App {
                 self.config.byte_budget = share;
                 // One tab left keeps the whole budget: nothing to say about sharing it.
                 self.budget_total = (share != total).then_some(total);
+                self.sparkplug.set_limit(sparkplug_limit(share));
                 self.store.set_budget(share);
             }
             AppEvent::Recording(ev) => self.on_recording(ev),
@@ -816,8 +818,8 @@ impl App {
             self.refused += 1;
             return;
         };
-        self.store.set_reserved(self.tree.bytes() + self.views_bytes);
         self.sparkplug.observe(&m.topic, &m.payload, m.received_at);
+        self.store.set_reserved(self.reserved_bytes());
         self.store.push(node, ms, m);
         self.match_newest(&m.topic, &m.payload);
         if let Some((root, _)) = self.level_series
@@ -845,7 +847,12 @@ impl App {
     /// for the budget; once per batch and frame, as it walks the rows.
     pub(super) fn count_views(&mut self) {
         self.views_bytes = self.watch.bytes() + self.detail_cache.bytes() + self.retained.bytes();
-        self.store.set_reserved(self.tree.bytes() + self.views_bytes);
+        self.store.set_reserved(self.reserved_bytes());
+    }
+
+    /// What the app keeps outside the message store: the topic tree, the views, the Sparkplug tracker.
+    fn reserved_bytes(&self) -> usize {
+        self.tree.bytes() + self.views_bytes + self.sparkplug.usage().0
     }
 
     // ---- queries used by the ui ----

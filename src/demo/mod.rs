@@ -1,7 +1,9 @@
 //! `mqscope demo`: a real MQTT broker in-process (rumqttd, behind the default `demo` feature) with a
-//! WebSocket and a TCP listener on loopback, and a simulated market feed published into it by our
-//! own session over TCP. Works on a fresh machine with no broker and no network.
+//! WebSocket and a TCP listener on loopback, a simulated market feed published into it by our own
+//! session over TCP, and a Sparkplug B edge node on a session of its own (`edge.rs`). Works on a fresh
+//! machine with no broker and no network.
 
+pub mod edge;
 pub mod feed;
 
 use crate::codec::{Bytes, Properties, ProtocolVersion, QoS};
@@ -131,9 +133,110 @@ fn now_ms() -> u64 {
 /// The token of the retained reference publishes, to tell their acknowledgements apart.
 const REFERENCE: u64 = 1;
 
-/// Publishes the feed into the broker at `tcp_url` until the task is dropped. `ready` fires once the
-/// broker has acknowledged every retained reference message, so a subscriber from then on gets them all.
-pub async fn run_feed(tcp_url: String, ready: Option<tokio::sync::oneshot::Sender<()>>) -> Result<(), String> {
+/// The edge node's session: its own client id, 3.1.1 as the demo broker speaks, the NDEATH of the
+/// session about to connect as its will (Sparkplug 3.0 §6.4.5), and its NCMD topic subscribed.
+pub fn edge_task_options(tcp_url: &str, node: &edge::EdgeNode) -> TaskOptions {
+    let will = node.will();
+    let session = SessionConfig {
+        client_id: format!("mqscope-demo-{}", edge::NODE),
+        version: ProtocolVersion::V3_1_1,
+        version_forced: true,
+        keep_alive: 30,
+        will: Some(crate::codec::LastWill {
+            topic: will.topic.as_str().into(),
+            payload: will.payload,
+            qos: will.qos,
+            retain: false,
+            properties: Properties::default(),
+        }),
+        subscriptions: vec![crate::codec::Subscription {
+            filter: edge::ncmd_topic().into(),
+            options: crate::codec::SubscriptionOptions::qos(QoS::AtLeastOnce),
+        }],
+        ..SessionConfig::default()
+    };
+    let mut opts = TaskOptions::new(TransportOptions::new(tcp_url.to_owned()), session);
+    opts.reconnect = ReconnectPolicy { retry_first_connect: true, ..ReconnectPolicy::default() };
+    opts
+}
+
+/// Sends the edge node's publishes; returns `Some(true)` when it asked to disconnect, `None` when the
+/// session is gone.
+async fn act(tx: &tokio::sync::mpsc::Sender<Command>, actions: Vec<edge::Action>) -> Option<bool> {
+    let mut disconnect = false;
+    for a in actions {
+        match a {
+            edge::Action::Publish(out) => tx.send(publish(out.topic, out.payload, out.qos, false)).await.ok()?,
+            edge::Action::Disconnect => {
+                tx.send(Command::Disconnect).await.ok()?;
+                disconnect = true;
+            }
+            edge::Action::Connect => {}
+        }
+    }
+    Some(disconnect)
+}
+
+/// Runs the Sparkplug edge node against the broker at `tcp_url` until the task is dropped, starting
+/// after `delay` (so the dashboard, subscribing at the same time, sees the first births). One MQTT
+/// session per bdSeq: births whenever it connects, commands from its NCMD topic, a clean disconnect
+/// after each NDEATH and a new session when the node comes back.
+pub async fn run_edge_node(tcp_url: String, delay: Duration) -> Result<(), String> {
+    tokio::time::sleep(delay).await;
+    let mut node = edge::EdgeNode::new(now_ms() ^ 0x5eed_5eed, now_ms());
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        let mut handle = session::spawn(edge_task_options(&tcp_url, &node));
+        let ended = "the Sparkplug edge node's session ended";
+        loop {
+            let actions = tokio::select! {
+                ev = handle.events.recv() => match ev {
+                    None => return Err(ended.into()),
+                    Some(session::SessionEvent::Connected(_)) => node.births(now_ms()),
+                    Some(session::SessionEvent::Message(m)) => node.on_message(&m.topic, &m.payload, now_ms()),
+                    Some(session::SessionEvent::Messages(ms)) => {
+                        ms.iter().flat_map(|m| node.on_message(&m.topic, &m.payload, now_ms())).collect()
+                    }
+                    Some(_) => continue,
+                },
+                _ = tick.tick() => node.step(now_ms()),
+            };
+            match act(&handle.commands, actions).await {
+                None => return Err(ended.into()),
+                Some(true) => break,
+                Some(false) => {}
+            }
+        }
+        // The DISCONNECT goes out and the task ends; then the node stays away until it asks to connect.
+        let _ = tokio::time::timeout(Duration::from_secs(2), &mut handle.task).await;
+        handle.task.abort();
+        loop {
+            tick.tick().await;
+            if node.step(now_ms()).contains(&edge::Action::Connect) {
+                break;
+            }
+        }
+    }
+}
+
+/// Aborts a spawned task when dropped (the feed's edge node ends with the feed).
+struct AbortOnDrop(tokio::task::JoinHandle<Result<(), String>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Publishes the feed into the broker at `tcp_url` until the task is dropped, with the Sparkplug edge
+/// node starting after `edge_delay`. `ready` fires once the broker has acknowledged every retained
+/// reference message, so a subscriber from then on gets them all.
+pub async fn run_feed(
+    tcp_url: String,
+    ready: Option<tokio::sync::oneshot::Sender<()>>,
+    edge_delay: Duration,
+) -> Result<(), String> {
+    let _edge = AbortOnDrop(tokio::spawn(run_edge_node(tcp_url.clone(), edge_delay)));
     let universe = feed::universe()?;
     let session = SessionConfig {
         client_id: "mqscope-demo-feed".into(),
@@ -237,7 +340,7 @@ pub fn run(args: &crate::cli::DemoArgs) -> u8 {
             // The URLs go out once the reference data is in the broker: a script that subscribes as
             // soon as it reads them must find every retained message.
             let (ready_tx, ready) = tokio::sync::oneshot::channel();
-            let mut feed = tokio::spawn(run_feed(broker.tcp_url(), Some(ready_tx)));
+            let mut feed = tokio::spawn(run_feed(broker.tcp_url(), Some(ready_tx), Duration::ZERO));
             tokio::select! {
                 _ = ready => {}
                 r = &mut feed => {
@@ -294,7 +397,9 @@ pub fn run(args: &crate::cli::DemoArgs) -> u8 {
         ..crate::app::Config::default()
     };
     let result = rt.block_on(async {
-        let feed = tokio::spawn(run_feed(broker.tcp_url(), None));
+        // The dashboard connects and subscribes within milliseconds on loopback; the edge node's
+        // first births wait a moment for it (a missed one is a `b` away in the Sparkplug view).
+        let feed = tokio::spawn(run_feed(broker.tcp_url(), None, Duration::from_millis(1500)));
         // The user's own brokers can be added beside the demo's (`A`), from the usual config file.
         let adder = <crate::cli::Cli as clap::Parser>::try_parse_from(["mqscope"])
             .ok()

@@ -1,6 +1,7 @@
 //! The Sparkplug view: groups, edge nodes and devices with state, last birth, metric count, rate and seq
 //! problems; below, the selected node's or device's metrics (name, alias, datatype, value, timestamp,
-//! quality or properties), values that changed in the last two seconds highlighted.
+//! quality or properties), values that changed in the last two seconds highlighted. At the bottom, what
+//! the tracker left out for the memory budget, and the last decode failure.
 //!
 //! ```text
 //! ┏ Sparkplug B · 1 groups · 1 edge nodes · 2 devices · 0 decode failures · 1 seq problems ┓
@@ -152,12 +153,28 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
             lines.push(Line::styled(fmt::fit(&text, width), if changed { theme.warn } else { theme.count }));
         }
     }
+    // At the bottom, whatever the height: what the memory share left out, and the last failure.
+    let mut footer = Vec::new();
+    let untracked = net.untracked;
+    if untracked.total() > 0 {
+        let (used, limit) = net.usage();
+        let text = format!(
+            " over its memory share ({} of {}), left out: {} messages, {} metrics",
+            fmt::bytes(used as u64),
+            fmt::bytes(limit as u64),
+            fmt::count(untracked.messages),
+            fmt::count(untracked.metrics)
+        );
+        footer.push(Line::styled(fmt::fit(&text, width), theme.warn));
+    }
     if let Some((_, why)) = &net.last_failure {
-        lines.truncate(usize::from(inner.height).saturating_sub(1));
-        lines.push(Line::styled(
-            fmt::fit(&format!(" last decode failure: {}", sanitize::line(why)), width),
-            theme.error,
-        ));
+        let text = format!(" last decode failure: {}", sanitize::line(why));
+        footer.push(Line::styled(fmt::fit(&text, width), theme.error));
+    }
+    if !footer.is_empty() {
+        let above = usize::from(inner.height).saturating_sub(footer.len());
+        lines.resize(above, Line::raw(""));
+        lines.extend(footer);
     }
     f.render_widget(Paragraph::new(lines), inner);
 }
@@ -251,5 +268,44 @@ mod tests {
         // The status line holds the wall clock; the view is what this test is about.
         let view: String = screen.lines().take(15).map(|l| format!("{l}\n")).collect();
         insta::assert_snapshot!(view);
+    }
+
+    /// The view over its memory share: the title says how much it holds and what it left out.
+    #[test]
+    fn sparkplug_view_says_what_its_memory_share_left_out() {
+        let config = crate::app::Config { byte_budget: 96 << 10, ..crate::app::Config::default() };
+        let mut a = crate::app::App::new(config, T0);
+        let nbirth = payload(0, &[(Some("Node Control/Rebirth"), 1, 11, MetricValue::BooleanValue(false))]);
+        let dbirth = payload(1, &[(Some("Temperature"), 10, 10, MetricValue::DoubleValue(20.0))]);
+        let mut msgs = Vec::new();
+        for n in 0..8 {
+            msgs.push(msg(&format!("spBv1.0/plant/NBIRTH/edge{n}"), &nbirth, T0));
+            msgs.push(msg(&format!("spBv1.0/plant/DBIRTH/edge{n}/pump"), &dbirth, T0));
+        }
+        feed(&mut a, msgs);
+        assert!(a.sparkplug.untracked.total() > 0, "{:?}", a.sparkplug.usage());
+        key(&mut a, KeyCode::Char('S'));
+        for (w, h) in [(80, 24), (160, 48)] {
+            a.apply(crate::app::AppEvent::Resize { width: w, height: h });
+            a.prepare();
+            let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+            term.draw(|f| crate::ui::draw(f, &a)).expect("draw");
+            let buf = term.backend().buffer().clone();
+            let screen: String = (0..buf.area.height)
+                .map(|y| {
+                    (0..buf.area.width)
+                        .map(|x| buf[(x, y)].symbol().to_string())
+                        .collect::<String>()
+                        .trim_end()
+                        .to_owned()
+                        + "\n"
+                })
+                .collect();
+            // The status line holds the wall clock; the rest is the view.
+            let view: String = screen.lines().take(usize::from(h) - 1).map(|l| format!("{l}\n")).collect();
+            insta::with_settings!({ snapshot_suffix => format!("{w}x{h}") }, {
+                insta::assert_snapshot!(view);
+            });
+        }
     }
 }

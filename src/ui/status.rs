@@ -122,6 +122,12 @@ fn parts<'a>(app: &'a App, theme: &Theme) -> Vec<Part<'a>> {
         let text = format!(" not kept {} (new topics over the memory budget)", fmt::count(app.refused));
         parts.push(Part::new(Keep::Always, vec![Span::styled(text, theme.warn)]));
     }
+    let sparkplug = app.sparkplug.untracked.total();
+    if sparkplug > 0 {
+        // The Sparkplug view's header says which: messages of nodes not tracked, or metrics.
+        let text = format!(" Sparkplug: {} not tracked (memory budget)", fmt::count(sparkplug));
+        parts.push(Part::new(Keep::Always, vec![Span::styled(text, theme.warn)]));
+    }
     if ev.by_ring > 0 {
         // A full ring letting its oldest go is how `--history` works, not a loss: said plainly, dim.
         let text = format!(

@@ -12,6 +12,7 @@ pub mod proto;
 pub mod state;
 
 use std::collections::HashMap;
+use std::mem::size_of;
 
 use prost::Message as _;
 use serde_json::{Map, Value};
@@ -102,17 +103,60 @@ pub fn is_payload_topic(topic: &str) -> bool {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Aliases {
     by_alias: HashMap<u64, (Box<str>, u32)>,
+    /// Heap bytes the names take.
+    names: usize,
+}
+
+/// What a heap allocation of `len` bytes takes from the allocator: glibc adds an 8-byte header, rounds
+/// up to 16 and never gives less than 32.
+pub(crate) fn heap(len: usize) -> usize {
+    if len == 0 { 0 } else { ((len + 8 + 15) & !15).max(32) }
+}
+
+/// The hash table's allocation for `n` aliases: buckets of an entry and a control byte each, a power
+/// of two holding `n` at a load of at most 7/8 (all but one below 8 buckets), at least 4.
+fn alias_table(n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    let mut buckets = 4usize;
+    while (if buckets < 8 { buckets - 1 } else { buckets / 8 * 7 }) < n {
+        buckets = buckets.saturating_mul(2);
+    }
+    heap(buckets.saturating_mul(size_of::<(u64, (Box<str>, u32))>() + 1) + 16)
 }
 
 impl Aliases {
     /// The aliases a BIRTH payload declares (metrics with both a name and an alias).
     pub fn from_birth(payload: &proto::Payload) -> Self {
-        let by_alias = payload
-            .metrics
-            .iter()
-            .filter_map(|m| Some((m.alias?, (m.name.as_deref()?.into(), m.datatype.unwrap_or(0)))))
-            .collect();
-        Self { by_alias }
+        let mut out = Self::default();
+        for m in &payload.metrics {
+            if let (Some(alias), Some(name)) = (m.alias, m.name.as_deref()) {
+                out.insert(alias, name, m.datatype.unwrap_or(0));
+            }
+        }
+        out
+    }
+
+    /// How many bytes declaring `alias` as `name` would add (0 if it would not grow).
+    pub fn growth(&self, alias: u64, name: &str) -> usize {
+        match self.by_alias.get(&alias) {
+            Some((old, _)) => heap(name.len()).saturating_sub(heap(old.len())),
+            None => alias_table(self.by_alias.len() + 1) - alias_table(self.by_alias.len()) + heap(name.len()),
+        }
+    }
+
+    /// Declares an alias (a repeated one keeps its last name).
+    pub fn insert(&mut self, alias: u64, name: &str, datatype: u32) {
+        if let Some((old, _)) = self.by_alias.insert(alias, (name.into(), datatype)) {
+            self.names -= heap(old.len());
+        }
+        self.names += heap(name.len());
+    }
+
+    /// Memory the table holds (estimated as the allocator hands it out), for the tracker's limit.
+    pub fn bytes(&self) -> usize {
+        alias_table(self.by_alias.len()) + self.names
     }
 
     /// The name and datatype behind `alias`.
@@ -309,13 +353,19 @@ enum Raw<'a> {
     Str(&'a str),
 }
 
+/// A Float as the number it was written as: the shortest decimal that reads back as the same `f32`
+/// (121.3, not the 121.30000305175781 its exact value as an `f64` would print).
+fn f32_value(f: f32) -> Value {
+    f.to_string().parse::<f64>().map_or_else(|_| float_value(f64::from(f)), float_value)
+}
+
 /// A scalar as JSON: the signed types read as two's complement at their width (Sparkplug 3.0 §6.4.16),
 /// whichever of `int_value` and `long_value` carries them.
 fn scalar(datatype: u32, raw: Raw<'_>) -> Value {
     let bits = match raw {
         Raw::Int(v) => u64::from(v),
         Raw::Long(v) => v,
-        Raw::Float(f) => return float_value(f64::from(f)),
+        Raw::Float(f) => return f32_value(f),
         Raw::Double(f) => return float_value(f),
         Raw::Bool(b) => return Value::Bool(b),
         Raw::Str(s) => return Value::String(s.to_owned()),
@@ -378,7 +428,7 @@ fn array_value(datatype: u32, b: &[u8], budget: &mut usize) -> Result<Value, Str
             *d = *s;
         }
         match datatype {
-            30 => float_value(f64::from(f32::from_le_bytes([w[0], w[1], w[2], w[3]]))),
+            30 => f32_value(f32::from_le_bytes([w[0], w[1], w[2], w[3]])),
             31 => float_value(f64::from_le_bytes(w)),
             // The signed arrays are Int8Array..Int64Array (22..25), each element one of Int8..Int64.
             22..=25 => scalar(datatype - 21, Raw::Long(u64::from_le_bytes(w))),

@@ -4,16 +4,50 @@
 //!
 //! Nothing is hidden for being wrong: a message with an unexpected `seq`, or one that does not decode, is
 //! counted and the caller still shows it.
+//!
+//! Bounded: the tables (groups, edge nodes, devices, hosts, metric rows and aliases) hold at most
+//! `limit` bytes, estimated the way the app's memory budget counts. A new group, node, device, host,
+//! metric row or alias that would go beyond it is not kept and is counted in [`Untracked`]; what is
+//! already kept goes on being updated. A metric value too large for a table cell is kept as the start
+//! of its text. A BIRTH frees what the previous one held.
 
 use std::collections::BTreeMap;
+use std::mem::size_of;
 use std::time::SystemTime;
 
 use serde_json::Value;
 
-use super::{AliasScope, Aliases, MessageType, Topic, decode, to_json};
+use super::{AliasScope, Aliases, MessageType, Topic, decode, heap, to_json};
+
+/// The tables' limit when nobody sets one (`mqscope sub`): the dashboard's default budget's share.
+pub const DEFAULT_LIMIT: usize = 32 << 20;
+
+/// The part of the dashboard's memory budget the tracker may hold.
+pub fn limit_for_budget(budget: usize) -> usize {
+    budget / 8
+}
+
+/// A metric value whose JSON takes more than this many bytes is kept as the start of its text.
+pub const MAX_VALUE_BYTES: usize = 512;
+
+/// What did not fit within the limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Untracked {
+    /// Messages from a group, edge node, device or host there was no room for (the message itself is
+    /// still shown and decoded by the caller).
+    pub messages: u64,
+    /// Metrics (rows or aliases of a BIRTH, new rows or grown values from DATA) there was no room for.
+    pub metrics: u64,
+}
+
+impl Untracked {
+    pub fn total(&self) -> u64 {
+        self.messages + self.metrics
+    }
+}
 
 /// Everything known about the Sparkplug namespace.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Network {
     pub groups: BTreeMap<String, Group>,
     /// Host applications by id, from `spBv1.0/STATE/HOST_ID`.
@@ -22,6 +56,16 @@ pub struct Network {
     pub decode_failures: u64,
     /// The last decode failure: topic and reason.
     pub last_failure: Option<(String, String)>,
+    /// What the limit kept out.
+    pub untracked: Untracked,
+    /// Bytes the tables hold now (estimated), and the most they may hold.
+    meter: Meter,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Self::with_limit(DEFAULT_LIMIT)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -109,6 +153,28 @@ impl Node {
 }
 
 impl Network {
+    /// An empty tracker whose tables hold at most `limit` bytes.
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            groups: BTreeMap::new(),
+            hosts: BTreeMap::new(),
+            decode_failures: 0,
+            last_failure: None,
+            untracked: Untracked::default(),
+            meter: Meter { bytes: 0, limit },
+        }
+    }
+
+    /// A new limit (the dashboard's budget changed). What is kept stays; new entries wait for room.
+    pub fn set_limit(&mut self, limit: usize) {
+        self.meter.limit = limit;
+    }
+
+    /// Bytes the tables hold now (estimated as the memory budget counts), and the limit.
+    pub fn usage(&self) -> (usize, usize) {
+        (self.meter.bytes, self.meter.limit)
+    }
+
     /// Takes one message in. Returns `false` for a topic outside the namespace, which changes nothing.
     pub fn observe(&mut self, topic: &str, payload: &[u8], now: SystemTime) -> bool {
         let Some(parsed) = Topic::parse(topic) else { return false };
@@ -126,7 +192,26 @@ impl Network {
                 return true;
             }
         };
-        let n = self.groups.entry(group.to_owned()).or_default().nodes.entry(node.to_owned()).or_default();
+        let Self { groups, meter, untracked, .. } = self;
+        // The group, node and device this message needs, all or none, so no empty shell is left behind.
+        let known = groups.get(group).map(|g| g.nodes.get(node).map(|n| device.map(|d| n.devices.contains_key(d))));
+        let new_device = |devices: usize| device.map_or(0, |d| insert_cost::<Endpoint>(devices, d));
+        let cost = match known {
+            None => insert_cost::<Group>(groups.len(), group) + insert_cost::<Node>(0, node) + new_device(0),
+            Some(None) => {
+                let nodes = groups.get(group).map_or(0, |g| g.nodes.len());
+                insert_cost::<Node>(nodes, node) + new_device(0)
+            }
+            Some(Some(Some(false))) => {
+                new_device(groups.get(group).and_then(|g| g.nodes.get(node)).map_or(0, |n| n.devices.len()))
+            }
+            Some(Some(_)) => 0,
+        };
+        if !meter.take(cost) {
+            untracked.messages += 1;
+            return true;
+        }
+        let n = groups.entry(group.to_owned()).or_default().nodes.entry(node.to_owned()).or_default();
         // Commands come from hosts and carry no edge node seq.
         if !matches!(kind, MessageType::NCmd | MessageType::DCmd | MessageType::NDeath) {
             check_seq(n, kind, decoded.seq);
@@ -138,10 +223,11 @@ impl Network {
                 _ => None,
             })
         };
+        let mut failure = None;
         match kind {
             MessageType::NBirth => {
                 n.bd_seq = bd_seq();
-                birth(&mut n.endpoint, &decoded, now);
+                failure = birth(&mut n.endpoint, &decoded, now, meter, untracked);
             }
             MessageType::NDeath => {
                 let death = bd_seq();
@@ -158,7 +244,7 @@ impl Network {
             MessageType::DBirth | MessageType::DDeath | MessageType::DData | MessageType::DCmd => {
                 let d = n.devices.entry(device.unwrap_or_default().to_owned()).or_default();
                 match kind {
-                    MessageType::DBirth => birth(d, &decoded, now),
+                    MessageType::DBirth => failure = birth(d, &decoded, now, meter, untracked),
                     MessageType::DDeath => d.online = false,
                     _ => {}
                 }
@@ -170,14 +256,13 @@ impl Network {
             None => (&mut n.endpoint, None),
         };
         endpoint.count(now);
-        let mut failure = None;
-        if !matches!(kind, MessageType::NCmd | MessageType::DCmd | MessageType::NDeath | MessageType::DDeath) {
+        if matches!(kind, MessageType::NData | MessageType::DData) {
             let scope = match node_aliases {
                 Some(node) => AliasScope { device: Some(&endpoint.aliases), node: Some(node) },
                 None => AliasScope { device: None, node: Some(&endpoint.aliases) },
             };
             match to_json(&decoded, scope) {
-                Ok(json) => update_metrics(&mut endpoint.metrics, &json, now),
+                Ok(json) => update_metrics(&mut endpoint.metrics, &json, now, meter, untracked),
                 Err(e) => failure = Some(e),
             }
         }
@@ -187,9 +272,16 @@ impl Network {
         true
     }
 
+    /// Counts a failure and keeps the latest one (always: it is one entry, and the limit counts it).
     fn fail(&mut self, topic: &str, reason: String) {
         self.decode_failures += 1;
-        self.last_failure = Some((topic.to_owned(), format!("not valid Sparkplug B: {reason}")));
+        let failure = (topic.to_owned(), format!("not valid Sparkplug B: {reason}"));
+        let cost = |f: &(String, String)| heap(f.0.len()) + heap(f.1.len());
+        if let Some(old) = &self.last_failure {
+            self.meter.give(cost(old));
+        }
+        self.meter.bytes += cost(&failure);
+        self.last_failure = Some(failure);
     }
 
     fn observe_state(&mut self, host: &str, payload: &[u8], now: SystemTime) {
@@ -198,7 +290,15 @@ impl Network {
         match online {
             Some(online) => {
                 let timestamp = parsed.as_ref().and_then(|v| v.get("timestamp")).and_then(Value::as_u64);
-                self.hosts.insert(host.to_owned(), Host { online, timestamp, at: now });
+                let state = Host { online, timestamp, at: now };
+                let cost = insert_cost::<Host>(self.hosts.len(), host);
+                match self.hosts.get_mut(host) {
+                    Some(known) => *known = state,
+                    None if self.meter.take(cost) => {
+                        self.hosts.insert(host.to_owned(), state);
+                    }
+                    None => self.untracked.messages += 1,
+                }
             }
             None => self.fail(
                 &format!("{}/STATE/{host}", super::NAMESPACE),
@@ -225,12 +325,162 @@ impl Network {
     }
 }
 
-/// A BIRTH: online, new aliases, and its metrics replace what was known.
-fn birth(e: &mut Endpoint, p: &super::proto::Payload, now: SystemTime) {
+/// Bytes kept against the limit.
+#[derive(Debug, Clone, Copy)]
+struct Meter {
+    bytes: usize,
+    limit: usize,
+}
+
+impl Meter {
+    /// Counts `cost` if it fits within the limit.
+    fn take(&mut self, cost: usize) -> bool {
+        match self.bytes.checked_add(cost) {
+            Some(b) if b <= self.limit => {
+                self.bytes = b;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn give(&mut self, cost: usize) {
+        self.bytes = self.bytes.saturating_sub(cost);
+    }
+}
+
+/// What a `BTreeMap<String, V>` of `n` entries holds in its nodes: one leaf of 11 slots while it is
+/// small, then about half again as many slots as entries (nodes are about two thirds full).
+fn map_cost<V>(n: usize) -> usize {
+    let slot = size_of::<String>() + size_of::<V>();
+    match n {
+        0 => 0,
+        1..=11 => heap(11 * slot + 16),
+        _ => n * slot * 3 / 2,
+    }
+}
+
+/// What adding the key `key` to a `BTreeMap<String, V>` of `len` entries costs.
+fn insert_cost<V>(len: usize, key: &str) -> usize {
+    map_cost::<V>(len + 1) - map_cost::<V>(len) + heap(key.len())
+}
+
+/// What a JSON value holds on the heap (the value itself is counted where it sits). Objects keep their
+/// order (`preserve_order`): their entries (hash, key, value) in one vector, and an index table.
+fn value_cost(v: &Value) -> usize {
+    match v {
+        Value::String(s) => heap(s.len()),
+        Value::Array(a) => heap(a.len() * size_of::<Value>()) + a.iter().map(value_cost).sum::<usize>(),
+        Value::Object(o) => {
+            let entry = size_of::<u64>() + size_of::<String>() + size_of::<Value>();
+            heap(o.len() * entry)
+                + heap(o.len() * (size_of::<usize>() + 1) * 8 / 7 + 16)
+                + o.iter().map(|(k, v)| heap(k.len()) + value_cost(v)).sum::<usize>()
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => 0,
+    }
+}
+
+/// What a metric row holds on the heap beside its slot in the table.
+fn row_heap(row: &MetricRow) -> usize {
+    heap(row.datatype.len()) + value_cost(&row.value) + row.properties.as_ref().map_or(0, value_cost)
+}
+
+/// What a table of metric rows holds, all told.
+fn rows_cost(rows: &BTreeMap<String, MetricRow>) -> usize {
+    map_cost::<MetricRow>(rows.len()) + rows.iter().map(|(n, r)| heap(n.len()) + row_heap(r)).sum::<usize>()
+}
+
+/// What setting `name` to `row` would add to `rows` (0 if it would not grow).
+fn row_growth(rows: &BTreeMap<String, MetricRow>, name: &str, row: &MetricRow) -> usize {
+    match rows.get(name) {
+        Some(old) => row_heap(row).saturating_sub(row_heap(old)),
+        None => insert_cost::<MetricRow>(rows.len(), name) + row_heap(row),
+    }
+}
+
+/// Sets `name` to `row` in `rows`, once its `row_growth` was taken from `meter`; gives back what a
+/// smaller value frees. A value that did not change keeps its `changed_at`.
+fn set_row(rows: &mut BTreeMap<String, MetricRow>, name: &str, row: MetricRow, meter: &mut Meter) {
+    let size = row_heap(&row);
+    match rows.get_mut(name) {
+        Some(old) => {
+            meter.give(row_heap(old).saturating_sub(size));
+            let changed_at = if old.value == row.value { old.changed_at } else { row.changed_at };
+            *old = MetricRow { changed_at, ..row };
+        }
+        None => {
+            rows.insert(name.to_owned(), row);
+        }
+    }
+}
+
+/// A value as kept for the table: itself, or when large (a long string, an array, a DataSet) the start
+/// of its text and its size, which is all a table cell shows.
+fn kept(v: Value) -> Value {
+    if value_cost(&v) <= MAX_VALUE_BYTES {
+        return v;
+    }
+    let text = match v {
+        Value::String(s) => s,
+        other => other.to_string(),
+    };
+    let head: String = text.chars().take(MAX_VALUE_BYTES / 8).collect();
+    Value::String(format!("{head}… ({} bytes)", text.len()))
+}
+
+/// A BIRTH: online, new aliases, and its metrics replace what was known. What the old ones held is
+/// freed first; then each metric's row and alias are kept together, in payload order, while they fit
+/// (a row without its alias could not follow the DATA that names it by alias). Returns why the payload
+/// could not be read as JSON, if it could not.
+fn birth(
+    e: &mut Endpoint,
+    p: &super::proto::Payload,
+    now: SystemTime,
+    meter: &mut Meter,
+    untracked: &mut Untracked,
+) -> Option<String> {
     e.online = true;
     e.last_birth = Some(now);
-    e.aliases = Aliases::from_birth(p);
+    meter.give(e.aliases.bytes() + rows_cost(&e.metrics));
     e.metrics.clear();
+    e.aliases = Aliases::default();
+    // A BIRTH names its metrics: no aliases are needed to read it.
+    let json = to_json(p, AliasScope::default());
+    let rows = json.as_ref().ok().and_then(|j| j.get("metrics")).and_then(Value::as_array);
+    for (i, m) in p.metrics.iter().enumerate() {
+        let alias = m.alias.zip(m.name.as_deref());
+        let row = rows.and_then(|r| r.get(i)).and_then(|j| metric_row(j, now));
+        let cost = alias.map_or(0, |(a, name)| e.aliases.growth(a, name))
+            + row.as_ref().map_or(0, |(n, r)| row_growth(&e.metrics, n, r));
+        if !meter.take(cost) {
+            untracked.metrics += 1;
+            continue;
+        }
+        if let Some((a, name)) = alias {
+            let (before, expected) = (e.aliases.bytes(), e.aliases.growth(a, name));
+            e.aliases.insert(a, name, m.datatype.unwrap_or(0));
+            meter.give((before + expected).saturating_sub(e.aliases.bytes()));
+        }
+        if let Some((name, row)) = row {
+            set_row(&mut e.metrics, name, row, meter);
+        }
+    }
+    json.err()
+}
+
+/// A metric's name and row from its JSON (as `to_json` writes it), its value kept within bounds.
+fn metric_row(m: &Value, now: SystemTime) -> Option<(&str, MetricRow)> {
+    let name = m.get("name").and_then(Value::as_str)?;
+    let row = MetricRow {
+        alias: m.get("alias").and_then(Value::as_u64),
+        datatype: m.get("datatype").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        timestamp: m.get("timestamp").and_then(Value::as_u64),
+        properties: m.get("properties").cloned().map(kept),
+        changed_at: now,
+        value: kept(m.get("value").cloned().unwrap_or(Value::Null)),
+    };
+    Some((name, row))
 }
 
 /// Sparkplug 3.0 §7.3: seq counts 0..=255 per edge node over BIRTH and DATA of the node and its devices,
@@ -262,28 +512,21 @@ fn check_seq(n: &mut Node, kind: MessageType, seq: Option<u64>) {
     }
 }
 
-fn update_metrics(rows: &mut BTreeMap<String, MetricRow>, json: &Value, now: SystemTime) {
+/// Sets each metric's row from a decoded payload; a new row, or a row whose value grew, only if it fits.
+fn update_metrics(
+    rows: &mut BTreeMap<String, MetricRow>,
+    json: &Value,
+    now: SystemTime,
+    meter: &mut Meter,
+    untracked: &mut Untracked,
+) {
     let Some(metrics) = json.get("metrics").and_then(Value::as_array) else { return };
     for m in metrics {
-        let Some(name) = m.get("name").and_then(Value::as_str) else { continue };
-        let value = m.get("value").cloned().unwrap_or(Value::Null);
-        let row = MetricRow {
-            alias: m.get("alias").and_then(Value::as_u64),
-            datatype: m.get("datatype").and_then(Value::as_str).unwrap_or_default().to_owned(),
-            timestamp: m.get("timestamp").and_then(Value::as_u64),
-            properties: m.get("properties").cloned(),
-            changed_at: now,
-            value,
-        };
-        match rows.get_mut(name) {
-            Some(old) if old.value == row.value => {
-                let changed_at = old.changed_at;
-                *old = MetricRow { changed_at, ..row };
-            }
-            Some(old) => *old = row,
-            None => {
-                rows.insert(name.to_owned(), row);
-            }
+        let Some((name, row)) = metric_row(m, now) else { continue };
+        if !meter.take(row_growth(rows, name, &row)) {
+            untracked.metrics += 1;
+            continue;
         }
+        set_row(rows, name, row, meter);
     }
 }

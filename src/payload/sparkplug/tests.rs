@@ -393,3 +393,101 @@ proptest! {
         let _ = payload::render(&bytes, PayloadFormat::Sparkplug, 100);
     }
 }
+
+fn nbirth(bd: u64, extra: Vec<Metric>) -> Vec<u8> {
+    let mut metrics = vec![metric(Some("bdSeq"), None, 8, Some(MetricValue::LongValue(bd)))];
+    metrics.extend(extra);
+    payload_bytes(0, metrics)
+}
+
+#[test]
+fn two_hundred_thousand_node_births_stay_within_the_limit_and_are_counted() {
+    let limit = 4 << 20;
+    let mut net = Network::with_limit(limit);
+    let body = nbirth(0, vec![metric(Some("Temperature"), Some(1), 10, Some(MetricValue::DoubleValue(20.0)))]);
+    for i in 0..200_000 {
+        net.observe(&format!("spBv1.0/g{}/NBIRTH/edge{i}", i % 7), &body, t(1));
+    }
+    let tracked: usize = net.groups.values().map(|g| g.nodes.len()).sum();
+    assert!(tracked > 500 && tracked < 10_000, "{tracked} nodes tracked in 4 MiB");
+    assert!(net.usage().0 <= limit, "{:?}", net.usage());
+    assert_eq!(net.untracked.messages + tracked as u64, 200_000, "every node left out is counted");
+    // What is tracked goes on being tracked.
+    let data = payload_bytes(1, vec![metric(None, Some(1), 10, Some(MetricValue::DoubleValue(21.0)))]);
+    net.observe("spBv1.0/g0/NDATA/edge0", &data, t(2));
+    assert_eq!(net.groups["g0"].nodes["edge0"].endpoint.metrics["Temperature"].value, json!(21.0));
+    assert_eq!(net.seq_problems(), 0);
+}
+
+#[test]
+fn a_birth_of_100000_metrics_keeps_what_fits_and_a_smaller_rebirth_frees_the_rest() {
+    let limit = 2 << 20;
+    let mut net = Network::with_limit(limit);
+    let many = (0..100_000u64)
+        .map(|i| metric(Some(&format!("Tag {i}")), Some(i), 3, Some(MetricValue::IntValue(i as u32))))
+        .collect();
+    net.observe("spBv1.0/g/NBIRTH/e", &nbirth(0, many), t(1));
+    let e = &net.groups["g"].nodes["e"].endpoint;
+    let (aliases, rows) = (e.aliases.len(), e.metrics.len());
+    assert!(aliases > 0 && rows > 0 && rows < 100_000, "{aliases} aliases, {rows} rows");
+    assert!(net.usage().0 <= limit);
+    // A metric is kept with its alias or not at all, and every one left out is counted (bdSeq has no alias).
+    assert_eq!(aliases + 1, rows);
+    assert_eq!(net.untracked.metrics, 100_001 - rows as u64);
+    // The node's rebirth with a few metrics frees the rest.
+    net.observe("spBv1.0/g/NBIRTH/e", &nbirth(0, vec![]), t(2));
+    assert!(net.usage().0 < 8192, "{:?}", net.usage());
+    assert_eq!(net.groups["g"].nodes["e"].endpoint.metrics.len(), 1);
+}
+
+#[test]
+fn hostile_aliases_values_and_deaths_stay_bounded_and_never_panic() {
+    let limit = 256 << 10;
+    let mut net = Network::with_limit(limit);
+    net.observe("spBv1.0/g/NBIRTH/e", &nbirth(3, vec![]), t(1));
+    // DATA naming aliases no BIRTH declared, up to u64::MAX: a row each, until the limit.
+    for i in 0..20_000u64 {
+        let alias = u64::MAX - i * 1_000_003;
+        let data = payload_bytes(1 + i % 255, vec![metric(None, Some(alias), 4, Some(MetricValue::LongValue(i)))]);
+        net.observe("spBv1.0/g/NDATA/e", &data, t(2));
+    }
+    let rows = net.groups["g"].nodes["e"].endpoint.metrics.len();
+    assert!(rows < 20_000 && net.untracked.metrics == 20_001 - rows as u64, "{rows} {:?}", net.untracked);
+    assert!(net.usage().0 <= limit);
+    assert!(net.groups["g"].nodes["e"].endpoint.metrics.contains_key(&unknown_alias(u64::MAX)));
+    // A value too large for a cell is kept as its start.
+    let mut net = Network::with_limit(limit);
+    let long = "x".repeat(1 << 20);
+    let data = payload_bytes(1, vec![metric(Some("Blob"), None, 12, Some(MetricValue::StringValue(long)))]);
+    net.observe("spBv1.0/g/NBIRTH/big", &data, t(3));
+    let kept = &net.groups["g"].nodes["big"].endpoint.metrics["Blob"].value;
+    let text = kept.as_str().unwrap_or_default();
+    assert!(text.len() < 1024 && text.ends_with("… (1048576 bytes)"), "{text:.80}");
+    // NDEATHs with another session's bdSeq, or none, change nothing they must not.
+    net.observe("spBv1.0/g/NBIRTH/e", &nbirth(3, vec![]), t(1));
+    for bd in [0, 2, 4, u64::MAX] {
+        net.observe(
+            "spBv1.0/g/NDEATH/e",
+            &payload_bytes(0, vec![metric(Some("bdSeq"), None, 8, Some(MetricValue::LongValue(bd)))]),
+            t(4),
+        );
+    }
+    assert!(net.groups["g"].nodes["e"].endpoint.online);
+    assert_eq!(net.groups["g"].nodes["e"].bd_seq_mismatches, 4);
+    net.observe("spBv1.0/g/NDEATH/e", &payload_bytes(0, vec![]), t(5));
+    assert!(!net.groups["g"].nodes["e"].endpoint.online, "an NDEATH without bdSeq ends the session");
+    // Host STATE ids are bounded the same way.
+    for i in 0..50_000 {
+        net.observe(&format!("spBv1.0/STATE/host{i}"), br#"{"online":true}"#, t(6));
+    }
+    assert!(net.usage().0 <= limit && net.hosts.len() < 50_000);
+}
+
+#[test]
+fn a_float_reads_as_the_decimal_it_was_written_as() {
+    let m = |v: f32| metric(Some("f"), None, 9, Some(MetricValue::FloatValue(v)));
+    let bytes = payload_bytes(0, vec![m(121.3), m(0.1), m(f32::NAN), m(f32::INFINITY)]);
+    let json = decode_json(&bytes, AliasScope::default()).unwrap();
+    let got: Vec<Value> = values(&json).into_iter().map(|(_, v)| v).collect();
+    assert_eq!(got, vec![json!(121.3), json!(0.1), json!("NaN"), json!("Infinity")]);
+}
