@@ -2,6 +2,7 @@
 //! resizes and ticks; the ui draws from `&App`. Plain data: no terminal, no sockets, no clock of its
 //! own (time comes in with the events), so every path is testable.
 
+pub mod chart;
 pub mod clipboard;
 pub mod compare_view;
 pub mod detail;

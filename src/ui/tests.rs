@@ -1039,3 +1039,40 @@ fn adding_a_broker_shows_the_manager_over_the_dashboard_80x24_and_160x48() {
         insta::assert_snapshot!(format!("add_broker_password_{w}x{h}"), s);
     }
 }
+
+/// Two charted fields of different scales (a price near 190, a volume near 100,000 that one
+/// message lacks), ten minutes of history.
+fn two_scales() -> App {
+    let mut a = app();
+    connected(&mut a);
+    let msgs = (0..20u64)
+        .map(|i| {
+            let px = 190.0 + (i as f64 * 0.7).sin() * 2.0;
+            let body = if i == 12 {
+                format!(r#"{{"px":{px:.2}}}"#)
+            } else {
+                format!(r#"{{"px":{px:.2},"vol":{}}}"#, 100_000 + i * 1_500)
+            };
+            msg("ticker/AAPL", body.as_bytes(), T0 + i * 30_000)
+        })
+        .collect();
+    feed(&mut a, msgs);
+    a.apply(AppEvent::Tick { now_ms: T0 + 19 * 30_000 + 2_000 });
+    select(&mut a, "ticker/AAPL");
+    a.focus = crate::app::layout::Pane::Detail;
+    key(&mut a, KeyCode::Char('c'));
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Char(' '));
+    key(&mut a, KeyCode::Enter);
+    a
+}
+
+#[test]
+fn chart_of_two_fields_of_different_scales() {
+    let mut a = two_scales();
+    let s = screen(&mut a, 160, 48);
+    assert!(s.contains("━━ /px") && s.contains("━━ /vol") && s.contains("max 128500"), "{s}");
+    assert!(s.contains("now") && s.contains("-9m32s"), "{s}");
+    insta::assert_snapshot!("chart_two_scales_160x48", s);
+    insta::assert_snapshot!("chart_two_scales_80x24", screen(&mut a, 80, 24));
+}
