@@ -174,16 +174,13 @@ pub(super) fn token_style(k: TokenKind, theme: &Theme) -> Style {
 }
 
 fn history_list(f: &mut Frame<'_>, app: &App, node: crate::app::topics::NodeId, area: Rect, theme: &Theme) {
-    let history: Vec<_> = app.store.history(node).collect();
-    let title = format!("── history {} (newest first; [ ] show, m mark, = compare)", history.len());
+    let count = app.store.history(node).len();
+    let title = format!("── history {count} (newest first; [ ] show, m mark, = compare)");
     let mut lines = vec![Line::styled(title, theme.dim)];
     let width = usize::from(area.width);
     let rows = usize::from(area.height.saturating_sub(1));
     let shown = app.detail_message().map(|m| m.seq);
-    // Newest first, scrolled so the shown entry is in the list.
-    let from_newest = shown.and_then(|s| history.iter().rev().position(|m| m.seq == s)).unwrap_or(0);
-    let skip = (from_newest + 1).saturating_sub(rows);
-    for (i, m) in history.iter().enumerate().rev().skip(skip).take(rows) {
+    for (i, m) in app.history_rows(node, rows) {
         let change = if i > 0 { app.detail_cache.diffs.get(&m.seq).cloned().flatten() } else { None };
         let mark = match (Some(m.seq) == shown, app.detail.base == Some(m.seq)) {
             (true, true) => "▶m ",
@@ -196,7 +193,7 @@ fn history_list(f: &mut Frame<'_>, app: &App, node: crate::app::topics::NodeId, 
         let room = width.saturating_sub(head.chars().count() + change.chars().count());
         lines.push(Line::from(vec![
             Span::styled(head, theme.dim),
-            Span::raw(payload::preview(&m.payload, room)),
+            Span::raw(app.preview(node, m.seq, &m.payload, m.payload.len(), room)),
             Span::styled(change, theme.number),
         ]));
     }
@@ -330,7 +327,7 @@ fn subtree_summary<'a>(app: &App, id: crate::app::topics::NodeId, theme: &Theme,
         let last = app
             .store
             .latest(c)
-            .map(|m| payload::preview_of(payload::head(&m.payload), m.payload.len(), 60))
+            .map(|m| app.preview(c, m.seq, payload::head(&m.payload), m.payload.len(), 60))
             .unwrap_or_default();
         let name = if child.children.is_empty() { child.name().to_string() } else { format!("{}/", child.name()) };
         lines.push(Line::from(vec![

@@ -1076,3 +1076,49 @@ fn chart_of_two_fields_of_different_scales() {
     insta::assert_snapshot!("chart_two_scales_160x48", s);
     insta::assert_snapshot!("chart_two_scales_80x24", screen(&mut a, 80, 24));
 }
+
+/// `{"t":T,"ok":true}` in MessagePack, and in CBOR.
+fn msgpack_reading(t: f64) -> Vec<u8> {
+    let mut b = vec![0x82, 0xa1, b't', 0xcb];
+    b.extend(t.to_be_bytes());
+    b.extend(b"\xa2ok\xc3");
+    b
+}
+
+fn cbor_reading(t: f64) -> Vec<u8> {
+    let mut b = vec![0xa2, 0x61, b't', 0xfb];
+    b.extend(t.to_be_bytes());
+    b.extend(b"\x62ok\xf5");
+    b
+}
+
+#[test]
+fn msgpack_and_cbor_topics_preview_decoded_in_the_tree_log_and_history() {
+    use crate::payload::PayloadFormat;
+    let views =
+        vec![("plant/mp/#".to_string(), PayloadFormat::MsgPack), ("plant/cb/#".to_string(), PayloadFormat::Cbor)];
+    let mut a = App::new(
+        crate::app::Config { url: "ws://127.0.0.1:1883/mqtt".into(), payload_views: views, ..Default::default() },
+        T0,
+    );
+    connected(&mut a);
+    let msgs = (0..6u64)
+        .flat_map(|i| {
+            let t = 20.0 + i as f64 * 0.5;
+            [
+                msg("plant/mp/temp", &msgpack_reading(t), T0 + i * 1_000),
+                msg("plant/cb/temp", &cbor_reading(t + 10.0), T0 + i * 1_000 + 5),
+            ]
+        })
+        .collect();
+    feed(&mut a, msgs);
+    a.apply(AppEvent::Tick { now_ms: T0 + 6_000 });
+    select(&mut a, "plant/mp/temp");
+    let wide = screen(&mut a, 160, 48);
+    assert!(wide.contains(r#"temp {"t":22.5,"ok":true}"#), "tree row:\n{wide}");
+    assert!(wide.contains(r#"plant/cb/temp {"t":32.5,"ok":true}"#), "log row:\n{wide}");
+    assert!(wide.contains(r#"17:43:41.000 {"t":22.5,"ok":true}"#), "history row:\n{wide}");
+    assert!(!wide.contains("bytes binary"), "{wide}");
+    insta::assert_snapshot!("msgpack_cbor_previews_160x48", wide);
+    insta::assert_snapshot!("msgpack_cbor_previews_80x24", screen(&mut a, 80, 24));
+}

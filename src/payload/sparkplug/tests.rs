@@ -393,3 +393,10 @@ proptest! {
         let _ = payload::render(&bytes, PayloadFormat::Sparkplug, 100);
     }
 }
+
+#[test]
+fn a_sparkplug_payload_previews_as_its_decoded_metrics_not_hex() {
+    let bytes = payload_bytes(4, vec![metric(Some("Temp"), None, 10, Some(MetricValue::DoubleValue(21.5)))]);
+    let p = payload::preview_in(&bytes, bytes.len(), PayloadFormat::Sparkplug, 200);
+    assert!(p.starts_with('{') && p.contains(r#""Temp""#) && p.contains("21.5") && !p.contains("binary"), "{p}");
+}
