@@ -207,10 +207,12 @@ fn chart(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     let c = &app.detail_cache.chart;
     let colour = |i: usize| theme.chart[i % theme.chart.len()];
     let wide = area.width >= 60;
-    let title = match (c.normalised, wide) {
-        (false, _) => "── chart (c: fields)",
-        (true, true) => "── chart (c: fields) · each field scaled to its own min..max",
-        (true, false) => "── chart (c: fields) · own scale each",
+    let title = match (c.normalised, wide, c.series.as_slice()) {
+        // One field: its name in the title is the legend.
+        (false, _, [one]) => format!("── chart of {} (c: fields)", fmt::fit(&sanitize::line(&one.name), 40)),
+        (false, _, _) => "── chart (c: fields)".to_string(),
+        (true, true, _) => "── chart (c: fields) · each field scaled to its own min..max".to_string(),
+        (true, false, _) => "── chart (c: fields) · own scale each".to_string(),
     };
     let mut head = vec![Line::styled(title, theme.dim)];
     if c.series.len() > 1 || c.normalised {
