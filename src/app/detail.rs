@@ -44,8 +44,8 @@ pub struct DetailCache {
     /// Chart values by message seq, one per charted field.
     values: HashMap<u64, Vec<Option<f64>>>,
     values_key: Option<(NodeId, PayloadFormat, Vec<String>)>,
-    /// Points per charted field: (seconds since the first kept message, value).
-    pub chart: Vec<Vec<(f64, f64)>>,
+    /// The charted fields over the kept history.
+    pub chart: super::chart::Chart,
     pub chart_fields: Vec<String>,
     /// The shown payload as a tree (when `T` is on), for (topic, message seq, view); or why none.
     pub json: Option<super::json_tree::Tree>,
@@ -65,7 +65,7 @@ impl DetailCache {
         let diffs: usize = self.diffs.values().map(|d| 48 + d.as_ref().map_or(0, String::len)).sum();
         let values: usize = self.values.values().map(|v| 48 + v.len() * 16).sum();
         let tree = self.json.as_ref().map_or(0, super::json_tree::Tree::bytes);
-        rendered + diffs + values + tree + self.chart.iter().map(|c| c.len() * 16).sum::<usize>()
+        rendered + diffs + values + tree + self.chart.bytes()
     }
 }
 
@@ -118,18 +118,9 @@ impl App {
                 .entry(m.seq)
                 .or_insert_with(|| fields.iter().map(|f| payload::field_value(&m.payload, decoder, f)).collect());
         }
-        let t0 = history.first().map_or(0, |m| m.at_ms);
-        c.chart = (0..fields.len())
-            .map(|i| {
-                history
-                    .iter()
-                    .filter_map(|m| {
-                        let v = c.values.get(&m.seq)?.get(i).copied().flatten()?;
-                        Some(((m.at_ms.saturating_sub(t0)) as f64 / 1000.0, v))
-                    })
-                    .collect()
-            })
-            .collect();
+        let rows: Vec<(u64, &[Option<f64>])> =
+            history.iter().map(|m| (m.at_ms, c.values.get(&m.seq).map_or(&[][..], Vec::as_slice))).collect();
+        c.chart = super::chart::Chart::build(&fields, &rows);
         c.chart_fields = fields;
         self.lay_out_body();
         self.refresh_json_tree();
@@ -186,7 +177,7 @@ impl App {
     pub fn detail_parts(&self) -> Option<Parts> {
         let inner = layout::inner(self.areas().detail?);
         let c = &self.detail_cache;
-        let chartable = c.chart.iter().any(|s| s.len() >= 2);
+        let chartable = c.chart.drawable();
         let history = self.detail_topic().map_or(0, |id| self.store.history(id).len());
         let one = reader::split(inner, chartable, history, 1);
         let two = c.rows.len() > usize::from(one.body.height)

@@ -675,6 +675,7 @@ impl App {
         self.select_visible_log_entry();
         self.follow_level_rate();
         self.refresh_detail();
+        self.refresh_previews();
         self.count_views();
         self.prepare_retained();
         self.prepare_traffic();

@@ -96,6 +96,12 @@ impl Log {
         self.pending.iter_mut().rev().chain(self.shown.iter_mut().rev())
     }
 
+    /// The shown entry for message `seq`, if the log still has it (entries are in `seq` order).
+    pub fn get(&self, seq: u64) -> Option<&LogEntry> {
+        let i = self.entries().partition_point(|e| e.seq < seq);
+        self.entries().get(i).filter(|e| e.seq == seq)
+    }
+
     pub fn newest_mut(&mut self) -> Option<&mut LogEntry> {
         if self.paused { self.pending.back_mut() } else { self.shown.back_mut() }
     }

@@ -2,6 +2,7 @@
 //! resizes and ticks; the ui draws from `&App`. Plain data: no terminal, no sockets, no clock of its
 //! own (time comes in with the events), so every path is testable.
 
+pub mod chart;
 pub mod clipboard;
 pub mod compare_view;
 pub mod detail;
@@ -12,6 +13,7 @@ pub mod layout;
 pub mod log;
 mod log_view;
 mod payload_tree;
+pub mod previews;
 pub mod publish;
 pub mod rates;
 pub mod reader;
@@ -414,6 +416,8 @@ pub struct App {
     pub notice: Option<(String, u64)>,
     /// The detail pane's decoded payload, diffs and chart points (see `detail.rs`).
     pub detail_cache: detail::DetailCache,
+    /// Previews of the rows on screen in their topics' views (see `previews.rs`).
+    pub previews: previews::Previews,
     pub view: View,
     pub watch: watch::Watch,
     /// The recording in progress and how many messages went into it, or why the last one failed.
@@ -529,6 +533,7 @@ impl App {
             backlog: 0,
             notice: None,
             detail_cache: detail::DetailCache::default(),
+            previews: previews::Previews::default(),
             view,
             watch,
             recording: Recording::Off,
@@ -846,7 +851,8 @@ impl App {
     /// Counts what the views keep (watch rows, the retained list, the detail pane's decoded view)
     /// for the budget; once per batch and frame, as it walks the rows.
     pub(super) fn count_views(&mut self) {
-        self.views_bytes = self.watch.bytes() + self.detail_cache.bytes() + self.retained.bytes();
+        self.views_bytes =
+            self.watch.bytes() + self.detail_cache.bytes() + self.previews.bytes() + self.retained.bytes();
         self.store.set_reserved(self.reserved_bytes());
     }
 

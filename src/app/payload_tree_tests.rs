@@ -292,3 +292,34 @@ fn a_hostile_key_is_watched_and_charted_by_its_sanitised_path() {
     let title = a.watch.current().list.columns.last().map(|c| c.title.clone()).unwrap_or_default();
     assert!(!title.contains('\u{1b}'), "{title:?}");
 }
+
+#[test]
+fn a_second_picked_field_of_another_scale_is_charted_beside_the_first_and_normalised() {
+    let mut a = app();
+    let msgs = (0..4u64)
+        .map(|i| {
+            let body = if i == 2 {
+                format!(r#"{{"px":{}}}"#, 190 + i)
+            } else {
+                format!(r#"{{"px":{},"vol":{}}}"#, 190 + i, 100_000 + i * 1_000)
+            };
+            msg("t", body.as_bytes(), T0 + i * 1000)
+        })
+        .collect();
+    feed(&mut a, msgs);
+    a.tree_view.selected = a.tree.find("t");
+    a.focus = Pane::Detail;
+    a.prepare();
+    assert!(!a.detail_cache.chart.normalised, "one field: one axis with real values");
+    key(&mut a, KeyCode::Char('c'));
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Char(' '));
+    key(&mut a, KeyCode::Enter);
+    a.prepare();
+    let chart = &a.detail_cache.chart;
+    let names: Vec<_> = chart.series.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["/px", "/vol"], "the default field stays");
+    assert!(chart.normalised, "px moves by 3 where vol is near 100,000");
+    assert_eq!(chart.series[1].segments.len(), 2, "the message without vol leaves a gap");
+    assert_eq!((chart.series[1].min, chart.series[1].max, chart.series[1].last), (100_000.0, 103_000.0, 103_000.0));
+}

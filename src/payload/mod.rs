@@ -40,7 +40,7 @@ pub use fields::{
     SCALAR_TEXT_CHARS, Scalar, field_scalar, field_value, has_fields, is_numeric, match_text, numeric_fields,
     push_segment as pointer_segment,
 };
-pub use preview::{HEAD_BYTES, head, preview, preview_of};
+pub use preview::{HEAD_BYTES, PREVIEW_DECODE_BYTES, fit, head, preview, preview_in, preview_of};
 
 /// Larger payloads are not decoded as JSON, MessagePack or CBOR (shown as text or hex instead).
 pub const MAX_DECODE_BYTES: usize = 1 << 20;

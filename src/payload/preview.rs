@@ -2,7 +2,7 @@
 
 use super::json::json_container_prefix;
 use super::text::looks_like_text;
-use super::{SNIFF_BYTES, clip_bytes};
+use super::{Decoder, PayloadFormat, SNIFF_BYTES, clip_bytes, structured};
 use crate::sanitize;
 
 /// A one-line, terminal-safe preview of at most `max_chars` characters (`…` marks a cut): objects and
@@ -70,6 +70,88 @@ pub fn preview_of(payload: &[u8], total: usize, max_chars: usize) -> String {
             }
         }
     }
+    clip.finish()
+}
+
+/// Largest payload a preview decodes in a binary view (MessagePack, CBOR, Sparkplug, Protobuf):
+/// larger ones preview as their first bytes, as in `Auto`.
+pub const PREVIEW_DECODE_BYTES: usize = 16 * 1024;
+
+/// A one-line preview in the view `decoder` gives the topic: MessagePack, CBOR, Sparkplug B and
+/// Protobuf (by schema or raw) as their decoded value in compact JSON, hex as the bytes in hex, and
+/// otherwise as [`preview_of`]. `payload` is the whole payload or, when `total` is larger, its first
+/// bytes, which a binary view cannot decode: those preview as [`preview_of`] does. A payload that
+/// does not decode in its view says so before its first bytes.
+pub fn preview_in<'a>(payload: &[u8], total: usize, decoder: impl Into<Decoder<'a>>, max_chars: usize) -> String {
+    let decoder = decoder.into();
+    let format = decoder.format;
+    match format {
+        PayloadFormat::Auto | PayloadFormat::Json | PayloadFormat::Text => preview_of(payload, total, max_chars),
+        PayloadFormat::Hex => hex_preview(payload, total, max_chars),
+        _ if total > payload.len() || total > PREVIEW_DECODE_BYTES => preview_of(payload, total, max_chars),
+        _ => match structured(payload, decoder) {
+            Ok(Some(value)) => compact_json(&value, max_chars),
+            Ok(None) => preview_of(payload, total, max_chars),
+            Err(_) => {
+                let mut clip = Clip::new(max_chars);
+                clip.push_str(&format!("<not valid {}> ", format.name()));
+                let rest = max_chars.saturating_sub(clip.chars);
+                clip.push_str(&preview_of(payload, total, rest));
+                clip.finish()
+            }
+        },
+    }
+}
+
+/// `value` as one line of compact JSON, at most `max_chars` characters; serialises no more than
+/// it shows.
+fn compact_json(value: &serde_json::Value, max_chars: usize) -> String {
+    // Four bytes per character at most, and a few more to know whether it was cut.
+    let mut out = Limited { buf: Vec::new(), cap: max_chars.saturating_mul(4).saturating_add(8) };
+    // An error means the cap was reached: what was written so far is the preview.
+    let _ = serde_json::to_writer(&mut out, value);
+    clipped(&String::from_utf8_lossy(&out.buf), max_chars)
+}
+
+/// A writer that takes at most `cap` bytes, then fails.
+struct Limited {
+    buf: Vec<u8>,
+    cap: usize,
+}
+
+impl std::io::Write for Limited {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let room = self.cap.saturating_sub(self.buf.len());
+        if room == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        let n = b.len().min(room);
+        self.buf.extend_from_slice(&b[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The payload's length and its first bytes in hex, for a topic shown as hex.
+fn hex_preview(payload: &[u8], total: usize, max_chars: usize) -> String {
+    let mut clip = Clip::new(max_chars);
+    if clip.push_str(&format!("<{total} {}>", if total == 1 { "byte" } else { "bytes" })) {
+        for b in payload.iter().take(max_chars) {
+            if !clip.push_str(&format!(" {b:02x}")) {
+                break;
+            }
+        }
+    }
+    clip.finish()
+}
+
+/// Already terminal-safe text (a preview) cut to `max_chars`, `…` marking the cut.
+pub fn fit(s: &str, max_chars: usize) -> String {
+    let mut clip = Clip::new(max_chars);
+    clip.push_str(s);
     clip.finish()
 }
 

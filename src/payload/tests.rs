@@ -545,6 +545,10 @@ proptest! {
         }
         let p = preview(&bytes, 40);
         prop_assert!(p.chars().count() <= 40 && is_terminal_safe(&p), "{:?}", p);
+        for format in FORMATS {
+            let p = preview_in(&bytes, bytes.len(), format, 40);
+            prop_assert!(p.chars().count() <= 40 && is_terminal_safe(&p), "{format}: {:?}", p);
+        }
     }
 
     #[test]
@@ -560,4 +564,28 @@ proptest! {
             let _ = diff(&payload, &payload[1..], format);
         }
     }
+}
+
+#[test]
+fn previews_in_a_binary_view_show_the_decoded_value_as_compact_json() {
+    let value = r#"{"t":21.5,"ok":true}"#;
+    let msgpack = hex("82 a174 cb4035800000000000 a26f6b c3");
+    let cbor = hex("a2 6174 fb4035800000000000 626f6b f5");
+    assert_eq!(preview_in(&msgpack, msgpack.len(), PayloadFormat::MsgPack, 80), value);
+    assert_eq!(preview_in(&cbor, cbor.len(), PayloadFormat::Cbor, 80), value);
+    assert_eq!(preview_in(&msgpack, msgpack.len(), PayloadFormat::MsgPack, 10), r#"{"t":21.5…"#);
+    // Field 1, varint 150 (the Protobuf docs' example).
+    assert_eq!(preview_in(&hex("089601"), 3, PayloadFormat::RawProtobuf, 80), preview_raw_protobuf());
+    assert_eq!(preview_in(b"hi", 2, PayloadFormat::Hex, 80), "<2 bytes> 68 69");
+    assert_eq!(preview_in(&hex("c1"), 1, PayloadFormat::MsgPack, 80), "<not valid msgpack> <1 byte binary> c1");
+    // Only the first bytes at hand: shown as bytes, not guessed at.
+    assert_eq!(preview_in(&msgpack[..4], msgpack.len(), PayloadFormat::MsgPack, 30), "<16 bytes binary> 82 a1 74 cb");
+    // A hostile string stays escaped.
+    let evil = hex("a5 1b5b324a41");
+    assert_eq!(preview_in(&evil, evil.len(), PayloadFormat::MsgPack, 80), r#""\u001b[2JA""#);
+}
+
+fn preview_raw_protobuf() -> String {
+    let value = decode(&hex("089601"), PayloadFormat::RawProtobuf).unwrap().unwrap();
+    serde_json::to_string(&value).unwrap()
 }

@@ -174,16 +174,13 @@ pub(super) fn token_style(k: TokenKind, theme: &Theme) -> Style {
 }
 
 fn history_list(f: &mut Frame<'_>, app: &App, node: crate::app::topics::NodeId, area: Rect, theme: &Theme) {
-    let history: Vec<_> = app.store.history(node).collect();
-    let title = format!("── history {} (newest first; [ ] show, m mark, = compare)", history.len());
+    let count = app.store.history(node).len();
+    let title = format!("── history {count} (newest first; [ ] show, m mark, = compare)");
     let mut lines = vec![Line::styled(title, theme.dim)];
     let width = usize::from(area.width);
     let rows = usize::from(area.height.saturating_sub(1));
     let shown = app.detail_message().map(|m| m.seq);
-    // Newest first, scrolled so the shown entry is in the list.
-    let from_newest = shown.and_then(|s| history.iter().rev().position(|m| m.seq == s)).unwrap_or(0);
-    let skip = (from_newest + 1).saturating_sub(rows);
-    for (i, m) in history.iter().enumerate().rev().skip(skip).take(rows) {
+    for (i, m) in app.history_rows(node, rows) {
         let change = if i > 0 { app.detail_cache.diffs.get(&m.seq).cloned().flatten() } else { None };
         let mark = match (Some(m.seq) == shown, app.detail.base == Some(m.seq)) {
             (true, true) => "▶m ",
@@ -196,53 +193,90 @@ fn history_list(f: &mut Frame<'_>, app: &App, node: crate::app::topics::NodeId, 
         let room = width.saturating_sub(head.chars().count() + change.chars().count());
         lines.push(Line::from(vec![
             Span::styled(head, theme.dim),
-            Span::raw(payload::preview(&m.payload, room)),
+            Span::raw(app.preview(node, m.seq, &m.payload, m.payload.len(), room)),
             Span::styled(change, theme.number),
         ]));
     }
     f.render_widget(Paragraph::new(lines), area);
 }
 
+/// The charted fields over the kept history: a title, a legend (each field's colour, name, range
+/// and last value) when there is more than one, and the lines against time before now. Fields of
+/// different scales are each drawn within their own range (the y axis then reads min..max).
 fn chart(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
-    let series = &app.detail_cache.chart;
-    let fields = &app.detail_cache.chart_fields;
-    let all = series.iter().flatten();
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &(_, v) in all {
-        lo = lo.min(v);
-        hi = hi.max(v);
+    let c = &app.detail_cache.chart;
+    let colour = |i: usize| theme.chart[i % theme.chart.len()];
+    let wide = area.width >= 60;
+    let title = match (c.normalised, wide, c.series.as_slice()) {
+        // One field: its name in the title is the legend.
+        (false, _, [one]) => format!("── chart of {} (c: fields)", fmt::fit(&sanitize::line(&one.name), 40)),
+        (false, _, _) => "── chart (c: fields)".to_string(),
+        (true, true, _) => "── chart (c: fields) · each field scaled to its own min..max".to_string(),
+        (true, false, _) => "── chart (c: fields) · own scale each".to_string(),
+    };
+    let mut head = vec![Line::styled(title, theme.dim)];
+    if c.series.len() > 1 || c.normalised {
+        // Keep at least four rows for the plot: axis, labels and two rows of lines.
+        let room = usize::from(area.height.saturating_sub(5));
+        for (i, s) in c.series.iter().enumerate().take(room) {
+            let name = fmt::fit(&sanitize::line(&s.name), 24);
+            let (min, max, last) = (number(s.min), number(s.max), number(s.last));
+            let long = format!("  min {min}  max {max}  last {last}");
+            let stats = if 3 + name.chars().count() + long.chars().count() <= usize::from(area.width) {
+                long
+            } else {
+                format!(" {min}..{max} last {last}")
+            };
+            head.push(Line::from(vec![
+                Span::styled("━━ ", colour(i)),
+                Span::styled(name, colour(i)),
+                Span::styled(stats, theme.dim),
+            ]));
+        }
     }
-    if !lo.is_finite() || !hi.is_finite() {
-        return;
-    }
-    if (hi - lo).abs() < f64::EPSILON {
-        lo -= 1.0;
-        hi += 1.0;
-    }
-    let span = series.iter().flatten().map(|&(t, _)| t).fold(1.0, f64::max);
-    let datasets: Vec<Dataset> = series
+    let head_h = (head.len() as u16).min(area.height);
+    f.render_widget(Paragraph::new(head), Rect { height: head_h, ..area });
+    let plot = Rect { y: area.y + head_h, height: area.height - head_h, ..area };
+    let datasets: Vec<Dataset> = c
+        .series
         .iter()
-        .zip(fields)
         .enumerate()
-        .map(|(i, (data, name))| {
-            Dataset::default()
-                .name(sanitize::line(name).into_owned())
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(theme.chart[i % theme.chart.len()])
-                .data(data)
+        .flat_map(|(i, s)| {
+            s.segments.iter().map(move |seg| {
+                // A lone point between gaps has no line to draw: show it as a dot.
+                let kind = if seg.len() == 1 { GraphType::Scatter } else { GraphType::Line };
+                Dataset::default().marker(Marker::Braille).graph_type(kind).style(colour(i)).data(seg)
+            })
         })
         .collect();
-    let label = |v: f64| Span::styled(format!("{v:.2}"), theme.dim);
+    let now_ms = app.now_ms.max(c.t1_ms);
+    let before = now_ms.saturating_sub(c.t0_ms);
+    let span = (before as f64 / 1000.0).max(1.0);
+    let steps: u64 = if plot.width >= 100 { 4 } else { 2 };
+    let x_labels: Vec<Span> = (0..=steps)
+        .map(|k| Span::styled(crate::app::chart::before_now(before - before * k / steps), theme.dim))
+        .collect();
+    let (lo, hi) = c.y_bounds();
+    let y_labels = if c.normalised {
+        vec![Span::styled("min", theme.dim), Span::styled("max", theme.dim)]
+    } else {
+        vec![Span::styled(number(lo), theme.dim), Span::styled(number(hi), theme.dim)]
+    };
     let chart = Chart::new(datasets)
-        .block(Block::new().title(Line::styled("── chart (c: fields)", theme.dim)))
-        .x_axis(
-            Axis::default()
-                .bounds([0.0, span])
-                .labels(vec![Span::styled("0s", theme.dim), Span::styled(format!("{span:.0}s"), theme.dim)]),
-        )
-        .y_axis(Axis::default().bounds([lo, hi]).labels(vec![label(lo), label(hi)]));
-    f.render_widget(chart, area);
+        .legend_position(None)
+        .x_axis(Axis::default().bounds([0.0, span]).labels(x_labels))
+        .y_axis(Axis::default().bounds([lo, hi]).labels(y_labels));
+    f.render_widget(chart, plot);
+}
+
+/// A value for the chart's axis and legend: at most two decimals, trailing zeros dropped.
+fn number(v: f64) -> String {
+    if v.abs() >= 1e9 {
+        return format!("{v:.3e}");
+    }
+    let s = format!("{v:.2}");
+    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { &s };
+    if s == "-0" { "0".into() } else { s.to_string() }
 }
 
 fn picker(
@@ -295,7 +329,7 @@ fn subtree_summary<'a>(app: &App, id: crate::app::topics::NodeId, theme: &Theme,
         let last = app
             .store
             .latest(c)
-            .map(|m| payload::preview_of(payload::head(&m.payload), m.payload.len(), 60))
+            .map(|m| app.preview(c, m.seq, payload::head(&m.payload), m.payload.len(), 60))
             .unwrap_or_default();
         let name = if child.children.is_empty() { child.name().to_string() } else { format!("{}/", child.name()) };
         lines.push(Line::from(vec![

@@ -4,7 +4,6 @@ use super::fmt;
 use super::theme::Theme;
 use crate::app::App;
 use crate::app::layout::{self, Pane};
-use crate::payload;
 use crate::sanitize;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -69,7 +68,7 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
                 Span::styled(head, theme.dim),
                 Span::styled(topic, theme.key),
                 Span::raw(" "),
-                Span::raw(payload::preview_of(&m.head, m.len, room)),
+                Span::raw(app.preview(m.topic, m.seq, &m.head, m.len, room)),
             ]);
             if is_match {
                 line = line.patch_style(theme.warn);

@@ -1039,3 +1039,86 @@ fn adding_a_broker_shows_the_manager_over_the_dashboard_80x24_and_160x48() {
         insta::assert_snapshot!(format!("add_broker_password_{w}x{h}"), s);
     }
 }
+
+/// Two charted fields of different scales (a price near 190, a volume near 100,000 that one
+/// message lacks), ten minutes of history.
+fn two_scales() -> App {
+    let mut a = app();
+    connected(&mut a);
+    let msgs = (0..20u64)
+        .map(|i| {
+            let px = 190.0 + (i as f64 * 0.7).sin() * 2.0;
+            let body = if i == 12 {
+                format!(r#"{{"px":{px:.2}}}"#)
+            } else {
+                format!(r#"{{"px":{px:.2},"vol":{}}}"#, 100_000 + i * 1_500)
+            };
+            msg("ticker/AAPL", body.as_bytes(), T0 + i * 30_000)
+        })
+        .collect();
+    feed(&mut a, msgs);
+    a.apply(AppEvent::Tick { now_ms: T0 + 19 * 30_000 + 2_000 });
+    select(&mut a, "ticker/AAPL");
+    a.focus = crate::app::layout::Pane::Detail;
+    key(&mut a, KeyCode::Char('c'));
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Char(' '));
+    key(&mut a, KeyCode::Enter);
+    a
+}
+
+#[test]
+fn chart_of_two_fields_of_different_scales() {
+    let mut a = two_scales();
+    let s = screen(&mut a, 160, 48);
+    assert!(s.contains("━━ /px") && s.contains("━━ /vol") && s.contains("max 128500"), "{s}");
+    assert!(s.contains("now") && s.contains("-9m32s"), "{s}");
+    insta::assert_snapshot!("chart_two_scales_160x48", s);
+    insta::assert_snapshot!("chart_two_scales_80x24", screen(&mut a, 80, 24));
+}
+
+/// `{"t":T,"ok":true}` in MessagePack, and in CBOR.
+fn msgpack_reading(t: f64) -> Vec<u8> {
+    let mut b = vec![0x82, 0xa1, b't', 0xcb];
+    b.extend(t.to_be_bytes());
+    b.extend(b"\xa2ok\xc3");
+    b
+}
+
+fn cbor_reading(t: f64) -> Vec<u8> {
+    let mut b = vec![0xa2, 0x61, b't', 0xfb];
+    b.extend(t.to_be_bytes());
+    b.extend(b"\x62ok\xf5");
+    b
+}
+
+#[test]
+fn msgpack_and_cbor_topics_preview_decoded_in_the_tree_log_and_history() {
+    use crate::payload::PayloadFormat;
+    let views =
+        vec![("plant/mp/#".to_string(), PayloadFormat::MsgPack), ("plant/cb/#".to_string(), PayloadFormat::Cbor)];
+    let mut a = App::new(
+        crate::app::Config { url: "ws://127.0.0.1:1883/mqtt".into(), payload_views: views, ..Default::default() },
+        T0,
+    );
+    connected(&mut a);
+    let msgs = (0..6u64)
+        .flat_map(|i| {
+            let t = 20.0 + i as f64 * 0.5;
+            [
+                msg("plant/mp/temp", &msgpack_reading(t), T0 + i * 1_000),
+                msg("plant/cb/temp", &cbor_reading(t + 10.0), T0 + i * 1_000 + 5),
+            ]
+        })
+        .collect();
+    feed(&mut a, msgs);
+    a.apply(AppEvent::Tick { now_ms: T0 + 6_000 });
+    select(&mut a, "plant/mp/temp");
+    let wide = screen(&mut a, 160, 48);
+    assert!(wide.contains(r#"temp {"t":22.5,"ok":true}"#), "tree row:\n{wide}");
+    assert!(wide.contains(r#"plant/cb/temp {"t":32.5,"ok":true}"#), "log row:\n{wide}");
+    assert!(wide.contains(r#"17:43:41.000 {"t":22.5,"ok":true}"#), "history row:\n{wide}");
+    assert!(!wide.contains("bytes binary"), "{wide}");
+    insta::assert_snapshot!("msgpack_cbor_previews_160x48", wide);
+    insta::assert_snapshot!("msgpack_cbor_previews_80x24", screen(&mut a, 80, 24));
+}

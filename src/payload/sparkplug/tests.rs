@@ -491,3 +491,10 @@ fn a_float_reads_as_the_decimal_it_was_written_as() {
     let got: Vec<Value> = values(&json).into_iter().map(|(_, v)| v).collect();
     assert_eq!(got, vec![json!(121.3), json!(0.1), json!("NaN"), json!("Infinity")]);
 }
+
+#[test]
+fn a_sparkplug_payload_previews_as_its_decoded_metrics_not_hex() {
+    let bytes = payload_bytes(4, vec![metric(Some("Temp"), None, 10, Some(MetricValue::DoubleValue(21.5)))]);
+    let p = payload::preview_in(&bytes, bytes.len(), PayloadFormat::Sparkplug, 200);
+    assert!(p.starts_with('{') && p.contains(r#""Temp""#) && p.contains("21.5") && !p.contains("binary"), "{p}");
+}
