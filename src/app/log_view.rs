@@ -89,7 +89,18 @@ impl App {
         {
             return false;
         }
+        if self.log_view.invalid_only && !e.invalid {
+            return false;
+        }
         self.log_view.filter.is_none() || e.filter_hit == Some(true)
+    }
+
+    /// `i` in the log: only the messages that broke their schema, or all again.
+    pub(super) fn toggle_invalid_only(&mut self) {
+        self.log_view.invalid_only = !self.log_view.invalid_only;
+        if self.log_view.invalid_only && self.config.schemas.is_empty() {
+            self.notify("no schema is loaded (--schema FILTER=FILE): no message can be invalid".into());
+        }
     }
 
     pub(super) fn is_in_subtree(&self, mut node: NodeId, root: NodeId) -> bool {
