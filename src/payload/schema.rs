@@ -207,6 +207,10 @@ fn check_with(v: &jsonschema::Validator, file: &str, payload: &[u8]) -> Verdict 
 }
 
 fn collect(v: &jsonschema::Validator, instance: &Value, verdict: &mut Verdict) {
+    // Most messages pass: the yes/no check stops at nothing and builds no error.
+    if v.is_valid(instance) {
+        return;
+    }
     for e in v.iter_errors(instance) {
         if verdict.violations.len() == MAX_VIOLATIONS {
             verdict.more += 1;
