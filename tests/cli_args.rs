@@ -454,8 +454,11 @@ fn a_dashboard_schema_that_is_missing_not_json_too_big_or_not_a_schema_is_refuse
     }
     // The profile's schemas too.
     let config = dir.path().join("config.toml");
-    std::fs::write(&config, format!("[profiles.p]\nurl = \"{NOWHERE}\"\n[profiles.p.schemas]\n\"a/#\" = \"bad.json\"\n"))
-        .unwrap();
+    std::fs::write(
+        &config,
+        format!("[profiles.p]\nurl = \"{NOWHERE}\"\n[profiles.p.schemas]\n\"a/#\" = \"bad.json\"\n"),
+    )
+    .unwrap();
     let out = run(&["--config", &config.display().to_string(), "-P", "p"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");

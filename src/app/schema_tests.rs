@@ -247,5 +247,20 @@ fn ten_thousand_messages_are_each_checked_once_without_work_per_frame() {
     // A frame reads the stored verdicts: preparing again checks nothing.
     a.prepare();
     assert_eq!(a.schema_invalid, 1_000);
-    eprintln!("10,000 messages with schema checks applied in {took:?}");
+    crate::report!("10,000 messages with schema checks applied in {took:?}");
+}
+
+#[test]
+fn wire_text_in_a_violation_is_escaped_before_it_is_kept() {
+    let mut a = app();
+    let s = r#"{"additionalProperties":{"type":"number"}}"#;
+    a.config.schemas = Arc::new(Schemas::from_text("#", "s.json", s).unwrap());
+    feed(&mut a, vec![msg("x", br#"{"\u001b]0;owned\u0007": "\u001b[2J"}"#, T0)]);
+    let v = a.store.latest(node(&a, "x")).unwrap().verdict.clone().unwrap();
+    let x = &v.violations[0];
+    assert_eq!(x.keyword, "type");
+    assert!(x.instance_path.starts_with("/\\e]0;owned"), "{x:?}");
+    for text in [&x.instance_path, &x.keyword, &x.message] {
+        assert!(!text.chars().any(char::is_control), "{x:?}");
+    }
 }

@@ -157,9 +157,7 @@ impl Schemas {
         let verdict = match protos.message_for(topic) {
             Some(t) => match crate::payload::protobuf::decode_json(payload, t) {
                 Ok(v) => self.check_decoded(topic, Ok(&v))?,
-                Err(why) => {
-                    self.check_decoded(topic, Err(&format!("not valid {}: {why}", t.full_name())))?
-                }
+                Err(why) => self.check_decoded(topic, Err(&format!("not valid {}: {why}", t.full_name())))?,
             },
             None => check_with(&e.validator, &e.file, payload),
         };

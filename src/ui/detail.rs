@@ -181,7 +181,10 @@ pub(super) fn token_style(k: TokenKind, theme: &Theme) -> Style {
 fn schema(f: &mut Frame<'_>, v: &crate::payload::schema::Verdict, area: Rect, theme: &Theme) {
     let file = sanitize::line(&v.schema);
     if v.is_valid() {
-        let line = Line::from(vec![Span::styled("── schema ", theme.dim), Span::styled(format!("✓ valid against {file}"), theme.ok)]);
+        let line = Line::from(vec![
+            Span::styled("── schema ", theme.dim),
+            Span::styled(format!("✓ valid against {file}"), theme.ok),
+        ]);
         f.render_widget(Paragraph::new(line), area);
         return;
     }
