@@ -62,7 +62,7 @@ fn invalid_messages_are_marked_in_the_tree_listed_in_the_detail_and_filtered_in_
     tmux.wait_for("the log focused", |s| s.contains("┏ Messages 3"));
     assert_eq!(log_rows(&tmux.capture()).len(), 3, "{}", tmux.capture());
     tmux.keys(&["i"]);
-    let s = tmux.wait_for("invalid only", |s| s.contains("invalid only (i)") && log_rows(s).len() == 1);
+    let s = tmux.wait_for("invalid only", |s| s.contains("Messages 1 · invalid only (i)") && log_rows(s).len() == 1);
     let rows = log_rows(&s);
     assert!(rows[0].contains("✗ plant/press/t") && rows[0].contains("bad-one"), "{s}");
     tmux.keys(&["i"]);

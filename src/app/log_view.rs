@@ -136,7 +136,7 @@ impl App {
     /// Log entries shown (after scope and filter), and messages that arrived since a pause.
     pub fn log_counts(&self) -> (usize, u64) {
         let entries = self.store.log().entries();
-        let narrowed = self.log_view.filter.is_some() || self.log_scope().is_some();
+        let narrowed = self.log_view.filter.is_some() || self.log_scope().is_some() || self.log_view.invalid_only;
         // Only a filter or a scope needs a look at every entry, and then only at stored results.
         let shown = if narrowed { entries.iter().filter(|e| self.log_entry_visible(e)).count() } else { entries.len() };
         let since_pause = self.log_view.paused_at.map_or(0, |p| self.store.next_seq().saturating_sub(p + 1));

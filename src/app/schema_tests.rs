@@ -125,6 +125,7 @@ fn i_in_the_log_shows_only_invalid_messages_and_again_all() {
     assert!(a.log_view.invalid_only);
     let rows: Vec<u64> = a.log_rows(10).iter().map(|e| e.seq).collect();
     assert_eq!(rows, [2]);
+    assert_eq!(a.log_counts().0, 1, "the title counts what is shown");
     // New messages are filtered as they come.
     feed(&mut a, vec![msg("plant/b/t", b"{}", T0 + 3), msg("plant/b/t", br#"{"t":2}"#, T0 + 4)]);
     let rows: Vec<u64> = a.log_rows(10).iter().map(|e| e.seq).collect();
