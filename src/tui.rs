@@ -116,6 +116,19 @@ fn drain<T>(start: Instant, budget: Duration, mut next: impl FnMut() -> Option<T
     applied
 }
 
+/// The frame timer, or at once when its deadline has passed by the clock. The runtime fires a
+/// sleep only when it looks at its timers, which a loop that never waits (session events always
+/// queued, each slow to apply, as a flood on topics with schema checks) can put off for a second:
+/// the frame would wait behind the flood.
+fn frame_due<'a>(frame: &'a mut std::pin::Pin<&mut tokio::time::Sleep>) -> impl std::future::Future<Output = ()> + 'a {
+    std::future::poll_fn(move |cx| {
+        if Instant::now() >= frame.deadline().into_std() {
+            return std::task::Poll::Ready(());
+        }
+        frame.as_mut().poll(cx)
+    })
+}
+
 /// Messages in a session event.
 fn messages_in(ev: &SessionEvent) -> u64 {
     match ev {
@@ -578,7 +591,7 @@ async fn run_tabs(mut tabs: Vec<Tab>, mut total: Option<usize>, fps: u32, adder:
                 Some(Err(e)) => return Err(e.into()),
                 None => break 'run,
             },
-            () = &mut frame => {
+            () = frame_due(&mut frame) => {
                 last_tick = Instant::now();
                 // Parked far ahead until the turn's end sets the next one.
                 frame.as_mut().reset((last_tick + IDLE_TICK).into());
@@ -918,6 +931,30 @@ mod tests {
         assert!(why.contains("No space left on device") && why.contains("0 messages made it"), "{why}");
         assert!(rec.failure.is_some(), "repeated on stderr at exit");
     }
+
+    #[test]
+    fn a_frame_past_its_deadline_is_due_without_the_runtime_looking_at_its_timers() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let frame = tokio::time::sleep_until((Instant::now() + Duration::from_millis(20)).into());
+            tokio::pin!(frame);
+            let waker = futures_util::task::noop_waker();
+            let mut cx = std::task::Context::from_waker(&waker);
+            assert!(frame_due(&mut frame).poll_once(&mut cx).is_pending(), "not yet");
+            // Busy, never yielding to the runtime, past the deadline.
+            std::thread::sleep(Duration::from_millis(30));
+            assert!(frame_due(&mut frame).poll_once(&mut cx).is_ready());
+        });
+    }
+
+    /// Polls a future once, pinned on the stack.
+    trait PollOnce: std::future::Future + Sized {
+        fn poll_once(self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+            let f = std::pin::pin!(self);
+            f.poll(cx)
+        }
+    }
+    impl<F: std::future::Future> PollOnce for F {}
 
     #[test]
     fn a_dashboard_recording_keeps_each_message_s_schema_verdict() {
