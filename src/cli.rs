@@ -86,6 +86,10 @@ pub struct TuiArgs {
     pub payload_views: Vec<String>,
     #[command(flatten)]
     pub proto: ProtoArgs,
+    /// Check the messages on a topic filter against a JSON Schema file: violations are counted in the
+    /// tree and listed in the detail pane (repeatable; before the profile's `schemas`, first match wins).
+    #[arg(long = "schema", value_name = "FILTER=FILE", value_parser = value::schema)]
+    pub schemas: Vec<(String, PathBuf)>,
     /// Log level for the log file: error, warn, info, debug (debug includes every packet) or trace.
     #[arg(long, value_name = "LEVEL", default_value = "info", value_parser = ["error", "warn", "info", "debug", "trace"])]
     pub log_level: String,

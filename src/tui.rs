@@ -116,6 +116,19 @@ fn drain<T>(start: Instant, budget: Duration, mut next: impl FnMut() -> Option<T
     applied
 }
 
+/// The frame timer, or at once when its deadline has passed by the clock. The runtime fires a
+/// sleep only when it looks at its timers, which a loop that never waits (session events always
+/// queued, each slow to apply, as a flood on topics with schema checks) can put off for a second:
+/// the frame would wait behind the flood.
+fn frame_due<'a>(frame: &'a mut std::pin::Pin<&mut tokio::time::Sleep>) -> impl std::future::Future<Output = ()> + 'a {
+    std::future::poll_fn(move |cx| {
+        if Instant::now() >= frame.deadline().into_std() {
+            return std::task::Poll::Ready(());
+        }
+        frame.as_mut().poll(cx)
+    })
+}
+
 /// Messages in a session event.
 fn messages_in(ev: &SessionEvent) -> u64 {
     match ev {
@@ -340,8 +353,11 @@ impl Tab {
                 _ => {}
             }
             log_event(&ev);
-            recording.write(app, &ev);
             app.apply(AppEvent::Session(ev));
+            // Written after the app checked each message against its schema: the lines keep the verdicts.
+            if let Some((batch, verdicts)) = app.take_recorded() {
+                recording.write(app, &batch, &verdicts);
+            }
         };
         apply(first);
         // Drain what else is queued, within a budget, so a flood costs one redraw per frame.
@@ -575,7 +591,7 @@ async fn run_tabs(mut tabs: Vec<Tab>, mut total: Option<usize>, fps: u32, adder:
                 Some(Err(e)) => return Err(e.into()),
                 None => break 'run,
             },
-            () = &mut frame => {
+            () = frame_due(&mut frame) => {
                 last_tick = Instant::now();
                 // Parked far ahead until the turn's end sets the next one.
                 frame.as_mut().reset((last_tick + IDLE_TICK).into());
@@ -778,11 +794,11 @@ impl DashboardRecording {
         app.apply(AppEvent::Recording(ev));
     }
 
-    /// Appends the messages of `ev`; a write error stops the recording.
-    fn write(&mut self, app: &mut App, ev: &SessionEvent) {
-        let (Some(r), SessionEvent::Messages(batch)) = (self.recorder.as_mut(), ev) else { return };
-        for m in batch {
-            if let Err(e) = r.write(m) {
+    /// Appends the messages of a batch with their schema verdicts; a write error stops the recording.
+    fn write(&mut self, app: &mut App, batch: &[session::Message], verdicts: &[Option<crate::app::Verdict>]) {
+        let Some(r) = self.recorder.as_mut() else { return };
+        for (i, m) in batch.iter().enumerate() {
+            if let Err(e) = r.write_checked(m, verdicts.get(i).and_then(|v| v.as_deref())) {
                 self.recorder = None;
                 let ev = self.failed(&e);
                 app.apply(AppEvent::Recording(ev));
@@ -906,14 +922,62 @@ mod tests {
             failure: None,
         };
         app.apply(AppEvent::Recording(RecordingEvent::Started { file: "/dev/full".into() }));
-        let batch = SessionEvent::Messages((0..5).map(|_| message()).collect());
-        rec.write(&mut app, &batch);
-        app.apply(AppEvent::Session(batch));
+        app.apply(AppEvent::Session(SessionEvent::Messages((0..5).map(|_| message()).collect())));
+        let (batch, verdicts) = app.take_recorded().expect("a batch to record");
+        rec.write(&mut app, &batch, &verdicts);
         assert_eq!(app.recording, crate::app::Recording::On { file: "/dev/full".into(), count: 5 });
         rec.stop(&mut app);
         let crate::app::Recording::Failed { why } = &app.recording else { panic!("{:?}", app.recording) };
         assert!(why.contains("No space left on device") && why.contains("0 messages made it"), "{why}");
         assert!(rec.failure.is_some(), "repeated on stderr at exit");
+    }
+
+    #[test]
+    fn a_frame_past_its_deadline_is_due_without_the_runtime_looking_at_its_timers() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let frame = tokio::time::sleep_until((Instant::now() + Duration::from_millis(20)).into());
+            tokio::pin!(frame);
+            let waker = futures_util::task::noop_waker();
+            let mut cx = std::task::Context::from_waker(&waker);
+            assert!(frame_due(&mut frame).poll_once(&mut cx).is_pending(), "not yet");
+            // Busy, never yielding to the runtime, past the deadline.
+            std::thread::sleep(Duration::from_millis(30));
+            assert!(frame_due(&mut frame).poll_once(&mut cx).is_ready());
+        });
+    }
+
+    /// Polls a future once, pinned on the stack.
+    trait PollOnce: std::future::Future + Sized {
+        fn poll_once(self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+            let f = std::pin::pin!(self);
+            f.poll(cx)
+        }
+    }
+    impl<F: std::future::Future> PollOnce for F {}
+
+    #[test]
+    fn a_dashboard_recording_keeps_each_message_s_schema_verdict() {
+        let dir = tempfile::tempdir().unwrap();
+        let schemas = crate::payload::schema::Schemas::from_text("#", "t.json", r#"{"required":["t"]}"#).unwrap();
+        let mut app = App::new(Config { schemas: std::sync::Arc::new(schemas), ..Config::default() }, 0);
+        let mut rec = DashboardRecording::default();
+        rec.start(&mut app, &dir.path().join("rec"));
+        let mut invalid = message();
+        invalid.payload = crate::codec::Bytes::from_static(b"{}");
+        let mut valid = message();
+        valid.payload = crate::codec::Bytes::from_static(br#"{"t":1}"#);
+        app.apply(AppEvent::Session(SessionEvent::Messages(vec![invalid, valid])));
+        let (batch, verdicts) = app.take_recorded().expect("a batch to record");
+        rec.write(&mut app, &batch, &verdicts);
+        rec.stop(&mut app);
+        let text = std::fs::read_to_string(dir.path().join("rec.jsonl")).unwrap();
+        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["schema"]["violations"][0]["keyword"], "required", "{text}");
+        assert_eq!(lines[1]["schema"]["schema"], "t.json");
+        assert_eq!(lines[1]["schema"]["violations"].as_array().map(Vec::len), Some(0), "{text}");
+        assert!(app.take_recorded().is_none(), "taken once");
     }
 
     #[test]
@@ -927,8 +991,9 @@ mod tests {
         let want = dir.path().join("mqscope-20261202-1.jsonl").display().to_string();
         assert_eq!(app.recording, crate::app::Recording::On { file: want.clone(), count: 0 });
         assert!(app.notice.as_ref().is_some_and(|(n, _)| n.contains(&want)), "{:?}", app.notice);
-        let batch = SessionEvent::Messages(vec![message(), message()]);
-        rec.write(&mut app, &batch);
+        app.apply(AppEvent::Session(SessionEvent::Messages(vec![message(), message()])));
+        let (batch, verdicts) = app.take_recorded().expect("a batch to record");
+        rec.write(&mut app, &batch, &verdicts);
         rec.stop(&mut app);
         assert_eq!(app.recording, crate::app::Recording::Off);
         assert!(app.notice.as_ref().is_some_and(|(n, _)| n.contains("2 messages")), "{:?}", app.notice);

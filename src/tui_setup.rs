@@ -27,6 +27,8 @@ pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Resu
     payload_views.extend(profile.map(|p| p.payload_formats()).unwrap_or_default());
     let specs = args.proto.specs(&profile.map(|p| p.proto_specs()).unwrap_or_default());
     let protos = std::sync::Arc::new(crate::payload::protobuf::Protos::load(&specs)?);
+    // Compiled here, before the screen is taken: a schema that does not compile is an error naming it.
+    let schemas = std::sync::Arc::new(crate::payload::schema::Schemas::load(&args.schemas)?);
     let asked: Vec<(String, crate::codec::QoS)> = filters
         .iter()
         .enumerate()
@@ -58,6 +60,7 @@ pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Resu
         },
         payload_views,
         protos,
+        schemas,
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         zone: crate::timefmt::Zone::local(),
         insecure_tls: task.transport.unverified_tls(),

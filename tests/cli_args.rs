@@ -429,3 +429,42 @@ fn the_dashboard_without_a_terminal_says_so_and_fails() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("the dashboard needs a terminal") && err.contains("mqscope sub"), "{err}");
 }
+
+#[test]
+fn a_dashboard_schema_that_is_missing_not_json_too_big_or_not_a_schema_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    std::fs::write(dir.path().join("broken.json"), "{ not json").unwrap();
+    std::fs::write(dir.path().join("bad.json"), r#"{"type": 12}"#).unwrap();
+    // Valid JSON, but more than the 4 MiB a schema may be.
+    let huge = format!(r#"{{"description":"{}"}}"#, "x".repeat(5 << 20));
+    std::fs::write(dir.path().join("huge.json"), huge).unwrap();
+    for (file, why) in [
+        ("broken.json", "not JSON"),
+        ("bad.json", "does not compile"),
+        ("huge.json", "more than the"),
+        ("missing.json", "No such file"),
+    ] {
+        let schema = format!("plant/#={}", path(file));
+        let out = run(&["-u", NOWHERE, "--schema", &schema]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{file}: {err}");
+        assert!(err.contains(file) && err.contains(why), "{file}: {err}");
+        assert!(out.stdout.is_empty(), "{file}: the screen was not taken");
+    }
+    // The profile's schemas too.
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("[profiles.p]\nurl = \"{NOWHERE}\"\n[profiles.p.schemas]\n\"a/#\" = \"bad.json\"\n"),
+    )
+    .unwrap();
+    let out = run(&["--config", &config.display().to_string(), "-P", "p"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad.json") && err.contains("does not compile"), "{err}");
+    // FILTER=FILE is checked as it is parsed.
+    let out = run(&["-u", NOWHERE, "--schema", "no-equals-sign"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("FILTER=FILE"), "{}", stderr(&out));
+}

@@ -179,12 +179,13 @@ impl App {
         let c = &self.detail_cache;
         let chartable = c.chart.drawable();
         let history = self.detail_topic().map_or(0, |id| self.store.history(id).len());
-        let one = reader::split(inner, chartable, history, 1);
+        let schema = reader::schema_rows(self.detail_message().and_then(|m| m.verdict.as_deref()));
+        let one = reader::split(inner, chartable, history, 1, schema);
         let two = c.rows.len() > usize::from(one.body.height)
             || self.detail.find.is_some()
             || self.detail.nowrap
             || self.detail.tree;
-        Some(if two { reader::split(inner, chartable, history, 2) } else { one })
+        Some(if two { reader::split(inner, chartable, history, 2, schema) } else { one })
     }
 
     /// Lays the body out at the body's width (when it or the wrap mode changed), re-runs the

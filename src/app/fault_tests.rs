@@ -56,6 +56,7 @@ fn plant(columns: Vec<Column>, views: Vec<(String, PayloadFormat)>) -> App {
         columns,
         reference: None,
         stale_after_ms: 60_000,
+        alert_invalid: false,
     };
     let config = Config { watch_lists: vec![list], payload_views: views, ..Config::default() };
     let mut a = App::new(config, T0);

@@ -101,6 +101,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         &[
             ("Tab", "next watch list"),
             ("0-9", "sort by that column (0 = topic); again reverses"),
+            ("i", "alert on schema-invalid rows (again: off)"),
             ("Esc, w", "back to the dashboard"),
         ],
     ),
@@ -110,7 +111,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("↑ ↓, k j", "select older / newer message (leaves follow mode)"),
             ("End, G, F", "follow the newest message"),
             ("f", "search; n / N next / previous match"),
-            ("a", "all topics or only the selected subtree"),
+            ("a, i", "only the selected subtree / only schema-invalid ones (again: all)"),
         ],
     ),
     (
@@ -396,7 +397,8 @@ impl App {
         if self.watch.add_topic(&path) {
             // Feed what we already have, so the row is not empty until the next message.
             if let Some(m) = self.store.latest(id).cloned() {
-                self.watch.on_message(id, &path, &m.payload, m.at_ms);
+                let auto = || payload::PayloadFormat::Auto.into();
+                self.watch.on_message_as(id, &path, &m.payload, m.at_ms, m.invalid(), &auto);
             }
             self.notify(format!("watching '{}' in list '{name}' (w shows it)", crate::sanitize::line(&path)));
         } else {
@@ -408,6 +410,14 @@ impl App {
         match key.code {
             KeyCode::Tab => self.watch.next_list(),
             KeyCode::Char(c @ '0'..='9') => self.watch.sort_by(c as usize - '0' as usize),
+            KeyCode::Char('i') if is(&key, 'i') => {
+                let on = self.watch.toggle_alert_invalid();
+                let list = crate::sanitize::line(&self.watch.current().list.name).into_owned();
+                self.notify(format!(
+                    "list '{list}': alert on schema-invalid messages {} (i)",
+                    if on { "on" } else { "off" }
+                ));
+            }
             KeyCode::Esc => self.view = View::Dashboard,
             _ => {}
         }
@@ -470,6 +480,7 @@ impl App {
             KeyCode::PageDown => self.move_log(20),
             KeyCode::End | KeyCode::Char('G') | KeyCode::Char('F') => self.log_view.selected = None,
             KeyCode::Char('a') if is(&key, 'a') => self.log_view.scoped = !self.log_view.scoped,
+            KeyCode::Char('i') if is(&key, 'i') => self.toggle_invalid_only(),
             KeyCode::Char('f') if is(&key, 'f') => {
                 let text = self.log_view.search.as_ref().map(TextFilter::source).unwrap_or_default();
                 self.prompt = Some(Prompt { kind: PromptKind::LogSearch, text, error: None });

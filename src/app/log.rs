@@ -28,6 +28,8 @@ pub struct LogEntry {
     pub filter_hit: Option<bool>,
     /// Whether the log search matches, `None` until checked.
     pub search_hit: Option<bool>,
+    /// The message broke its topic's schema.
+    pub invalid: bool,
 }
 
 impl LogEntry {
@@ -43,6 +45,7 @@ impl LogEntry {
             head: payload::head(&m.payload).into(),
             filter_hit: None,
             search_hit: None,
+            invalid: false,
         }
     }
 

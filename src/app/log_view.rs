@@ -89,7 +89,18 @@ impl App {
         {
             return false;
         }
+        if self.log_view.invalid_only && !e.invalid {
+            return false;
+        }
         self.log_view.filter.is_none() || e.filter_hit == Some(true)
+    }
+
+    /// `i` in the log: only the messages that broke their schema, or all again.
+    pub(super) fn toggle_invalid_only(&mut self) {
+        self.log_view.invalid_only = !self.log_view.invalid_only;
+        if self.log_view.invalid_only && self.config.schemas.is_empty() {
+            self.notify("no schema is loaded (--schema FILTER=FILE): no message can be invalid".into());
+        }
     }
 
     pub(super) fn is_in_subtree(&self, mut node: NodeId, root: NodeId) -> bool {
@@ -125,7 +136,7 @@ impl App {
     /// Log entries shown (after scope and filter), and messages that arrived since a pause.
     pub fn log_counts(&self) -> (usize, u64) {
         let entries = self.store.log().entries();
-        let narrowed = self.log_view.filter.is_some() || self.log_scope().is_some();
+        let narrowed = self.log_view.filter.is_some() || self.log_scope().is_some() || self.log_view.invalid_only;
         // Only a filter or a scope needs a look at every entry, and then only at stored results.
         let shown = if narrowed { entries.iter().filter(|e| self.log_entry_visible(e)).count() } else { entries.len() };
         let since_pause = self.log_view.paused_at.map_or(0, |p| self.store.next_seq().saturating_sub(p + 1));

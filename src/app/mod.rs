@@ -31,6 +31,7 @@ pub mod watch;
 mod keys;
 
 use crate::codec::ProtocolVersion;
+use crate::payload::schema;
 use crate::payload::sparkplug::state::{Network, limit_for_budget as sparkplug_limit};
 use crate::payload::{self, Decoder, PayloadFormat};
 use crate::session::{Command, ConnectionInfo, FatalKind, SessionEvent, SubscribeOutcome};
@@ -39,11 +40,15 @@ use ratatui::layout::Rect;
 use rates::Series;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use store::{Store, StoredMessage};
 use topics::{NodeId, TopicTree};
 
 pub use keys::Key;
+
+/// A message's schema verdict, shared (see `Schemas::check_shared`).
+pub type Verdict = Arc<schema::Verdict>;
 
 /// The key table the help overlay shows.
 pub fn keys_help() -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
@@ -65,6 +70,8 @@ pub struct Config {
     pub payload_views: Vec<(String, PayloadFormat)>,
     /// The Protobuf message type per topic filter, compiled from the `.proto` files.
     pub protos: std::sync::Arc<crate::payload::protobuf::Protos>,
+    /// The JSON Schema per topic filter (`--schema`, the profile's `schemas`), compiled at start.
+    pub schemas: std::sync::Arc<crate::payload::schema::Schemas>,
     /// `NO_COLOR`: no colours, only bold/dim/reverse.
     pub no_color: bool,
     pub watch_lists: Vec<watch::WatchList>,
@@ -134,6 +141,7 @@ impl Default for Config {
             log_capacity: 10_000,
             payload_views: Vec::new(),
             protos: std::sync::Arc::default(),
+            schemas: std::sync::Arc::default(),
             no_color: false,
             watch_lists: Vec::new(),
             templates: Vec::new(),
@@ -320,6 +328,8 @@ pub struct LogView {
     pub paused_at: Option<u64>,
     /// Only the selected subtree.
     pub scoped: bool,
+    /// Only messages that broke their schema (`i`).
+    pub invalid_only: bool,
     pub filter: Option<TextFilter>,
     pub search: Option<TextFilter>,
     /// The selected entry; `None` follows the newest.
@@ -451,6 +461,11 @@ pub struct App {
     /// Messages not kept because their topic was new and the tree had reached its share of the
     /// memory budget (counted in `received`).
     pub refused: u64,
+    /// Messages that broke their topic's schema, refused ones too (the status line's figure).
+    pub schema_invalid: u64,
+    /// The batch just applied and each message's schema verdict, while recording: the runtime
+    /// writes them (`take_recorded`), so the recording keeps the verdict without a second check.
+    recorded: Option<(Vec<crate::session::Message>, Vec<Option<Verdict>>)>,
     /// The last token handed out for a publish command (the session answers with it in `Published`).
     next_token: u64,
     dirty: bool,
@@ -546,6 +561,8 @@ impl App {
             totals: traffic::Totals::default(),
             rankings: traffic::Rankings::default(),
             refused: 0,
+            schema_invalid: 0,
+            recorded: None,
             level_series: None,
             views_bytes: 0,
             budget_total: None,
@@ -745,8 +762,13 @@ impl App {
         match ev {
             SessionEvent::Messages(batch) => {
                 self.count_views();
-                for m in &batch {
-                    self.record(m);
+                if let Recording::On { .. } = self.recording {
+                    let verdicts = batch.iter().map(|m| self.record(m)).collect();
+                    self.recorded = Some((batch, verdicts));
+                } else {
+                    for m in &batch {
+                        self.record(m);
+                    }
                 }
             }
             SessionEvent::Message(m) => {
@@ -808,7 +830,14 @@ impl App {
         }
     }
 
-    fn record(&mut self, m: &crate::session::Message) {
+    /// The batch just applied while recording, with each message's schema verdict (see `recorded`).
+    pub fn take_recorded(&mut self) -> Option<(Vec<crate::session::Message>, Vec<Option<Verdict>>)> {
+        self.recorded.take()
+    }
+
+    /// Takes one message in: counts it, checks it against its topic's schema (once, here), keeps it,
+    /// feeds the views. Returns the schema verdict.
+    fn record(&mut self, m: &crate::session::Message) -> Option<Verdict> {
         let ms = epoch_ms(m.received_at);
         self.now_ms = self.now_ms.max(ms);
         let bytes = m.payload.len();
@@ -819,13 +848,19 @@ impl App {
         }
         self.totals.record(m.qos, m.retain, bytes);
         self.series.add((ms / 1000) as u32, bytes);
+        let verdict = self.config.schemas.check_shared(&m.topic, &m.payload, &self.config.protos);
+        let invalid = verdict.as_ref().is_some_and(|v| !v.is_valid());
+        self.schema_invalid += u64::from(invalid);
         let Some(node) = self.tree.record_within(&m.topic, bytes, ms, m.retain, self.tree_share()) else {
             self.refused += 1;
-            return;
+            return verdict;
         };
+        if invalid {
+            self.tree.count_invalid(node);
+        }
         self.sparkplug.observe(&m.topic, &m.payload, m.received_at);
         self.store.set_reserved(self.reserved_bytes());
-        self.store.push(node, ms, m);
+        self.store.push_checked(node, ms, m, verdict.clone());
         self.match_newest(&m.topic, &m.payload);
         if let Some((root, _)) = self.level_series
             && self.is_in_subtree(node, root)
@@ -837,9 +872,10 @@ impl App {
         let protos = &*self.config.protos;
         let format =
             || Decoder::for_topic(payload::format_for(formats, views, node, &m.topic), network, protos, &m.topic);
-        if self.watch.on_message_as(node, &m.topic, &m.payload, ms, &format) {
+        if self.watch.on_message_as(node, &m.topic, &m.payload, ms, invalid, &format) {
             self.effects.push(Effect::Bell);
         }
+        verdict
     }
 
     /// The part of the memory budget topics may take (names, nodes): three quarters, so history
@@ -954,3 +990,6 @@ mod budget_tests;
 
 #[cfg(test)]
 mod fault_tests;
+
+#[cfg(test)]
+mod schema_tests;

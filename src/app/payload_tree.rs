@@ -239,7 +239,7 @@ impl App {
         if let Some(m) = self.store.latest(node).cloned() {
             let decoder = Decoder::for_topic(self.payload_format(node), &self.sparkplug, &self.config.protos, &topic);
             if added.topic {
-                self.watch.on_message_as(node, &topic, &m.payload, m.at_ms, &|| decoder);
+                self.watch.on_message_as(node, &topic, &m.payload, m.at_ms, m.invalid(), &|| decoder);
             } else if let Some(col) = added.column {
                 self.watch.fill_column(node, col, &m.payload, decoder);
             }

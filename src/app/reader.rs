@@ -171,24 +171,37 @@ pub fn pieces(
 pub struct Parts {
     pub head: Rect,
     pub body: Rect,
+    /// The shown message's schema check: a verdict line and its violations.
+    pub schema: Rect,
     pub chart: Rect,
     pub history: Rect,
 }
 
 /// Splits the pane's inner area: a chart (a third, when there is something to chart and room) and the
 /// history (a quarter, at most one row per kept message and its title) below the head and body.
-/// `head_rows` is 1, or 2 when the position line is shown.
-pub fn split(inner: Rect, chartable: bool, history_len: usize, head_rows: u16) -> Parts {
+/// `head_rows` is 1, or 2 when the position line is shown. `schema_rows` (0 without a schema check)
+/// go below the body, at most half of what the head leaves, and at least one.
+pub fn split(inner: Rect, chartable: bool, history_len: usize, head_rows: u16, schema_rows: usize) -> Parts {
     let chart_h = if chartable && inner.height >= 16 { inner.height / 3 } else { 0 };
     let hist_h = if inner.height >= 12 { (inner.height / 4).min(history_len.min(999) as u16 + 1) } else { 0 };
     let top_h = inner.height - chart_h - hist_h;
     let head_h = head_rows.min(top_h);
+    let rest = top_h - head_h;
+    let schema_h = if schema_rows == 0 { 0 } else { (schema_rows.min(999) as u16).min((rest / 2).max(1)).min(rest) };
+    let body_h = rest - schema_h;
     Parts {
         head: Rect { height: head_h, ..inner },
-        body: Rect { y: inner.y + head_h, height: top_h - head_h, ..inner },
+        body: Rect { y: inner.y + head_h, height: body_h, ..inner },
+        schema: Rect { y: inner.y + head_h + body_h, height: schema_h, ..inner },
         chart: Rect { y: inner.y + top_h, height: chart_h, ..inner },
         history: Rect { y: inner.y + top_h + chart_h, height: hist_h, ..inner },
     }
+}
+
+/// Rows the schema section wants for a verdict: its line, each violation listed, and one for those
+/// only counted.
+pub fn schema_rows(verdict: Option<&crate::payload::schema::Verdict>) -> usize {
+    verdict.map_or(0, |v| 1 + v.violations.len() + usize::from(v.more > 0))
 }
 
 #[cfg(test)]
@@ -271,11 +284,23 @@ mod tests {
 
     #[test]
     fn the_pane_splits_into_head_body_chart_and_history() {
-        let p = split(Rect::new(1, 1, 60, 30), true, 50, 2);
+        let p = split(Rect::new(1, 1, 60, 30), true, 50, 2, 0);
         assert_eq!((p.head.height, p.body.height, p.chart.height, p.history.height), (2, 11, 10, 7));
         assert_eq!(p.body.y, 3);
         assert_eq!(p.history.y + p.history.height, 31);
-        let small = split(Rect::new(0, 0, 38, 10), true, 3, 1);
+        let small = split(Rect::new(0, 0, 38, 10), true, 3, 1, 0);
         assert_eq!((small.body.height, small.chart.height, small.history.height), (9, 0, 0));
+    }
+
+    #[test]
+    fn the_schema_section_goes_below_the_body_and_takes_at_most_half_of_it() {
+        let p = split(Rect::new(1, 1, 60, 30), true, 50, 2, 3);
+        assert_eq!((p.body.height, p.schema.height), (8, 3));
+        assert_eq!(p.schema.y, p.body.y + p.body.height);
+        assert_eq!(p.schema.y + p.schema.height, p.chart.y);
+        let many = split(Rect::new(1, 1, 60, 30), true, 50, 2, 17);
+        assert_eq!((many.body.height, many.schema.height), (6, 5));
+        let tiny = split(Rect::new(0, 0, 38, 3), false, 0, 2, 4);
+        assert_eq!((tiny.body.height, tiny.schema.height), (0, 1), "the verdict line stays");
     }
 }

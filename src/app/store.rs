@@ -7,9 +7,11 @@
 use super::log::{Log, LogEntry};
 use super::topics::NodeId;
 use crate::codec::{ByteString, Bytes, Properties, Property, QoS};
+use crate::payload::schema::Verdict;
 use crate::session::Message;
 use std::collections::VecDeque;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// One received message as kept by the app: payload and properties copied out of the read buffer,
 /// so a kept message does not pin the socket's whole read chunk.
@@ -27,6 +29,8 @@ pub struct StoredMessage {
     pub dup: bool,
     pub payload: Bytes,
     pub properties: Properties,
+    /// The schema check made on arrival, when a schema's filter matches the topic.
+    pub verdict: Option<Arc<Verdict>>,
 }
 
 impl StoredMessage {
@@ -34,7 +38,18 @@ impl StoredMessage {
     /// besides (the shared record, its two ring slots, allocator rounding), so the budget tracks
     /// real memory for small messages too.
     pub fn cost(&self) -> usize {
-        self.payload.len() + props_cost(&self.properties) + OVERHEAD
+        self.payload.len() + props_cost(&self.properties) + OVERHEAD + self.verdict_cost()
+    }
+
+    /// A valid verdict is shared by every valid message of its schema (a pointer, in `OVERHEAD`);
+    /// an invalid one is the message's own.
+    fn verdict_cost(&self) -> usize {
+        self.verdict.as_ref().filter(|v| !v.is_valid()).map_or(0, |v| v.cost())
+    }
+
+    /// The schema check failed.
+    pub fn invalid(&self) -> bool {
+        self.verdict.as_ref().is_some_and(|v| !v.is_valid())
     }
 }
 
@@ -165,7 +180,20 @@ impl Store {
     /// Keeps a message: copies its payload and properties and appends it to its topic's ring and to
     /// the log, then evicts to stay within the ring size and the budget.
     pub fn push(&mut self, topic: NodeId, at_ms: u64, m: &Message) -> Rc<StoredMessage> {
-        self.log.push(LogEntry::new(self.next_seq, topic, at_ms, m));
+        self.push_checked(topic, at_ms, m, None)
+    }
+
+    /// `push`, with the verdict of the message's schema check kept beside it.
+    pub fn push_checked(
+        &mut self,
+        topic: NodeId,
+        at_ms: u64,
+        m: &Message,
+        verdict: Option<Arc<Verdict>>,
+    ) -> Rc<StoredMessage> {
+        let mut entry = LogEntry::new(self.next_seq, topic, at_ms, m);
+        entry.invalid = verdict.as_ref().is_some_and(|v| !v.is_valid());
+        self.log.push(entry);
         let msg = Rc::new(StoredMessage {
             seq: self.next_seq,
             topic,
@@ -175,6 +203,7 @@ impl Store {
             dup: m.dup,
             payload: Bytes::copy_from_slice(&m.payload),
             properties: if m.properties.is_empty() { Properties::default() } else { detach(&m.properties) },
+            verdict,
         });
         self.next_seq += 1;
         self.used += msg.cost();

@@ -514,6 +514,7 @@ fn a_watch_alert_rings_the_bell_once() {
         }],
         reference: None,
         stale_after_ms: 1_000,
+        alert_invalid: false,
     };
     let mut a = App::new(Config { watch_lists: vec![list], start_view: View::Watch, ..Config::default() }, T0);
     assert_eq!(a.view, View::Watch);

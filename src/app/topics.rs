@@ -204,6 +204,8 @@ pub struct TopicTree {
     hide_cleared: bool,
     /// Nobody folded or unfolded anything yet: the tree may fold itself once it grows big.
     auto_fold: bool,
+    /// Schema violations per node, by id; empty until a message breaks its schema.
+    invalid: Vec<Invalid>,
 }
 
 /// From this many topics on, the tree shows only its first level: everything below starts folded
@@ -221,6 +223,16 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 /// Memory a tree node costs: the node, its slot in its parent's children (with the vector's
 /// spare room), its slot in the rows, and allocator rounding.
 const NODE_COST: usize = std::mem::size_of::<Node>() + 16;
+
+/// Messages that broke their schema, on a node and in its subtree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Invalid {
+    pub own: u64,
+    pub sub: u64,
+}
+
+/// Memory a node's invalid counters cost.
+const INVALID_COST: usize = std::mem::size_of::<Invalid>();
 
 /// Memory a topic name costs once: the shared string (with its counts) and its index entry.
 fn topic_cost(topic: &str) -> usize {
@@ -252,6 +264,7 @@ impl TopicTree {
             retained_gen: 0,
             hide_cleared: false,
             auto_fold: true,
+            invalid: Vec::new(),
         }
     }
 
@@ -409,6 +422,39 @@ impl TopicTree {
             cur = node.parent;
         }
         Some(id)
+    }
+
+    /// Counts a message on `id` that broke its schema, there and in the levels above it.
+    pub fn count_invalid(&mut self, id: NodeId) {
+        if self.invalid.len() < self.nodes.len() {
+            // Grown only once a message is invalid: a tree without schema checks pays nothing.
+            self.bytes -= self.invalid.capacity() * INVALID_COST;
+            self.invalid.resize(self.nodes.len(), Invalid::default());
+            self.bytes += self.invalid.capacity() * INVALID_COST;
+        }
+        self.invalid[id as usize].own += 1;
+        let mut up = id;
+        loop {
+            self.invalid[up as usize].sub += 1;
+            if up == ROOT {
+                break;
+            }
+            up = self.nodes[up as usize].parent;
+        }
+    }
+
+    /// Messages on `id` that broke their schema, and in its whole subtree (`id` included).
+    pub fn invalid(&self, id: NodeId) -> Invalid {
+        self.invalid.get(id as usize).copied().unwrap_or_default()
+    }
+
+    /// Invalid messages as a row shows them: the subtree's on a level or a folded node, its own on
+    /// a topic.
+    pub fn shown_invalid(&self, id: NodeId) -> u64 {
+        let n = &self.nodes[id as usize];
+        let folded = !n.children.is_empty() && !n.expanded;
+        let c = self.invalid(id);
+        if folded || !n.is_topic { c.sub } else { c.own }
     }
 
     /// Adds or takes one cleared topic from `id` and the levels above it.

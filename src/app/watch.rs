@@ -134,6 +134,9 @@ pub struct WatchList {
     pub reference: Option<Reference>,
     /// Rows that got nothing for this long are dimmed.
     pub stale_after_ms: u64,
+    /// A row alerts while its last message broke its topic's schema (`alert_invalid` in the
+    /// profile, `i` in the watch view).
+    pub alert_invalid: bool,
 }
 
 impl WatchList {
@@ -145,6 +148,7 @@ impl WatchList {
             columns: vec![Column { title: "value".into(), field: FieldSpec::Auto, decimals: None, alert: None }],
             reference: None,
             stale_after_ms: 30_000,
+            alert_invalid: false,
         }
     }
 
@@ -189,6 +193,8 @@ pub struct Row {
     /// When the primary value last changed, for the brief highlight.
     pub changed_ms: u64,
     pub alert: bool,
+    /// The last message broke its topic's schema.
+    pub invalid: bool,
 }
 
 impl Row {
@@ -325,6 +331,14 @@ impl Watch {
         self.current = (self.current + 1) % self.lists.len();
     }
 
+    /// Turns the current list's alert on schema-invalid messages on or off; returns the new state.
+    pub fn toggle_alert_invalid(&mut self) -> bool {
+        let i = self.current.min(self.lists.len() - 1);
+        let list = &mut self.lists[i].list;
+        list.alert_invalid = !list.alert_invalid;
+        list.alert_invalid
+    }
+
     /// Adds an exact topic to the current list. Returns false when it was there already.
     pub fn add_topic(&mut self, path: &str) -> bool {
         let l = &mut self.lists[self.current];
@@ -375,17 +389,18 @@ impl Watch {
 
     /// Feeds one message shown in the automatic view. Returns true when an alert turned on.
     pub fn on_message(&mut self, node: NodeId, path: &str, data: &[u8], ms: u64) -> bool {
-        self.on_message_as(node, path, data, ms, &|| PayloadFormat::Auto.into())
+        self.on_message_as(node, path, data, ms, false, &|| PayloadFormat::Auto.into())
     }
 
-    /// Feeds one message, decoded in its topic's view (`format`, asked only for watched topics).
-    /// Returns true when an alert turned on (ring the bell).
+    /// Feeds one message, decoded in its topic's view (`format`, asked only for watched topics);
+    /// `invalid`: it broke its topic's schema. Returns true when an alert turned on (ring the bell).
     pub fn on_message_as<'a>(
         &mut self,
         node: NodeId,
         path: &str,
         data: &[u8],
         ms: u64,
+        invalid: bool,
         format: &dyn Fn() -> Decoder<'a>,
     ) -> bool {
         // Nothing watched yet (the usual case without a profile): no lookup per message.
@@ -414,6 +429,7 @@ impl Watch {
                         last_ms: 0,
                         changed_ms: 0,
                         alert: false,
+                        invalid: false,
                     });
                     l.by_node.insert(node, i);
                     if let Some(Reference { topic: Some(t), .. }) = &l.list.reference {
@@ -427,7 +443,7 @@ impl Watch {
                 None => continue,
             };
             any = true;
-            bell |= update_row(&l.list, &mut l.rows[idx], data, ms, format);
+            bell |= update_row(&l.list, &mut l.rows[idx], data, ms, invalid, format);
         }
         if !any {
             self.misses.insert(node, ());
@@ -488,8 +504,9 @@ impl Watch {
     }
 }
 
-fn update_row(list: &WatchList, row: &mut Row, data: &[u8], ms: u64, format: Decoder<'_>) -> bool {
+fn update_row(list: &WatchList, row: &mut Row, data: &[u8], ms: u64, invalid: bool, format: Decoder<'_>) -> bool {
     row.rate.add((ms / 1000) as u32);
+    row.invalid = invalid;
     row.last_ms = row.last_ms.max(ms);
     if let Some(Reference { topic: None, field }) = &list.reference
         && let Some(v) = field.extract(data, format)
@@ -497,7 +514,7 @@ fn update_row(list: &WatchList, row: &mut Row, data: &[u8], ms: u64, format: Dec
         row.reference = Some(v);
     }
     let was_alert = row.alert;
-    let mut alert = false;
+    let mut alert = list.alert_invalid && invalid;
     for (i, (col, cell)) in list.columns.iter().zip(row.cells.iter_mut()).enumerate() {
         let v = match col.field.extract_value(data, format) {
             None => continue,
@@ -569,6 +586,7 @@ mod tests {
             ],
             reference: Some(Reference { topic: Some("ref/{last}".into()), field: FieldSpec::parse("/open").unwrap() }),
             stale_after_ms: 5_000,
+            alert_invalid: false,
         }
     }
 

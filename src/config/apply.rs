@@ -84,6 +84,7 @@ pub fn tui(args: &mut TuiArgs, p: &Profile) -> Result<Vec<String>, String> {
         args.topics = p.subscriptions.iter().map(|s| s.filter.clone()).collect();
     }
     args.exclude.extend(p.exclude.iter().cloned());
+    args.schemas.extend(p.schemas.iter().map(|(f, file)| (f.clone(), file.into())));
     args.hide_cleared |= p.hide_cleared.unwrap_or(false);
     fill_copy(&mut args.history, p.history);
     fill_copy(&mut args.memory, p.memory_mib);

@@ -162,6 +162,8 @@ pub struct WatchProfile {
     pub reference_field: Option<String>,
     /// Seconds without an update before a row is dimmed.
     pub stale_secs: Option<u64>,
+    /// Alert (highlight, bell) on a row whose last message broke its topic's schema.
+    pub alert_invalid: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -411,6 +413,7 @@ impl Profile {
                     columns,
                     reference,
                     stale_after_ms: u64::try_from(stale.as_millis()).unwrap_or(u64::MAX),
+                    alert_invalid: w.alert_invalid.unwrap_or(false),
                 })
             })
             .collect()

@@ -194,6 +194,7 @@ const EVERY_OPTION: &[&str] = &[
     "profiles.*.watch.reference_topic",
     "profiles.*.watch.reference_field",
     "profiles.*.watch.stale_secs",
+    "profiles.*.watch.alert_invalid",
     "profiles.*.watch.columns.title",
     "profiles.*.watch.columns.field",
     "profiles.*.watch.columns.decimals",

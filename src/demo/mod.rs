@@ -431,6 +431,7 @@ pub fn watch_lists() -> Vec<crate::app::watch::WatchList> {
             columns: vec![px, col("bid", "/bid", Some(2)), col("ask", "/ask", Some(2)), col("vol", "/vol", None)],
             reference: Some(Reference { topic: Some("ref/{last}".into()), field: FieldSpec::Pointer("/open".into()) }),
             stale_after_ms: 5_000,
+            alert_invalid: false,
         },
         WatchList {
             name: "plant".into(),
@@ -438,6 +439,7 @@ pub fn watch_lists() -> Vec<crate::app::watch::WatchList> {
             columns: vec![col("value", "auto", Some(2))],
             reference: None,
             stale_after_ms: 5_000,
+            alert_invalid: false,
         },
     ]
 }

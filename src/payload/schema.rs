@@ -3,6 +3,7 @@
 //! message is checked once, when it arrives. No schema is fetched from the network or another file.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -46,12 +47,45 @@ impl Verdict {
     pub fn is_valid(&self) -> bool {
         self.violations.is_empty()
     }
+
+    /// Memory the verdict holds, for a memory budget: itself, its strings, allocator rounding.
+    pub fn cost(&self) -> usize {
+        let string = |s: &String| s.len().next_multiple_of(16);
+        std::mem::size_of::<Self>()
+            + 16
+            + string(&self.schema)
+            + self
+                .violations
+                .iter()
+                .map(|v| {
+                    std::mem::size_of::<Violation>()
+                        + string(&v.instance_path)
+                        + string(&v.keyword)
+                        + string(&v.message)
+                })
+                .sum::<usize>()
+    }
+
+    /// Violations in all: those listed and those only counted.
+    pub fn total(&self) -> usize {
+        self.violations.len() + self.more
+    }
 }
 
 struct Entry {
     filter: String,
     file: String,
     validator: jsonschema::Validator,
+    /// The one verdict every valid message of this schema shares, so a valid message costs a
+    /// pointer, not an allocation.
+    valid: Arc<Verdict>,
+}
+
+impl Entry {
+    fn new(filter: String, file: String, validator: jsonschema::Validator) -> Self {
+        let valid = Arc::new(Verdict { schema: file.clone(), ..Verdict::default() });
+        Self { filter, file, validator, valid }
+    }
 }
 
 /// The compiled schemas of a profile, in its order (first matching filter wins).
@@ -73,7 +107,7 @@ impl Schemas {
         for (filter, path) in list {
             topic::check_topic_filter(filter)
                 .map_err(|k| format!("schema filter '{}': {k}", sanitize::line(filter)))?;
-            entries.push(Entry { filter: filter.clone(), file: shown(path), validator: compile_file(path)? });
+            entries.push(Entry::new(filter.clone(), shown(path), compile_file(path)?));
         }
         Ok(Self { entries })
     }
@@ -81,7 +115,7 @@ impl Schemas {
     /// Compiles a schema given as text; `file` names it in messages.
     pub fn from_text(filter: &str, file: &str, text: &str) -> Result<Self, String> {
         let validator = compile_text(text, file)?;
-        Ok(Self { entries: vec![Entry { filter: filter.into(), file: sanitize::line(file).into_owned(), validator }] })
+        Ok(Self { entries: vec![Entry::new(filter.into(), sanitize::line(file).into_owned(), validator)] })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -108,6 +142,26 @@ impl Schemas {
             }),
         }
         Some(verdict)
+    }
+
+    /// Checks a message as the dashboard keeps it: a Protobuf payload (its topic has a message type
+    /// in `protos`) in its JSON form, any other as JSON. A valid verdict is the schema's shared one.
+    /// `None` when no schema's filter matches, without decoding anything.
+    pub fn check_shared(
+        &self,
+        topic: &str,
+        payload: &[u8],
+        protos: &crate::payload::protobuf::Protos,
+    ) -> Option<Arc<Verdict>> {
+        let e = self.entries.iter().find(|e| topic::matches(&e.filter, topic))?;
+        let verdict = match protos.message_for(topic) {
+            Some(t) => match crate::payload::protobuf::decode_json(payload, t) {
+                Ok(v) => self.check_decoded(topic, Ok(&v))?,
+                Err(why) => self.check_decoded(topic, Err(&format!("not valid {}: {why}", t.full_name())))?,
+            },
+            None => check_with(&e.validator, &e.file, payload),
+        };
+        Some(if verdict.is_valid() { e.valid.clone() } else { Arc::new(verdict) })
     }
 }
 
@@ -151,6 +205,10 @@ fn check_with(v: &jsonschema::Validator, file: &str, payload: &[u8]) -> Verdict 
 }
 
 fn collect(v: &jsonschema::Validator, instance: &Value, verdict: &mut Verdict) {
+    // Most messages pass: the yes/no check stops at nothing and builds no error.
+    if v.is_valid(instance) {
+        return;
+    }
     for e in v.iter_errors(instance) {
         if verdict.violations.len() == MAX_VIOLATIONS {
             verdict.more += 1;

@@ -97,6 +97,9 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     } else {
         body(f, app, parts.body, theme);
     }
+    if let Some(v) = msg.verdict.as_deref().filter(|_| parts.schema.height > 0) {
+        schema(f, v, parts.schema, theme);
+    }
     if parts.chart.height > 0 {
         chart(f, app, parts.chart, theme);
     }
@@ -173,6 +176,41 @@ pub(super) fn token_style(k: TokenKind, theme: &Theme) -> Style {
     }
 }
 
+/// The shown message's schema check: "valid against FILE", or each violation (instance path,
+/// keyword, message); what does not fit is counted on the last row.
+fn schema(f: &mut Frame<'_>, v: &crate::payload::schema::Verdict, area: Rect, theme: &Theme) {
+    let file = sanitize::line(&v.schema);
+    if v.is_valid() {
+        let line = Line::from(vec![
+            Span::styled("── schema ", theme.dim),
+            Span::styled(format!("✓ valid against {file}"), theme.ok),
+        ]);
+        f.render_widget(Paragraph::new(line), area);
+        return;
+    }
+    let total = v.total();
+    let noun = if total == 1 { "violation" } else { "violations" };
+    let mut lines = vec![Line::from(vec![
+        Span::styled("── schema ", theme.dim),
+        Span::styled(format!("✗ {total} {noun} of {file}"), theme.error),
+    ])];
+    let rows = usize::from(area.height).saturating_sub(1);
+    let listed = if v.total() > rows { rows.saturating_sub(1) } else { rows };
+    for x in v.violations.iter().take(listed) {
+        let at = if x.instance_path.is_empty() { "(root)".into() } else { sanitize::line(&x.instance_path) };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {at}"), theme.key),
+            Span::styled(format!("  {}", sanitize::line(&x.keyword)), theme.warn),
+            Span::raw(format!("  {}", sanitize::line(&x.message))),
+        ]));
+    }
+    let shown = v.violations.len().min(listed);
+    if total > shown && rows > 0 {
+        lines.push(Line::styled(format!("  … {} more", total - shown), theme.dim));
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
 fn history_list(f: &mut Frame<'_>, app: &App, node: crate::app::topics::NodeId, area: Rect, theme: &Theme) {
     let count = app.store.history(node).len();
     let title = format!("── history {count} (newest first; [ ] show, m mark, = compare)");
@@ -190,9 +228,12 @@ fn history_list(f: &mut Frame<'_>, app: &App, node: crate::app::topics::NodeId, 
         };
         let head = format!("{mark}{} ", fmt::clock(app.config.zone.wall_ms(m.at_ms)));
         let change = change.map(|c| fmt::fit(&format!("  {}", sanitize::line(&c)), width / 2)).unwrap_or_default();
-        let room = width.saturating_sub(head.chars().count() + change.chars().count());
+        // An entry that broke its schema is marked.
+        let bad = if m.invalid() { "✗ " } else { "" };
+        let room = width.saturating_sub(head.chars().count() + bad.chars().count() + change.chars().count());
         lines.push(Line::from(vec![
             Span::styled(head, theme.dim),
+            Span::styled(bad, theme.error),
             Span::raw(app.preview(node, m.seq, &m.payload, m.payload.len(), room)),
             Span::styled(change, theme.number),
         ]));

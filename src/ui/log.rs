@@ -19,6 +19,9 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     {
         title.push_str(&format!("· under '{}' ", sanitize::line(app.tree.node(sel).path())));
     }
+    if app.log_view.invalid_only {
+        title.push_str("· invalid only (i) ");
+    }
     if let Some(filter) = &app.log_view.filter {
         title.push_str(&format!("· filter '{}' ", sanitize::line(&filter.source())));
     }
@@ -47,6 +50,8 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
             "no messages yet"
         } else if app.log_view.matching {
             "matching the filter…"
+        } else if app.log_view.invalid_only {
+            "no message here broke its schema (i shows all)"
         } else {
             "no message here matches the filter or the scope"
         };
@@ -62,10 +67,13 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
                 format!("Q{}{}{}", m.qos.as_u8(), if m.retain { "R" } else { " " }, if m.dup { "D" } else { " " });
             let head = format!("{} {flags} ", fmt::clock(app.config.zone.wall_ms(m.at_ms)));
             let topic = fmt::fit(&topic, (width / 3).max(10));
-            let room = width.saturating_sub(head.chars().count() + topic.chars().count() + 1);
+            // A message that broke its schema is marked before its topic.
+            let mark = if m.invalid { "✗ " } else { "" };
+            let room = width.saturating_sub(head.chars().count() + mark.chars().count() + topic.chars().count() + 1);
             let is_match = app.log_view.search.is_some() && m.search_hit == Some(true);
             let mut line = Line::from(vec![
                 Span::styled(head, theme.dim),
+                Span::styled(mark, theme.error),
                 Span::styled(topic, theme.key),
                 Span::raw(" "),
                 Span::raw(app.preview(m.topic, m.seq, &m.head, m.len, room)),

@@ -97,6 +97,11 @@ fn parts<'a>(app: &'a App, theme: &Theme) -> Vec<Part<'a>> {
             Span::raw(format!(" total {}", fmt::count(app.received))),
         ],
     ));
+    if app.schema_invalid > 0 {
+        // Messages that broke their schema: what the user asked to be told about.
+        let text = format!(" ✗{} invalid", fmt::count(app.schema_invalid));
+        parts.push(Part::new(Keep::Always, vec![Span::styled(text, theme.error)]));
+    }
     let (used, budget) = app.store.usage();
     // With several tabs, each keeps to its share of the one budget.
     let share = match app.budget_total {

@@ -9,7 +9,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::time::Duration;
 
-fn connected(a: &mut App) {
+pub(super) fn connected(a: &mut App) {
     let info = ConnectionInfo {
         topic_alias_maximum: 10,
         ..ConnectionInfo::defaults(crate::codec::ProtocolVersion::V5, false, "mqscope-test".into(), 30)
@@ -55,7 +55,7 @@ fn busy() -> App {
     a
 }
 
-fn screen(a: &mut App, w: u16, h: u16) -> String {
+pub(super) fn screen(a: &mut App, w: u16, h: u16) -> String {
     a.apply(AppEvent::Resize { width: w, height: h });
     a.prepare();
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
@@ -70,7 +70,7 @@ fn screen(a: &mut App, w: u16, h: u16) -> String {
     out
 }
 
-fn select(a: &mut App, topic: &str) {
+pub(super) fn select(a: &mut App, topic: &str) {
     a.tree_view.selected = a.tree.find(topic);
     a.prepare();
 }

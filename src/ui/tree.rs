@@ -67,9 +67,16 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
         if folded {
             head.push_str(&format!(" ({})", fmt::count(n.topics.into())));
         }
-        let head = fmt::fit(&head, left_w);
+        // Messages that broke their schema, right after the name, in the error colour.
+        let invalid = app.tree.shown_invalid(id);
+        let mark = if invalid > 0 { format!(" ✗{}", fmt::count(invalid)) } else { String::new() };
+        let mark_w = mark.chars().count();
+        let head = fmt::fit(&head, left_w.saturating_sub(mark_w));
         let mut spans = vec![Span::raw(head.clone())];
-        let used = head.chars().count();
+        if mark_w > 0 {
+            spans.push(Span::styled(mark, theme.error));
+        }
+        let used = head.chars().count() + mark_w;
         let room = left_w.saturating_sub(used + 1);
         if n.is_topic && room > 3 {
             if let Some(m) = app.store.latest(id) {

@@ -25,6 +25,9 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
         let pats: Vec<String> = l.list.patterns.iter().map(|p| sanitize::line(p).into_owned()).collect();
         title.push_str(&format!("· {} ", fmt::fit(&pats.join(" "), 60)));
     }
+    if l.list.alert_invalid {
+        title.push_str("· alert on schema-invalid (i) ");
+    }
     let block = Block::bordered()
         .border_type(BorderType::Thick)
         .border_style(theme.border_focus)
@@ -39,7 +42,14 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
         f.render_widget(Paragraph::new(Span::styled(hint, theme.dim)).block(block), area);
         return;
     }
-    let topic_w = l.rows.iter().map(|r| short_topic(&r.topic, &l.list.patterns).chars().count()).max().unwrap_or(5);
+    // A row whose last message broke its schema is marked before its topic.
+    let mark = |r: &Row| if r.invalid { "✗ " } else { "" };
+    let topic_w = l
+        .rows
+        .iter()
+        .map(|r| mark(r).chars().count() + short_topic(&r.topic, &l.list.patterns).chars().count())
+        .max()
+        .unwrap_or(5);
     let topic_w = (topic_w.clamp(5, 40) + 1) as u16;
     // Columns in order while they fit; the rest are left out on narrow screens.
     let mut room = area.width.saturating_sub(2 + topic_w);
@@ -65,7 +75,12 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
             let r = &l.rows[i];
             let stale = app.now_ms.saturating_sub(r.last_ms) > l.list.stale_after_ms;
             let dir = r.cells.first().and_then(|c| c.change()).map_or(0.0, |c| c);
-            let mut cells = vec![Cell::from(sanitize::line(short_topic(&r.topic, &l.list.patterns)).into_owned())];
+            let topic = sanitize::line(short_topic(&r.topic, &l.list.patterns)).into_owned();
+            let mut cells = vec![if r.invalid {
+                Cell::from(Line::from(vec![Span::styled(mark(r), theme.error), Span::raw(topic)]))
+            } else {
+                Cell::from(topic)
+            }];
             for (_, col) in &cols {
                 cells.push(cell(app, l, r, *col, now_sec, dir, theme));
             }
