@@ -453,7 +453,10 @@ fn retained_messages_published_after_connecting_reach_the_retained_view() {
             let s = tmux.wait_for("the snapshot", |s| s.has("retained snapshot:"));
             assert!(s.has(&late) && s.has("Retained 1 topics"), "{s}");
         }
-        tmux.keys(&["Escape", "q"]);
+        // Apart: read in one go, Escape and q are Alt+q, which quits nothing.
+        tmux.keys(&["Escape"]);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        tmux.keys(&["q"]);
         tmux.wait_text("EXITED:");
         clear_retained(&broker, &late);
         broker.publish("cfg/early", b"1", true);

@@ -124,6 +124,14 @@ fn differ_in_scale(series: &[Series]) -> bool {
 
 /// A time before now for the x axis: `now`, `-45s`, `-2m30s`, `-5m`, `-1h20m`.
 pub fn before_now(ms: u64) -> String {
+    // Under ten seconds in tenths, so a short history's labels do not all round to the same second.
+    if (50..9_950).contains(&ms) {
+        let tenths = (ms + 50) / 100;
+        return match tenths % 10 {
+            0 => format!("-{}s", tenths / 10),
+            t => format!("-{}.{t}s", tenths / 10),
+        };
+    }
     let s = (ms + 500) / 1000;
     match s {
         0 => "now".into(),
@@ -185,7 +193,16 @@ mod tests {
 
     #[test]
     fn times_before_now_read_as_offsets() {
-        let cases = [(0, "now"), (400, "now"), (45_000, "-45s"), (150_000, "-2m30s"), (300_000, "-5m")];
+        let cases = [
+            (0, "now"),
+            (30, "now"),
+            (400, "-0.4s"),
+            (500, "-0.5s"),
+            (1_000, "-1s"),
+            (45_000, "-45s"),
+            (150_000, "-2m30s"),
+            (300_000, "-5m"),
+        ];
         for (ms, want) in cases {
             assert_eq!(before_now(ms), want);
         }
