@@ -17,7 +17,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("q, Ctrl-C", "quit (on this help, q only closes it)"),
             ("?", "show this help (↑ ↓ PgUp PgDn scroll it, any other key, q too, closes it)"),
             ("Tab, Shift-Tab", "next / previous pane"),
-            ("space", "pause / resume the message log (counting goes on)"),
+            ("space", "pause / resume the message log (counting goes on); in a replay: the player"),
             ("/", "filter the focused pane (tree: text or MQTT filter; log: text or /regex/); detail: search"),
             ("Esc", "close help or prompt, clear the focused pane's filter or search"),
             ("w", "switch between the dashboard and the watch view"),
@@ -54,6 +54,16 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("Esc", "close (the form is kept)"),
         ],
     ),
+    (
+        "Replay (mqscope replay FILE)",
+        &[
+            ("space", "pause / play (at the end: play again from the start)"),
+            (".", "step: play the next message, then hold"),
+            ("< >", "slower / faster: x0.25 to x64, then max (no waiting)"),
+            (", ;  Shift-← →", "back / forward 10 s of the recording's clock"),
+            ("J", "jump to: 12:30:00 (its clock), 90s or 1m30s (from its start), +10s, -1m, 50%, start, end"),
+        ],
+    ),
     ("Subscriptions (u)", &[("↑ ↓, k j", "move"), ("u, d, Enter", "unsubscribe the selected filter"), ("Esc", "back")]),
     (
         "Retained view (R)",
@@ -75,7 +85,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         "Traffic view (t)",
         &[
             ("b", "rank by messages/s or bytes/s"),
-            ("< >", "subtree level"),
+            ("< >, [ ]", "subtree level (in a replay < > set the speed: use [ ])"),
             ("$", "subscribe to $SYS/# for the broker's statistics"),
             ("Esc", "back"),
         ],
@@ -183,6 +193,9 @@ impl App {
                     self.help_scroll = 0;
                 }
             }
+            return;
+        }
+        if self.player_key(&key) {
             return;
         }
         match key.code {
@@ -298,6 +311,7 @@ impl App {
                 let text = p.text.clone();
                 match p.kind {
                     PromptKind::Subscribe(qos) => self.subscribe_from_prompt(&text, qos),
+                    PromptKind::Jump => self.jump_from_prompt(&text),
                     PromptKind::TreeFilter => {
                         self.set_tree_filter(TopicFilter::parse(&text));
                         self.prompt = None;
@@ -432,6 +446,7 @@ impl App {
             return;
         }
         let cur = self.tree_view.selected.and_then(|s| position(rows, s, hint)).unwrap_or(0);
+        self.reselect = None;
         let next = (cur as i64).saturating_add(delta).clamp(0, rows.len() as i64 - 1) as usize;
         self.tree_view.selected = Some(rows[next]);
         self.tree_view.row = next;
@@ -628,6 +643,7 @@ impl App {
         let areas = self.areas();
         if let Some(r) = areas.tree.filter(|r| layout::contains(*r, x, y)) {
             self.focus = Pane::Tree;
+            self.reselect = None;
             let inner = layout::inner(r);
             if layout::contains(inner, x, y) {
                 let row = self.tree_view.offset + usize::from(y - inner.y);
@@ -681,6 +697,7 @@ impl App {
         let height = self.areas().tree.map_or(0, |r| usize::from(layout::inner(r).height));
         let input = std::mem::take(&mut self.input);
         self.tree.rows_for(now, input);
+        self.reselect_topic();
         self.select_visible(height);
         self.match_pending(super::log_view::MATCH_BYTES_PER_FRAME);
         self.select_visible_log_entry();
