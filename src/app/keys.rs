@@ -9,6 +9,12 @@ use crate::payload;
 pub use crossterm::event::KeyEvent as Key;
 use crossterm::event::{KeyCode, KeyModifiers};
 
+/// The group of the player's keys, shown in a replay instead of the publish pane's.
+pub const REPLAY_GROUP: &str = "Replay (mqscope replay FILE)";
+/// The groups the help leaves out in a replay: there is no broker to publish or subscribe to.
+pub const PUBLISH_GROUP: &str = "Publish pane";
+pub const SUBS_GROUP: &str = "Subscriptions (u)";
+
 /// Every key, grouped, as the help overlay shows it.
 pub const HELP: &[(&str, &[(&str, &str)])] = &[
     (
@@ -17,7 +23,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("q, Ctrl-C", "quit (on this help, q only closes it)"),
             ("?", "show this help (↑ ↓ PgUp PgDn scroll it, any other key, q too, closes it)"),
             ("Tab, Shift-Tab", "next / previous pane"),
-            ("space", "pause / resume the message log (counting goes on); in a replay: the player"),
+            ("space", "pause / resume the message log (counting goes on)"),
             ("/", "filter the focused pane (tree: text or MQTT filter; log: text or /regex/); detail: search"),
             ("Esc", "close help or prompt, clear the focused pane's filter or search"),
             ("w", "switch between the dashboard and the watch view"),
@@ -43,7 +49,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
-        "Publish pane",
+        PUBLISH_GROUP,
         &[
             ("Tab, Shift-Tab", "next / previous field: topic, payload, QoS, retain, content type, properties"),
             ("Ctrl-S, F5", "send (Enter breaks lines in the payload)"),
@@ -54,17 +60,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("Esc", "close (the form is kept)"),
         ],
     ),
-    (
-        "Replay (mqscope replay FILE)",
-        &[
-            ("space", "pause / play (at the end: play again from the start)"),
-            (".", "step: play the next message, then hold"),
-            ("< >", "slower / faster: x0.25 to x64, then max (no waiting)"),
-            (", ;  Shift-← →", "back / forward 10 s of the recording's clock"),
-            ("J", "jump to: 12:30:00 (its clock), 90s or 1m30s (from its start), +10s, -1m, 50%, start, end"),
-        ],
-    ),
-    ("Subscriptions (u)", &[("↑ ↓, k j", "move"), ("u, d, Enter", "unsubscribe the selected filter"), ("Esc", "back")]),
+    (SUBS_GROUP, &[("↑ ↓, k j", "move"), ("u, d, Enter", "unsubscribe the selected filter"), ("Esc", "back")]),
     (
         "Retained view (R)",
         &[
@@ -142,6 +138,16 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("D", "clear the topic's history (and chart)"),
             ("T", "the payload as a foldable tree (T again: text)"),
             ("tree: ←→ Enter E C y Y a +", "fold/unfold, all; copy value/path; chart; watch"),
+        ],
+    ),
+    (
+        REPLAY_GROUP,
+        &[
+            ("space", "pause / play the replay, not the log (at the end: play again from the start)"),
+            (".", "step: play the next message, then hold"),
+            ("< >", "slower / faster: x0.25 to x64, then max (no waiting)"),
+            (", ;  Shift-← →", "back / forward 10 s of the recording's clock"),
+            ("J", "jump to: 12:30:00 (its clock), 90s or 1m30s (from its start), +10s, -1m, 50%, start, end"),
         ],
     ),
 ];

@@ -57,6 +57,20 @@ pub fn keys_help() -> &'static [(&'static str, &'static [(&'static str, &'static
     keys::HELP
 }
 
+/// The groups of the key table for a replay (`true`) or a broker: a replay has the player's keys
+/// first and no publish pane or subscriptions (there is no broker), a broker no player.
+pub fn keys_help_for(replay: bool) -> Vec<&'static (&'static str, &'static [(&'static str, &'static str)])> {
+    let shown = |group: &str| match replay {
+        true => group != keys::PUBLISH_GROUP && group != keys::SUBS_GROUP,
+        false => group != keys::REPLAY_GROUP,
+    };
+    let mut groups: Vec<_> = keys::HELP.iter().filter(|(g, _)| shown(g)).collect();
+    if replay {
+        groups.sort_by_key(|(g, _)| *g != keys::REPLAY_GROUP);
+    }
+    groups
+}
+
 /// Settings the app starts with (command line, later profiles).
 #[derive(Debug, Clone)]
 pub struct Config {

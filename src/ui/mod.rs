@@ -54,7 +54,7 @@ pub fn draw_in(f: &mut Frame<'_>, app: &App, full: Rect) {
         overlays(f, app, full, &theme);
         bottom(f, app, &areas, &theme);
         if app.show_help {
-            help::render(f, full, app.help_scroll, &theme);
+            help::render(f, full, app.help_scroll, &theme, app.player.is_some());
         }
         return;
     }
@@ -73,7 +73,7 @@ pub fn draw_in(f: &mut Frame<'_>, app: &App, full: Rect) {
     overlays(f, app, full, &theme);
     bottom(f, app, &areas, &theme);
     if app.show_help {
-        help::render(f, full, app.help_scroll, &theme);
+        help::render(f, full, app.help_scroll, &theme, app.player.is_some());
     }
 }
 

@@ -15,7 +15,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 /// The bar is never narrower than this; the parts after it go first on a narrow screen.
-const MIN_BAR: usize = 10;
+const MIN_BAR: usize = 20;
 
 /// `HH:MM:SS` of the recording's clock, in the zone of the screen.
 pub fn clock(app: &App, ms: u64) -> String {
@@ -29,14 +29,13 @@ fn span(ms: u64) -> String {
 }
 
 /// The icon and word for the player's state.
-pub fn state_word(app: &App, status: Option<&Status>) -> (&'static str, String) {
+pub fn state_word(status: Option<&Status>) -> (&'static str, &'static str) {
     match status.map(|s| s.state) {
-        None => ("◌", "starting".into()),
-        Some(State::Playing) => ("▶", "playing".into()),
-        Some(State::Paused) => ("‖", "paused".into()),
-        Some(State::Ended) => ("■", "ended".into()),
-        Some(State::Seeking(t)) if t == u64::MAX => ("»", "seeking to the end".into()),
-        Some(State::Seeking(t)) => ("»", format!("seeking to {}", clock(app, t))),
+        None => ("◌", "starting"),
+        Some(State::Playing) => ("▶", "playing"),
+        Some(State::Paused) => ("‖", "paused"),
+        Some(State::Ended) => ("■", "ended"),
+        Some(State::Seeking(_)) => ("»", "seeking"),
     }
 }
 
@@ -55,7 +54,7 @@ fn progress(s: &Status) -> Option<f64> {
 pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     let Some(p) = &app.player else { return };
     let s = p.status.as_ref();
-    let (icon, word) = state_word(app, s);
+    let (icon, word) = state_word(s);
     let style = match s.map(|s| s.state) {
         Some(State::Playing) => theme.ok,
         Some(State::Ended) => theme.dim,
@@ -67,6 +66,10 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     // The parts after the bar, most wanted first: a narrow screen keeps the first ones.
     let mut tail: Vec<(String, ratatui::style::Style)> = Vec::new();
     if let Some(s) = s {
+        if let State::Seeking(t) = s.state {
+            let to = if s.end_ms.is_some_and(|e| t >= e) { "the end".into() } else { clock(app, t) };
+            tail.push((format!("  to {to}"), theme.warn));
+        }
         tail.push((format!("  {}", speed_label(s.pace)), theme.rate));
         let total = s.total.map_or_else(|| "?".to_string(), fmt::count);
         tail.push((format!("  {}/{total} msgs", fmt::count(s.played)), ratatui::style::Style::default()));

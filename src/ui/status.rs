@@ -62,7 +62,7 @@ fn parts<'a>(app: &'a App, theme: &Theme) -> Vec<Part<'a>> {
     if let Some(p) = &app.player {
         // A recording, not a broker: its file and the player's state instead of the connection.
         let s = p.status.as_ref();
-        let (icon, word) = super::player::state_word(app, s);
+        let (icon, word) = super::player::state_word(s);
         let style = if matches!(s.map(|s| s.state), Some(crate::record::player::State::Playing)) {
             theme.ok
         } else {
