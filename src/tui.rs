@@ -271,7 +271,7 @@ pub async fn run_with(config: Config, handle: session::SessionHandle, fps: u32) 
 pub async fn run_replay(config: Config, replay: crate::record::replay::Replay, fps: u32) -> anyhow::Result<()> {
     let mut tab = Tab::new(1, String::new(), config, replay.handle, None);
     tab.player = Some(replay.control);
-    run_tabs(vec![tab], None, fps).await
+    run_tabs(vec![tab], None, fps, None).await
 }
 
 /// One broker of the dashboard, in a tab of its own.
