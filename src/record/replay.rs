@@ -149,7 +149,7 @@ impl<R: BufRead> Source<R> {
     /// The line for the status bar at the end of the file.
     fn summary(&self) -> String {
         let report = self.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut s = format!("replay finished: {} messages", self.pass);
+        let mut s = format!("replay finished: {} message{}", self.pass, if self.pass == 1 { "" } else { "s" });
         if let Some(bad) = report.bad.summary() {
             s.push_str(&format!("; {bad}"));
         }
