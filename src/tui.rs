@@ -267,6 +267,13 @@ pub async fn run_with(config: Config, handle: session::SessionHandle, fps: u32) 
     run_tabs(vec![Tab::new(1, String::new(), config, handle, None)], None, fps, None).await
 }
 
+/// Runs the dashboard on a recording, with the player's controls.
+pub async fn run_replay(config: Config, replay: crate::record::replay::Replay, fps: u32) -> anyhow::Result<()> {
+    let mut tab = Tab::new(1, String::new(), config, replay.handle, None);
+    tab.player = Some(replay.control);
+    run_tabs(vec![tab], None, fps, None).await
+}
+
 /// One broker of the dashboard, in a tab of its own.
 pub struct Broker {
     /// What the tab bar calls it (the profile's name or the host; see `app::tabs::tab_name`).
@@ -309,6 +316,8 @@ pub struct Tab {
     /// topics), so none is dropped and the loop never blocks on the session.
     outbox: VecDeque<Command>,
     recording: DashboardRecording,
+    /// A replay's controls (pause, step, speed, seek); `None` for a broker.
+    player: Option<tokio::sync::mpsc::Sender<crate::record::player::Command>>,
 }
 
 impl Tab {
@@ -328,6 +337,7 @@ impl Tab {
             session_open: true,
             outbox: VecDeque::new(),
             recording: DashboardRecording::default(),
+            player: None,
         }
     }
 
@@ -740,6 +750,15 @@ async fn run_tabs(mut tabs: Vec<Tab>, mut total: Option<usize>, fps: u32, adder:
                         let _ = io::stdout().flush();
                     }
                     Effect::Send(cmd) => t.outbox.push_back(cmd),
+                    // Keys come one at a time: a full queue means the player is gone or stuck.
+                    Effect::Player(cmd) => match &t.player {
+                        Some(tx) => {
+                            if tx.try_send(cmd).is_err() {
+                                tracing::warn!("replay player not answering; {cmd:?} dropped");
+                            }
+                        }
+                        None => tracing::warn!("{cmd:?} asked of a broker tab"),
+                    },
                 }
             }
             t.flush_outbox();

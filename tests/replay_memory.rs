@@ -68,7 +68,7 @@ fn into_app(file: &str) {
     let report = Arc::new(Mutex::new(Report::default()));
     let reader = mqscope::record::Reader::open(Path::new(file)).unwrap();
     let played = rt.block_on(async {
-        let mut h = spawn_into_app(Source::new(reader, Path::new(file), report.clone()), Pace::Max, "t".into());
+        let mut h = spawn_into_app(Source::new(reader, Path::new(file), report.clone()), Pace::Max, "t".into()).handle;
         let mut n = 0u64;
         while let Some(ev) = h.events.recv().await {
             match ev {

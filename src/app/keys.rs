@@ -9,6 +9,12 @@ use crate::payload;
 pub use crossterm::event::KeyEvent as Key;
 use crossterm::event::{KeyCode, KeyModifiers};
 
+/// The group of the player's keys, shown in a replay instead of the publish pane's.
+pub const REPLAY_GROUP: &str = "Replay (mqscope replay FILE)";
+/// The groups the help leaves out in a replay: there is no broker to publish or subscribe to.
+pub const PUBLISH_GROUP: &str = "Publish pane";
+pub const SUBS_GROUP: &str = "Subscriptions (u)";
+
 /// Every key, grouped, as the help overlay shows it.
 pub const HELP: &[(&str, &[(&str, &str)])] = &[
     (
@@ -43,7 +49,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
-        "Publish pane",
+        PUBLISH_GROUP,
         &[
             ("Tab, Shift-Tab", "next / previous field: topic, payload, QoS, retain, content type, properties"),
             ("Ctrl-S, F5", "send (Enter breaks lines in the payload)"),
@@ -54,7 +60,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("Esc", "close (the form is kept)"),
         ],
     ),
-    ("Subscriptions (u)", &[("↑ ↓, k j", "move"), ("u, d, Enter", "unsubscribe the selected filter"), ("Esc", "back")]),
+    (SUBS_GROUP, &[("↑ ↓, k j", "move"), ("u, d, Enter", "unsubscribe the selected filter"), ("Esc", "back")]),
     (
         "Retained view (R)",
         &[
@@ -75,7 +81,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         "Traffic view (t)",
         &[
             ("b", "rank by messages/s or bytes/s"),
-            ("< >", "subtree level"),
+            ("< >, [ ]", "subtree level (in a replay < > set the speed: use [ ])"),
             ("$", "subscribe to $SYS/# for the broker's statistics"),
             ("Esc", "back"),
         ],
@@ -134,6 +140,16 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("tree: ←→ Enter E C y Y a +", "fold/unfold, all; copy value/path; chart; watch"),
         ],
     ),
+    (
+        REPLAY_GROUP,
+        &[
+            ("space", "pause / play the replay, not the log (at the end: play again from the start)"),
+            (".", "step: play the next message, then hold"),
+            ("< >", "slower / faster: x0.25 to x64, then max (no waiting)"),
+            (", ;  Shift-← →", "back / forward 10 s of the recording's clock"),
+            ("J", "jump to: 12:30:00 (its clock), 90s or 1m30s (from its start), +10s, -1m, 50%, start, end"),
+        ],
+    ),
 ];
 
 pub(super) fn is(key: &Key, c: char) -> bool {
@@ -183,6 +199,9 @@ impl App {
                     self.help_scroll = 0;
                 }
             }
+            return;
+        }
+        if self.player_key(&key) {
             return;
         }
         match key.code {
@@ -298,6 +317,7 @@ impl App {
                 let text = p.text.clone();
                 match p.kind {
                     PromptKind::Subscribe(qos) => self.subscribe_from_prompt(&text, qos),
+                    PromptKind::Jump => self.jump_from_prompt(&text),
                     PromptKind::TreeFilter => {
                         self.set_tree_filter(TopicFilter::parse(&text));
                         self.prompt = None;
@@ -432,6 +452,7 @@ impl App {
             return;
         }
         let cur = self.tree_view.selected.and_then(|s| position(rows, s, hint)).unwrap_or(0);
+        self.reselect = None;
         let next = (cur as i64).saturating_add(delta).clamp(0, rows.len() as i64 - 1) as usize;
         self.tree_view.selected = Some(rows[next]);
         self.tree_view.row = next;
@@ -628,6 +649,7 @@ impl App {
         let areas = self.areas();
         if let Some(r) = areas.tree.filter(|r| layout::contains(*r, x, y)) {
             self.focus = Pane::Tree;
+            self.reselect = None;
             let inner = layout::inner(r);
             if layout::contains(inner, x, y) {
                 let row = self.tree_view.offset + usize::from(y - inner.y);
@@ -681,6 +703,7 @@ impl App {
         let height = self.areas().tree.map_or(0, |r| usize::from(layout::inner(r).height));
         let input = std::mem::take(&mut self.input);
         self.tree.rows_for(now, input);
+        self.reselect_topic();
         self.select_visible(height);
         self.match_pending(super::log_view::MATCH_BYTES_PER_FRAME);
         self.select_visible_log_entry();

@@ -44,6 +44,8 @@ pub struct Areas {
     pub detail: Option<Rect>,
     /// The row of three sparklines.
     pub sparks: Option<Rect>,
+    /// A replay's player row, just above the status line.
+    pub player: Option<Rect>,
     pub status: Rect,
 }
 
@@ -82,6 +84,18 @@ pub fn compute(area: Rect, focus: Pane) -> Areas {
         }
         out.detail = Some(Rect { x: area.x + left_w, y: area.y, width: area.width - left_w, height: main_h });
     }
+    out
+}
+
+/// `compute`, with a replay's player row above the status line when `player` and the screen has
+/// room for it beside the panes.
+pub fn compute_with(area: Rect, focus: Pane, player: bool) -> Areas {
+    if !player || area.width < MIN_WIDTH || area.height < MIN_HEIGHT + 1 {
+        return compute(area, focus);
+    }
+    let mut out = compute(Rect { height: area.height - 1, ..area }, focus);
+    out.player = Some(out.status);
+    out.status = Rect { y: area.y + area.height - 1, ..out.status };
     out
 }
 
@@ -129,6 +143,18 @@ mod tests {
         assert!(a.tree.is_some() && a.log.is_none() && a.sparks.is_none());
         let b = compute(Rect::new(0, 0, 80, 24), Pane::Log);
         assert_eq!(b.log, a.tree);
+    }
+
+    #[test]
+    fn a_replay_takes_the_row_above_the_status_line_from_the_panes() {
+        let plain = compute(Rect::new(0, 0, 80, 24), Pane::Tree);
+        let a = compute_with(Rect::new(0, 0, 80, 24), Pane::Tree, true);
+        assert_eq!((a.player, a.status), (Some(Rect::new(0, 22, 80, 1)), Rect::new(0, 23, 80, 1)));
+        assert_eq!(a.tree.unwrap().height + 1, plain.tree.unwrap().height);
+        let w = compute_with(Rect::new(0, 0, 160, 48), Pane::Tree, true);
+        assert_eq!(w.player, Some(Rect::new(0, 46, 160, 1)));
+        assert_eq!(w.sparks.unwrap().y + w.sparks.unwrap().height, 46);
+        assert_eq!(compute_with(Rect::new(0, 0, 30, 5), Pane::Tree, true).player, None, "a tiny screen: none");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod previews;
 pub mod publish;
 pub mod rates;
 pub mod reader;
+mod replay;
 pub mod retained;
 pub mod sparkplug;
 pub mod store;
@@ -46,6 +47,7 @@ use store::{Store, StoredMessage};
 use topics::{NodeId, TopicTree};
 
 pub use keys::Key;
+pub use replay::PlayerView;
 
 /// A message's schema verdict, shared (see `Schemas::check_shared`).
 pub type Verdict = Arc<schema::Verdict>;
@@ -53,6 +55,20 @@ pub type Verdict = Arc<schema::Verdict>;
 /// The key table the help overlay shows.
 pub fn keys_help() -> &'static [(&'static str, &'static [(&'static str, &'static str)])] {
     keys::HELP
+}
+
+/// The groups of the key table for a replay (`true`) or a broker: a replay has the player's keys
+/// first and no publish pane or subscriptions (there is no broker), a broker no player.
+pub fn keys_help_for(replay: bool) -> Vec<&'static (&'static str, &'static [(&'static str, &'static str)])> {
+    let shown = |group: &str| match replay {
+        true => group != keys::PUBLISH_GROUP && group != keys::SUBS_GROUP,
+        false => group != keys::REPLAY_GROUP,
+    };
+    let mut groups: Vec<_> = keys::HELP.iter().filter(|(g, _)| shown(g)).collect();
+    if replay {
+        groups.sort_by_key(|(g, _)| *g != keys::REPLAY_GROUP);
+    }
+    groups
 }
 
 /// Settings the app starts with (command line, later profiles).
@@ -88,6 +104,8 @@ pub struct Config {
     /// Start with topics whose last message was empty (a cleared retained message) hidden
     /// (`--hide-cleared`; `H` toggles it).
     pub hide_cleared: bool,
+    /// A replay of this file (its name, sanitised), not a broker: the player's keys and row.
+    pub replay: Option<String>,
 }
 
 /// The built-in themes.
@@ -151,6 +169,7 @@ impl Default for Config {
             insecure_tls: false,
             frame_stats: false,
             hide_cleared: false,
+            replay: None,
         }
     }
 }
@@ -246,6 +265,8 @@ pub enum Effect {
     /// Ask the broker, through a second short subscription to these filters, which topics hold a
     /// retained message now; the answer comes back as `AppEvent::RetainedSnapshot`.
     RetainedSnapshot(Vec<String>),
+    /// Tell a replay's player (pause, step, speed, seek); it answers with `ReplayEvent::Status`.
+    Player(crate::record::player::Command),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -384,6 +405,8 @@ pub enum PromptKind {
     DetailSearch,
     /// A topic filter to subscribe to, at this QoS (Tab changes it).
     Subscribe(crate::codec::QoS),
+    /// Where to take a replay (`J`).
+    Jump,
 }
 
 impl PromptKind {
@@ -397,6 +420,7 @@ impl PromptKind {
             Self::Subscribe(QoS::AtMostOnce) => "subscribe at QoS 0 (Tab: QoS), filter: ",
             Self::Subscribe(QoS::AtLeastOnce) => "subscribe at QoS 1 (Tab: QoS), filter: ",
             Self::Subscribe(QoS::ExactlyOnce) => "subscribe at QoS 2 (Tab: QoS), filter: ",
+            Self::Jump => "jump to (12:30:00, 90s, +10s, -1m, 50%, start, end): ",
         }
     }
 }
@@ -466,6 +490,10 @@ pub struct App {
     /// The batch just applied and each message's schema verdict, while recording: the runtime
     /// writes them (`take_recorded`), so the recording keeps the verdict without a second check.
     recorded: Option<(Vec<crate::session::Message>, Vec<Option<Verdict>>)>,
+    /// A replay: the player's state as last told (`None` for a broker).
+    pub player: Option<PlayerView>,
+    /// The topic selected before a seek back started the app over, selected again when it comes back.
+    pub reselect: Option<String>,
     /// The last token handed out for a publish command (the session answers with it in `Published`).
     next_token: u64,
     dirty: bool,
@@ -570,6 +598,8 @@ impl App {
             hand_off_peak: 0,
             show_frame_stats: false,
             frame_stats: frames::Shown::default(),
+            player: None,
+            reselect: None,
             next_token: 0,
             dirty: true,
             input: false,
@@ -578,6 +608,7 @@ impl App {
             effects: Vec::new(),
         };
         app.show_frame_stats = show_frame_stats;
+        app.player = app.config.replay.clone().map(|file| PlayerView { file, status: None });
         if !warnings.is_empty() {
             app.notify(warnings.join("; "));
         }
@@ -628,7 +659,7 @@ impl App {
     }
 
     pub fn areas(&self) -> Areas {
-        layout::compute(self.size, self.focus)
+        layout::compute_with(self.size, self.focus, self.player.is_some())
     }
 
     pub fn apply(&mut self, event: AppEvent) {
@@ -636,6 +667,10 @@ impl App {
             AppEvent::Session(ev @ (SessionEvent::Messages(_) | SessionEvent::Message(_))) => {
                 self.on_session(ev);
                 self.data_dirty = true;
+                return;
+            }
+            AppEvent::Session(SessionEvent::Replay(ev)) => {
+                self.on_replay(ev);
                 return;
             }
             AppEvent::Session(ev) => self.on_session(ev),
@@ -827,6 +862,7 @@ impl App {
                 self.subs.on_unsubscribed(&results);
             }
             SessionEvent::Trace(_) => {}
+            SessionEvent::Replay(ev) => self.on_replay(ev),
         }
     }
 

@@ -54,7 +54,11 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
         }
     };
     let report = Arc::new(Mutex::new(Report::default()));
-    let source = Source::new(reader, &args.file, report.clone());
+    let mut source = Source::new(reader, &args.file, report.clone());
+    if regular && !to_broker {
+        let (again, whole) = (args.file.clone(), args.file.clone());
+        source = source.seekable(Box::new(move || Reader::open(&again)), Box::new(move || scan(&whole)));
+    }
     let rt = match crate::tui::runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -80,6 +84,7 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
     let _log = crate::tui_setup::init_logging_to(None, "info");
     let config = crate::app::Config {
         url: label.clone(),
+        replay: Some(file.clone()),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         zone: crate::timefmt::Zone::local(),
         payload_views: args
@@ -92,8 +97,8 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
         ..crate::app::Config::default()
     };
     let result = rt.block_on(async {
-        let handle = replay::spawn_into_app(source, pace, label);
-        crate::tui::run_with(config, handle, 30).await
+        let replay = replay::spawn_into_app(source, pace, label);
+        crate::tui::run_replay(config, replay, 30).await
     });
     let code = crate::tui::exit_code(result);
     // The screen is gone: what the file held that could not be played goes to stderr.

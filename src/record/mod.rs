@@ -4,11 +4,12 @@
 //! line at a time.
 
 pub mod command;
+pub mod player;
 mod reader;
 pub mod replay;
 mod writer;
 
-pub use reader::{BadLine, BadLines, Entry, Reader, Scan, first_bad_line, scan};
+pub use reader::{BadLine, BadLines, Entry, Reader, Scan, first_bad_line, scan, scan_reader};
 pub use writer::{FLUSH_EVERY, Mode, RecordError, Recorder};
 
 use crate::codec::{ByteString, Bytes, Properties, Property, QoS};

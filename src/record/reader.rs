@@ -186,12 +186,18 @@ pub struct Scan {
     pub records: u64,
     pub first_ts_ms: Option<u64>,
     pub last_ts_ms: Option<u64>,
+    /// The latest stamp in the file (the last one, unless the clock went back while recording).
+    pub high_ts_ms: Option<u64>,
     pub bad: BadLines,
 }
 
 /// Reads the whole file once, keeping only counts and the first bad lines.
 pub fn scan(path: &Path) -> io::Result<Scan> {
-    let mut reader = Reader::open(path)?;
+    scan_reader(Reader::open(path)?)
+}
+
+/// [`scan`] of any reader.
+pub fn scan_reader<R: BufRead>(mut reader: Reader<R>) -> io::Result<Scan> {
     let mut scan = Scan::default();
     while let Some(entry) = reader.next_entry()? {
         match entry {
@@ -199,6 +205,7 @@ pub fn scan(path: &Path) -> io::Result<Scan> {
                 scan.records += 1;
                 scan.first_ts_ms.get_or_insert(r.ts_ms);
                 scan.last_ts_ms = Some(r.ts_ms);
+                scan.high_ts_ms = scan.high_ts_ms.max(Some(r.ts_ms));
             }
             Entry::Bad(b) => {
                 scan.bad.add(b);

@@ -169,6 +169,8 @@ pub enum SessionEvent {
     },
     /// A `-d/--debug` line: connection steps and every packet, as `mqscope decode` prints it.
     Trace(String),
+    /// Not from a broker: a replay's player moved on, or starts the file over (`mqscope replay`).
+    Replay(crate::record::player::ReplayEvent),
 }
 
 /// The notice for `SessionEvent::Stray`, with the topic sanitised.

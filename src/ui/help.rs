@@ -3,7 +3,7 @@
 //! A long description wraps under its own column, so the keys stay readable down the left edge.
 
 use super::theme::Theme;
-use crate::app::keys_help;
+use crate::app::keys_help_for;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -19,12 +19,13 @@ const INDENT: usize = 2;
 /// The narrowest a description gets on a tiny screen (it is cut by the border below that).
 const MIN_DESC: usize = 12;
 
-pub fn render(f: &mut Frame<'_>, area: Rect, scroll: u16, theme: &Theme) {
+/// `replay`: the keys of a replay (its player's first, no publish pane or subscriptions).
+pub fn render(f: &mut Frame<'_>, area: Rect, scroll: u16, theme: &Theme, replay: bool) {
     let columns = usize::from((area.width.saturating_sub(2) / COLUMN).clamp(1, 3));
     let width = (COLUMN * columns as u16 + 2).min(area.width);
     let col_w = usize::from(width.saturating_sub(2)) / columns;
-    let groups: Vec<Vec<Line>> = keys_help()
-        .iter()
+    let groups: Vec<Vec<Line>> = keys_help_for(replay)
+        .into_iter()
         .map(|(group, keys)| {
             // Each group's key column is as wide as its longest key, so descriptions get the rest.
             let key_w = keys.iter().map(|(k, _)| k.width()).max().unwrap_or(0).min(KEY);

@@ -8,6 +8,7 @@ mod frames;
 mod help;
 mod json_tree;
 mod log;
+mod player;
 mod publish;
 mod retained;
 mod sparkplug;
@@ -38,7 +39,8 @@ pub fn draw_in(f: &mut Frame<'_>, app: &App, full: Rect) {
     let theme = Theme::new(app.config.theme, app.config.no_color);
     let areas = app.areas();
     if app.view != View::Dashboard {
-        let body = Rect { height: full.height.saturating_sub(1), ..full };
+        let bottom_y = areas.player.unwrap_or(areas.status).y;
+        let body = Rect { height: bottom_y.saturating_sub(full.y), ..full };
         if body.height >= 3 {
             match app.view {
                 View::Watch => watch::render(f, app, body, &theme),
@@ -50,9 +52,9 @@ pub fn draw_in(f: &mut Frame<'_>, app: &App, full: Rect) {
             }
         }
         overlays(f, app, full, &theme);
-        bottom(f, app, areas.status, &theme);
+        bottom(f, app, &areas, &theme);
         if app.show_help {
-            help::render(f, full, app.help_scroll, &theme);
+            help::render(f, full, app.help_scroll, &theme, app.player.is_some());
         }
         return;
     }
@@ -69,16 +71,20 @@ pub fn draw_in(f: &mut Frame<'_>, app: &App, full: Rect) {
         sparks::render(f, app, r, &theme);
     }
     overlays(f, app, full, &theme);
-    bottom(f, app, areas.status, &theme);
+    bottom(f, app, &areas, &theme);
     if app.show_help {
-        help::render(f, full, app.help_scroll, &theme);
+        help::render(f, full, app.help_scroll, &theme, app.player.is_some());
     }
 }
 
-/// The status line, the message bar above it while a message is fresh, and the frame timer's line
-/// above both when it is on.
-fn bottom(f: &mut Frame<'_>, app: &App, status: Rect, theme: &Theme) {
-    status::render(f, app, status, theme);
+/// The status line, a replay's player row above it, the message bar above them while a message is
+/// fresh, and the frame timer's line above all when it is on.
+fn bottom(f: &mut Frame<'_>, app: &App, areas: &crate::app::layout::Areas, theme: &Theme) {
+    status::render(f, app, areas.status, theme);
+    if let Some(r) = areas.player {
+        player::render(f, app, r, theme);
+    }
+    let status = areas.player.unwrap_or(areas.status);
     status::render_message(f, app, status, theme);
     if app.show_frame_stats {
         let above = status::message_rows(app, status);

@@ -59,34 +59,27 @@ fn fit(mut parts: Vec<Part<'_>>, width: usize) -> Vec<Span<'_>> {
 
 fn parts<'a>(app: &'a App, theme: &Theme) -> Vec<Part<'a>> {
     let mut parts = Vec::new();
-    let c = &app.conn;
-    let state = match &c.status {
-        ConnStatus::Connecting { attempt } => Span::styled(format!("◌ connecting (attempt {attempt})"), theme.warn),
-        ConnStatus::Connected => Span::styled("● connected", theme.ok),
-        ConnStatus::Reconnecting { at_ms, error } => {
-            let secs = at_ms.saturating_sub(app.now_ms).div_ceil(1000);
-            Span::styled(format!("◌ reconnecting in {secs}s: {}", sanitize::line(error)), theme.warn)
-        }
-        ConnStatus::Stopped { reason } => Span::styled(format!("✕ {}", sanitize::line(reason)), theme.error),
-    };
-    parts.push(Part::new(Keep::Always, vec![state]));
-    if app.config.insecure_tls {
-        // First after the state, so that no width hides it: nothing vouches for this broker.
-        parts.push(Part::new(Keep::Always, vec![Span::styled(" INSECURE TLS", theme.alarm)]));
-    }
-    parts.push(Part::new(Keep::Low, vec![Span::raw(format!(" {}", sanitize::line(&c.url)))]));
-    if let Some(v) = c.version {
-        parts.push(Part::new(Keep::Low, vec![Span::styled(format!(" MQTT {v}"), theme.dim)]));
-    }
-    if !c.client_id.is_empty() {
+    if let Some(p) = &app.player {
+        // A recording, not a broker: its file and the player's state instead of the connection.
+        let s = p.status.as_ref();
+        let (icon, word) = super::player::state_word(s);
+        let style = if matches!(s.map(|s| s.state), Some(crate::record::player::State::Playing)) {
+            theme.ok
+        } else {
+            theme.warn
+        };
         parts.push(Part::new(
-            Keep::Least,
-            vec![Span::styled(format!(" id {}", sanitize::line(&c.client_id)), theme.dim)],
+            Keep::Always,
+            vec![Span::styled(format!("{icon} replay {}", sanitize::line(&p.file)), style)],
         ));
-    }
-    if let Some(rtt) = c.rtt {
-        let rtt = format!(" rtt {:.1}ms", rtt.as_secs_f64() * 1e3);
-        parts.push(Part::new(Keep::Least, vec![Span::styled(rtt, theme.dim)]));
+        if app.areas().player.is_none() {
+            // No player row on a tiny screen: the state and the clock here.
+            let clock = s.and_then(|s| s.clock_ms).map(|ms| format!(" {}", super::player::clock(app, ms)));
+            let text = format!(" {word}{}", clock.unwrap_or_default());
+            parts.push(Part::new(Keep::Always, vec![Span::styled(text, style)]));
+        }
+    } else {
+        connection_parts(app, theme, &mut parts);
     }
     let (mps, _) = app.rates_now();
     parts.push(Part::new(
@@ -161,6 +154,39 @@ fn parts<'a>(app: &'a App, theme: &Theme) -> Vec<Part<'a>> {
     }
     parts.push(Part::new(Keep::Least, vec![Span::styled("  ? help", theme.dim)]));
     parts
+}
+
+/// The connection's state, the broker and the session's details.
+fn connection_parts<'a>(app: &'a App, theme: &Theme, parts: &mut Vec<Part<'a>>) {
+    let c = &app.conn;
+    let state = match &c.status {
+        ConnStatus::Connecting { attempt } => Span::styled(format!("◌ connecting (attempt {attempt})"), theme.warn),
+        ConnStatus::Connected => Span::styled("● connected", theme.ok),
+        ConnStatus::Reconnecting { at_ms, error } => {
+            let secs = at_ms.saturating_sub(app.now_ms).div_ceil(1000);
+            Span::styled(format!("◌ reconnecting in {secs}s: {}", sanitize::line(error)), theme.warn)
+        }
+        ConnStatus::Stopped { reason } => Span::styled(format!("✕ {}", sanitize::line(reason)), theme.error),
+    };
+    parts.push(Part::new(Keep::Always, vec![state]));
+    if app.config.insecure_tls {
+        // First after the state, so that no width hides it: nothing vouches for this broker.
+        parts.push(Part::new(Keep::Always, vec![Span::styled(" INSECURE TLS", theme.alarm)]));
+    }
+    parts.push(Part::new(Keep::Low, vec![Span::raw(format!(" {}", sanitize::line(&c.url)))]));
+    if let Some(v) = c.version {
+        parts.push(Part::new(Keep::Low, vec![Span::styled(format!(" MQTT {v}"), theme.dim)]));
+    }
+    if !c.client_id.is_empty() {
+        parts.push(Part::new(
+            Keep::Least,
+            vec![Span::styled(format!(" id {}", sanitize::line(&c.client_id)), theme.dim)],
+        ));
+    }
+    if let Some(rtt) = c.rtt {
+        let rtt = format!(" rtt {:.1}ms", rtt.as_secs_f64() * 1e3);
+        parts.push(Part::new(Keep::Least, vec![Span::styled(rtt, theme.dim)]));
+    }
 }
 
 pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {

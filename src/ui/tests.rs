@@ -115,12 +115,14 @@ fn help_overlay_80x24_and_160x48() {
     }
     let wide = screen(&mut a, 160, 48);
     // Two columns at 160x48: most groups at once, the rest a page further down.
-    let shown = crate::app::keys_help().iter().filter(|(g, _)| wide.contains(*g)).count();
-    assert!(shown + 3 >= crate::app::keys_help().len(), "{shown} groups shown at 160x48:\n{wide}");
+    let groups = crate::app::keys_help_for(false);
+    let shown = groups.iter().filter(|(g, _)| wide.contains(*g)).count();
+    assert!(shown + 3 >= groups.len(), "{shown} groups shown at 160x48:\n{wide}");
+    assert!(!wide.contains("Replay ("), "the player's keys are a replay's");
     insta::assert_snapshot!("help_wide", wide);
     key(&mut a, KeyCode::PageDown);
     let below = screen(&mut a, 160, 48);
-    for (group, _) in crate::app::keys_help() {
+    for (group, _) in crate::app::keys_help_for(false) {
         assert!(wide.contains(group) || below.contains(group), "'{group}' is not reachable at 160x48:\n{below}");
     }
     key(&mut a, KeyCode::PageUp);
@@ -128,7 +130,7 @@ fn help_overlay_80x24_and_160x48() {
     for _ in 0..10 {
         key(&mut a, KeyCode::PageDown);
     }
-    let last = crate::app::keys_help().last().map(|(g, _)| *g).unwrap_or_default();
+    let last = crate::app::keys_help_for(false).last().map(|(g, _)| *g).unwrap_or_default();
     assert!(screen(&mut a, 80, 24).contains(last), "the last group after scrolling");
 }
 
@@ -1121,4 +1123,97 @@ fn msgpack_and_cbor_topics_preview_decoded_in_the_tree_log_and_history() {
     assert!(!wide.contains("bytes binary"), "{wide}");
     insta::assert_snapshot!("msgpack_cbor_previews_160x48", wide);
     insta::assert_snapshot!("msgpack_cbor_previews_80x24", screen(&mut a, 80, 24));
+}
+
+/// The busy screen as a replay of a recording, its player in `state`.
+fn replayed(state: crate::record::player::State, bad_lines: u64) -> App {
+    use crate::record::player::Status;
+    let mut a = busy();
+    let status = Status {
+        state,
+        pace: crate::record::replay::Pace::Speed(4.0),
+        clock_ms: Some(T0 + 754_000),
+        start_ms: Some(T0),
+        end_ms: Some(T0 + 1_200_000),
+        played: 3_120,
+        total: Some(5_000),
+        bad_lines,
+        rewindable: true,
+    };
+    a.player = Some(crate::app::PlayerView { file: "ticks\u{1b}[2J.jsonl".into(), status: Some(status) });
+    a
+}
+
+#[test]
+fn replay_player_row_in_each_state_80x24_and_160x48() {
+    use crate::record::player::State;
+    for (name, state, bad) in [
+        ("playing", State::Playing, 0),
+        ("paused", State::Paused, 0),
+        ("seeking", State::Seeking(T0 + 900_000), 0),
+        ("ended", State::Ended, 2),
+    ] {
+        let mut a = replayed(state, bad);
+        select(&mut a, "ticker/AAPL");
+        let small = screen(&mut a, 80, 24);
+        assert!(!small.contains('\u{1b}'), "the file name is sanitised");
+        assert!(small.lines().last().unwrap_or("").contains("replay ticks"), "{small}");
+        insta::assert_snapshot!(format!("replay_{name}_80x24"), small);
+        insta::assert_snapshot!(format!("replay_{name}_160x48"), screen(&mut a, 160, 48));
+    }
+}
+
+#[test]
+fn replay_help_has_the_players_keys_first_and_no_publish_pane_80x24_and_160x48() {
+    let mut a = replayed(crate::record::player::State::Paused, 0);
+    key(&mut a, KeyCode::Char('?'));
+    let wide = screen(&mut a, 160, 48);
+    assert!(wide.lines().nth(1).unwrap_or("").contains("Replay (mqscope replay FILE)"), "first:\n{wide}");
+    assert!(!wide.contains("Publish pane") && !wide.contains("Subscriptions (u)"), "{wide}");
+    insta::assert_snapshot!("replay_help_160x48", wide);
+    let small = screen(&mut a, 80, 24);
+    assert!(small.contains("jump to"), "the player's keys are on the first page:\n{small}");
+    insta::assert_snapshot!("replay_help_80x24", small);
+}
+
+#[test]
+fn replay_jump_prompt_80x24_and_160x48() {
+    let mut a = replayed(crate::record::player::State::Paused, 0);
+    key(&mut a, KeyCode::Char('J'));
+    typed(&mut a, "12:1");
+    insta::assert_snapshot!("replay_jump_80x24", screen(&mut a, 80, 24));
+    typed(&mut a, "x");
+    key(&mut a, KeyCode::Enter);
+    insta::assert_snapshot!("replay_jump_error_160x48", screen(&mut a, 160, 48));
+}
+
+#[test]
+fn replay_on_a_tiny_screen_says_its_state_on_the_status_line() {
+    let mut a = replayed(crate::record::player::State::Paused, 0);
+    let tiny = screen(&mut a, 60, 6);
+    assert!(tiny.contains("replay ticks") && tiny.contains("paused"), "{tiny}");
+}
+
+#[test]
+fn replay_starting_and_an_empty_recording() {
+    use crate::record::player::{State, Status};
+    let mut a = replayed(State::Playing, 0);
+    if let Some(p) = a.player.as_mut() {
+        p.status = None;
+    }
+    insta::assert_snapshot!("replay_starting_80x24", screen(&mut a, 80, 24));
+    if let Some(p) = a.player.as_mut() {
+        p.status = Some(Status {
+            state: State::Ended,
+            pace: crate::record::replay::Pace::Max,
+            clock_ms: None,
+            start_ms: None,
+            end_ms: None,
+            played: 0,
+            total: Some(0),
+            bad_lines: 0,
+            rewindable: true,
+        });
+    }
+    insta::assert_snapshot!("replay_empty_160x48", screen(&mut a, 160, 48));
 }
