@@ -217,6 +217,13 @@ impl App {
             KeyCode::Char('u') if is(&key, 'u') && self.view != View::Subscriptions => {
                 self.toggle_view(View::Subscriptions)
             }
+            // A replay has no broker: said at once, rather than a form whose sending goes nowhere.
+            KeyCode::Char('s' | 'p') | KeyCode::Char('P')
+                if self.config.replay.is_some()
+                    && (is(&key, 's') || is(&key, 'p') || key.code == KeyCode::Char('P')) =>
+            {
+                self.notify(super::NO_BROKER.into())
+            }
             KeyCode::Char('s') if is(&key, 's') => self.open_subscribe_prompt(),
             KeyCode::Char('p') if is(&key, 'p') => self.open_publisher(),
             KeyCode::Char('P') if self.view == View::Dashboard => self.publish_from_message(),

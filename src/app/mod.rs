@@ -249,6 +249,10 @@ pub enum Recording {
     Failed { why: String },
 }
 
+/// Said when something would go to the broker during a replay.
+pub const NO_BROKER: &str =
+    "a replay has no broker: nothing is published or subscribed (replay FILE --to URL republishes a recording)";
+
 /// What the app asks its owner to do.
 #[derive(Debug, PartialEq)]
 pub enum Effect {
@@ -655,7 +659,18 @@ impl App {
     }
 
     pub fn take_effects(&mut self) -> Vec<Effect> {
-        std::mem::take(&mut self.effects)
+        let mut effects = std::mem::take(&mut self.effects);
+        // A replay has no broker: what would be sent (a retained clear, a rebirth request, a
+        // subscription) is not, and the user is told so instead of it vanishing.
+        if self.config.replay.is_some() {
+            let before = effects.len();
+            effects.retain(|e| !matches!(e, Effect::Send(_)));
+            if effects.len() != before {
+                self.notify(NO_BROKER.into());
+                self.dirty = true;
+            }
+        }
+        effects
     }
 
     pub fn areas(&self) -> Areas {

@@ -174,6 +174,25 @@ mod tests {
     }
 
     #[test]
+    fn a_replay_says_it_has_no_broker_instead_of_sending_nowhere() {
+        let mut a = replay();
+        feed(&mut a, vec![msg("cfg/x", b"1", T0)]);
+        a.tree_view.selected = a.tree.find("cfg/x");
+        a.prepare();
+        for c in ['p', 'P', 's'] {
+            a.notice = None;
+            key(&mut a, KeyCode::Char(c));
+            assert!(!a.publisher.open && a.prompt.is_none(), "{c}: no form opens");
+            assert_eq!(a.notice.as_ref().map(|(t, _)| t.as_str()), Some(crate::app::NO_BROKER), "{c}");
+        }
+        // Whatever would still go to the broker (a retained clear from the tree) is said, not sent.
+        a.notice = None;
+        a.effects.push(Effect::Send(crate::session::Command::Disconnect));
+        assert!(effects(&mut a).is_empty());
+        assert_eq!(a.notice.as_ref().map(|(t, _)| t.as_str()), Some(crate::app::NO_BROKER));
+    }
+
+    #[test]
     fn each_player_key_becomes_its_command() {
         let mut a = replay();
         for (code, cmd) in [
