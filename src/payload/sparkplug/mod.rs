@@ -180,10 +180,40 @@ pub struct AliasScope<'a> {
     pub node: Option<&'a Aliases>,
 }
 
-impl AliasScope<'_> {
-    fn get(&self, alias: u64) -> Option<(&str, u32)> {
+impl<'a> AliasScope<'a> {
+    fn get(&self, alias: u64) -> Option<(&'a str, u32)> {
         self.device.and_then(|a| a.get(alias)).or_else(|| self.node.and_then(|a| a.get(alias)))
     }
+}
+
+/// A DATA metric as the tracker keeps it: its name resolved through the aliases of the BIRTH, its
+/// datatype and value, without building the metric's whole JSON object (the tracker takes every
+/// message of a flood; the JSON form is made only for what is shown or printed).
+pub struct Resolved<'a> {
+    pub name: std::borrow::Cow<'a, str>,
+    pub alias: Option<u64>,
+    pub datatype: u32,
+    pub timestamp: Option<u64>,
+    pub value: Value,
+    pub properties: Option<Value>,
+}
+
+/// `m` resolved as [`to_json`] would show it (the same name, datatype, value and properties).
+pub fn resolve<'a>(m: &'a proto::Metric, aliases: AliasScope<'a>, budget: &mut usize) -> Result<Resolved<'a>, String> {
+    spend(budget, 1)?;
+    let from_birth = m.alias.and_then(|a| aliases.get(a));
+    let name = match (&m.name, m.alias) {
+        (Some(n), _) => std::borrow::Cow::Borrowed(n.as_str()),
+        (None, Some(a)) => from_birth.map_or_else(|| unknown_alias(a).into(), |(n, _)| n.into()),
+        (None, None) => std::borrow::Cow::Borrowed(""),
+    };
+    let datatype = m.datatype.or(from_birth.map(|(_, t)| t)).unwrap_or(0);
+    let value = match (&m.value, m.is_null) {
+        (_, Some(true)) | (None, _) => Value::Null,
+        (Some(v), _) => metric_value(datatype, v, budget)?,
+    };
+    let properties = m.properties.as_ref().map(|ps| property_set_json(ps, budget)).transpose()?;
+    Ok(Resolved { name, alias: m.alias, datatype, timestamp: m.timestamp, value, properties })
 }
 
 /// The payload's Protobuf message; `Err` says why it is not one.
@@ -300,6 +330,11 @@ fn metadata_json(md: &proto::MetaData) -> Value {
 
 /// The Sparkplug 3.0 datatype name of a code (`Unknown(N)` for codes the spec does not define).
 pub fn datatype_name(code: u32) -> String {
+    datatype_str(code).into_owned()
+}
+
+/// [`datatype_name`] without a new string for the known datatypes.
+pub fn datatype_str(code: u32) -> std::borrow::Cow<'static, str> {
     const NAMES: [&str; 35] = [
         "Unknown",
         "Int8",
@@ -340,7 +375,7 @@ pub fn datatype_name(code: u32) -> String {
     usize::try_from(code)
         .ok()
         .and_then(|i| NAMES.get(i))
-        .map_or_else(|| format!("Unknown({code})"), |n| (*n).to_owned())
+        .map_or_else(|| format!("Unknown({code})").into(), |n| std::borrow::Cow::Borrowed(*n))
 }
 
 /// A scalar as the wire holds it, whichever message it came from.

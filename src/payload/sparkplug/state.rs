@@ -121,7 +121,7 @@ impl Endpoint {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricRow {
     pub alias: Option<u64>,
-    pub datatype: String,
+    pub datatype: std::borrow::Cow<'static, str>,
     pub value: Value,
     pub timestamp: Option<u64>,
     pub properties: Option<Value>,
@@ -261,8 +261,28 @@ impl Network {
                 Some(node) => AliasScope { device: Some(&endpoint.aliases), node: Some(node) },
                 None => AliasScope { device: None, node: Some(&endpoint.aliases) },
             };
-            match to_json(&decoded, scope) {
-                Ok(json) => update_metrics(&mut endpoint.metrics, &json, now, meter, untracked),
+            // Straight from the decoded metrics, names resolved by alias: no JSON object per metric.
+            let mut budget = super::MAX_VALUES;
+            let resolved: Result<Vec<_>, String> =
+                decoded.metrics.iter().map(|m| super::resolve(m, scope, &mut budget)).collect();
+            match resolved {
+                Ok(list) => {
+                    for r in list {
+                        let row = MetricRow {
+                            alias: r.alias,
+                            datatype: super::datatype_str(r.datatype),
+                            timestamp: r.timestamp,
+                            properties: r.properties.map(kept),
+                            changed_at: now,
+                            value: kept(r.value),
+                        };
+                        if !meter.take(row_growth(&endpoint.metrics, &r.name, &row)) {
+                            untracked.metrics += 1;
+                            continue;
+                        }
+                        set_row(&mut endpoint.metrics, &r.name, row, meter);
+                    }
+                }
                 Err(e) => failure = Some(e),
             }
         }
@@ -474,7 +494,7 @@ fn metric_row(m: &Value, now: SystemTime) -> Option<(&str, MetricRow)> {
     let name = m.get("name").and_then(Value::as_str)?;
     let row = MetricRow {
         alias: m.get("alias").and_then(Value::as_u64),
-        datatype: m.get("datatype").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        datatype: m.get("datatype").and_then(Value::as_str).unwrap_or_default().to_owned().into(),
         timestamp: m.get("timestamp").and_then(Value::as_u64),
         properties: m.get("properties").cloned().map(kept),
         changed_at: now,
@@ -509,24 +529,5 @@ fn check_seq(n: &mut Node, kind: MessageType, seq: Option<u64>) {
             n.seq_gaps += 1;
             n.last_seq = Some(seq);
         }
-    }
-}
-
-/// Sets each metric's row from a decoded payload; a new row, or a row whose value grew, only if it fits.
-fn update_metrics(
-    rows: &mut BTreeMap<String, MetricRow>,
-    json: &Value,
-    now: SystemTime,
-    meter: &mut Meter,
-    untracked: &mut Untracked,
-) {
-    let Some(metrics) = json.get("metrics").and_then(Value::as_array) else { return };
-    for m in metrics {
-        let Some((name, row)) = metric_row(m, now) else { continue };
-        if !meter.take(row_growth(rows, name, &row)) {
-            untracked.metrics += 1;
-            continue;
-        }
-        set_row(rows, name, row, meter);
     }
 }

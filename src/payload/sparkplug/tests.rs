@@ -498,3 +498,41 @@ fn a_sparkplug_payload_previews_as_its_decoded_metrics_not_hex() {
     let p = payload::preview_in(&bytes, bytes.len(), PayloadFormat::Sparkplug, 200);
     assert!(p.starts_with('{') && p.contains(r#""Temp""#) && p.contains("21.5") && !p.contains("binary"), "{p}");
 }
+
+#[test]
+fn the_tracker_keeps_what_the_json_form_shows_for_every_data_metric() {
+    // The tracker resolves DATA metrics without the JSON form: both must agree, names, datatypes and values.
+    let mut net = Network::default();
+    let born = vec![
+        metric(Some("Temp"), Some(1), 10, Some(MetricValue::DoubleValue(20.0))),
+        metric(Some("Count"), Some(2), 3, Some(MetricValue::IntValue(1))),
+        metric(Some("On"), Some(3), 11, Some(MetricValue::BooleanValue(false))),
+        metric(Some("Label"), Some(4), 12, Some(MetricValue::StringValue("a".into()))),
+        metric(Some("Neg"), Some(5), 1, Some(MetricValue::IntValue(0))),
+    ];
+    net.observe("spBv1.0/g/NBIRTH/e", &payload_bytes(0, vec![]), t(1));
+    net.observe("spBv1.0/g/DBIRTH/e/d", &payload_bytes(1, born), t(1));
+    let data = payload_bytes(
+        2,
+        vec![
+            metric(None, Some(1), 0, Some(MetricValue::DoubleValue(21.5))),
+            metric(None, Some(2), 0, Some(MetricValue::IntValue(7))),
+            metric(None, Some(3), 0, Some(MetricValue::BooleanValue(true))),
+            metric(None, Some(4), 0, Some(MetricValue::StringValue("b\u{1b}[2J".into()))),
+            metric(None, Some(5), 0, Some(MetricValue::IntValue(0xff))),
+            metric(None, Some(99), 0, Some(MetricValue::IntValue(5))),
+        ],
+    );
+    let topic = "spBv1.0/g/DDATA/e/d";
+    let json = decode_json(&data, net.aliases(topic)).unwrap();
+    net.observe(topic, &data, t(2));
+    let rows = &net.groups["g"].nodes["e"].devices["d"].metrics;
+    for m in json["metrics"].as_array().unwrap() {
+        let name = m["name"].as_str().unwrap();
+        let row = &rows[name];
+        assert_eq!(row.value, m["value"], "{name}");
+        assert_eq!(row.datatype, m["datatype"].as_str().unwrap(), "{name}");
+        assert_eq!(row.alias, m["alias"].as_u64(), "{name}");
+    }
+    assert!(rows.contains_key("alias 99 (no birth seen)"));
+}
