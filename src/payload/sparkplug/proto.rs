@@ -38,10 +38,12 @@ pub struct Metric {
     pub is_transient: Option<bool>,
     #[prost(bool, optional, tag = "7")]
     pub is_null: Option<bool>,
-    #[prost(message, optional, tag = "8")]
-    pub metadata: Option<MetaData>,
-    #[prost(message, optional, tag = "9")]
-    pub properties: Option<PropertySet>,
+    // Boxed, like the large oneof values below: a metric is decoded 50 at a time in every DATA
+    // message, and most carry none of them (384 bytes a metric unboxed).
+    #[prost(message, optional, boxed, tag = "8")]
+    pub metadata: Option<Box<MetaData>>,
+    #[prost(message, optional, boxed, tag = "9")]
+    pub properties: Option<Box<PropertySet>>,
     #[prost(oneof = "MetricValue", tags = "10, 11, 12, 13, 14, 15, 16, 17, 18")]
     pub value: Option<MetricValue>,
 }
@@ -62,10 +64,10 @@ pub enum MetricValue {
     StringValue(String),
     #[prost(bytes = "vec", tag = "16")]
     BytesValue(Vec<u8>),
-    #[prost(message, tag = "17")]
-    DatasetValue(DataSet),
-    #[prost(message, tag = "18")]
-    TemplateValue(Template),
+    #[prost(message, boxed, tag = "17")]
+    DatasetValue(Box<DataSet>),
+    #[prost(message, boxed, tag = "18")]
+    TemplateValue(Box<Template>),
 }
 
 #[derive(Clone, PartialEq, prost::Message)]

@@ -200,7 +200,7 @@ fn datasets_templates_and_property_sets_decode() {
             r#type: Some(7),
             value: Some(proto::ParameterValue::IntValue(9)),
         }],
-        metrics: vec![metric(Some("motor"), None, 19, Some(MetricValue::TemplateValue(inner)))],
+        metrics: vec![metric(Some("motor"), None, 19, Some(MetricValue::TemplateValue(Box::new(inner))))],
     };
     let quality = PropertySet {
         keys: vec!["Quality".into(), "nested".into()],
@@ -225,9 +225,12 @@ fn datasets_templates_and_property_sets_decode() {
     let bytes = payload_bytes(
         0,
         vec![
-            metric(Some("table"), None, 16, Some(MetricValue::DatasetValue(ds))),
-            metric(Some("line"), None, 19, Some(MetricValue::TemplateValue(outer))),
-            Metric { properties: Some(quality), ..metric(Some("t"), None, 10, Some(MetricValue::DoubleValue(1.0))) },
+            metric(Some("table"), None, 16, Some(MetricValue::DatasetValue(Box::new(ds)))),
+            metric(Some("line"), None, 19, Some(MetricValue::TemplateValue(Box::new(outer)))),
+            Metric {
+                properties: Some(Box::new(quality)),
+                ..metric(Some("t"), None, 10, Some(MetricValue::DoubleValue(1.0)))
+            },
         ],
     );
     let json = decode_json(&bytes, AliasScope::default()).unwrap();
@@ -256,7 +259,7 @@ fn datasets_templates_and_property_sets_decode() {
 fn hostile_payloads_fail_after_bounded_work() {
     // A 4 GB DataSet declared in a few bytes.
     let ds = DataSet { num_of_columns: Some(4_000_000_000), ..Default::default() };
-    let bytes = payload_bytes(0, vec![metric(Some("d"), None, 16, Some(MetricValue::DatasetValue(ds)))]);
+    let bytes = payload_bytes(0, vec![metric(Some("d"), None, 16, Some(MetricValue::DatasetValue(Box::new(ds))))]);
     let e = decode_json(&bytes, AliasScope::default()).unwrap_err();
     assert!(e.contains("declares 4000000000 columns"), "{e}");
     // A metric whose length says 2 GB in a 10-byte payload.
