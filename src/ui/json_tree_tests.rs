@@ -14,13 +14,7 @@ fn screen(a: &mut App, w: u16, h: u16) -> String {
     a.prepare();
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     term.draw(|f| super::super::draw(f, a)).expect("draw");
-    let buf = term.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+    let out = super::super::tests::text(term.backend().buffer());
     out
 }
 

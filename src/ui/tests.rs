@@ -55,18 +55,23 @@ fn busy() -> App {
     a
 }
 
-pub(super) fn screen(a: &mut App, w: u16, h: u16) -> String {
-    a.apply(AppEvent::Resize { width: w, height: h });
-    a.prepare();
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    term.draw(|f| super::draw(f, a)).expect("draw");
-    let buf = term.backend().buffer().clone();
+/// A drawn screen as text, a line a row, trailing spaces cut.
+pub(super) fn text(buf: &ratatui::buffer::Buffer) -> String {
     let mut out = String::new();
     for y in 0..buf.area.height {
         let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    out
+}
+
+pub(super) fn screen(a: &mut App, w: u16, h: u16) -> String {
+    a.apply(AppEvent::Resize { width: w, height: h });
+    a.prepare();
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    term.draw(|f| super::draw(f, a)).expect("draw");
+    let out = text(term.backend().buffer());
     out
 }
 
@@ -901,13 +906,7 @@ fn tab_screen(a: &mut App, tabs: &[crate::app::tabs::TabSummary], closing: Optio
     let ids: Vec<_> = tabs.iter().map(|_| list.open()).collect();
     list.closing = closing.and_then(|i| ids.get(i).copied());
     term.draw(|f| super::tabs::draw(f, tabs, &list, None, a)).expect("draw");
-    let buf = term.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+    let out = text(term.backend().buffer());
     out
 }
 
@@ -987,13 +986,7 @@ fn compare_view_80x24_and_160x48() {
         a.apply(AppEvent::Area(ratatui::layout::Rect::new(0, 1, w, h - 1)));
         let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
         term.draw(|f| super::tabs::draw(f, &tabs, &list, Some(&v), &a)).expect("draw");
-        let buf = term.backend().buffer().clone();
-        let mut out = String::new();
-        for y in 0..buf.area.height {
-            let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
+        let out = text(term.backend().buffer());
         assert!(!out.contains('\u{1b}'), "names are sanitised");
         insta::assert_snapshot!(format!("compare_view_{w}x{h}"), out);
     }
@@ -1019,13 +1012,7 @@ fn adding_a_broker_shows_the_manager_over_the_dashboard_80x24_and_160x48() {
                 m.render(f, &theme);
             })
             .expect("draw");
-            let buf = term.backend().buffer().clone();
-            let mut out = String::new();
-            for y in 0..buf.area.height {
-                let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
-                out.push_str(line.trim_end());
-                out.push('\n');
-            }
+            let out = text(term.backend().buffer());
             out
         };
         let s = shot(&m);
