@@ -14,8 +14,7 @@ fn screen(a: &mut App, w: u16, h: u16) -> String {
     a.prepare();
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     term.draw(|f| super::super::draw(f, a)).expect("draw");
-    let out = super::super::tests::text(term.backend().buffer());
-    out
+    super::super::tests::text(term.backend().buffer())
 }
 
 /// A topic with `payload`, selected, its tree shown.

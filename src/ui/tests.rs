@@ -71,8 +71,7 @@ pub(super) fn screen(a: &mut App, w: u16, h: u16) -> String {
     a.prepare();
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     term.draw(|f| super::draw(f, a)).expect("draw");
-    let out = text(term.backend().buffer());
-    out
+    text(term.backend().buffer())
 }
 
 pub(super) fn select(a: &mut App, topic: &str) {
@@ -906,8 +905,7 @@ fn tab_screen(a: &mut App, tabs: &[crate::app::tabs::TabSummary], closing: Optio
     let ids: Vec<_> = tabs.iter().map(|_| list.open()).collect();
     list.closing = closing.and_then(|i| ids.get(i).copied());
     term.draw(|f| super::tabs::draw(f, tabs, &list, None, a)).expect("draw");
-    let out = text(term.backend().buffer());
-    out
+    text(term.backend().buffer())
 }
 
 fn tab_summaries(names: &[(&str, crate::app::tabs::TabState, &str)]) -> Vec<crate::app::tabs::TabSummary> {
@@ -1012,8 +1010,7 @@ fn adding_a_broker_shows_the_manager_over_the_dashboard_80x24_and_160x48() {
                 m.render(f, &theme);
             })
             .expect("draw");
-            let out = text(term.backend().buffer());
-            out
+            text(term.backend().buffer())
         };
         let s = shot(&m);
         assert!(s.contains("add a broker") && s.contains("cloud") && s.contains("evil\\e[2J"), "{s}");
