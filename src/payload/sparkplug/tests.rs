@@ -539,3 +539,29 @@ fn the_tracker_keeps_what_the_json_form_shows_for_every_data_metric() {
     }
     assert!(rows.contains_key("alias 99 (no birth seen)"));
 }
+
+#[test]
+fn a_preview_of_many_metrics_reads_as_the_whole_payloads_json_cut_to_the_width() {
+    // The preview makes JSON of the first metrics only: what it shows must be what the whole would.
+    let metrics = (0..50u64)
+        .map(|i| {
+            metric(
+                Some(&format!("Line 1/Motor {i}/Temperature")),
+                Some(i),
+                10,
+                Some(MetricValue::DoubleValue(i as f64)),
+            )
+        })
+        .collect();
+    let bytes = payload_bytes(4, metrics);
+    let whole = serde_json::to_string(&decode_json(&bytes, AliasScope::default()).unwrap()).unwrap();
+    for width in [1, 10, 33, 64, 80, 200, 500, 5_000] {
+        let p = payload::preview_in(&bytes, bytes.len(), PayloadFormat::Sparkplug, width);
+        let shown = p.trim_end_matches('…');
+        assert!(whole.starts_with(shown), "{width}: {p}");
+        assert!(p.chars().count() <= width, "{width}: {p}");
+        if whole.chars().count() <= width {
+            assert_eq!(p, whole, "{width}");
+        }
+    }
+}
