@@ -198,9 +198,9 @@ pub struct Resolved<'a> {
     pub properties: Option<Value>,
 }
 
-/// `m` resolved as [`to_json`] would show it (the same name, datatype, value and properties).
+/// `m`'s name (through `aliases` when it has only an alias), datatype, value and properties: what
+/// [`to_json`] shows of it. The caller spends one value of `budget` for the metric itself.
 pub fn resolve<'a>(m: &'a proto::Metric, aliases: AliasScope<'a>, budget: &mut usize) -> Result<Resolved<'a>, String> {
-    spend(budget, 1)?;
     let from_birth = m.alias.and_then(|a| aliases.get(a));
     let name = match (&m.name, m.alias) {
         (Some(n), _) => std::borrow::Cow::Borrowed(n.as_str()),
@@ -264,31 +264,17 @@ pub fn unknown_alias(alias: u64) -> String {
 }
 
 fn metric_json(m: &proto::Metric, aliases: AliasScope<'_>, budget: &mut usize) -> Result<Value, String> {
-    let from_birth = m.alias.and_then(|a| aliases.get(a));
-    let name = match (&m.name, m.alias) {
-        (Some(n), _) => n.clone(),
-        (None, Some(a)) => from_birth.map_or_else(|| unknown_alias(a), |(n, _)| n.to_owned()),
-        (None, None) => String::new(),
-    };
-    let datatype = m.datatype.or(from_birth.map(|(_, t)| t)).unwrap_or(0);
+    let r = resolve(m, aliases, budget)?;
     let mut o = Map::new();
-    o.insert("name".into(), name.into());
-    if let Some(a) = m.alias {
+    o.insert("name".into(), r.name.into_owned().into());
+    if let Some(a) = r.alias {
         o.insert("alias".into(), a.into());
     }
-    if let Some(t) = m.timestamp {
+    if let Some(t) = r.timestamp {
         o.insert("timestamp".into(), t.into());
     }
-    o.insert("datatype".into(), datatype_name(datatype).into());
-    let value = if m.is_null == Some(true) {
-        Value::Null
-    } else {
-        match &m.value {
-            None => Value::Null,
-            Some(v) => metric_value(datatype, v, budget)?,
-        }
-    };
-    o.insert("value".into(), value);
+    o.insert("datatype".into(), datatype_str(r.datatype).into());
+    o.insert("value".into(), r.value);
     for (key, flag) in [("is_historical", m.is_historical), ("is_transient", m.is_transient), ("is_null", m.is_null)] {
         if flag == Some(true) {
             o.insert(key.into(), true.into());
@@ -297,8 +283,8 @@ fn metric_json(m: &proto::Metric, aliases: AliasScope<'_>, budget: &mut usize) -
     if let Some(md) = &m.metadata {
         o.insert("metadata".into(), metadata_json(md));
     }
-    if let Some(ps) = &m.properties {
-        o.insert("properties".into(), property_set_json(ps, budget)?);
+    if let Some(ps) = r.properties {
+        o.insert("properties".into(), ps);
     }
     Ok(Value::Object(o))
 }

@@ -263,8 +263,8 @@ impl Network {
             };
             // Straight from the decoded metrics, names resolved by alias: no JSON object per metric.
             let mut budget = super::MAX_VALUES;
-            let resolved: Result<Vec<_>, String> =
-                decoded.metrics.iter().map(|m| super::resolve(m, scope, &mut budget)).collect();
+            let resolved: Result<Vec<_>, String> = super::spend(&mut budget, decoded.metrics.len())
+                .and_then(|()| decoded.metrics.iter().map(|m| super::resolve(m, scope, &mut budget)).collect());
             match resolved {
                 Ok(list) => {
                     for r in list {
