@@ -614,14 +614,8 @@ mod tests {
 
     #[test]
     fn a_topic_with_a_protobuf_type_sends_the_json_encoded() {
-        use crate::payload::protobuf::{ProtoSpec, Protos, decode_json};
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/protobuf_support/proto");
-        let spec = ProtoSpec {
-            filter: "factory/+/telemetry".into(),
-            message: "acme.Telemetry".into(),
-            files: vec![dir.join("acme/telemetry.proto")],
-            include: vec![dir],
-        };
+        use crate::payload::protobuf::{Protos, decode_json};
+        let spec = crate::payload::protobuf::tests::telemetry_spec();
         let protos = std::sync::Arc::new(Protos::load(&[spec]).expect("proto"));
         let message = protos.message_for("factory/a/telemetry").expect("type").clone();
         let mut p = Publisher::default().with_protos(protos);

@@ -196,14 +196,8 @@ fn i_in_the_watch_view_turns_the_invalid_alert_on_and_off() {
 
 #[test]
 fn a_protobuf_payload_is_checked_in_its_json_form() {
-    use crate::payload::protobuf::{ProtoSpec, Protos, encode_json};
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/protobuf_support/proto");
-    let spec = ProtoSpec {
-        filter: "factory/+/telemetry".into(),
-        message: "acme.Telemetry".into(),
-        files: vec![dir.join("acme/telemetry.proto")],
-        include: vec![dir],
-    };
+    use crate::payload::protobuf::{Protos, encode_json};
+    let spec = crate::payload::protobuf::tests::telemetry_spec();
     let protos = Protos::load(&[spec]).expect("proto");
     let message = protos.message_for("factory/a/telemetry").expect("type").clone();
     let mut a = app();

@@ -654,14 +654,8 @@ fn history_entry_shown_and_two_entries_compared() {
 
 /// A dashboard whose `factory/+/telemetry` topics are `acme.Telemetry` from the test `.proto` files.
 fn protobuf_screen() -> App {
-    use crate::payload::protobuf::{ProtoSpec, Protos, encode_json};
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/protobuf_support/proto");
-    let spec = ProtoSpec {
-        filter: "factory/+/telemetry".into(),
-        message: "acme.Telemetry".into(),
-        files: vec![dir.join("acme/telemetry.proto")],
-        include: vec![dir],
-    };
+    use crate::payload::protobuf::{Protos, encode_json};
+    let spec = crate::payload::protobuf::tests::telemetry_spec();
     let protos = Protos::load(&[spec]).expect("proto");
     let message = protos.message_for("factory/press/telemetry").expect("type").clone();
     let config = crate::app::Config {

@@ -242,4 +242,4 @@ fn packed_count(kind: &Kind, bytes: &[u8]) -> usize {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

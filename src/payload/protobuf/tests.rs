@@ -5,7 +5,9 @@ fn support(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/protobuf_support").join(p)
 }
 
-fn telemetry_spec() -> ProtoSpec {
+/// `factory/+/telemetry` as `acme.Telemetry` from the test `.proto` files (also for the app's and
+/// the screens' tests).
+pub(crate) fn telemetry_spec() -> ProtoSpec {
     ProtoSpec {
         filter: "factory/+/telemetry".into(),
         message: "acme.Telemetry".into(),
