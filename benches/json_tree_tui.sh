@@ -32,13 +32,7 @@ print(json.dumps(doc))
 EOF
 echo "payload: $(wc -c <"$work/big.json") bytes"
 mosquitto_pub -h 127.0.0.1 -p "$tcp_port" -t big/json -r -f "$work/big.json"
-sock="$work/tmux.sock"
-tmux -S "$sock" -f /dev/null new-session -d -s tree -x 200 -y 60 \
-    "sh -c 'echo \$\$ > $work/pid; exec $MQSCOPE -u mqtt://127.0.0.1:$tcp_port -t big/# --frame-stats --log-file $work/mqscope.log'"
-bench_track "$(tmux -S "$sock" display -p -t tree '#{pid}')"
-for _ in $(seq 750); do tmux -S "$sock" capture-pane -p -t tree | grep -qF "json" && break; sleep 0.02; done
-pid=$(cat "$work/pid")
-bench_track "$pid"
+bench_tui tree "json" -u "mqtt://127.0.0.1:$tcp_port" -t "big/#"
 keys() {
     local k
     for k in "$@"; do

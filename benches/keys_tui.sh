@@ -31,17 +31,10 @@ fi
 urls=()
 for p in "${ports[@]}"; do urls+=(-u "mqtt://127.0.0.1:$p"); done
 rustc --edition 2021 -O "$root/benches/feed/feed.rs" -o "$work/feed" || bench_fail "cannot build the feeder"
-sock="$work/tmux.sock"
-
-tmux -S "$sock" -f /dev/null new-session -d -s keys -x 200 -y 60 \
-    "sh -c 'echo \$\$ > $work/pid; exec $MQSCOPE ${urls[*]} --frame-stats --log-file $work/mqscope.log'"
-bench_track "$(tmux -S "$sock" display -p -t keys '#{pid}')"
-for _ in $(seq 750); do tmux -S "$sock" capture-pane -p -t keys | grep -qF "● connected" && break; sleep 0.02; done
+bench_tui keys "● connected" "${urls[@]}"
 [ "$TABS" = 1 ] || for _ in $(seq 750); do
     [ "$(tmux -S "$sock" capture-pane -p -t keys | head -1 | grep -o ' up ' | wc -l)" = 2 ] && break; sleep 0.02
 done
-pid=$(cat "$work/pid")
-bench_track "$pid"
 
 feeders=()
 for p in "${ports[@]}"; do

@@ -8,6 +8,8 @@
 #   bench_mqscope                   # $MQSCOPE, built in release unless given
 #   bench_broker [ws]               # $tcp_port (and $ws_port), $broker_pid, log in $work/mosquitto.log
 #   bench_track PID                 # stopped at exit
+#   bench_tui SESSION TEXT ARGS...  # $MQSCOPE ARGS in tmux at 200x60 with the frame timer and a log
+#                                   # ($work/mqscope.log); waits for TEXT; $sock, $pid
 #
 # The broker has no queue or in-flight limits (`max_queued_messages 0`, `max_inflight_messages 0`):
 # a flood must not be dropped or stalled by the broker's defaults (see NOTES.md).
@@ -148,4 +150,18 @@ bench_cpu() {
 # Peak resident memory of PID in KiB (VmHWM).
 bench_hwm() {
     awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# The dashboard in its own tmux server at 200x60 (`$sock`, session SESSION), with the frame timer and
+# its log in $work/mqscope.log, until TEXT shows (at most 15 s); its PID in $pid. Both are stopped at exit.
+bench_tui() {
+    local session=$1 text=$2 _
+    shift 2
+    sock="$work/tmux.sock"
+    tmux -S "$sock" -f /dev/null new-session -d -s "$session" -x 200 -y 60 \
+        "sh -c 'echo \$\$ > $work/pid; exec $MQSCOPE $* --frame-stats --log-file $work/mqscope.log'"
+    bench_track "$(tmux -S "$sock" display -p -t "$session" '#{pid}')"
+    for _ in $(seq 750); do tmux -S "$sock" capture-pane -p -t "$session" | grep -qF "$text" && break; sleep 0.02; done
+    pid=$(cat "$work/pid")
+    bench_track "$pid"
 }

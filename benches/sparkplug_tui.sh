@@ -25,14 +25,7 @@ if [ -z "${FLOOD:-}" ]; then
 fi
 [ -x "$FLOOD" ] || bench_fail "no sparkplug_flood at '$FLOOD'"
 bench_broker
-sock="$work/tmux.sock"
-
-tmux -S "$sock" -f /dev/null new-session -d -s sp -x 200 -y 60 \
-    "sh -c 'echo \$\$ > $work/pid; exec $MQSCOPE -u mqtt://127.0.0.1:$tcp_port --frame-stats --log-file $work/mqscope.log'"
-bench_track "$(tmux -S "$sock" display -p -t sp '#{pid}')"
-for _ in $(seq 750); do tmux -S "$sock" capture-pane -p -t sp | grep -qF "● connected" && break; sleep 0.02; done
-pid=$(cat "$work/pid")
-bench_track "$pid"
+bench_tui sp "● connected" -u "mqtt://127.0.0.1:$tcp_port"
 
 "$FLOOD" "$tcp_port" "$RATE" "$SECS" "$DEVICES" 2>"$work/flood.out" &
 flood=$!
