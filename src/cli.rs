@@ -433,6 +433,11 @@ pub struct ReplayArgs {
     pub ack_timeout: Duration,
     #[command(flatten)]
     pub proto: ProtoArgs,
+    /// Check the replayed messages on a topic filter against a JSON Schema file, as the dashboard
+    /// does live (repeatable; first match wins). Messages it does not cover show the verdict the
+    /// recording kept, marked as recorded.
+    #[arg(long = "schema", value_name = "FILTER=FILE", value_parser = value::schema)]
+    pub schemas: Vec<(String, PathBuf)>,
     #[command(flatten)]
     pub conn: ConnArgs,
 }
@@ -574,9 +579,21 @@ fn dashboard_brokers(m: &clap::ArgMatches) -> Vec<BrokerArg> {
 }
 
 /// `replay` without `--to` plays into the dashboard: connection options typed for it would be ignored.
+/// With `--to` it only publishes: the options that decode or check messages for the dashboard would be.
 fn replay_without_to(m: &clap::ArgMatches) -> Result<(), String> {
     if m.contains_id("to") && m.value_source("to").is_some() {
-        return Ok(());
+        let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+        return match ["protos", "proto_paths", "schemas"].into_iter().find(|id| given(id)) {
+            Some(id) => Err(format!(
+                "error: {} decodes or checks messages in the dashboard; replay --to only publishes them",
+                match id {
+                    "protos" => "--proto",
+                    "proto_paths" => "--proto-path",
+                    _ => "--schema",
+                }
+            )),
+            None => Ok(()),
+        };
     }
     let conn = ConnArgs::augment_args(clap::Command::new("conn"));
     match conn

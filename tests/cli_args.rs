@@ -420,6 +420,27 @@ fn replay_refuses_connection_options_without_to() {
     assert!(out.status.code() != Some(2) && !stderr(&out).contains("--to URL"), "{}", stderr(&out));
 }
 
+/// `replay --to` only publishes: the options that decode or check messages for the dashboard would be
+/// ignored, so they are refused; in the dashboard a schema is compiled before anything plays.
+#[test]
+fn replay_refuses_dashboard_options_with_to_and_checks_its_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = r#"{"ts":"2026-01-01T00:00:00Z","ts_ms":0,"topic":"a","qos":0,"retain":false,"payload":"x"}"#;
+    let recording = common::write_file(dir.path(), "r.jsonl", &format!("{line}\n"));
+    let recording = recording.to_str().unwrap();
+    let good = common::write_file(dir.path(), "good.json", r#"{"type":"object"}"#);
+    let good = format!("a/#={}", good.display());
+    assert_usage(&["replay", recording, "--to", NOWHERE, "--schema", &good], "--schema", "only publishes");
+    assert_usage(&["replay", recording, "--to", NOWHERE, "--proto", "a=x.Y:t.proto"], "--proto", "only publishes");
+    assert_usage(&["replay", recording, "--to", NOWHERE, "--proto-path", "."], "--proto-path", "only publishes");
+    std::fs::write(dir.path().join("bad.json"), r#"{"type": 12}"#).unwrap();
+    let bad = format!("a/#={}", dir.path().join("bad.json").display());
+    let out = run(&["replay", recording, "--schema", &bad]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad.json") && err.contains("does not compile"), "{err}");
+}
+
 /// The dashboard on a pipe (a script, CI) says what it needs and what to use instead, not
 /// "No such device or address (os error 6)".
 #[test]

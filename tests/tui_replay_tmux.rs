@@ -4,6 +4,7 @@
 //!
 //! - a replay paused, seeked (to a clock time, back ten seconds, to the end) and resumed; a step
 //!   plays one message; the status line names the file, not a broker.
+//! - a recording's schema verdicts shown as recorded; `--schema` checks the messages again instead.
 //!
 //! Missing tmux: "skipping: ..." and pass, except under `CI=true`.
 
@@ -112,4 +113,50 @@ fn a_replay_paused_seeked_and_resumed() {
     tmux.keys(&["q"]);
     tmux.wait_for("exited", |s| s.contains("EXITED:"));
     assert!(tmux.capture().contains("EXITED:0"));
+}
+
+/// What `sub --schema ... --record` writes for a message that broke its schema.
+const CHECKED: &str = r#"{"ts":"2026-12-02T10:00:00.000Z","ts_ms":1764669600000,"topic":"v/plant/hot","qos":0,"retain":false,"payload":"{\"t\": 500}","schema":{"schema":"t.schema.json","violations":[{"instance_path":"/t","keyword":"maximum","message":"500 is greater than the maximum of 100"}]}}"#;
+
+#[test]
+fn recorded_verdicts_are_shown_as_recorded_and_a_schema_checks_again() {
+    if !common::tmux::tools_present(&["tmux"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("checked.jsonl");
+    std::fs::write(&file, format!("{CHECKED}\n")).unwrap();
+    let open = dir.path().join("open.json");
+    std::fs::write(&open, r#"{"type":"object"}"#).unwrap();
+    let script = format!(
+        "TZ=UTC {bin} replay {file}\necho \"EXITED:$?\"\nTZ=UTC {bin} replay {file} --schema {schema}\necho \"AGAIN:$?\"\nexec sleep 120\n",
+        bin = quote(Path::new(env!("CARGO_BIN_EXE_mqscope"))),
+        file = quote(&file),
+        schema = quote(Path::new(&format!("v/#={}", open.display()))),
+    );
+    std::fs::write(dir.path().join("run.sh"), script).unwrap();
+    let cmd = format!("sh {}", quote(&dir.path().join("run.sh")));
+    let tmux = Tmux::start(dir.path().join("tmux.sock"), "verdicts", 160, 48, &cmd);
+
+    // The verdict the recording kept: marked in the tree, counted, listed and said to be recorded.
+    tmux.wait_for("played", |s| s.contains("hot ✗1") && s.contains("1/1 msgs"));
+    tmux.keys(&["End"]);
+    let s = tmux.wait_for("the recorded verdict", |s| {
+        s.contains("── schema (recorded) ✗ 1 violation of t.schema.json")
+            && s.contains("/t  maximum  500 is greater than the maximum of 100")
+            && s.contains("✗1 invalid")
+    });
+    assert!(s.contains("hot ✗1"), "{s}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("exited", |s| s.contains("EXITED:"));
+    assert!(tmux.capture().contains("EXITED:0"));
+
+    // A schema given to the replay checks again: this one passes what the recorded one did not.
+    tmux.wait_for("played again", |s| s.contains("hot {") && s.contains("1/1 msgs"));
+    tmux.keys(&["End"]);
+    let s = tmux.wait_for("checked again", |s| s.contains("── schema ✓ valid against") && s.contains("open.json"));
+    assert!(!s.contains("(recorded)") && !s.contains("✗1 invalid"), "{s}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("exited again", |s| s.contains("AGAIN:"));
+    assert!(tmux.capture().contains("AGAIN:0"));
 }

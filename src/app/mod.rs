@@ -612,7 +612,7 @@ impl App {
             effects: Vec::new(),
         };
         app.show_frame_stats = show_frame_stats;
-        app.player = app.config.replay.clone().map(|file| PlayerView { file, status: None });
+        app.player = app.config.replay.clone().map(|file| PlayerView { file, ..PlayerView::default() });
         if !warnings.is_empty() {
             app.notify(warnings.join("; "));
         }
@@ -812,18 +812,24 @@ impl App {
         match ev {
             SessionEvent::Messages(batch) => {
                 self.count_views();
+                // A replay's recorded verdicts, one per message of this batch (none: no verdicts).
+                let mut kept = self.player.as_mut().map(|p| std::mem::take(&mut p.verdicts)).unwrap_or_default();
+                if kept.len() != batch.len() {
+                    kept.clear();
+                }
+                let mut kept = kept.into_iter();
                 if let Recording::On { .. } = self.recording {
-                    let verdicts = batch.iter().map(|m| self.record(m)).collect();
+                    let verdicts = batch.iter().map(|m| self.record(m, kept.next().flatten())).collect();
                     self.recorded = Some((batch, verdicts));
                 } else {
                     for m in &batch {
-                        self.record(m);
+                        self.record(m, kept.next().flatten());
                     }
                 }
             }
             SessionEvent::Message(m) => {
                 self.count_views();
-                self.record(&m);
+                self.record(&m, None);
             }
             SessionEvent::Connecting { url, attempt, version } => {
                 self.conn.url = url;
@@ -887,8 +893,9 @@ impl App {
     }
 
     /// Takes one message in: counts it, checks it against its topic's schema (once, here), keeps it,
-    /// feeds the views. Returns the schema verdict.
-    fn record(&mut self, m: &crate::session::Message) -> Option<Verdict> {
+    /// feeds the views. Returns the schema verdict: a schema given here checks again; without one, a
+    /// replay shows the verdict the recording kept (`recorded`).
+    fn record(&mut self, m: &crate::session::Message, recorded: Option<Verdict>) -> Option<Verdict> {
         let ms = epoch_ms(m.received_at);
         self.now_ms = self.now_ms.max(ms);
         let bytes = m.payload.len();
@@ -899,7 +906,7 @@ impl App {
         }
         self.totals.record(m.qos, m.retain, bytes);
         self.series.add((ms / 1000) as u32, bytes);
-        let verdict = self.config.schemas.check_shared(&m.topic, &m.payload, &self.config.protos);
+        let verdict = self.config.schemas.check_shared(&m.topic, &m.payload, &self.config.protos).or(recorded);
         let invalid = verdict.as_ref().is_some_and(|v| !v.is_valid());
         self.schema_invalid += u64::from(invalid);
         let Some(node) = self.tree.record_within(&m.topic, bytes, ms, m.retain, self.tree_share()) else {

@@ -14,6 +14,8 @@ pub struct PlayerView {
     pub file: String,
     /// The player's last status; `None` until the first one.
     pub status: Option<Status>,
+    /// The recorded schema verdicts of the batch that comes next (`ReplayEvent::Verdicts`).
+    pub verdicts: Vec<Option<super::Verdict>>,
 }
 
 impl App {
@@ -82,6 +84,11 @@ impl App {
                 }
             }
             ReplayEvent::Restart => self.restart(),
+            ReplayEvent::Verdicts(v) => {
+                if let Some(p) = self.player.as_mut() {
+                    p.verdicts = v.into_iter().map(|v| v.map(std::sync::Arc::new)).collect();
+                }
+            }
         }
     }
 
@@ -265,6 +272,58 @@ mod tests {
         typed(&mut a, "10:00:00");
         key(&mut a, KeyCode::Esc);
         assert!(a.prompt.is_none() && effects(&mut a).is_empty(), "Esc goes nowhere");
+    }
+
+    fn verdict(schema: &str, bad: usize) -> crate::payload::schema::Verdict {
+        let v = crate::payload::schema::Violation {
+            instance_path: "/t".into(),
+            keyword: "maximum\x1b[2J".into(),
+            message: "120 is greater than 100".into(),
+        };
+        crate::payload::schema::Verdict { schema: schema.into(), violations: vec![v; bad], ..Default::default() }
+    }
+
+    #[test]
+    fn recorded_verdicts_show_unless_a_schema_given_to_the_replay_checks_again() {
+        use crate::payload::schema::{MAX_VIOLATIONS, Schemas};
+        let mut a = replay();
+        a.config.schemas =
+            std::sync::Arc::new(Schemas::from_text("checked/#", "now.json", r#"{"type":"number"}"#).unwrap());
+        // As the replay task sends them: the verdicts (bounded like a check made here), then their batch.
+        let kept = vec![
+            Some(verdict("t.json", 40).from_recording()),
+            None,
+            Some(verdict("t.json", 0).from_recording()),
+            Some(verdict("old.json", 1).from_recording()),
+        ];
+        a.apply(AppEvent::Session(SessionEvent::Replay(ReplayEvent::Verdicts(kept))));
+        feed(
+            &mut a,
+            vec![
+                msg("plant/a/t", br#"{"t":120}"#, T0),
+                msg("plant/b/t", b"no verdict kept", T0 + 1),
+                msg("plant/c/t", br#"{"t":1}"#, T0 + 2),
+                msg("checked/x", b"12", T0 + 3),
+            ],
+        );
+        let latest = |a: &App, t: &str| a.store.latest(a.tree.find_node(t).unwrap()).and_then(|m| m.verdict.clone());
+        let bad = latest(&a, "plant/a/t").expect("the recorded verdict");
+        assert!(bad.recorded && bad.schema == "t.json");
+        assert_eq!((bad.violations.len(), bad.more, bad.total()), (MAX_VIOLATIONS, 40 - MAX_VIOLATIONS, 40));
+        assert!(!bad.violations[0].keyword.contains('\x1b'), "file strings are sanitised: {:?}", bad.violations[0]);
+        assert!(latest(&a, "plant/b/t").is_none());
+        assert!(latest(&a, "plant/c/t").is_some_and(|v| v.recorded && v.is_valid()));
+        // A schema given to the replay checks again: the recorded verdict is not used.
+        let now = latest(&a, "checked/x").expect("checked here");
+        assert!(!now.recorded && now.schema == "now.json" && now.is_valid());
+        assert_eq!(a.schema_invalid, 1);
+        // The next batch had no verdicts sent: nothing is carried over to it.
+        feed(&mut a, vec![msg("plant/a/t", br#"{"t":120}"#, T0 + 4)]);
+        assert!(latest(&a, "plant/a/t").is_none());
+        // Verdicts that do not match the batch (a bug, or a batch cut) are not pinned on the wrong messages.
+        a.apply(AppEvent::Session(SessionEvent::Replay(ReplayEvent::Verdicts(vec![Some(verdict("t.json", 1))]))));
+        feed(&mut a, vec![msg("plant/d/t", b"1", T0 + 5), msg("plant/e/t", b"2", T0 + 6)]);
+        assert!(latest(&a, "plant/d/t").is_none() && latest(&a, "plant/e/t").is_none());
     }
 
     #[test]

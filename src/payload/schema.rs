@@ -37,6 +37,9 @@ pub struct Verdict {
     /// Violations beyond [`MAX_VIOLATIONS`], not listed.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub more: usize,
+    /// Read from a recording (the check made when it was recorded), not made here.
+    #[serde(skip)]
+    pub recorded: bool,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -66,9 +69,27 @@ impl Verdict {
                 .sum::<usize>()
     }
 
+    /// A verdict read from a recording, held to what a check made here may hold (a file is input like
+    /// any other): at most [`MAX_VIOLATIONS`] listed, the rest counted; every string terminal-safe and
+    /// clipped.
+    pub fn from_recording(mut self) -> Self {
+        if self.violations.len() > MAX_VIOLATIONS {
+            self.more = self.more.saturating_add(self.violations.len() - MAX_VIOLATIONS);
+            self.violations.truncate(MAX_VIOLATIONS);
+        }
+        self.schema = clip(&self.schema);
+        for v in &mut self.violations {
+            v.instance_path = clip(&v.instance_path);
+            v.keyword = clip(&v.keyword);
+            v.message = clip(&v.message);
+        }
+        self.recorded = true;
+        self
+    }
+
     /// Violations in all: those listed and those only counted.
     pub fn total(&self) -> usize {
-        self.violations.len() + self.more
+        self.violations.len().saturating_add(self.more)
     }
 }
 

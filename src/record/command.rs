@@ -80,6 +80,14 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
             return crate::exit::USAGE;
         }
     };
+    // Compiled before the screen is taken: a schema that does not compile is an error naming it.
+    let schemas = match crate::payload::schema::Schemas::load(&args.schemas) {
+        Ok(s) => s,
+        Err(e) => {
+            crate::report!("mqscope: {e}");
+            return crate::exit::USAGE;
+        }
+    };
     let label = format!("replay {}", args.file.display());
     let _log = crate::tui_setup::init_logging_to(None, "info");
     let config = crate::app::Config {
@@ -94,6 +102,7 @@ pub fn run(args: &ReplayArgs, to_broker: bool) -> u8 {
             .map(|s| (s.filter.clone(), crate::payload::PayloadFormat::Protobuf))
             .collect(),
         protos: std::sync::Arc::new(protos),
+        schemas: std::sync::Arc::new(schemas),
         ..crate::app::Config::default()
     };
     let result = rt.block_on(async {

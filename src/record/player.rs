@@ -92,6 +92,9 @@ pub enum ReplayEvent {
     Status(Box<Status>),
     /// The file starts over: everything the app holds from this replay goes (a seek back).
     Restart,
+    /// The schema verdicts the recording kept for the messages of the batch that comes next, one per
+    /// message (sent only when one of them has a verdict).
+    Verdicts(Vec<Option<crate::payload::schema::Verdict>>),
 }
 
 #[derive(Debug, Clone)]

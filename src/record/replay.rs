@@ -197,6 +197,7 @@ pub fn spawn_into_app<R: BufRead + Send + 'static>(mut source: Source<R>, pace: 
         loop {
             // Play what is due, a batch at a time.
             let mut batch = Vec::new();
+            let mut verdicts = Vec::new();
             let mut decision = Decision::Hold;
             while !player.is_ended() && batch.len() < BATCH {
                 if need {
@@ -223,11 +224,20 @@ pub fn spawn_into_app<R: BufRead + Send + 'static>(mut source: Source<R>, pace: 
                 player.played(now(), r.ts_ms);
                 need = true;
                 match r.to_message(SystemTime::now()) {
-                    Ok(m) => batch.push(m),
+                    Ok(m) => {
+                        batch.push(m);
+                        verdicts.push(r.schema);
+                    }
                     Err(e) => notes.push(format!("{}: {e}", r.topic)),
                 }
             }
             let full = batch.len() >= BATCH;
+            if verdicts.iter().any(Option::is_some) {
+                let verdicts = verdicts.into_iter().map(|v| v.map(|v| v.from_recording())).collect();
+                if ev_tx.send(SessionEvent::Replay(ReplayEvent::Verdicts(verdicts))).await.is_err() {
+                    return;
+                }
+            }
             if !batch.is_empty() && ev_tx.send(SessionEvent::Messages(batch)).await.is_err() {
                 return;
             }
@@ -436,6 +446,48 @@ mod tests {
             }
         }
         assert_eq!(got, (0..2_500).map(|i| i.to_string()).collect::<Vec<_>>());
+        let _ = h.commands.send(Command::Disconnect).await;
+    }
+
+    /// Every line that kept a schema verdict hands it on just before its batch, lined up with the
+    /// batch's messages; the batches without any send none.
+    #[tokio::test]
+    async fn the_recorded_verdicts_come_before_their_batch_one_per_message() {
+        let text = (0..600)
+            .map(|i| {
+                let verdict = match i % 300 {
+                    7 => r#","schema":{"schema":"t.json","violations":[{"instance_path":"/t","keyword":"maximum","message":"too big"}]}"#,
+                    8 => r#","schema":{"schema":"t.json","violations":[]}"#,
+                    _ => "",
+                };
+                format!(r#"{{"ts":"x","ts_ms":{},"topic":"t/{i}","qos":0,"retain":false,"payload":"{i}"{verdict}}}"#, 1_000 + i)
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let report = Arc::new(Mutex::new(Report::default()));
+        let source = Source::new(Reader::new(std::io::Cursor::new(text)), Path::new("f"), report);
+        let mut h = spawn_into_app(source, Pace::Max, "replay:test".into()).handle;
+        let (mut seen, mut pending, mut found) = (0, None::<Vec<Option<crate::payload::schema::Verdict>>>, Vec::new());
+        while seen < 600 {
+            match h.events.recv().await.expect("events") {
+                SessionEvent::Replay(ReplayEvent::Verdicts(v)) => pending = Some(v),
+                SessionEvent::Messages(batch) => {
+                    if let Some(v) = pending.take() {
+                        assert_eq!(v.len(), batch.len(), "one verdict per message");
+                        for (m, v) in batch.iter().zip(v) {
+                            if let Some(v) = v {
+                                assert!(v.recorded);
+                                found.push((m.topic.to_string(), v.violations.len()));
+                            }
+                        }
+                    }
+                    seen += batch.len();
+                }
+                _ => {}
+            }
+        }
+        let want = [("t/7", 1), ("t/8", 0), ("t/307", 1), ("t/308", 0)].map(|(t, n)| (t.to_string(), n));
+        assert_eq!(found, want);
         let _ = h.commands.send(Command::Disconnect).await;
     }
 

@@ -180,18 +180,19 @@ pub(super) fn token_style(k: TokenKind, theme: &Theme) -> Style {
 /// keyword, message); what does not fit is counted on the last row.
 fn schema(f: &mut Frame<'_>, v: &crate::payload::schema::Verdict, area: Rect, theme: &Theme) {
     let file = sanitize::line(&v.schema);
+    // A replay shows what the recording kept when no schema given to it covers the topic; said first,
+    // so a narrow pane cuts the file name, not that.
+    let title = if v.recorded { "── schema (recorded) " } else { "── schema " };
     if v.is_valid() {
-        let line = Line::from(vec![
-            Span::styled("── schema ", theme.dim),
-            Span::styled(format!("✓ valid against {file}"), theme.ok),
-        ]);
+        let line =
+            Line::from(vec![Span::styled(title, theme.dim), Span::styled(format!("✓ valid against {file}"), theme.ok)]);
         f.render_widget(Paragraph::new(line), area);
         return;
     }
     let total = v.total();
     let noun = if total == 1 { "violation" } else { "violations" };
     let mut lines = vec![Line::from(vec![
-        Span::styled("── schema ", theme.dim),
+        Span::styled(title, theme.dim),
         Span::styled(format!("✗ {total} {noun} of {file}"), theme.error),
     ])];
     let rows = usize::from(area.height).saturating_sub(1);

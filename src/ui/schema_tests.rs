@@ -132,3 +132,38 @@ fn the_tree_marker_is_in_the_theme_s_error_colour() {
         assert_eq!(buf[(x, y)].fg, error.fg.expect("a colour"), "at {x},{y}");
     }
 }
+
+/// A replay shows the verdicts the recording kept, marked as such, for topics no schema given to the
+/// replay covers.
+#[test]
+fn a_replay_shows_the_recorded_verdict_marked_as_recorded() {
+    use crate::payload::schema::{Verdict, Violation};
+    use crate::record::player::ReplayEvent;
+    use crate::session::SessionEvent;
+    let mut a = App::new(crate::app::Config { replay: Some("plant.jsonl".into()), ..Default::default() }, T0);
+    connected(&mut a);
+    let bad = Verdict {
+        schema: "schemas/t.json".into(),
+        violations: vec![Violation {
+            instance_path: "/t".into(),
+            keyword: "maximum".into(),
+            message: "180 is greater than the maximum of 100".into(),
+        }],
+        ..Default::default()
+    };
+    let good = Verdict { schema: "schemas/t.json".into(), ..Default::default() };
+    let kept = vec![Some(good.from_recording()), Some(bad.from_recording())];
+    a.apply(AppEvent::Session(SessionEvent::Replay(ReplayEvent::Verdicts(kept))));
+    feed(&mut a, vec![msg("plant/boiler/t", br#"{"t": 71.5}"#, T0), msg("plant/press/t", br#"{"t": 180}"#, T0 + 100)]);
+    a.apply(AppEvent::Tick { now_ms: T0 + 1_000 });
+    select(&mut a, "plant/press/t");
+    let wide = screen(&mut a, 160, 48);
+    assert!(wide.contains("press ✗1") && wide.contains("✗1 invalid"), "{wide}");
+    assert!(wide.contains("── schema (recorded) ✗ 1 violation of schemas/t.json"), "{wide}");
+    assert!(wide.contains("/t  maximum"), "{wide}");
+    insta::assert_snapshot!("schema_recorded_wide", wide);
+    select(&mut a, "plant/boiler/t");
+    let small = screen(&mut a, 80, 24);
+    assert!(small.contains("── schema (recorded) ✓ valid against"), "{small}");
+    insta::assert_snapshot!("schema_recorded_small", small);
+}

@@ -1118,7 +1118,11 @@ fn replayed(state: crate::record::player::State, bad_lines: u64) -> App {
         bad_lines,
         rewindable: true,
     };
-    a.player = Some(crate::app::PlayerView { file: "ticks\u{1b}[2J.jsonl".into(), status: Some(status) });
+    a.player = Some(crate::app::PlayerView {
+        file: "ticks\u{1b}[2J.jsonl".into(),
+        status: Some(status),
+        ..Default::default()
+    });
     a
 }
 
