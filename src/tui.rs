@@ -38,6 +38,11 @@ const APPLY_BUDGET: Duration = Duration::from_millis(8);
 
 /// The longest sleep between two ticks (`App::next_tick_ms` asks for one at least this often).
 const IDLE_TICK: Duration = Duration::from_secs(1);
+
+/// How long a dashboard session leaves its socket after a read that emptied it (see
+/// `TaskOptions::read_pace`): a steady stream then costs one wake-up per pause instead of one per few
+/// packets, and a message shows at most this much later, far below a frame. A backlog is read at once.
+pub const READ_PACE: Duration = Duration::from_millis(5);
 /// How often the frame timer's figures go to the log file (and once more for the whole run at exit).
 const STATS_LOG_PERIOD: Duration = Duration::from_secs(10);
 

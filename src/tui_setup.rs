@@ -44,6 +44,7 @@ pub fn options(args: &TuiArgs, profile: Option<&crate::config::Profile>) -> Resu
     let mut task = task_options(&args.conn, subs)?;
     // The dashboard keeps trying and shows why in the status line.
     task.reconnect.retry_first_connect = true;
+    task.read_pace = Some(crate::tui::READ_PACE);
     let config = Config {
         // Shown in the status line: no password (the transport has none) and no token from the query.
         url: crate::transport::shown_url(&task.transport.url),

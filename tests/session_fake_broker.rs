@@ -597,3 +597,54 @@ async fn max_packet_size_zero_is_refused_and_a_small_one_is_named() {
     assert!(stderr.contains("--max-packet-size"), "says what to change: {stderr}");
     assert!(!stderr.contains("3.1.1"), "{stderr}");
 }
+
+/// The dashboard's read pacing: after a read that emptied the socket the session leaves it for the
+/// pause (what arrives meanwhile comes in one read after it), while commands still go out at once; a
+/// backlog is read back to back, never a pause per read.
+#[tokio::test]
+async fn a_paced_session_reads_a_trickle_once_per_pause_and_a_backlog_at_once() {
+    const PACE: Duration = Duration::from_millis(500);
+    let server = FakeTcpServer::bind().await;
+    let mut opts = subscribed_options(&server, V311);
+    opts.read_pace = Some(PACE);
+    let mut c = Client::spawn(opts);
+    let mut peer = accept_connected(&server, V311).await;
+    c.connected().await;
+    grant_subscribe(&mut peer, V311).await;
+    peer.send_packet(&publish_packet("t", b"first", QoS::AtMostOnce, false, None), V311).await;
+    c.messages(1, STEP).await;
+    let first = Instant::now();
+    peer.send_packet(&publish_packet("t", b"second", QoS::AtMostOnce, false, None), V311).await;
+    // A command in the pause goes out at once.
+    c.handle
+        .commands
+        .send(mqscope::session::Command::Publish {
+            token: 1,
+            publish: OutgoingPublish {
+                topic: "out".into(),
+                payload: Bytes::from_static(b"now"),
+                qos: QoS::AtMostOnce,
+                retain: false,
+                properties: Properties::default(),
+            },
+        })
+        .await
+        .unwrap();
+    let Some(Packet::Publish(p)) = peer.read_packet(V311).await else { panic!("no PUBLISH") };
+    assert_eq!(&p.payload[..], b"now");
+    assert!(first.elapsed() < PACE * 4 / 5, "the command waited for the pause: {:?}", first.elapsed());
+    let got = c.messages(1, STEP).await;
+    assert_eq!(&got[0].payload[..], b"second");
+    assert!(first.elapsed() >= PACE * 4 / 5, "read before the pause ended: {:?}", first.elapsed());
+
+    // A backlog (far more than one read) is taken back to back: well within one pause, not one per read.
+    tokio::time::sleep(PACE + Duration::from_millis(50)).await;
+    static SIXTY: [u8; 60] = [b'x'; 60];
+    let one = common::encode_packet(&publish_packet("b", &SIXTY, QoS::AtMostOnce, false, None), V311);
+    let many: Vec<u8> = one.iter().copied().cycle().take(one.len() * 4_000).collect();
+    let start = Instant::now();
+    peer.write(&many).await;
+    c.messages(4_000, STEP).await;
+    assert!(start.elapsed() < PACE * 4 / 5, "{} KiB took {:?}", many.len() / 1024, start.elapsed());
+    c.disconnect().await;
+}

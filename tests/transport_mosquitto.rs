@@ -105,3 +105,60 @@ async fn reconnects_after_a_restart_on_the_same_ports() {
     assert_eq!(mqtt_handshake(&ws, ProtocolVersion::V5, "after").await.reason_code, 0);
     assert_eq!(mqtt_handshake(&tcp, ProtocolVersion::V3_1_1, "after-tcp").await.reason_code, 0);
 }
+
+/// One read takes everything that is waiting (up to the buffer's room), whatever the scheme, though the
+/// broker writes each message on its own (a TLS record, a WebSocket message each): the dashboard's read
+/// pacing takes a short read to mean that nothing more was waiting.
+#[tokio::test]
+async fn one_read_takes_all_that_is_waiting_on_every_scheme() {
+    use bytes::BytesMut;
+    use common::{connect_packet, encode_packet, read_packet};
+    use mqscope::codec::{Packet, Properties, Publish, QoS, Subscribe, Subscription, SubscriptionOptions};
+    let Some(broker) = Mosquitto::start() else { return };
+    const V4: ProtocolVersion = ProtocolVersion::V3_1_1;
+    const COUNT: usize = 400;
+    for (i, url) in [broker.tcp_url(), broker.tls_url(), broker.ws_url(), broker.wss_url()].into_iter().enumerate() {
+        let topic = format!("drain/{i}");
+        let mut sub = Transport::connect(&broker.options(url.clone()), |_| {}).await.unwrap();
+        let mut buf = BytesMut::new();
+        sub.send(encode_packet(&connect_packet(V4, &format!("drain-sub-{i}")), V4)).await.unwrap();
+        assert!(matches!(read_packet(&mut sub, &mut buf, V4).await, Some(Packet::ConnAck(_))), "{url}");
+        let subscribe = Subscribe {
+            packet_id: 1,
+            properties: Properties::default(),
+            subscriptions: vec![Subscription {
+                filter: topic.as_str().into(),
+                options: SubscriptionOptions::qos(QoS::AtMostOnce),
+            }],
+        };
+        sub.send(encode_packet(&Packet::Subscribe(subscribe), V4)).await.unwrap();
+        assert!(matches!(read_packet(&mut sub, &mut buf, V4).await, Some(Packet::SubAck(_))), "{url}");
+        assert!(buf.is_empty());
+
+        // The broker writes each message on its own (a TLS record, a WebSocket message each).
+        let mut publisher = Transport::connect(&broker.options(broker.tcp_url()), |_| {}).await.unwrap();
+        publisher.send(encode_packet(&connect_packet(V4, &format!("drain-pub-{i}")), V4)).await.unwrap();
+        let mut pbuf = BytesMut::new();
+        assert!(matches!(read_packet(&mut publisher, &mut pbuf, V4).await, Some(Packet::ConnAck(_))));
+        let one = encode_packet(
+            &Packet::Publish(Publish {
+                dup: false,
+                qos: QoS::AtMostOnce,
+                retain: false,
+                topic: topic.as_str().into(),
+                packet_id: None,
+                properties: Properties::default(),
+                payload: bytes::Bytes::from(vec![b'x'; 60]),
+            }),
+            V4,
+        );
+        publisher.send_batch(std::iter::repeat_n(one.clone(), COUNT)).await.unwrap();
+        let all = one.len() * COUNT;
+        // Everything reaches the subscriber's socket before it reads again: one read, all of it.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let n = sub.read(&mut buf).await.unwrap();
+        assert_eq!((n, buf.len()), (all, all), "{url}: one read took {n} of the {all} bytes waiting");
+        publisher.close().await;
+        sub.close().await;
+    }
+}

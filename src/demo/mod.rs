@@ -384,6 +384,7 @@ pub fn run(args: &crate::cli::DemoArgs) -> u8 {
     };
     let mut task = TaskOptions::new(TransportOptions::new(url.clone()), session);
     task.reconnect.retry_first_connect = true;
+    task.read_pace = Some(crate::tui::READ_PACE);
     let config = crate::app::Config {
         url,
         watch_lists: watch_lists(),

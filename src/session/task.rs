@@ -61,7 +61,16 @@ pub struct TaskOptions {
     pub channel_capacity: usize,
     /// Bytes of received messages that may wait for the consumer (see `handoff`).
     pub hand_off_bytes: usize,
+    /// After a read that found less than [`PACED_BELOW`] bytes waiting, leave the socket for this long
+    /// before reading again, so a steady stream is taken in one read per pause instead of one per few
+    /// packets (each read is a wake-up, a poll and a `recv`; the kernel's buffer holds the rest). A
+    /// backlog is still read back to back. For the dashboard, whose frames are tens of milliseconds
+    /// apart anyway; `None` (headless commands) reads as soon as anything arrives.
+    pub read_pace: Option<Duration>,
 }
+
+/// A read of at least this many bytes means a backlog: read again at once, whatever `read_pace` says.
+pub const PACED_BELOW: usize = 16 * 1024;
 
 impl TaskOptions {
     pub fn new(transport: TransportOptions, session: SessionConfig) -> Self {
@@ -72,6 +81,7 @@ impl TaskOptions {
             debug: false,
             channel_capacity: 256,
             hand_off_bytes: HAND_OFF_BYTES,
+            read_pace: None,
         }
     }
 }
@@ -110,6 +120,7 @@ struct Ctx {
     cmd_rx: mpsc::Receiver<Command>,
     ev_tx: EventSender,
     debug: bool,
+    read_pace: Option<Duration>,
     out: Vec<Action>,
     wbuf: BytesMut,
     ever_connected: bool,
@@ -124,6 +135,7 @@ async fn run(opts: TaskOptions, cmd_rx: mpsc::Receiver<Command>, ev_tx: EventSen
         cmd_rx,
         ev_tx,
         debug: opts.debug,
+        read_pace: opts.read_pace,
         out: Vec::new(),
         wbuf: BytesMut::new(),
         ever_connected: false,
@@ -303,11 +315,13 @@ impl Ctx {
         if let Err(end) = self.flush(Some(t)).await {
             return end;
         }
+        // While set, the socket is left alone until then (`read_pace`); commands and timers go on.
+        let mut paused_until: Option<tokio::time::Instant> = None;
         loop {
             let deadline = self.session.next_deadline().map(tokio::time::Instant::from_std);
             tokio::select! {
-                read = t.read(&mut buf) => {
-                    match read {
+                read = t.read(&mut buf), if paused_until.is_none() => {
+                    let n = match read {
                         Ok(0) => {
                             let why = match t.close_info() {
                                 Some(c) => format!("broker closed the WebSocket ({} {})", c.code, c.reason),
@@ -315,9 +329,9 @@ impl Ctx {
                             };
                             return End::Closed(why);
                         }
-                        Ok(_) => {}
+                        Ok(n) => n,
                         Err(e) => return End::Transport(e),
-                    }
+                    };
                     let now = Instant::now();
                     loop {
                         match decoder.decode(&mut buf) {
@@ -351,6 +365,15 @@ impl Ctx {
                     if let Err(end) = self.flush(Some(t)).await {
                         return end;
                     }
+                    if let Some(pace) = self.read_pace
+                        && n < PACED_BELOW
+                        && !self.session.is_awaiting_connack()
+                    {
+                        paused_until = Some(tokio::time::Instant::now() + pace);
+                    }
+                }
+                _ = sleep_until(paused_until.unwrap_or_else(far_future)), if paused_until.is_some() => {
+                    paused_until = None;
                 }
                 cmd = self.cmd_rx.recv() => {
                     let Some(cmd) = cmd else {

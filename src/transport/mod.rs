@@ -301,6 +301,9 @@ impl Transport {
     }
 
     /// Appends whatever bytes have arrived to `buf` and returns how many; waits if there are none.
+    /// Takes everything that is waiting, up to the buffer's room (at least 16 KiB) on every scheme, so
+    /// a short read means that nothing more was waiting, which `TaskOptions::read_pace` relies on
+    /// (`tests/transport_mosquitto.rs` holds every scheme to it).
     ///
     /// `Ok(0)` is a clean end of stream: TCP EOF, or a WebSocket Close with code 1000 or no code. A Close
     /// with any other code is [`TransportError::Closed`]; see also [`Transport::close_info`]. After the end,
