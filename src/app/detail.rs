@@ -135,7 +135,7 @@ pub(super) fn line_bytes(lines: &[Line]) -> usize {
 /// The body lines of one message: why its view failed, its rendered lines (moved out of `rendered`),
 /// a note when they were cut, and its MQTT 5 properties.
 fn body(rendered: &mut Rendered, msg: &StoredMessage) -> Vec<Line> {
-    let mut lines = Vec::with_capacity(rendered.lines.len() + 3 + msg.properties.0.len());
+    let mut lines = Vec::with_capacity(rendered.lines.len() + 3 + msg.properties().0.len());
     if let Some(err) = &rendered.error {
         lines.push(vec![(TokenKind::Error, sanitize::line(err).into_owned())]);
     }
@@ -145,9 +145,9 @@ fn body(rendered: &mut Rendered, msg: &StoredMessage) -> Vec<Line> {
             format!("… (cut: the pane shows at most {MAX_LINES} lines and {} MiB of text)", MAX_TEXT_BYTES >> 20);
         lines.push(vec![(TokenKind::Punct, note)]);
     }
-    if !msg.properties.is_empty() {
+    if !msg.properties().is_empty() {
         lines.push(vec![(TokenKind::Punct, "── properties".to_string())]);
-        lines.extend(msg.properties.iter().map(property_line));
+        lines.extend(msg.properties().iter().map(property_line));
     }
     lines
 }

@@ -481,7 +481,7 @@ impl super::App {
         };
         let mut kept = Properties::default();
         let mut dropped = Vec::new();
-        for prop in m.properties.iter() {
+        for prop in m.properties().iter() {
             match prop {
                 Property::ContentType(_) | Property::UserProperty(..) => kept.push(prop.clone()),
                 Property::ResponseTopic(_) => dropped.push("response topic"),
