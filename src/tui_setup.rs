@@ -77,6 +77,9 @@ pub fn default_log_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "mqscope").map(|d| d.data_dir().join("mqscope.log"))
 }
 
+/// Log lines that may wait for the log file's writer thread.
+const LOG_LINES_QUEUED: usize = 8_192;
+
 /// Sends `tracing` output to the log file (never to the screen). Keep the guard alive.
 pub fn init_logging(args: &TuiArgs) -> std::io::Result<tracing_appender::non_blocking::WorkerGuard> {
     init_logging_to(args.log_file.clone(), &args.log_level)
@@ -91,7 +94,11 @@ pub fn init_logging_to(
     // Private (0600, a new folder 0700): the log names brokers, users and topics.
     let file = crate::files::append_private(&path)?;
     // Records carry wire text (reason strings, client ids): escaped, as on the screen.
-    let (writer, guard) = tracing_appender::non_blocking(crate::sanitize::EscapingWriter(file));
+    // 8,192 lines in flight, not the default 128,000: that queue is allocated and touched whole at
+    // start (4 MB of the idle dashboard's memory), and the writer thread keeps far ahead of it.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_LINES_QUEUED)
+        .finish(crate::sanitize::EscapingWriter(file));
     let level = level.parse().unwrap_or(tracing::Level::INFO);
     let _ = tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_max_level(level).try_init();
     tracing::info!("mqscope {} starting, log at {}", env!("CARGO_PKG_VERSION"), path.display());
