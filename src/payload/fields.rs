@@ -35,18 +35,23 @@ pub fn numeric_fields<'a>(payload: &[u8], decoder: impl Into<Decoder<'a>>) -> Ve
 /// building the whole list; `None` when the payload has no number there.
 pub fn field_value<'a>(payload: &[u8], decoder: impl Into<Decoder<'a>>, path: &str) -> Option<f64> {
     let decoder = decoder.into();
+    field_value_decoded(payload, structured(payload, decoder).ok().flatten().as_ref(), decoder.format, path)
+}
+
+/// [`field_value`] of a payload given with its value as [`decode`](super::decode) made it (`None`
+/// when it gave none), for a caller that decodes each payload once for several uses.
+pub fn field_value_decoded(payload: &[u8], value: Option<&Value>, format: PayloadFormat, path: &str) -> Option<f64> {
     let whole = path.is_empty() || path == VALUE_FIELD;
-    let value = match structured(payload, decoder) {
-        Ok(Some(value)) => value,
-        Ok(None) | Err(_) => return if whole { text_number(payload).map(|(x, _)| x) } else { None },
+    let Some(value) = value else {
+        return if whole { text_number(payload).map(|(x, _)| x) } else { None };
     };
-    if decoder.format == PayloadFormat::Sparkplug {
-        return metric_by_path(&value, path).and_then(scalar_number);
+    if format == PayloadFormat::Sparkplug {
+        return metric_by_path(value, path).and_then(scalar_number);
     }
     if whole {
-        return scalar_number(&value);
+        return scalar_number(value);
     }
-    scalar_number(at_pointer(&value, path)?)
+    scalar_number(at_pointer(value, path)?)
 }
 
 /// The value at JSON pointer `path` (which starts with `/`) in `value`.
