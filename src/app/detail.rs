@@ -115,10 +115,14 @@ impl App {
         let mut decoded = Decoded::default();
         for m in &history {
             if let Entry::Vacant(slot) = c.values.entry(m.seq) {
-                let value = decoded.get(m, decoder);
-                slot.insert(
-                    fields.iter().map(|f| payload::field_value_decoded(&m.payload, value, format, f)).collect(),
-                );
+                let row = if format == PayloadFormat::Sparkplug {
+                    // Reads the metrics charted without making JSON of all of them.
+                    fields.iter().map(|f| payload::field_value(&m.payload, decoder, f)).collect()
+                } else {
+                    let value = decoded.get(m, decoder);
+                    fields.iter().map(|f| payload::field_value_decoded(&m.payload, value, format, f)).collect()
+                };
+                slot.insert(row);
             }
         }
         let rows: Vec<(u64, &[Option<f64>])> =

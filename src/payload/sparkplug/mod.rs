@@ -26,7 +26,7 @@ pub const NAMESPACE: &str = "spBv1.0";
 
 /// Most metrics (and template members, rows and properties, summed) one payload may turn into; a larger
 /// payload is refused rather than rendered into a huge tree.
-const MAX_VALUES: usize = 1 << 18;
+pub(crate) const MAX_VALUES: usize = 1 << 18;
 
 /// The message types of the Sparkplug topic `spBv1.0/GROUP/TYPE/EDGE_NODE[/DEVICE]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
