@@ -86,15 +86,18 @@ fn sparkplug_field(payload: &[u8], aliases: sparkplug::AliasScope<'_>, path: &st
     if p.metrics.len() > sparkplug::MAX_VALUES || !p.metrics.iter().all(scalar) {
         return None;
     }
-    let mut budget = usize::MAX;
-    let resolved = p.metrics.iter().map(|m| sparkplug::resolve(m, aliases, &mut budget)).collect::<Result<Vec<_>, _>>();
-    let resolved = resolved.ok()?;
+    let names: Vec<_> = p.metrics.iter().map(|m| sparkplug::metric_name(m, aliases)).collect();
     // As `metric_by_path`: the last metric of that name, else of the whole path.
     let path = path.strip_prefix('/').unwrap_or(path);
     let name = unescape_segment(path.strip_prefix("metrics/").unwrap_or(path));
-    let find = |want: &str| resolved.iter().rposition(|r| r.name == want || sanitize::line(&r.name) == want);
-    let found = find(&name).or_else(|| (name != path).then(|| find(path)).flatten());
-    Some(found.and_then(|i| scalar_number(&resolved[i].value)))
+    let find = |want: &str| names.iter().rposition(|n| n == want || sanitize::line(n) == want);
+    let Some(i) = find(&name).or_else(|| (name != path).then(|| find(path)).flatten()) else {
+        return Some(None);
+    };
+    // Only the metric found is turned into a value.
+    let mut budget = usize::MAX;
+    let resolved = sparkplug::resolve(p.metrics.get(i)?, aliases, &mut budget).ok()?;
+    Some(scalar_number(&resolved.value))
 }
 
 /// The value at JSON pointer `path` (which starts with `/`) in `value`.
