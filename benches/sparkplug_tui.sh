@@ -8,6 +8,9 @@
 #   benches/sparkplug_tui.sh                          # 5,000 DDATA/s (250,000 metrics/s), 10 devices
 #   RATE=10000 DEVICES=100 benches/sparkplug_tui.sh
 #   MQSCOPE=path FLOOD=path benches/sparkplug_tui.sh   # skip the release builds
+#   KEYS="$(printf 'j %.0s' {1..19})" benches/sparkplug_tui.sh
+#       # other keys (tmux key names): these select a DDATA topic, whose detail pane (payload,
+#       # chart, history with changes) the flood then renews
 #
 # Needs: mosquitto, tmux, cargo.
 set -euo pipefail
@@ -16,6 +19,7 @@ source "$(dirname "$0")/lib.sh"
 RATE=${RATE:-5000}
 DEVICES=${DEVICES:-10}
 SECS=${SECS:-20}
+KEYS=${KEYS:-S j j j k Down Down Up Escape j j k Tab Tab S j Escape w w}
 bench_init sparkplug_tui
 bench_need mosquitto tmux
 bench_mqscope
@@ -31,7 +35,7 @@ bench_tui sp "● connected" -u "mqtt://127.0.0.1:$tcp_port"
 flood=$!
 bench_track "$flood"
 sleep $((SECS / 4))
-for k in S j j j k Down Down Up Escape j j k Tab Tab S j Escape w w; do
+for k in $KEYS; do
     tmux -S "$sock" send-keys -t sp "$k"
     sleep 0.4
 done

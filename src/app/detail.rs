@@ -9,7 +9,9 @@ use super::topics::NodeId;
 use crate::codec::Property;
 use crate::payload::{self, Decoder, Line, PayloadFormat, Rendered, TokenKind};
 use crate::sanitize;
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 /// Most lines a payload is rendered to for the detail pane, and most text: enough for any payload
 /// the views decode (1 MiB) pretty-printed, or a text or hex dump of a few megabytes, to be read
@@ -108,22 +110,67 @@ impl App {
             c.diffs.clear();
             c.values_key = values_key;
         }
-        c.diffs.retain(|seq, _| history.iter().any(|m| m.seq == *seq));
-        c.values.retain(|seq, _| history.iter().any(|m| m.seq == *seq));
-        for pair in history.windows(2) {
-            c.diffs.entry(pair[1].seq).or_insert_with(|| payload::diff(&pair[0].payload, &pair[1].payload, decoder));
-        }
+        let kept: HashSet<u64> = history.iter().map(|m| m.seq).collect();
+        c.values.retain(|seq, _| kept.contains(seq));
+        let mut decoded = Decoded::default();
         for m in &history {
-            c.values
-                .entry(m.seq)
-                .or_insert_with(|| fields.iter().map(|f| payload::field_value(&m.payload, decoder, f)).collect());
+            if let Entry::Vacant(slot) = c.values.entry(m.seq) {
+                let row = if format == PayloadFormat::Sparkplug {
+                    // Reads the metrics charted without making JSON of all of them.
+                    fields.iter().map(|f| payload::field_value(&m.payload, decoder, f)).collect()
+                } else {
+                    let value = decoded.get(m, decoder);
+                    fields.iter().map(|f| payload::field_value_decoded(&m.payload, value, format, f)).collect()
+                };
+                slot.insert(row);
+            }
         }
         let rows: Vec<(u64, &[Option<f64>])> =
             history.iter().map(|m| (m.at_ms, c.values.get(&m.seq).map_or(&[][..], Vec::as_slice))).collect();
         c.chart = super::chart::Chart::build(&fields, &rows);
         c.chart_fields = fields;
         self.lay_out_body();
+        self.refresh_diffs(node, &history, decoded);
         self.refresh_json_tree();
+    }
+
+    /// Works out the change from the previous message for the history rows on screen (the only
+    /// place it shows), once per message: a flood brings more messages a frame than the list has
+    /// rows, and each change decodes two payloads.
+    fn refresh_diffs(&mut self, node: NodeId, history: &[Rc<StoredMessage>], mut decoded: Decoded) {
+        let rows = self.detail_parts().map_or(0, |p| usize::from(p.history.height.saturating_sub(1)));
+        let listed: Vec<usize> = self.history_rows(node, rows).iter().map(|(i, _)| *i).collect();
+        let format = self.payload_format(node);
+        let decoder = Decoder::for_topic(format, &self.sparkplug, &self.config.protos, self.tree.node(node).path());
+        let c = &mut self.detail_cache;
+        let kept: HashSet<u64> = history.iter().map(|m| m.seq).collect();
+        c.diffs.retain(|seq, _| kept.contains(seq));
+        for i in listed {
+            let (Some(prev), Some(cur)) = (i.checked_sub(1).and_then(|p| history.get(p)), history.get(i)) else {
+                continue;
+            };
+            if let Entry::Vacant(slot) = c.diffs.entry(cur.seq) {
+                decoded.get(prev, decoder);
+                decoded.get(cur, decoder);
+                let (before, after) = (decoded.value(prev.seq), decoded.value(cur.seq));
+                slot.insert(payload::diff_decoded((&prev.payload, before), (&cur.payload, after), format));
+            }
+        }
+    }
+}
+
+/// Payloads of the shown topic decoded in this refresh, by message seq, so that a message's chart
+/// values and the changes to and from it decode it once.
+#[derive(Default)]
+struct Decoded(HashMap<u64, Option<serde_json::Value>>);
+
+impl Decoded {
+    fn get(&mut self, m: &StoredMessage, decoder: Decoder<'_>) -> Option<&serde_json::Value> {
+        self.0.entry(m.seq).or_insert_with(|| payload::decode(&m.payload, decoder).ok().flatten()).as_ref()
+    }
+
+    fn value(&self, seq: u64) -> Option<&serde_json::Value> {
+        self.0.get(&seq).and_then(Option::as_ref)
     }
 }
 

@@ -125,3 +125,30 @@ fn another_topic_or_an_evicted_entry_drops_the_choice() {
     key(&mut a, KeyCode::Down);
     assert_eq!(a.detail.shown, None, "another topic starts from its newest");
 }
+
+/// A flood on the shown topic: the changes worked out are those of the history rows on screen (the
+/// only place they show), each the same as comparing the two payloads, and no more.
+#[test]
+fn changes_are_worked_out_for_the_history_rows_on_screen_only() {
+    let mut a = App::new(Config { history_per_topic: 100, ..Config::default() }, T0);
+    a.apply(super::AppEvent::Resize { width: 160, height: 48 });
+    let msgs = (0..100u64).map(|i| msg("s/1", format!(r#"{{"n":{i},"k":{}}}"#, i % 3).as_bytes(), T0 + i)).collect();
+    feed(&mut a, msgs);
+    a.tree_view.selected = a.tree.find("s/1");
+    a.prepare();
+    let node = a.tree.find("s/1").unwrap();
+    let rows = usize::from(a.detail_parts().unwrap().history.height - 1);
+    let listed = a.history_rows(node, rows);
+    assert!(rows > 1 && rows < 100, "{rows}");
+    let history: Vec<_> = a.store.history(node).cloned().collect();
+    for (i, m) in &listed {
+        let expected = crate::payload::diff(&history[i - 1].payload, &m.payload, a.decoder(node));
+        assert_eq!(a.detail_cache.diffs.get(&m.seq), Some(&expected), "row {i}");
+    }
+    assert_eq!(a.detail_cache.diffs.len(), listed.len(), "only the rows on screen");
+    // New messages bring new rows.
+    feed(&mut a, (100..103u64).map(|i| msg("s/1", format!(r#"{{"n":{i},"k":0}}"#).as_bytes(), T0 + i)).collect());
+    a.prepare();
+    let newest = a.store.latest(node).unwrap().seq;
+    assert_eq!(a.detail_cache.diffs.get(&newest).cloned().flatten().as_deref(), Some("n 101→102"));
+}

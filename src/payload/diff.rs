@@ -15,15 +15,30 @@ use super::{Decoder, MAX_DIFF_ITEMS, MAX_DIFF_LEAVES, PayloadFormat, floor_char_
 /// objects and arrays (`px 101.2→101.5, vol 10→12`, at most three, then `+N more`); `old→new` for short
 /// scalars and one-line texts; `changed` otherwise.
 pub fn diff<'a>(prev: &[u8], cur: &[u8], decoder: impl Into<Decoder<'a>>) -> Option<String> {
-    let format = decoder.into();
+    let decoder = decoder.into();
     if prev == cur {
         return None;
     }
-    if let (Ok(Some(a)), Ok(Some(b))) = (structured(prev, format), structured(cur, format)) {
-        if format.format == PayloadFormat::Sparkplug {
-            return diff_values(&by_metric_name(&a), &by_metric_name(&b));
+    let decode = |p| structured(p, decoder).ok().flatten();
+    diff_decoded((prev, decode(prev).as_ref()), (cur, decode(cur).as_ref()), decoder.format)
+}
+
+/// [`diff`] of two payloads each given with its value as [`decode`](super::decode) made it (`None`
+/// when it gave none), for a caller that decodes each payload once for several uses.
+pub fn diff_decoded(
+    prev: (&[u8], Option<&Value>),
+    cur: (&[u8], Option<&Value>),
+    format: PayloadFormat,
+) -> Option<String> {
+    let ((prev, a), (cur, b)) = (prev, cur);
+    if prev == cur {
+        return None;
+    }
+    if let (Some(a), Some(b)) = (a, b) {
+        if format == PayloadFormat::Sparkplug {
+            return diff_values(&by_metric_name(a), &by_metric_name(b));
         }
-        return diff_values(&a, &b);
+        return diff_values(a, b);
     }
     if let (Some((a, a_text)), Some((b, b_text))) = (text_number(prev), text_number(cur))
         && a != b
@@ -58,25 +73,32 @@ pub(super) fn diff_values(a: &Value, b: &Value) -> Option<String> {
     let old: HashMap<&str, &Value> = before.iter().map(|(p, v)| (p.as_str(), *v)).collect();
     let new: HashSet<&str> = after.iter().map(|(p, _)| p.as_str()).collect();
     let label = |path: &str| clipped(path.strip_prefix('/').unwrap_or(path), 24);
+    // Only the changes shown are written out; the others are counted.
     let mut changes = Vec::new();
+    let mut more = 0usize;
+    let mut change = |text: &dyn Fn() -> String| {
+        if changes.len() < MAX_DIFF_ITEMS {
+            changes.push(text());
+        } else {
+            more += 1;
+        }
+    };
     for (path, value) in &after {
         match old.get(path.as_str()) {
             Some(prev) if prev == value => {}
-            Some(prev) => changes.push(format!("{} {}→{}", label(path), short_value(prev), short_value(value))),
-            None => changes.push(format!("+{} {}", label(path), short_value(value))),
+            Some(prev) => change(&|| format!("{} {}→{}", label(path), short_value(prev), short_value(value))),
+            None => change(&|| format!("+{} {}", label(path), short_value(value))),
         }
     }
     for (path, _) in &before {
         if !new.contains(path.as_str()) {
-            changes.push(format!("-{}", label(path)));
+            change(&|| format!("-{}", label(path)));
         }
     }
     if changes.is_empty() {
         // The difference lies beyond the leaves compared.
         return Some("changed".to_owned());
     }
-    let more = changes.len().saturating_sub(MAX_DIFF_ITEMS);
-    changes.truncate(MAX_DIFF_ITEMS);
     let mut s = changes.join(", ");
     if more > 0 {
         let _ = write!(s, ", +{more} more");

@@ -35,18 +35,69 @@ pub fn numeric_fields<'a>(payload: &[u8], decoder: impl Into<Decoder<'a>>) -> Ve
 /// building the whole list; `None` when the payload has no number there.
 pub fn field_value<'a>(payload: &[u8], decoder: impl Into<Decoder<'a>>, path: &str) -> Option<f64> {
     let decoder = decoder.into();
+    if decoder.format == PayloadFormat::Sparkplug
+        && let Some(value) = sparkplug_field(payload, decoder.sparkplug, path)
+    {
+        return value;
+    }
+    field_value_decoded(payload, structured(payload, decoder).ok().flatten().as_ref(), decoder.format, path)
+}
+
+/// [`field_value`] of a payload given with its value as [`decode`](super::decode) made it (`None`
+/// when it gave none), for a caller that decodes each payload once for several uses.
+pub fn field_value_decoded(payload: &[u8], value: Option<&Value>, format: PayloadFormat, path: &str) -> Option<f64> {
     let whole = path.is_empty() || path == VALUE_FIELD;
-    let value = match structured(payload, decoder) {
-        Ok(Some(value)) => value,
-        Ok(None) | Err(_) => return if whole { text_number(payload).map(|(x, _)| x) } else { None },
+    let Some(value) = value else {
+        return if whole { text_number(payload).map(|(x, _)| x) } else { None };
     };
-    if decoder.format == PayloadFormat::Sparkplug {
-        return metric_by_path(&value, path).and_then(scalar_number);
+    if format == PayloadFormat::Sparkplug {
+        return metric_by_path(value, path).and_then(scalar_number);
     }
     if whole {
-        return scalar_number(&value);
+        return scalar_number(value);
     }
-    scalar_number(at_pointer(&value, path)?)
+    scalar_number(at_pointer(value, path)?)
+}
+
+/// [`field_value`] of a Sparkplug payload without making JSON of all its metrics (a chart reads one
+/// metric of every message, and a DDATA can carry hundreds). `None` when the payload does not decode
+/// or holds anything but scalar metrics without properties, whose JSON form could fail: the caller
+/// then reads the JSON form. Held to it by a property test.
+fn sparkplug_field(payload: &[u8], aliases: sparkplug::AliasScope<'_>, path: &str) -> Option<Option<f64>> {
+    use sparkplug::proto::MetricValue as V;
+    if payload.len() > super::MAX_DECODE_BYTES {
+        return None;
+    }
+    let p = sparkplug::decode(payload).ok()?;
+    let scalar = |m: &sparkplug::proto::Metric| {
+        m.properties.is_none()
+            && matches!(
+                m.value,
+                None | Some(
+                    V::IntValue(_)
+                        | V::LongValue(_)
+                        | V::FloatValue(_)
+                        | V::DoubleValue(_)
+                        | V::BooleanValue(_)
+                        | V::StringValue(_)
+                )
+            )
+    };
+    if p.metrics.len() > sparkplug::MAX_VALUES || !p.metrics.iter().all(scalar) {
+        return None;
+    }
+    let names: Vec<_> = p.metrics.iter().map(|m| sparkplug::metric_name(m, aliases)).collect();
+    // As `metric_by_path`: the last metric of that name, else of the whole path.
+    let path = path.strip_prefix('/').unwrap_or(path);
+    let name = unescape_segment(path.strip_prefix("metrics/").unwrap_or(path));
+    let find = |want: &str| names.iter().rposition(|n| n == want || sanitize::line(n) == want);
+    let Some(i) = find(&name).or_else(|| (name != path).then(|| find(path)).flatten()) else {
+        return Some(None);
+    };
+    // Only the metric found is turned into a value.
+    let mut budget = usize::MAX;
+    let resolved = sparkplug::resolve(p.metrics.get(i)?, aliases, &mut budget).ok()?;
+    Some(scalar_number(&resolved.value))
 }
 
 /// The value at JSON pointer `path` (which starts with `/`) in `value`.
@@ -213,6 +264,79 @@ pub(super) fn flatten_numbers(value: &Value, path: &mut String, out: &mut Vec<(S
         leaf => {
             if let Some(x) = scalar_number(leaf).filter(|_| out.len() < MAX_NUMERIC_FIELDS) {
                 out.push((path.clone(), x));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::sparkplug::proto::{Metric, MetricValue, Payload};
+    use crate::payload::sparkplug::state::Network;
+    use proptest::prelude::*;
+    use prost::Message as _;
+
+    fn value() -> impl Strategy<Value = Option<MetricValue>> {
+        prop_oneof![
+            Just(None),
+            any::<u32>().prop_map(|x| Some(MetricValue::IntValue(x))),
+            any::<u64>().prop_map(|x| Some(MetricValue::LongValue(x))),
+            any::<f32>().prop_map(|x| Some(MetricValue::FloatValue(x))),
+            any::<f64>().prop_map(|x| Some(MetricValue::DoubleValue(x))),
+            any::<bool>().prop_map(|x| Some(MetricValue::BooleanValue(x))),
+            prop::sample::select(vec!["21.5", "x", " 7 "]).prop_map(|s| Some(MetricValue::StringValue(s.into()))),
+            prop::collection::vec(any::<u8>(), 0..9).prop_map(|b| Some(MetricValue::BytesValue(b))),
+        ]
+    }
+
+    fn metric() -> impl Strategy<Value = Metric> {
+        let names = vec!["a", "b", "x/y", "t~p", "\u{1b}e", ""];
+        let datatypes = vec![1u32, 3, 4, 9, 10, 11, 12, 17, 22, 25];
+        (
+            prop::option::of(prop::sample::select(names)),
+            prop::option::of(0u64..4),
+            prop::option::of(prop::sample::select(datatypes)),
+            value(),
+            prop::option::of(any::<bool>()),
+        )
+            .prop_map(|(name, alias, datatype, value, is_null)| Metric {
+                name: name.map(str::to_owned),
+                alias,
+                datatype,
+                value,
+                is_null,
+                ..Default::default()
+            })
+    }
+
+    proptest! {
+        /// The short way to a Sparkplug metric's value agrees with the JSON form whenever it answers.
+        #[test]
+        fn sparkplug_field_is_the_value_of_the_json_form(metrics in prop::collection::vec(metric(), 0..8)) {
+            let mut net = Network::default();
+            let birth = Payload {
+                seq: Some(0),
+                metrics: ["a", "q", "x/y"]
+                    .iter()
+                    .zip(0u64..)
+                    .map(|(n, a)| Metric { name: Some((*n).into()), alias: Some(a), datatype: Some(10), ..Default::default() })
+                    .collect(),
+                ..Default::default()
+            };
+            net.observe("spBv1.0/g/NBIRTH/e", &Payload { seq: Some(0), ..Default::default() }.encode_to_vec(), std::time::UNIX_EPOCH);
+            net.observe("spBv1.0/g/DBIRTH/e/d", &birth.encode_to_vec(), std::time::UNIX_EPOCH);
+            let aliases = net.aliases("spBv1.0/g/DDATA/e/d");
+            let bytes = Payload { seq: Some(1), metrics, ..Default::default() }.encode_to_vec();
+            let decoder = Decoder { format: PayloadFormat::Sparkplug, sparkplug: aliases, protobuf: None };
+            let json = structured(&bytes, decoder).ok().flatten();
+            for path in ["/metrics/a", "metrics/b", "/metrics/x~1y", "x/y", "a", "/metrics/t~0p", "/metrics/\\ee",
+                         "", VALUE_FIELD, "/metrics/alias 3 (no birth seen)", "/metrics/q"] {
+                let slow = field_value_decoded(&bytes, json.as_ref(), PayloadFormat::Sparkplug, path);
+                if let Some(fast) = sparkplug_field(&bytes, aliases, path) {
+                    prop_assert_eq!(fast, slow, "{}", path);
+                }
+                prop_assert_eq!(field_value(&bytes, decoder, path), slow, "{}", path);
             }
         }
     }

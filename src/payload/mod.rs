@@ -35,10 +35,10 @@ use json::{json_plausible, write_value};
 use render::{Out, write_plain};
 use text::looks_like_text;
 
-pub use diff::diff;
+pub use diff::{diff, diff_decoded};
 pub use fields::{
-    SCALAR_TEXT_CHARS, Scalar, field_scalar, field_value, has_fields, is_numeric, match_text, numeric_fields,
-    push_segment as pointer_segment,
+    SCALAR_TEXT_CHARS, Scalar, field_scalar, field_value, field_value_decoded, has_fields, is_numeric, match_text,
+    numeric_fields, push_segment as pointer_segment,
 };
 pub use preview::{HEAD_BYTES, PREVIEW_DECODE_BYTES, fit, head, preview, preview_in, preview_of};
 

@@ -211,7 +211,8 @@ impl Clip {
     /// Appends `c`, escaped when the terminal must not see it raw; false once full.
     pub(super) fn push_safe(&mut self, c: char) -> bool {
         let mut buf = [0u8; 4];
-        let s = sanitize::line(c.encode_utf8(&mut buf)).into_owned();
+        // Borrowed for a safe character: no allocation per character of a preview.
+        let s = sanitize::line(c.encode_utf8(&mut buf));
         self.push_str(&s)
     }
 

@@ -589,3 +589,27 @@ fn preview_raw_protobuf() -> String {
     let value = decode(&hex("089601"), PayloadFormat::RawProtobuf).unwrap().unwrap();
     serde_json::to_string(&value).unwrap()
 }
+
+/// The change from values decoded once by the caller is the change [`diff`] works out itself.
+#[test]
+fn diff_of_decoded_values_is_the_diff() {
+    use PayloadFormat::*;
+    let pairs: [(&[u8], &[u8], PayloadFormat); 5] = [
+        (br#"{"px":101.2,"vol":10}"#, br#"{"px":101.5,"vol":12}"#, Auto),
+        (b"21.2", b"21.5", Auto),
+        (b"open", b"closed", Auto),
+        (br#"{"a":1,"b":2,"c":3,"d":4,"e":5}"#, br#"{"a":2,"b":3,"c":4,"d":5,"e":6}"#, Json),
+        (b"\x00\x01", b"\x00\x02", Hex),
+    ];
+    for (a, b, format) in pairs {
+        let (va, vb) = (decode(a, format).ok().flatten(), decode(b, format).ok().flatten());
+        assert_eq!(diff_decoded((a, va.as_ref()), (b, vb.as_ref()), format), diff(a, b, format), "{format}");
+        for path in ["/px", "/a", VALUE_FIELD] {
+            assert_eq!(field_value_decoded(b, vb.as_ref(), format, path), field_value(b, format, path));
+        }
+    }
+    assert_eq!(
+        diff(br#"{"a":1,"b":2,"c":3,"d":4,"e":5}"#, br#"{"a":2,"b":3,"c":4,"d":5,"e":6}"#, Json).as_deref(),
+        Some("a 1→2, b 2→3, c 3→4, +2 more")
+    );
+}

@@ -26,7 +26,7 @@ pub const NAMESPACE: &str = "spBv1.0";
 
 /// Most metrics (and template members, rows and properties, summed) one payload may turn into; a larger
 /// payload is refused rather than rendered into a huge tree.
-const MAX_VALUES: usize = 1 << 18;
+pub(crate) const MAX_VALUES: usize = 1 << 18;
 
 /// The message types of the Sparkplug topic `spBv1.0/GROUP/TYPE/EDGE_NODE[/DEVICE]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -202,11 +202,7 @@ pub struct Resolved<'a> {
 /// [`to_json`] shows of it. The caller spends one value of `budget` for the metric itself.
 pub fn resolve<'a>(m: &'a proto::Metric, aliases: AliasScope<'a>, budget: &mut usize) -> Result<Resolved<'a>, String> {
     let from_birth = m.alias.and_then(|a| aliases.get(a));
-    let name = match (&m.name, m.alias) {
-        (Some(n), _) => std::borrow::Cow::Borrowed(n.as_str()),
-        (None, Some(a)) => from_birth.map_or_else(|| unknown_alias(a).into(), |(n, _)| n.into()),
-        (None, None) => std::borrow::Cow::Borrowed(""),
-    };
+    let name = name_of(m, from_birth);
     let datatype = m.datatype.or(from_birth.map(|(_, t)| t)).unwrap_or(0);
     let value = match (&m.value, m.is_null) {
         (_, Some(true)) | (None, _) => Value::Null,
@@ -214,6 +210,20 @@ pub fn resolve<'a>(m: &'a proto::Metric, aliases: AliasScope<'a>, budget: &mut u
     };
     let properties = m.properties.as_ref().map(|ps| property_set_json(ps, budget)).transpose()?;
     Ok(Resolved { name, alias: m.alias, datatype, timestamp: m.timestamp, value, properties })
+}
+
+/// `m`'s name as [`resolve`] gives it, without its value: its own, else its BIRTH's through
+/// `aliases`, else the alias said to be unknown.
+pub fn metric_name<'a>(m: &'a proto::Metric, aliases: AliasScope<'a>) -> std::borrow::Cow<'a, str> {
+    name_of(m, m.alias.filter(|_| m.name.is_none()).and_then(|a| aliases.get(a)))
+}
+
+fn name_of<'a>(m: &'a proto::Metric, from_birth: Option<(&'a str, u32)>) -> std::borrow::Cow<'a, str> {
+    match (&m.name, m.alias) {
+        (Some(n), _) => std::borrow::Cow::Borrowed(n.as_str()),
+        (None, Some(a)) => from_birth.map_or_else(|| unknown_alias(a).into(), |(n, _)| n.into()),
+        (None, None) => std::borrow::Cow::Borrowed(""),
+    }
 }
 
 /// The payload's Protobuf message; `Err` says why it is not one.
