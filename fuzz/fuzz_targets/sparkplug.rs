@@ -1,6 +1,7 @@
 //! Sparkplug B decoder: arbitrary bytes as a BIRTH and then as a DATA of the same device (so aliases
 //! resolve against whatever the bytes declared), through the JSON form, the tracker and the detail
-//! view. None of it may panic, and each must finish after bounded work.
+//! view. None of it may panic, and each must finish after bounded work; the in-place walk must agree
+//! with prost.
 #![no_main]
 
 use std::time::SystemTime;
@@ -10,6 +11,12 @@ use mqscope::payload::sparkplug::{self, state::Network};
 use mqscope::payload::{self, Decoder, PayloadFormat};
 
 fuzz_target!(|data: &[u8]| {
+    // The walk that reads payloads in place reads what prost reads, whenever it reads anything.
+    if let Some(walked) = sparkplug::walk::payload(data) {
+        let decoded = sparkplug::decode(data).expect("prost refused a payload the walk read");
+        // As printed, so a NaN equals itself.
+        assert_eq!(format!("{walked:?}"), format!("{:?}", sparkplug::walk::Payload::from_proto(&decoded)));
+    }
     let _ = sparkplug::decode_json(data, Default::default());
     let mut net = Network::default();
     let now = SystemTime::UNIX_EPOCH;

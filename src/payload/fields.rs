@@ -64,23 +64,17 @@ pub fn field_value_decoded(payload: &[u8], value: Option<&Value>, format: Payloa
 /// or holds anything but scalar metrics without properties, whose JSON form could fail: the caller
 /// then reads the JSON form. Held to it by a property test.
 fn sparkplug_field(payload: &[u8], aliases: sparkplug::AliasScope<'_>, path: &str) -> Option<Option<f64>> {
-    use sparkplug::proto::MetricValue as V;
+    use sparkplug::walk::Value as V;
     if payload.len() > super::MAX_DECODE_BYTES {
         return None;
     }
-    let p = sparkplug::decode(payload).ok()?;
-    let scalar = |m: &sparkplug::proto::Metric| {
+    let mut spare = None;
+    let p = sparkplug::read(payload, &mut spare).ok()?;
+    let scalar = |m: &sparkplug::walk::Metric<'_>| {
         m.properties.is_none()
             && matches!(
                 m.value,
-                None | Some(
-                    V::IntValue(_)
-                        | V::LongValue(_)
-                        | V::FloatValue(_)
-                        | V::DoubleValue(_)
-                        | V::BooleanValue(_)
-                        | V::StringValue(_)
-                )
+                None | Some(V::Int(_) | V::Long(_) | V::Float(_) | V::Double(_) | V::Bool(_) | V::Str(_))
             )
     };
     if p.metrics.len() > sparkplug::MAX_VALUES || !p.metrics.iter().all(scalar) {

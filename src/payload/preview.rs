@@ -94,7 +94,8 @@ pub fn preview_in<'a>(payload: &[u8], total: usize, decoder: impl Into<Decoder<'
         // the line ends within the first `max_chars / 32 + 1` of them. Under a flood this is the
         // difference between decoding 50 metrics and 3 for every row on screen.
         PayloadFormat::Sparkplug => {
-            let value = crate::payload::sparkplug::decode(payload).and_then(|mut p| {
+            let mut spare = None;
+            let value = crate::payload::sparkplug::read(payload, &mut spare).and_then(|mut p| {
                 p.metrics.truncate(max_chars / 32 + 1);
                 crate::payload::sparkplug::to_json(&p, decoder.sparkplug)
             });

@@ -10,6 +10,7 @@
 
 pub mod proto;
 pub mod state;
+pub mod walk;
 
 use std::collections::HashMap;
 use std::mem::size_of;
@@ -19,7 +20,8 @@ use serde_json::{Map, Value};
 
 use super::binary::float_value;
 use super::hex::hex_value;
-use proto::{DataSetValueKind, MetricValue, ParameterValue, PropertyValueKind};
+use proto::{DataSetValueKind, ParameterValue, PropertyValueKind};
+use walk::{Metric, Payload};
 
 /// The Sparkplug B topic namespace.
 pub const NAMESPACE: &str = "spBv1.0";
@@ -102,7 +104,9 @@ pub fn is_payload_topic(topic: &str) -> bool {
 /// Metric names and datatypes by alias, from a BIRTH.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Aliases {
-    by_alias: HashMap<u64, (Box<str>, u32)>,
+    // foldhash (already in the build through hashbrown), seeded at random for each table: resolving
+    // names looks up every metric of every DATA message, and SipHash is slow for a u64 key.
+    by_alias: HashMap<u64, (Box<str>, u32), foldhash::fast::RandomState>,
     /// Heap bytes the names take.
     names: usize,
 }
@@ -128,10 +132,10 @@ fn alias_table(n: usize) -> usize {
 
 impl Aliases {
     /// The aliases a BIRTH payload declares (metrics with both a name and an alias).
-    pub fn from_birth(payload: &proto::Payload) -> Self {
+    pub fn from_birth(payload: &Payload<'_>) -> Self {
         let mut out = Self::default();
         for m in &payload.metrics {
-            if let (Some(alias), Some(name)) = (m.alias, m.name.as_deref()) {
+            if let (Some(alias), Some(name)) = (m.alias, m.name) {
                 out.insert(alias, name, m.datatype.unwrap_or(0));
             }
         }
@@ -200,7 +204,7 @@ pub struct Resolved<'a> {
 
 /// `m`'s name (through `aliases` when it has only an alias), datatype, value and properties: what
 /// [`to_json`] shows of it. The caller spends one value of `budget` for the metric itself.
-pub fn resolve<'a>(m: &'a proto::Metric, aliases: AliasScope<'a>, budget: &mut usize) -> Result<Resolved<'a>, String> {
+pub fn resolve<'a>(m: &Metric<'a>, aliases: AliasScope<'a>, budget: &mut usize) -> Result<Resolved<'a>, String> {
     let from_birth = m.alias.and_then(|a| aliases.get(a));
     let name = name_of(m, from_birth);
     let datatype = m.datatype.or(from_birth.map(|(_, t)| t)).unwrap_or(0);
@@ -214,32 +218,42 @@ pub fn resolve<'a>(m: &'a proto::Metric, aliases: AliasScope<'a>, budget: &mut u
 
 /// `m`'s name as [`resolve`] gives it, without its value: its own, else its BIRTH's through
 /// `aliases`, else the alias said to be unknown.
-pub fn metric_name<'a>(m: &'a proto::Metric, aliases: AliasScope<'a>) -> std::borrow::Cow<'a, str> {
+pub fn metric_name<'a>(m: &Metric<'a>, aliases: AliasScope<'a>) -> std::borrow::Cow<'a, str> {
     name_of(m, m.alias.filter(|_| m.name.is_none()).and_then(|a| aliases.get(a)))
 }
 
-fn name_of<'a>(m: &'a proto::Metric, from_birth: Option<(&'a str, u32)>) -> std::borrow::Cow<'a, str> {
-    match (&m.name, m.alias) {
-        (Some(n), _) => std::borrow::Cow::Borrowed(n.as_str()),
+fn name_of<'a>(m: &Metric<'a>, from_birth: Option<(&'a str, u32)>) -> std::borrow::Cow<'a, str> {
+    match (m.name, m.alias) {
+        (Some(n), _) => std::borrow::Cow::Borrowed(n),
         (None, Some(a)) => from_birth.map_or_else(|| unknown_alias(a).into(), |(n, _)| n.into()),
         (None, None) => std::borrow::Cow::Borrowed(""),
     }
 }
 
-/// The payload's Protobuf message; `Err` says why it is not one.
+/// The payload's Protobuf message as prost decodes it; `Err` says why it is not one.
 pub fn decode(payload: &[u8]) -> Result<proto::Payload, String> {
     proto::Payload::decode(payload).map_err(|e| e.to_string())
 }
 
+/// The payload read in place by the [`walk`], or when it is not of the walk's common shape, decoded by
+/// prost into `spare` and seen through it. Either way the same payload, and the same refusals.
+pub fn read<'a>(payload: &'a [u8], spare: &'a mut Option<proto::Payload>) -> Result<Payload<'a>, String> {
+    if let Some(p) = walk::payload(payload) {
+        return Ok(p);
+    }
+    Ok(Payload::from_proto(spare.insert(decode(payload)?)))
+}
+
 /// The payload decoded and turned into JSON, metric names resolved through `aliases`.
 pub fn decode_json(payload: &[u8], aliases: AliasScope<'_>) -> Result<Value, String> {
-    to_json(&decode(payload)?, aliases)
+    let mut spare = None;
+    to_json(&read(payload, &mut spare)?, aliases)
 }
 
 /// The JSON form of a decoded payload. `Err` for a payload that decodes but contradicts itself (a DataSet
 /// whose rows do not match its columns, an array whose bytes do not divide into its elements) or that
 /// holds more than [`MAX_VALUES`] values.
-pub fn to_json(p: &proto::Payload, aliases: AliasScope<'_>) -> Result<Value, String> {
+pub fn to_json(p: &Payload<'_>, aliases: AliasScope<'_>) -> Result<Value, String> {
     let mut budget = MAX_VALUES;
     let mut o = Map::new();
     if let Some(t) = p.timestamp {
@@ -248,17 +262,17 @@ pub fn to_json(p: &proto::Payload, aliases: AliasScope<'_>) -> Result<Value, Str
     if let Some(s) = p.seq {
         o.insert("seq".into(), s.into());
     }
-    if let Some(u) = &p.uuid {
-        o.insert("uuid".into(), u.as_str().into());
+    if let Some(u) = p.uuid {
+        o.insert("uuid".into(), u.into());
     }
-    if let Some(b) = &p.body {
+    if let Some(b) = p.body {
         o.insert("body".into(), hex_value(b));
     }
     o.insert("metrics".into(), metrics_json(&p.metrics, aliases, &mut budget)?);
     Ok(Value::Object(o))
 }
 
-fn metrics_json(metrics: &[proto::Metric], aliases: AliasScope<'_>, budget: &mut usize) -> Result<Value, String> {
+fn metrics_json(metrics: &[Metric<'_>], aliases: AliasScope<'_>, budget: &mut usize) -> Result<Value, String> {
     spend(budget, metrics.len())?;
     metrics.iter().map(|m| metric_json(m, aliases, budget)).collect::<Result<Vec<_>, _>>().map(Value::Array)
 }
@@ -273,7 +287,7 @@ pub fn unknown_alias(alias: u64) -> String {
     format!("alias {alias} (no birth seen)")
 }
 
-fn metric_json(m: &proto::Metric, aliases: AliasScope<'_>, budget: &mut usize) -> Result<Value, String> {
+fn metric_json(m: &Metric<'_>, aliases: AliasScope<'_>, budget: &mut usize) -> Result<Value, String> {
     let r = resolve(m, aliases, budget)?;
     let mut o = Map::new();
     o.insert("name".into(), r.name.into_owned().into());
@@ -411,18 +425,19 @@ fn scalar(datatype: u32, raw: Raw<'_>) -> Value {
     }
 }
 
-fn metric_value(datatype: u32, v: &MetricValue, budget: &mut usize) -> Result<Value, String> {
+fn metric_value(datatype: u32, v: &walk::Value<'_>, budget: &mut usize) -> Result<Value, String> {
+    use walk::Value as V;
     Ok(match v {
-        MetricValue::IntValue(x) => scalar(datatype, Raw::Int(*x)),
-        MetricValue::LongValue(x) => scalar(datatype, Raw::Long(*x)),
-        MetricValue::FloatValue(x) => scalar(datatype, Raw::Float(*x)),
-        MetricValue::DoubleValue(x) => scalar(datatype, Raw::Double(*x)),
-        MetricValue::BooleanValue(x) => scalar(datatype, Raw::Bool(*x)),
-        MetricValue::StringValue(x) => scalar(datatype, Raw::Str(x)),
-        MetricValue::BytesValue(b) if (22..=34).contains(&datatype) => array_value(datatype, b, budget)?,
-        MetricValue::BytesValue(b) => hex_value(b),
-        MetricValue::DatasetValue(d) => dataset_json(d, budget)?,
-        MetricValue::TemplateValue(t) => template_json(t, budget)?,
+        V::Int(x) => scalar(datatype, Raw::Int(*x)),
+        V::Long(x) => scalar(datatype, Raw::Long(*x)),
+        V::Float(x) => scalar(datatype, Raw::Float(*x)),
+        V::Double(x) => scalar(datatype, Raw::Double(*x)),
+        V::Bool(x) => scalar(datatype, Raw::Bool(*x)),
+        V::Str(x) => scalar(datatype, Raw::Str(x)),
+        V::Bytes(b) if (22..=34).contains(&datatype) => array_value(datatype, b, budget)?,
+        V::Bytes(b) => hex_value(b),
+        V::DataSet(d) => dataset_json(d, budget)?,
+        V::Template(t) => template_json(t, budget)?,
     })
 }
 
@@ -551,7 +566,8 @@ fn template_json(t: &proto::Template, budget: &mut usize) -> Result<Value, Strin
     });
     o.insert("parameters".into(), Value::Array(parameters.collect()));
     // Template members are named in the template itself; aliases belong to top-level metrics only.
-    o.insert("metrics".into(), metrics_json(&t.metrics, AliasScope::default(), budget)?);
+    let metrics: Vec<Metric<'_>> = t.metrics.iter().map(Metric::from_proto).collect();
+    o.insert("metrics".into(), metrics_json(&metrics, AliasScope::default(), budget)?);
     Ok(Value::Object(o))
 }
 

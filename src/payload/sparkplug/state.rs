@@ -17,7 +17,8 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-use super::{AliasScope, Aliases, MessageType, Topic, decode, heap, to_json};
+use super::walk::{self, Payload};
+use super::{AliasScope, Aliases, MessageType, Topic, heap, read, to_json};
 
 /// The tables' limit when nobody sets one (`mqscope sub`): the dashboard's default budget's share.
 pub const DEFAULT_LIMIT: usize = 32 << 20;
@@ -185,7 +186,8 @@ impl Network {
             }
             Topic::Message { group, kind, node, device } => (group, kind, node, device),
         };
-        let decoded = match decode(payload) {
+        let mut spare = None;
+        let decoded = match read(payload, &mut spare) {
             Ok(p) => p,
             Err(e) => {
                 self.fail(topic, e);
@@ -217,9 +219,9 @@ impl Network {
             check_seq(n, kind, decoded.seq);
         }
         let bd_seq = || {
-            decoded.metrics.iter().find(|m| m.name.as_deref() == Some("bdSeq")).and_then(|m| match m.value {
-                Some(super::proto::MetricValue::LongValue(v)) => Some(v),
-                Some(super::proto::MetricValue::IntValue(v)) => Some(u64::from(v)),
+            decoded.metrics.iter().find(|m| m.name == Some("bdSeq")).and_then(|m| match m.value {
+                Some(walk::Value::Long(v)) => Some(v),
+                Some(walk::Value::Int(v)) => Some(u64::from(v)),
                 _ => None,
             })
         };
@@ -276,11 +278,9 @@ impl Network {
                             changed_at: now,
                             value: kept(r.value),
                         };
-                        if !meter.take(row_growth(&endpoint.metrics, &r.name, &row)) {
+                        if !update_row(&mut endpoint.metrics, &r.name, row, meter) {
                             untracked.metrics += 1;
-                            continue;
                         }
-                        set_row(&mut endpoint.metrics, &r.name, row, meter);
                     }
                 }
                 Err(e) => failure = Some(e),
@@ -435,6 +435,30 @@ fn set_row(rows: &mut BTreeMap<String, MetricRow>, name: &str, row: MetricRow, m
     }
 }
 
+/// [`row_growth`] and [`set_row`] with one lookup of `name`, for the rows of every DATA message: false
+/// (and nothing changed) when the growth does not fit in `meter`.
+fn update_row(rows: &mut BTreeMap<String, MetricRow>, name: &str, row: MetricRow, meter: &mut Meter) -> bool {
+    let size = row_heap(&row);
+    match rows.get_mut(name) {
+        Some(old) => {
+            let before = row_heap(old);
+            if !meter.take(size.saturating_sub(before)) {
+                return false;
+            }
+            meter.give(before.saturating_sub(size));
+            let changed_at = if old.value == row.value { old.changed_at } else { row.changed_at };
+            *old = MetricRow { changed_at, ..row };
+        }
+        None => {
+            if !meter.take(insert_cost::<MetricRow>(rows.len(), name) + size) {
+                return false;
+            }
+            rows.insert(name.to_owned(), row);
+        }
+    }
+    true
+}
+
 /// A value as kept for the table: itself, or when large (a long string, an array, a DataSet) the start
 /// of its text and its size, which is all a table cell shows.
 fn kept(v: Value) -> Value {
@@ -455,7 +479,7 @@ fn kept(v: Value) -> Value {
 /// could not be read as JSON, if it could not.
 fn birth(
     e: &mut Endpoint,
-    p: &super::proto::Payload,
+    p: &Payload<'_>,
     now: SystemTime,
     meter: &mut Meter,
     untracked: &mut Untracked,
@@ -469,7 +493,7 @@ fn birth(
     let json = to_json(p, AliasScope::default());
     let rows = json.as_ref().ok().and_then(|j| j.get("metrics")).and_then(Value::as_array);
     for (i, m) in p.metrics.iter().enumerate() {
-        let alias = m.alias.zip(m.name.as_deref());
+        let alias = m.alias.zip(m.name);
         let row = rows.and_then(|r| r.get(i)).and_then(|j| metric_row(j, now));
         let cost = alias.map_or(0, |(a, name)| e.aliases.growth(a, name))
             + row.as_ref().map_or(0, |(n, r)| row_growth(&e.metrics, n, r));

@@ -5,7 +5,9 @@ use proptest::prelude::*;
 use prost::Message as _;
 use serde_json::json;
 
-use super::proto::{self, DataSet, DataSetValue, Metric, Payload, PropertySet, PropertyValue, Row, Template};
+use super::proto::{
+    self, DataSet, DataSetValue, Metric, MetricValue, Payload, PropertySet, PropertyValue, Row, Template,
+};
 use super::state::Network;
 use super::*;
 use crate::payload::{self, PayloadFormat};

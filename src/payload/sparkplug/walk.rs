@@ -1,0 +1,489 @@
+//! A Sparkplug payload read in place: the metrics of a DATA message borrow their names, strings and bytes
+//! from the payload instead of being copied into prost's owned messages. The tracker reads every message
+//! of a flood, and this walk is what lets it keep up (see `benches/sparkplug.rs`).
+//!
+//! Exact, never a second opinion: the walk reads the common shape alone (the fields of `Payload` and
+//! `Metric` with the wire types prost expects, unknown fields of the plain wire types) and gives up on
+//! anything else, a field it would have to merge, a group, a bad varint or UTF-8, a length past the end.
+//! [`super::read`] then decodes with prost, which accepts or refuses the payload as it always did, so
+//! a payload reads the same either way; a test and the fuzz target hold the two to each other. The
+//! rare large parts of a metric (DataSet, Template, PropertySet, MetaData) are decoded by prost from
+//! their bytes.
+
+use std::ops::Deref;
+
+use super::proto;
+
+/// A part that is either borrowed from prost's message or decoded from the part's own bytes.
+#[derive(Clone)]
+pub enum Part<'a, T> {
+    Ref(&'a T),
+    Own(Box<T>),
+}
+
+/// What it holds, borrowed or not.
+impl<T: std::fmt::Debug> std::fmt::Debug for Part<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+/// Equal when what they hold is, borrowed or not.
+impl<T: PartialEq> PartialEq for Part<'_, T> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<T> Deref for Part<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match self {
+            Part::Ref(t) => t,
+            Part::Own(t) => t,
+        }
+    }
+}
+
+/// A payload: `proto::Payload` with borrowed strings and bytes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Payload<'a> {
+    pub timestamp: Option<u64>,
+    pub metrics: Vec<Metric<'a>>,
+    pub seq: Option<u64>,
+    pub uuid: Option<&'a str>,
+    pub body: Option<&'a [u8]>,
+}
+
+/// A metric: `proto::Metric` with borrowed strings and bytes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Metric<'a> {
+    pub name: Option<&'a str>,
+    pub alias: Option<u64>,
+    pub timestamp: Option<u64>,
+    pub datatype: Option<u32>,
+    pub is_historical: Option<bool>,
+    pub is_transient: Option<bool>,
+    pub is_null: Option<bool>,
+    pub metadata: Option<Part<'a, proto::MetaData>>,
+    pub properties: Option<Part<'a, proto::PropertySet>>,
+    pub value: Option<Value<'a>>,
+}
+
+/// A metric's value: `proto::MetricValue` with borrowed strings and bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    Int(u32),
+    Long(u64),
+    Float(f32),
+    Double(f64),
+    Bool(bool),
+    Str(&'a str),
+    Bytes(&'a [u8]),
+    DataSet(Part<'a, proto::DataSet>),
+    Template(Part<'a, proto::Template>),
+}
+
+impl<'a> Payload<'a> {
+    /// prost's message seen through borrowed fields.
+    pub fn from_proto(p: &'a proto::Payload) -> Self {
+        Payload {
+            timestamp: p.timestamp,
+            metrics: p.metrics.iter().map(Metric::from_proto).collect(),
+            seq: p.seq,
+            uuid: p.uuid.as_deref(),
+            body: p.body.as_deref(),
+        }
+    }
+}
+
+impl<'a> Metric<'a> {
+    /// prost's metric seen through borrowed fields.
+    pub fn from_proto(m: &'a proto::Metric) -> Self {
+        use proto::MetricValue as V;
+        Metric {
+            name: m.name.as_deref(),
+            alias: m.alias,
+            timestamp: m.timestamp,
+            datatype: m.datatype,
+            is_historical: m.is_historical,
+            is_transient: m.is_transient,
+            is_null: m.is_null,
+            metadata: m.metadata.as_deref().map(Part::Ref),
+            properties: m.properties.as_deref().map(Part::Ref),
+            value: m.value.as_ref().map(|v| match v {
+                V::IntValue(x) => Value::Int(*x),
+                V::LongValue(x) => Value::Long(*x),
+                V::FloatValue(x) => Value::Float(*x),
+                V::DoubleValue(x) => Value::Double(*x),
+                V::BooleanValue(x) => Value::Bool(*x),
+                V::StringValue(x) => Value::Str(x),
+                V::BytesValue(x) => Value::Bytes(x),
+                V::DatasetValue(x) => Value::DataSet(Part::Ref(x)),
+                V::TemplateValue(x) => Value::Template(Part::Ref(x)),
+            }),
+        }
+    }
+}
+
+/// The payload read in place, or `None` when it is not of the common shape (or not valid): the
+/// caller then decodes it with prost.
+pub fn payload(bytes: &[u8]) -> Option<Payload<'_>> {
+    // Count the metrics first (a skip per metric), so their vector is allocated once.
+    let mut count = 0usize;
+    let mut r = Reader(bytes);
+    while !r.0.is_empty() {
+        let key = r.key()?;
+        if key == key_of(2, LEN) {
+            count += 1;
+        }
+        r.skip(key)?;
+    }
+    let mut p = Payload { metrics: Vec::with_capacity(count), ..Payload::default() };
+    let mut r = Reader(bytes);
+    while !r.0.is_empty() {
+        // Matched on the whole key (field number and wire type), which compiles to one jump table.
+        match r.key()? {
+            0x08 => p.timestamp = Some(r.varint()?),
+            0x12 => {
+                // Read into its place in the vector: a metric is 120 bytes, and copying each one
+                // there cost a tenth of the walk.
+                let bytes = r.len_delimited()?;
+                p.metrics.push(Metric::default());
+                metric(bytes, p.metrics.last_mut()?)?;
+            }
+            0x18 => p.seq = Some(r.varint()?),
+            0x22 => p.uuid = Some(r.str()?),
+            0x2a => p.body = Some(r.len_delimited()?),
+            key if key >> 3 <= 5 => return None,
+            key => r.skip(key)?,
+        }
+    }
+    Some(p)
+}
+
+/// The key of field `tag` with wire type `wire`.
+const fn key_of(tag: u32, wire: u32) -> u32 {
+    tag << 3 | wire
+}
+
+fn metric<'a>(bytes: &'a [u8], m: &mut Metric<'a>) -> Option<()> {
+    let mut r = Reader(bytes);
+    while !r.0.is_empty() {
+        const K1: u32 = key_of(1, LEN);
+        const K2: u32 = key_of(2, VARINT);
+        const K3: u32 = key_of(3, VARINT);
+        const K4: u32 = key_of(4, VARINT);
+        const K5: u32 = key_of(5, VARINT);
+        const K6: u32 = key_of(6, VARINT);
+        const K7: u32 = key_of(7, VARINT);
+        const K8: u32 = key_of(8, LEN);
+        const K9: u32 = key_of(9, LEN);
+        const K10: u32 = key_of(10, VARINT);
+        const K11: u32 = key_of(11, VARINT);
+        const K12: u32 = key_of(12, FIXED32);
+        const K13: u32 = key_of(13, FIXED64);
+        const K14: u32 = key_of(14, VARINT);
+        const K15: u32 = key_of(15, LEN);
+        const K16: u32 = key_of(16, LEN);
+        const K17: u32 = key_of(17, LEN);
+        match r.key()? {
+            K1 => m.name = Some(r.str()?),
+            K2 => m.alias = Some(r.varint()?),
+            K3 => m.timestamp = Some(r.varint()?),
+            // prost reads a uint32 as a varint cut to 32 bits, and a bool as a varint other than 0.
+            K4 => m.datatype = Some(r.varint()? as u32),
+            K5 => m.is_historical = Some(r.varint()? != 0),
+            K6 => m.is_transient = Some(r.varint()? != 0),
+            K7 => m.is_null = Some(r.varint()? != 0),
+            // A second occurrence of a message field is merged into the first by prost: not read here.
+            K8 if m.metadata.is_none() => m.metadata = Some(part(r.len_delimited()?)?),
+            K9 if m.properties.is_none() => m.properties = Some(flat(part(r.len_delimited()?)?)?),
+            K10 => m.value = Some(Value::Int(r.varint()? as u32)),
+            K11 => m.value = Some(Value::Long(r.varint()?)),
+            K12 => m.value = Some(Value::Float(f32::from_le_bytes(r.fixed()?))),
+            K13 => m.value = Some(Value::Double(f64::from_le_bytes(r.fixed()?))),
+            K14 => m.value = Some(Value::Bool(r.varint()? != 0)),
+            K15 => m.value = Some(Value::Str(r.str()?)),
+            K16 => m.value = Some(Value::Bytes(r.len_delimited()?)),
+            K17 if !matches!(m.value, Some(Value::DataSet(_))) => {
+                m.value = Some(Value::DataSet(part(r.len_delimited()?)?));
+            }
+            // Field 18, a Template, nests metrics in metrics, and prost limits nesting over the whole
+            // payload (100 levels), which a part decoded on its own would not: left to prost, like a
+            // PropertySet holding PropertySets (see `flat`). Both are rare in DATA messages. So is any
+            // known field of another wire type, which prost refuses.
+            key if key >> 3 <= 18 => return None,
+            key => r.skip(key)?,
+        }
+    }
+    Some(())
+}
+
+/// A PropertySet whose values hold no PropertySets, so it nests no deeper than this walk can know.
+fn flat(ps: Part<'_, proto::PropertySet>) -> Option<Part<'_, proto::PropertySet>> {
+    use proto::PropertyValueKind as K;
+    let nested = |v: &proto::PropertyValue| matches!(v.value, Some(K::PropertysetValue(_) | K::PropertysetsValue(_)));
+    (!ps.values.iter().any(nested)).then_some(ps)
+}
+
+/// One of a metric's large parts (MetaData, a flat PropertySet, a DataSet: none nests more than three
+/// levels), decoded by prost from its own bytes.
+fn part<'a, T: prost::Message + Default>(bytes: &[u8]) -> Option<Part<'a, T>> {
+    T::decode(bytes).ok().map(|t| Part::Own(Box::new(t)))
+}
+
+const VARINT: u32 = 0;
+const FIXED64: u32 = 1;
+const LEN: u32 = 2;
+const FIXED32: u32 = 5;
+
+/// The bytes not yet read.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    /// A varint of at most 10 bytes whose value fits 64 bits, as prost reads one.
+    #[inline]
+    fn varint(&mut self) -> Option<u64> {
+        // Keys, aliases, datatypes and lengths mostly fit one byte.
+        if let Some((&b, rest)) = self.0.split_first()
+            && b < 0x80
+        {
+            self.0 = rest;
+            return Some(u64::from(b));
+        }
+        self.long_varint()
+    }
+
+    #[inline(never)]
+    fn long_varint(&mut self) -> Option<u64> {
+        let mut value = 0u64;
+        let n = self.0.len().min(10);
+        let mut i = 0;
+        while i < n {
+            let b = self.0[i];
+            value |= u64::from(b & 0x7f) << (7 * i);
+            if b < 0x80 {
+                // The tenth byte holds the 64th bit alone.
+                if i == 9 && b > 1 {
+                    return None;
+                }
+                self.0 = &self.0[i + 1..];
+                return Some(value);
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// A field's key (number << 3 | wire type) with a number of 1 up and a wire type of 0 to 5, as
+    /// prost accepts them.
+    #[inline]
+    fn key(&mut self) -> Option<u32> {
+        let key = u32::try_from(self.varint()?).ok()?;
+        (key >> 3 >= 1 && key & 7 <= 5).then_some(key)
+    }
+
+    fn len_delimited(&mut self) -> Option<&'a [u8]> {
+        let len = usize::try_from(self.varint()?).ok()?;
+        if len > self.0.len() {
+            return None;
+        }
+        let (field, rest) = self.0.split_at(len);
+        self.0 = rest;
+        Some(field)
+    }
+
+    fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.len_delimited()?).ok()
+    }
+
+    fn fixed<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (field, rest) = self.0.split_first_chunk::<N>()?;
+        self.0 = rest;
+        Some(*field)
+    }
+
+    /// Skips a field of a plain wire type; a group (3, 4) is left to prost.
+    fn skip(&mut self, key: u32) -> Option<()> {
+        match key & 7 {
+            VARINT => self.varint().map(drop),
+            FIXED64 => self.fixed::<8>().map(drop),
+            LEN => self.len_delimited().map(drop),
+            FIXED32 => self.fixed::<4>().map(drop),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message as _;
+
+    use super::*;
+
+    /// What prost decodes, seen through borrowed fields, or its refusal.
+    fn by_prost(bytes: &[u8]) -> Option<proto::Payload> {
+        proto::Payload::decode(bytes).ok()
+    }
+
+    /// The walk reads what prost reads whenever it reads anything.
+    fn agrees(bytes: &[u8]) {
+        if let Some(walked) = payload(bytes) {
+            let p = by_prost(bytes).expect("prost refused a payload the walk read");
+            // As printed, so a NaN equals itself.
+            assert_eq!(format!("{walked:?}"), format!("{:?}", Payload::from_proto(&p)), "{bytes:02x?}");
+        }
+    }
+
+    fn sample() -> proto::Payload {
+        use proto::MetricValue as V;
+        let metric = |name: Option<&str>, alias, value| proto::Metric {
+            name: name.map(str::to_owned),
+            alias: Some(alias),
+            timestamp: Some(1_700_000_000_000),
+            datatype: Some(10),
+            value: Some(value),
+            ..Default::default()
+        };
+        proto::Payload {
+            timestamp: Some(1),
+            seq: Some(7),
+            uuid: Some("u".into()),
+            body: Some(vec![1, 2]),
+            metrics: vec![
+                metric(Some("a"), 1, V::DoubleValue(1.5)),
+                metric(None, 2, V::FloatValue(2.5)),
+                metric(None, 3, V::IntValue(u32::MAX)),
+                metric(None, 4, V::LongValue(u64::MAX)),
+                metric(None, 5, V::BooleanValue(true)),
+                metric(Some("s"), 6, V::StringValue("é".into())),
+                metric(None, 7, V::BytesValue(vec![0, 255])),
+                proto::Metric {
+                    is_null: Some(true),
+                    is_historical: Some(false),
+                    is_transient: Some(true),
+                    metadata: Some(Box::new(proto::MetaData { md5: Some("m".into()), ..Default::default() })),
+                    properties: Some(Box::new(proto::PropertySet {
+                        keys: vec!["Quality".into()],
+                        values: vec![proto::PropertyValue {
+                            r#type: Some(3),
+                            value: Some(proto::PropertyValueKind::IntValue(192)),
+                            ..Default::default()
+                        }],
+                    })),
+                    value: Some(V::DatasetValue(Box::new(proto::DataSet {
+                        num_of_columns: Some(1),
+                        columns: vec!["c".into()],
+                        types: vec![3],
+                        rows: vec![],
+                    }))),
+                    ..Default::default()
+                },
+                proto::Metric {
+                    value: Some(V::TemplateValue(Box::new(proto::Template {
+                        version: Some("v".into()),
+                        metrics: vec![metric(Some("inner"), 9, V::IntValue(1))],
+                        ..Default::default()
+                    }))),
+                    ..Default::default()
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn every_field_reads_as_prost_reads_it() {
+        let mut p = sample();
+        let template = p.metrics.pop().expect("the template metric");
+        let walked_bytes = p.encode_to_vec();
+        let walked = payload(&walked_bytes).expect("the common shape");
+        assert_eq!(walked, Payload::from_proto(&p));
+        assert_eq!(walked.metrics.capacity(), walked.metrics.len());
+        // A Template, or a PropertySet in a PropertySet, nests as deep as its bytes say: prost reads it.
+        p.metrics.push(template);
+        assert_eq!(payload(&p.encode_to_vec()), None);
+        let mut nested = sample();
+        nested.metrics.pop();
+        let props = nested.metrics[7].properties.as_mut().unwrap();
+        props.values[0].value = Some(proto::PropertyValueKind::PropertysetValue(proto::PropertySet::default()));
+        assert_eq!(payload(&nested.encode_to_vec()), None);
+        // Through `read`, each is the payload prost decodes.
+        for bytes in [walked_bytes, sample().encode_to_vec(), nested.encode_to_vec()] {
+            let mut spare = None;
+            let read = super::super::read(&bytes, &mut spare).unwrap();
+            assert_eq!(read, Payload::from_proto(&by_prost(&bytes).unwrap()));
+        }
+    }
+
+    #[test]
+    fn what_prost_would_merge_or_refuse_is_left_to_it() {
+        let mut p = sample();
+        p.metrics.pop();
+        let good = p.encode_to_vec();
+        // A second metadata in one metric: prost merges the two.
+        let twice = [0x12, 0x08, 0x42, 0x02, 0x08, 0x01, 0x42, 0x02, 0x08, 0x01];
+        assert_eq!(payload(&twice), None);
+        assert!(by_prost(&twice).is_some());
+        // A group of an unknown field: prost skips it.
+        assert_eq!(payload(&[0x3b, 0x3c]), None);
+        assert!(by_prost(&[0x3b, 0x3c]).is_some());
+        // A known field as a group, a varint of 11 bytes, a key of wire type 7, tag 0, a length past the end, bad UTF-8,
+        // a known field of the wrong wire type.
+        for bad in [
+            &[0x0b, 0x0c][..],
+            &[0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+            &[0x0f],
+            &[0x00, 0x00],
+            &[0x22, 0x05, b'a'],
+            &[0x22, 0x01, 0xff],
+            &[0x09, 0, 0, 0, 0, 0, 0, 0, 0],
+        ] {
+            assert_eq!(payload(bad), None, "{bad:02x?}");
+        }
+        // Every cut of a valid payload: each is read the same by both, or left to prost.
+        for end in 0..good.len() {
+            agrees(&good[..end]);
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_skipped_as_prost_skips_them() {
+        let mut p = sample();
+        p.metrics.pop();
+        let mut bytes = p.encode_to_vec();
+        // Field 6 (an extension) of every plain wire type at the payload's level.
+        bytes.extend_from_slice(&[0x30, 0x01, 0x31, 0, 0, 0, 0, 0, 0, 0, 0, 0x32, 0x01, 0xaa, 0x35, 0, 0, 0, 0]);
+        // A metric with field 19 and a repeated scalar (last wins) and a value switching type.
+        bytes.extend_from_slice(&[0x12, 0x0b, 0x98, 0x01, 0x05, 0x10, 0x01, 0x10, 0x02, 0x50, 0x03, 0x58, 0x04]);
+        let walked = payload(&bytes).expect("the common shape");
+        let p = by_prost(&bytes).unwrap();
+        assert_eq!(walked, Payload::from_proto(&p));
+        assert_eq!(walked.metrics.last().unwrap().alias, Some(2));
+        assert_eq!(walked.metrics.last().unwrap().value, Some(Value::Long(4)));
+    }
+
+    #[test]
+    fn random_bytes_agree_with_prost() {
+        // A small generator of near-valid payloads: the valid sample (without its template, which is
+        // left to prost) with bytes flipped.
+        let mut p = sample();
+        p.metrics.pop();
+        let good = p.encode_to_vec();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let mut bytes = good.clone();
+            for _ in 0..(next() % 4 + 1) {
+                let i = (next() as usize) % bytes.len();
+                bytes[i] = next() as u8;
+            }
+            agrees(&bytes);
+        }
+    }
+}
