@@ -11,7 +11,18 @@ use mqscope::payload::sparkplug::{self, state::Network};
 use mqscope::payload::{self, Decoder, PayloadFormat};
 
 fuzz_target!(|data: &[u8]| {
-    // The walk that reads payloads in place reads what prost reads, whenever it reads anything.
+    // The count taken before decoding refuses only framings prost refuses, and counts what prost
+    // decodes; the walk that reads payloads in place reads what prost reads, whenever it reads anything.
+    // A payload too short to need the scan before decoding cannot take more than the bound.
+    if let Ok(scan) = sparkplug::walk::scan(data) {
+        let bound = data.len() * sparkplug::walk::most_decoded_per_byte() + std::mem::size_of::<sparkplug::proto::Payload>();
+        assert!(scan.decoded <= bound, "{} decoded from {} bytes", scan.decoded, data.len());
+    }
+    match (sparkplug::walk::metric_count(data), sparkplug::decode(data)) {
+        (Ok(n), Ok(p)) => assert_eq!(n, p.metrics.len()),
+        (Err(e), Ok(_)) => panic!("the count refused ({e}) what prost decoded"),
+        (_, Err(_)) => {}
+    }
     if let Some(walked) = sparkplug::walk::payload(data) {
         let decoded = sparkplug::decode(data).expect("prost refused a payload the walk read");
         // As printed, so a NaN equals itself.

@@ -30,6 +30,18 @@ pub const NAMESPACE: &str = "spBv1.0";
 /// payload is refused rather than rendered into a huge tree.
 pub(crate) const MAX_VALUES: usize = 1 << 18;
 
+/// Most bytes a payload's decoded form may take (prost's messages, as [`walk::scan`] reckons them):
+/// the tracker's share of the default memory budget. A BIRTH of 100,000 named metrics takes about 17 MiB.
+pub const MAX_DECODED: usize = 32 << 20;
+
+/// Whether a payload of `len` bytes could hold more than [`MAX_VALUES`] metrics or take more than
+/// [`MAX_DECODED`] bytes decoded, however its bytes are spent. Nearly every payload is shorter than
+/// that (about 512 KiB) and is not scanned first: the scan costs about as much as the walk.
+fn may_exceed_bounds(len: usize) -> bool {
+    // A metric takes two bytes at least (its key and length).
+    len / 2 > MAX_VALUES || len.saturating_mul(walk::most_decoded_per_byte()) > MAX_DECODED
+}
+
 /// The message types of the Sparkplug topic `spBv1.0/GROUP/TYPE/EDGE_NODE[/DEVICE]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MessageType {
@@ -237,8 +249,30 @@ pub fn decode(payload: &[u8]) -> Result<proto::Payload, String> {
 
 /// The payload read in place by the [`walk`], or when it is not of the walk's common shape, decoded by
 /// prost into `spare` and seen through it. Either way the same payload, and the same refusals.
+///
+/// Before anything is decoded, a payload whose decoded form would take more than [`MAX_DECODED`] bytes
+/// or hold more than [`MAX_VALUES`] metrics is refused, as is one whose framing prost would refuse: a
+/// metric takes 120 bytes decoded and may take 2 on the wire, and a hostile payload of empty metrics
+/// must not turn into gigabytes (a broker may send 256 MiB in one message).
 pub fn read<'a>(payload: &'a [u8], spare: &'a mut Option<proto::Payload>) -> Result<Payload<'a>, String> {
-    if let Some(p) = walk::payload(payload) {
+    let count = if may_exceed_bounds(payload.len()) {
+        let scan = walk::scan(payload).map_err(|e| format!("failed to decode Protobuf message: {e}"))?;
+        if scan.metrics > MAX_VALUES {
+            return Err(format!("{} metrics, more than {MAX_VALUES}", scan.metrics));
+        }
+        if scan.decoded > MAX_DECODED {
+            return Err(format!(
+                "{} bytes would take about {} MiB decoded, more than {} MiB",
+                payload.len(),
+                scan.decoded >> 20,
+                MAX_DECODED >> 20
+            ));
+        }
+        scan.metrics
+    } else {
+        walk::top_level_count(payload)
+    };
+    if let Some(p) = walk::payload_of(payload, count) {
         return Ok(p);
     }
     Ok(Payload::from_proto(spare.insert(decode(payload)?)))

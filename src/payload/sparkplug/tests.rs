@@ -567,3 +567,53 @@ fn a_preview_of_many_metrics_reads_as_the_whole_payloads_json_cut_to_the_width()
         }
     }
 }
+
+#[test]
+fn a_payload_of_too_many_metrics_or_too_large_decoded_is_refused_before_it_is_decoded() {
+    // Empty metrics take 2 bytes each on the wire and 120 decoded, empty DataSet values 2 and 32: a
+    // broker may send 256 MiB in one message, which must not be decoded into gigabytes and then refused.
+    let len = |n: usize| {
+        let mut v = Vec::new();
+        let mut n = n as u64;
+        while n >= 0x80 {
+            v.push(n as u8 | 0x80);
+            n >>= 7;
+        }
+        v.push(n as u8);
+        v
+    };
+    let field = |key: &[u8], body: &[u8]| [key, &len(body.len()), body].concat();
+    // One metric holding a DataSet of one row of 2,200,000 empty values: 4.4 MB, about 70 MB decoded.
+    let row = field(&[0x22], &[0x0a, 0x00].repeat(2_200_000));
+    let dataset = field(&[0x12], &field(&[0x8a, 0x01], &row));
+    assert_eq!(&dataset[..1], &[0x12]);
+    let cases = [
+        ([0x12u8, 0x00].repeat(300_000), "300000 metrics, more than 262144".to_owned()),
+        // Behind a group of an unknown field, which the walk leaves to prost: counted all the same.
+        ([&[0x3b, 0x3c][..], &[0x12, 0x00].repeat(300_000)].concat(), "300000 metrics, more than 262144".to_owned()),
+        // A framing prost refuses, at the end of many metrics.
+        ([&[0x12, 0x00].repeat(100_000)[..], &[0x12, 0x05]].concat(), "failed to decode Protobuf message".to_owned()),
+        (dataset, format!("MiB decoded, more than {} MiB", MAX_DECODED >> 20)),
+    ];
+    for (payload, why) in cases {
+        let mut net = Network::default();
+        assert!(net.observe("spBv1.0/g/NDATA/e", &payload, UNIX_EPOCH));
+        assert_eq!(net.decode_failures, 1);
+        let (topic, reason) = net.last_failure.clone().expect("a failure");
+        assert_eq!(topic, "spBv1.0/g/NDATA/e");
+        assert!(reason.starts_with("not valid Sparkplug B: ") && reason.contains(&why), "{reason}");
+        let json = super::decode_json(&payload, AliasScope::default());
+        assert!(json.as_ref().is_err_and(|e| e.contains(&why)), "{json:?}");
+    }
+    // At the limit, it reads; so does a BIRTH of 100,000 named metrics (2 MB).
+    let most = [0x12u8, 0x00].repeat(MAX_VALUES);
+    let json = super::decode_json(&most, AliasScope::default()).unwrap();
+    assert_eq!(json["metrics"].as_array().map(Vec::len), Some(MAX_VALUES));
+    let many = (0..100_000u64)
+        .map(|i| metric(Some(&format!("Line {i}/Motor/Temperature")), Some(i), 10, Some(MetricValue::DoubleValue(1.5))))
+        .collect();
+    let birth = nbirth(0, many);
+    let scan = walk::scan(&birth).unwrap();
+    assert!(scan.decoded < MAX_DECODED && scan.metrics == 100_001, "{scan:?}");
+    assert!(super::decode_json(&birth, AliasScope::default()).is_ok());
+}

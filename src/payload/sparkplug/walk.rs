@@ -126,19 +126,168 @@ impl<'a> Metric<'a> {
     }
 }
 
+/// What a payload holds before it is decoded: its metrics, and about what decoding it takes in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scan {
+    /// Metrics at the payload's top level.
+    pub metrics: usize,
+    /// Bytes its decoded form takes at most, all told (prost's messages, their vectors and strings),
+    /// before vectors round their capacity up.
+    pub decoded: usize,
+}
+
+/// The Sparkplug messages, for [`scan`]: which fields hold which message, and what each takes decoded.
+#[derive(Debug, Clone, Copy)]
+enum Msg {
+    Payload,
+    Metric,
+    MetaData,
+    PropertySet,
+    PropertyValue,
+    PropertySetList,
+    DataSet,
+    Row,
+    DataSetValue,
+    Template,
+    Parameter,
+}
+
+impl Msg {
+    /// The message in length-delimited field `tag`, if that field holds one.
+    fn field(self, tag: u32) -> Option<Msg> {
+        use Msg::*;
+        Some(match (self, tag) {
+            (Payload, 2) | (Template, 2) => Metric,
+            (Metric, 8) => MetaData,
+            (Metric, 9) | (PropertyValue, 9) | (PropertySetList, 1) => PropertySet,
+            (Metric, 17) => DataSet,
+            (Metric, 18) => Template,
+            (PropertySet, 2) => PropertyValue,
+            (PropertyValue, 10) => PropertySetList,
+            (DataSet, 4) => Row,
+            (Row, 1) => DataSetValue,
+            (Template, 3) => Parameter,
+            _ => return None,
+        })
+    }
+
+    /// What one decoded message takes: its struct (boxed ones as their own allocation).
+    fn size(self) -> usize {
+        use std::mem::size_of;
+        match self {
+            Msg::Payload => size_of::<proto::Payload>(),
+            Msg::Metric => size_of::<proto::Metric>(),
+            Msg::MetaData => size_of::<proto::MetaData>(),
+            Msg::PropertySet => size_of::<proto::PropertySet>(),
+            Msg::PropertyValue => size_of::<proto::PropertyValue>(),
+            Msg::PropertySetList => size_of::<proto::PropertySetList>(),
+            Msg::DataSet => size_of::<proto::DataSet>(),
+            Msg::Row => size_of::<proto::Row>(),
+            Msg::DataSetValue => size_of::<proto::DataSetValue>(),
+            Msg::Template => size_of::<proto::Template>(),
+            Msg::Parameter => size_of::<proto::Parameter>(),
+        }
+    }
+}
+
+/// The payload's metrics and decoded size, found by skipping its fields as prost skips them (groups too)
+/// and going into each field that holds a message; nothing is allocated. `Err` names what prost also
+/// refuses in the framing. Elements of a repeated field take their struct; strings and bytes their
+/// length (prost copies them); a repeated number (DataSet `types`) 4 bytes each.
+pub fn scan(bytes: &[u8]) -> Result<Scan, &'static str> {
+    let mut out = Scan { metrics: 0, decoded: Msg::Payload.size() };
+    let mut r = Reader(bytes);
+    while !r.0.is_empty() {
+        let key = r.key().ok_or("invalid key or varint")?;
+        if key == key_of(2, LEN) {
+            out.metrics += 1;
+        }
+        scan_field(&mut r, Msg::Payload, key, 0, &mut out.decoded)?;
+    }
+    Ok(out)
+}
+
+fn scan_field(r: &mut Reader<'_>, msg: Msg, key: u32, depth: usize, decoded: &mut usize) -> Result<(), &'static str> {
+    if key & 7 != LEN {
+        // A packed number takes 4 bytes decoded for each it may hold (one a byte at least).
+        if matches!(msg, Msg::DataSet) && key >> 3 == 3 {
+            *decoded = decoded.saturating_add(4);
+        }
+        return r.skip_any(key, 0);
+    }
+    let field = r.len_delimited().ok_or("buffer underflow or invalid varint")?;
+    match msg.field(key >> 3) {
+        // Past prost's 100 levels, prost refuses the payload anyway: not gone into.
+        Some(inner) if depth < 100 => {
+            *decoded = decoded.saturating_add(inner.size());
+            let mut inner_reader = Reader(field);
+            while !inner_reader.0.is_empty() {
+                let key = inner_reader.key().ok_or("invalid key or varint")?;
+                scan_field(&mut inner_reader, inner, key, depth + 1, decoded)?;
+            }
+        }
+        Some(_) => {}
+        None => {
+            let per_byte = if matches!(msg, Msg::DataSet) && key >> 3 == 3 { 4 } else { 1 };
+            let string = if matches!((msg, key >> 3), (Msg::DataSet, 2) | (Msg::PropertySet, 1)) { 24 } else { 0 };
+            *decoded = decoded.saturating_add(field.len().saturating_mul(per_byte)).saturating_add(string);
+        }
+    }
+    Ok(())
+}
+
+/// The most bytes [`scan`] reckons one byte on the wire may take decoded, and the walk may take:
+/// an empty message is two bytes on the wire (its key and a length of 0) and its struct decoded; a
+/// string is its key, length and bytes, and its `String` and bytes decoded; a number of a packed
+/// field 4 bytes for each byte. So a payload of `n` bytes takes at most about `n` times this.
+pub fn most_decoded_per_byte() -> usize {
+    use std::mem::size_of;
+    let structs = [
+        Msg::Payload,
+        Msg::Metric,
+        Msg::MetaData,
+        Msg::PropertySet,
+        Msg::PropertyValue,
+        Msg::PropertySetList,
+        Msg::DataSet,
+        Msg::Row,
+        Msg::DataSetValue,
+        Msg::Template,
+        Msg::Parameter,
+    ]
+    .map(Msg::size);
+    let largest = structs.into_iter().chain([size_of::<Metric<'_>>(), size_of::<Payload<'_>>()]).max().unwrap_or(0);
+    (largest / 2 + 1).max(24 / 2 + 1)
+}
+
+/// The metrics at the payload's top level, counted without going into them: the vector's capacity
+/// for a payload too short to need [`scan`]. A framing error stops the count; the walk then refuses.
+pub(super) fn top_level_count(bytes: &[u8]) -> usize {
+    let mut r = Reader(bytes);
+    let mut n = 0;
+    while let Some(key) = r.key() {
+        n += usize::from(key == key_of(2, LEN));
+        if r.skip(key).is_none() {
+            break;
+        }
+    }
+    n
+}
+
+/// How many metrics the payload holds ([`scan`]).
+pub fn metric_count(bytes: &[u8]) -> Result<usize, &'static str> {
+    scan(bytes).map(|s| s.metrics)
+}
+
 /// The payload read in place, or `None` when it is not of the common shape (or not valid): the
 /// caller then decodes it with prost.
 pub fn payload(bytes: &[u8]) -> Option<Payload<'_>> {
-    // Count the metrics first (a skip per metric), so their vector is allocated once.
-    let mut count = 0usize;
-    let mut r = Reader(bytes);
-    while !r.0.is_empty() {
-        let key = r.key()?;
-        if key == key_of(2, LEN) {
-            count += 1;
-        }
-        r.skip(key)?;
-    }
+    payload_of(bytes, metric_count(bytes).ok()?)
+}
+
+/// [`payload`] of a payload holding `count` metrics, as [`metric_count`] said.
+pub(super) fn payload_of(bytes: &[u8], count: usize) -> Option<Payload<'_>> {
+    // Counted first, so the vector is allocated once.
     let mut p = Payload { metrics: Vec::with_capacity(count), ..Payload::default() };
     let mut r = Reader(bytes);
     while !r.0.is_empty() {
@@ -304,6 +453,29 @@ impl<'a> Reader<'a> {
         Some(*field)
     }
 
+    /// Skips a field of any wire type, a group to its end, as prost does (a group nests at most 100
+    /// levels, and ends with the number it started with).
+    fn skip_any(&mut self, key: u32, depth: usize) -> Result<(), &'static str> {
+        const START_GROUP: u32 = 3;
+        const END_GROUP: u32 = 4;
+        match key & 7 {
+            START_GROUP => {
+                if depth >= 100 {
+                    return Err("recursion limit reached");
+                }
+                loop {
+                    let inner = self.key().ok_or("invalid key or varint")?;
+                    if inner & 7 == END_GROUP {
+                        return if inner >> 3 == key >> 3 { Ok(()) } else { Err("unexpected end group tag") };
+                    }
+                    self.skip_any(inner, depth + 1)?;
+                }
+            }
+            END_GROUP => Err("unexpected end group tag"),
+            _ => self.skip(key).ok_or("buffer underflow or invalid varint"),
+        }
+    }
+
     /// Skips a field of a plain wire type; a group (3, 4) is left to prost.
     fn skip(&mut self, key: u32) -> Option<()> {
         match key & 7 {
@@ -327,8 +499,14 @@ mod tests {
         proto::Payload::decode(bytes).ok()
     }
 
-    /// The walk reads what prost reads whenever it reads anything.
+    /// The walk reads what prost reads whenever it reads anything, and counts the metrics prost
+    /// decodes whenever both accept the framing; a framing it refuses, prost refuses.
     fn agrees(bytes: &[u8]) {
+        match (metric_count(bytes), by_prost(bytes)) {
+            (Ok(n), Some(p)) => assert_eq!(n, p.metrics.len(), "{bytes:02x?}"),
+            (Err(e), Some(_)) => panic!("the count refused ({e}) what prost read: {bytes:02x?}"),
+            (_, None) => {}
+        }
         if let Some(walked) = payload(bytes) {
             let p = by_prost(bytes).expect("prost refused a payload the walk read");
             // As printed, so a NaN equals itself.
@@ -444,6 +622,56 @@ mod tests {
         // Every cut of a valid payload: each is read the same by both, or left to prost.
         for end in 0..good.len() {
             agrees(&good[..end]);
+        }
+    }
+
+    #[test]
+    fn groups_are_counted_through_as_prost_skips_them() {
+        // Field 7 as a group holding a varint and a nested group, then one metric.
+        let bytes = [0x3b, 0x08, 0x01, 0x43, 0x44, 0x3c, 0x12, 0x02, 0x10, 0x05];
+        assert_eq!(metric_count(&bytes), Ok(1));
+        assert_eq!(by_prost(&bytes).unwrap().metrics.len(), 1);
+        // Ends with another number, never ends, an end with no start; then 101 levels deep, one too many.
+        for bad in [&[0x3b, 0x44][..], &[0x3b, 0x08, 0x01], &[0x3c]] {
+            assert!(metric_count(bad).is_err(), "{bad:02x?}");
+            assert!(by_prost(bad).is_none(), "{bad:02x?}");
+        }
+        let deep = |levels: usize| [vec![0x3b; levels], vec![0x3c; levels]].concat();
+        assert!(metric_count(&deep(101)).is_err());
+        assert!(by_prost(&deep(101)).is_none());
+        assert_eq!(metric_count(&deep(100)), Ok(0));
+        assert!(by_prost(&deep(100)).is_some());
+    }
+
+    #[test]
+    fn no_payload_takes_more_decoded_per_byte_than_the_bound() {
+        // The densest shapes: empty messages of every kind, nested as deep as each goes, strings of
+        // nothing, packed numbers.
+        let field = |key: &[u8], body: &[u8]| [key, &[body.len() as u8][..], body].concat();
+        let metric = |inner: &[u8]| field(&[0x12], inner);
+        let cases: Vec<Vec<u8>> = vec![
+            [0x12, 0x00].repeat(50),
+            metric(&[0x42, 0x00]).repeat(20),
+            metric(&[0x4a, 0x00]).repeat(20),
+            metric(&field(&[0x4a], &[0x12, 0x00].repeat(20))),
+            metric(&field(&[0x4a], &field(&[0x12], &[0x52, 0x00].repeat(10)))),
+            metric(&field(&[0x4a], &field(&[0x12], &field(&[0x52], &[0x0a, 0x00].repeat(10))))),
+            metric(&field(&[0x8a, 0x01], &[0x22, 0x00].repeat(30))),
+            metric(&field(&[0x8a, 0x01], &field(&[0x22], &[0x0a, 0x00].repeat(30)))),
+            metric(&field(&[0x8a, 0x01], &[0x12, 0x00].repeat(30))),
+            metric(&field(&[0x8a, 0x01], &field(&[0x1a], &[0x01; 40]))),
+            metric(&field(&[0x8a, 0x01], &[0x18, 0x01].repeat(30))),
+            metric(&field(&[0x92, 0x01], &[0x12, 0x00].repeat(30))),
+            metric(&field(&[0x92, 0x01], &[0x1a, 0x00].repeat(30))),
+            metric(&[0x92, 0x01, 0x00]).repeat(20),
+            [0x22, 0x00].repeat(40),
+        ];
+        let per_byte = most_decoded_per_byte();
+        for bytes in cases {
+            let scan = scan(&bytes).unwrap();
+            let bound = bytes.len() * per_byte + Msg::Payload.size();
+            assert!(scan.decoded <= bound, "{} > {bound}: {bytes:02x?}", scan.decoded);
+            assert!(by_prost(&bytes).is_some(), "{bytes:02x?}");
         }
     }
 
