@@ -38,8 +38,10 @@ pub const MAX_DECODED: usize = 32 << 20;
 /// [`MAX_DECODED`] bytes decoded, however its bytes are spent. Nearly every payload is shorter than
 /// that (about 512 KiB) and is not scanned first: the scan costs about as much as the walk.
 fn may_exceed_bounds(len: usize) -> bool {
-    // A metric takes two bytes at least (its key and length).
-    len / 2 > MAX_VALUES || len.saturating_mul(walk::most_decoded_per_byte()) > MAX_DECODED
+    // A metric takes two bytes at least (its key and length); the payload's own struct comes on top of
+    // what its bytes may take (as the scan counts it).
+    let most = len.saturating_mul(walk::most_decoded_per_byte()).saturating_add(std::mem::size_of::<proto::Payload>());
+    len / 2 > MAX_VALUES || most > MAX_DECODED
 }
 
 /// The message types of the Sparkplug topic `spBv1.0/GROUP/TYPE/EDGE_NODE[/DEVICE]`.

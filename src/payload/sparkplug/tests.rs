@@ -617,3 +617,19 @@ fn a_payload_of_too_many_metrics_or_too_large_decoded_is_refused_before_it_is_de
     assert!(scan.decoded < MAX_DECODED && scan.metrics == 100_001, "{scan:?}");
     assert!(super::decode_json(&birth, AliasScope::default()).is_ok());
 }
+
+#[test]
+fn the_longest_payload_left_unscanned_cannot_exceed_the_bounds() {
+    // The longest length the scan is skipped for, filled with the densest shape (empty metrics): its
+    // scan stays within both bounds, and one byte more is scanned.
+    let (mut longest, mut scanned) = (0, MAX_DECODED);
+    while scanned - longest > 1 {
+        let mid = (longest + scanned) / 2;
+        *(if may_exceed_bounds(mid) { &mut scanned } else { &mut longest }) = mid;
+    }
+    assert!(may_exceed_bounds(longest + 1));
+    assert!(longest > 256 << 10, "{longest}");
+    let densest = [0x12u8, 0x00].repeat(longest / 2);
+    let scan = walk::scan(&densest).unwrap();
+    assert!(scan.metrics <= MAX_VALUES && scan.decoded <= MAX_DECODED, "{scan:?}");
+}
