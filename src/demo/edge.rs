@@ -11,8 +11,8 @@
 use super::feed::Rng;
 use crate::app::sparkplug::REBIRTH_METRIC;
 use crate::codec::{Bytes, QoS};
-use crate::payload::sparkplug::NAMESPACE;
 use crate::payload::sparkplug::proto::{Metric, MetricValue, Payload};
+use crate::payload::sparkplug::{self, NAMESPACE};
 use prost::Message as _;
 
 pub const GROUP: &str = "Plant1";
@@ -309,10 +309,12 @@ impl EdgeNode {
         if topic != ncmd_topic() || self.link != Link::Online {
             return Vec::new();
         }
-        let Ok(p) = Payload::decode(payload) else { return Vec::new() };
+        // Read as the dashboard reads Sparkplug, within its bounds: anyone on the broker may send this.
+        let mut spare = None;
+        let Ok(p) = sparkplug::read(payload, &mut spare) else { return Vec::new() };
         let rebirth = p.metrics.iter().any(|m| {
-            (m.name.as_deref() == Some(REBIRTH_METRIC) || m.alias == Some(1))
-                && m.value == Some(MetricValue::BooleanValue(true))
+            (m.name == Some(REBIRTH_METRIC) || m.alias == Some(1))
+                && m.value == Some(sparkplug::walk::Value::Bool(true))
         });
         if rebirth { self.births(now_ms) } else { Vec::new() }
     }
@@ -631,6 +633,8 @@ mod tests {
                 cmd(Metric { alias: Some(1), value: Some(MetricValue::BooleanValue(false)), ..Default::default() }),
             ),
             (ncmd_topic(), vec![0xff, 0xff]),
+            // A rebirth request after 300,000 empty metrics: refused before it is decoded.
+            (ncmd_topic(), [&[0x12, 0x00].repeat(300_000)[..], &by_alias].concat()),
             ("spBv1.0/Plant1/NCMD/Other".to_owned(), by_alias.clone()),
         ];
         for (topic, payload) in nothing {
