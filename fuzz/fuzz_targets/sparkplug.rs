@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     // decodes; the walk that reads payloads in place reads what prost reads, whenever it reads anything.
     // A payload too short to need the scan before decoding cannot take more than the bound.
     if let Ok(scan) = sparkplug::walk::scan(data) {
-        let bound = data.len() * sparkplug::walk::most_decoded_per_byte() + std::mem::size_of::<sparkplug::proto::Payload>();
+        let bound = data.len() * sparkplug::walk::MOST_DECODED_PER_BYTE + std::mem::size_of::<sparkplug::proto::Payload>();
         assert!(scan.decoded <= bound, "{} decoded from {} bytes", scan.decoded, data.len());
     }
     match (sparkplug::walk::metric_count(data), sparkplug::decode(data)) {

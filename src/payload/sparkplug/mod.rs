@@ -40,7 +40,7 @@ pub const MAX_DECODED: usize = 32 << 20;
 fn may_exceed_bounds(len: usize) -> bool {
     // A metric takes two bytes at least (its key and length); the payload's own struct comes on top of
     // what its bytes may take (as the scan counts it).
-    let most = len.saturating_mul(walk::most_decoded_per_byte()).saturating_add(std::mem::size_of::<proto::Payload>());
+    let most = len.saturating_mul(walk::MOST_DECODED_PER_BYTE).saturating_add(std::mem::size_of::<proto::Payload>());
     len / 2 > MAX_VALUES || most > MAX_DECODED
 }
 

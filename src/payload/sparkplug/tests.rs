@@ -574,12 +574,7 @@ fn a_payload_of_too_many_metrics_or_too_large_decoded_is_refused_before_it_is_de
     // broker may send 256 MiB in one message, which must not be decoded into gigabytes and then refused.
     let len = |n: usize| {
         let mut v = Vec::new();
-        let mut n = n as u64;
-        while n >= 0x80 {
-            v.push(n as u8 | 0x80);
-            n >>= 7;
-        }
-        v.push(n as u8);
+        prost::encoding::encode_varint(n as u64, &mut v);
         v
     };
     let field = |key: &[u8], body: &[u8]| [key, &len(body.len()), body].concat();

@@ -171,8 +171,22 @@ impl Msg {
         })
     }
 
+    const ALL: [Msg; 11] = [
+        Msg::Payload,
+        Msg::Metric,
+        Msg::MetaData,
+        Msg::PropertySet,
+        Msg::PropertyValue,
+        Msg::PropertySetList,
+        Msg::DataSet,
+        Msg::Row,
+        Msg::DataSetValue,
+        Msg::Template,
+        Msg::Parameter,
+    ];
+
     /// What one decoded message takes: its struct (boxed ones as their own allocation).
-    fn size(self) -> usize {
+    const fn size(self) -> usize {
         use std::mem::size_of;
         match self {
             Msg::Payload => size_of::<proto::Payload>(),
@@ -208,9 +222,10 @@ pub fn scan(bytes: &[u8]) -> Result<Scan, &'static str> {
 }
 
 fn scan_field(r: &mut Reader<'_>, msg: Msg, key: u32, depth: usize, decoded: &mut usize) -> Result<(), &'static str> {
+    // DataSet `types`: a repeated number, packed or not, 4 bytes decoded each (one a byte at least).
+    let types = matches!(msg, Msg::DataSet) && key >> 3 == 3;
     if key & 7 != LEN {
-        // A packed number takes 4 bytes decoded for each it may hold (one a byte at least).
-        if matches!(msg, Msg::DataSet) && key >> 3 == 3 {
+        if types {
             *decoded = decoded.saturating_add(4);
         }
         return r.skip_any(key, 0);
@@ -228,7 +243,7 @@ fn scan_field(r: &mut Reader<'_>, msg: Msg, key: u32, depth: usize, decoded: &mu
         }
         Some(_) => {}
         None => {
-            let per_byte = if matches!(msg, Msg::DataSet) && key >> 3 == 3 { 4 } else { 1 };
+            let per_byte = if types { 4 } else { 1 };
             let string = if matches!((msg, key >> 3), (Msg::DataSet, 2) | (Msg::PropertySet, 1)) { 24 } else { 0 };
             *decoded = decoded.saturating_add(field.len().saturating_mul(per_byte)).saturating_add(string);
         }
@@ -238,27 +253,26 @@ fn scan_field(r: &mut Reader<'_>, msg: Msg, key: u32, depth: usize, decoded: &mu
 
 /// The most bytes [`scan`] reckons one byte on the wire may take decoded, and the walk may take:
 /// an empty message is two bytes on the wire (its key and a length of 0) and its struct decoded; a
-/// string is its key, length and bytes, and its `String` and bytes decoded; a number of a packed
-/// field 4 bytes for each byte. So a payload of `n` bytes takes at most about `n` times this.
-pub fn most_decoded_per_byte() -> usize {
+/// string is its key, length and bytes, and its `String` (24 bytes) and bytes decoded; a number of a
+/// packed field 4 bytes for each byte. So a payload of `n` bytes takes at most about `n` times this.
+pub const MOST_DECODED_PER_BYTE: usize = {
     use std::mem::size_of;
-    let structs = [
-        Msg::Payload,
-        Msg::Metric,
-        Msg::MetaData,
-        Msg::PropertySet,
-        Msg::PropertyValue,
-        Msg::PropertySetList,
-        Msg::DataSet,
-        Msg::Row,
-        Msg::DataSetValue,
-        Msg::Template,
-        Msg::Parameter,
-    ]
-    .map(Msg::size);
-    let largest = structs.into_iter().chain([size_of::<Metric<'_>>(), size_of::<Payload<'_>>()]).max().unwrap_or(0);
-    (largest / 2 + 1).max(24 / 2 + 1)
-}
+    let mut largest = if size_of::<Metric<'_>>() > size_of::<Payload<'_>>() {
+        size_of::<Metric<'_>>()
+    } else {
+        size_of::<Payload<'_>>()
+    };
+    let mut i = 0;
+    while i < Msg::ALL.len() {
+        if Msg::ALL[i].size() > largest {
+            largest = Msg::ALL[i].size();
+        }
+        i += 1;
+    }
+    let per_message = largest / 2 + 1;
+    let per_string = 24 / 2 + 1;
+    if per_message > per_string { per_message } else { per_string }
+};
 
 /// The metrics at the payload's top level, counted without going into them: the vector's capacity
 /// for a payload too short to need [`scan`]. A framing error stops the count; the walk then refuses.
@@ -666,7 +680,7 @@ mod tests {
             metric(&[0x92, 0x01, 0x00]).repeat(20),
             [0x22, 0x00].repeat(40),
         ];
-        let per_byte = most_decoded_per_byte();
+        let per_byte = MOST_DECODED_PER_BYTE;
         for bytes in cases {
             let scan = scan(&bytes).unwrap();
             let bound = bytes.len() * per_byte + Msg::Payload.size();
