@@ -444,7 +444,7 @@ fn open_compare(line: &str, tabs: &[Tab]) -> Result<CompareView, String> {
     let (Some(a), Some(b)) = (tabs.get(spec.a), tabs.get(spec.b)) else { return Err("no such tab".into()) };
     let mut v = CompareView::new(spec, [a.id, b.id], [a.name.clone(), b.name.clone()], now_ms());
     for (side, t) in [(Side::A, a), (Side::B, b)] {
-        v.seed(side, &t.app.tree, |id| t.app.store.latest(id).map(|m| m.payload.to_vec()));
+        v.seed(side, &t.app.tree, |id| t.app.store.latest(id).map(|m| m.payload().to_vec()));
     }
     Ok(v)
 }

@@ -47,9 +47,9 @@ impl App {
                 self.notify(format!("'{shown}' has no kept message to copy"));
                 return;
             };
-            let (text, hex) = payload_text(&m.payload);
+            let (text, hex) = payload_text(m.payload());
             let how = if hex { " as hex" } else { "" };
-            (text, format!("payload of '{shown}' ({} B){how}", m.payload.len()))
+            (text, format!("payload of '{shown}' ({} B){how}", m.payload().len()))
         };
         if text.len() > MAX_COPY {
             self.notify(format!("{what} is too large to copy (over {} KiB)", MAX_COPY / 1024));

@@ -6,12 +6,11 @@ use super::layout;
 use super::reader::{self, Match, Parts, Row};
 use super::store::StoredMessage;
 use super::topics::NodeId;
-use crate::codec::Property;
+use crate::codec::{Properties, Property};
 use crate::payload::{self, Decoder, Line, PayloadFormat, Rendered, TokenKind};
 use crate::sanitize;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
 
 /// Most lines a payload is rendered to for the detail pane, and most text: enough for any payload
 /// the views decode (1 MiB) pretty-printed, or a text or hex dump of a few megabytes, to be read
@@ -86,10 +85,10 @@ impl App {
         let c = &mut self.detail_cache;
         let key = Some((msg.seq, format, base.as_ref().map(|b| b.seq)));
         if c.key != key {
-            let mut rendered = payload::render_within(&msg.payload, decoder, MAX_LINES, MAX_TEXT_BYTES);
+            let mut rendered = payload::render_within(msg.payload(), decoder, MAX_LINES, MAX_TEXT_BYTES);
             c.body = match &base {
                 Some(old) => super::history_view::compare_body(old, &msg, decoder),
-                None => body(&mut rendered, &msg),
+                None => body(&mut rendered, self.store.properties(&msg)),
             };
             c.body_bytes = line_bytes(&c.body);
             c.body_gen += 1;
@@ -117,10 +116,10 @@ impl App {
             if let Entry::Vacant(slot) = c.values.entry(m.seq) {
                 let row = if format == PayloadFormat::Sparkplug {
                     // Reads the metrics charted without making JSON of all of them.
-                    fields.iter().map(|f| payload::field_value(&m.payload, decoder, f)).collect()
+                    fields.iter().map(|f| payload::field_value(m.payload(), decoder, f)).collect()
                 } else {
                     let value = decoded.get(m, decoder);
-                    fields.iter().map(|f| payload::field_value_decoded(&m.payload, value, format, f)).collect()
+                    fields.iter().map(|f| payload::field_value_decoded(m.payload(), value, format, f)).collect()
                 };
                 slot.insert(row);
             }
@@ -137,7 +136,7 @@ impl App {
     /// Works out the change from the previous message for the history rows on screen (the only
     /// place it shows), once per message: a flood brings more messages a frame than the list has
     /// rows, and each change decodes two payloads.
-    fn refresh_diffs(&mut self, node: NodeId, history: &[Rc<StoredMessage>], mut decoded: Decoded) {
+    fn refresh_diffs(&mut self, node: NodeId, history: &[StoredMessage], mut decoded: Decoded) {
         let rows = self.detail_parts().map_or(0, |p| usize::from(p.history.height.saturating_sub(1)));
         let listed: Vec<usize> = self.history_rows(node, rows).iter().map(|(i, _)| *i).collect();
         let format = self.payload_format(node);
@@ -153,7 +152,7 @@ impl App {
                 decoded.get(prev, decoder);
                 decoded.get(cur, decoder);
                 let (before, after) = (decoded.value(prev.seq), decoded.value(cur.seq));
-                slot.insert(payload::diff_decoded((&prev.payload, before), (&cur.payload, after), format));
+                slot.insert(payload::diff_decoded((prev.payload(), before), (cur.payload(), after), format));
             }
         }
     }
@@ -166,7 +165,7 @@ struct Decoded(HashMap<u64, Option<serde_json::Value>>);
 
 impl Decoded {
     fn get(&mut self, m: &StoredMessage, decoder: Decoder<'_>) -> Option<&serde_json::Value> {
-        self.0.entry(m.seq).or_insert_with(|| payload::decode(&m.payload, decoder).ok().flatten()).as_ref()
+        self.0.entry(m.seq).or_insert_with(|| payload::decode(m.payload(), decoder).ok().flatten()).as_ref()
     }
 
     fn value(&self, seq: u64) -> Option<&serde_json::Value> {
@@ -181,8 +180,8 @@ pub(super) fn line_bytes(lines: &[Line]) -> usize {
 
 /// The body lines of one message: why its view failed, its rendered lines (moved out of `rendered`),
 /// a note when they were cut, and its MQTT 5 properties.
-fn body(rendered: &mut Rendered, msg: &StoredMessage) -> Vec<Line> {
-    let mut lines = Vec::with_capacity(rendered.lines.len() + 3 + msg.properties().0.len());
+fn body(rendered: &mut Rendered, props: &Properties) -> Vec<Line> {
+    let mut lines = Vec::with_capacity(rendered.lines.len() + 3 + props.0.len());
     if let Some(err) = &rendered.error {
         lines.push(vec![(TokenKind::Error, sanitize::line(err).into_owned())]);
     }
@@ -192,9 +191,9 @@ fn body(rendered: &mut Rendered, msg: &StoredMessage) -> Vec<Line> {
             format!("… (cut: the pane shows at most {MAX_LINES} lines and {} MiB of text)", MAX_TEXT_BYTES >> 20);
         lines.push(vec![(TokenKind::Punct, note)]);
     }
-    if !msg.properties().is_empty() {
+    if !props.is_empty() {
         lines.push(vec![(TokenKind::Punct, "── properties".to_string())]);
-        lines.extend(msg.properties().iter().map(property_line));
+        lines.extend(props.iter().map(property_line));
     }
     lines
 }
@@ -226,7 +225,7 @@ impl App {
         let c = &self.detail_cache;
         let chartable = c.chart.drawable();
         let history = self.detail_topic().map_or(0, |id| self.store.history(id).len());
-        let schema = reader::schema_rows(self.detail_message().and_then(|m| m.verdict.as_deref()));
+        let schema = reader::schema_rows(self.detail_message().and_then(|m| self.store.verdict(m)).map(|v| &**v));
         let one = reader::split(inner, chartable, history, 1, schema);
         let two = c.rows.len() > usize::from(one.body.height)
             || self.detail.find.is_some()

@@ -20,7 +20,7 @@ fn history() -> App {
 
 fn shown_n(a: &App) -> String {
     let m = a.detail_message().unwrap();
-    String::from_utf8_lossy(&m.payload).chars().skip(5).take(1).collect()
+    String::from_utf8_lossy(m.payload()).chars().skip(5).take(1).collect()
 }
 
 fn body(a: &App) -> Vec<String> {
@@ -112,13 +112,13 @@ fn another_topic_or_an_evicted_entry_drops_the_choice() {
     key(&mut a, KeyCode::Char('['));
     key(&mut a, KeyCode::Char('['));
     key(&mut a, KeyCode::Char('m'));
-    assert_eq!(a.detail_message().map(|m| m.payload.as_ref().to_vec()), Some(b"0".to_vec()));
+    assert_eq!(a.detail_message().map(|m| m.payload().to_vec()), Some(b"0".to_vec()));
     // The ring of three drops "0" when "3" arrives.
     feed(&mut a, vec![msg("s/1", b"3", T0 + 10)]);
     assert_eq!((a.detail.shown, a.detail.base), (None, None));
     let why = "no longer kept: the topic's history keeps its newest 3 (--history)";
     assert!(a.notice.as_ref().is_some_and(|(n, _)| n.contains(why)), "{:?}", a.notice);
-    assert_eq!(a.detail_message().map(|m| m.payload.as_ref().to_vec()), Some(b"3".to_vec()));
+    assert_eq!(a.detail_message().map(|m| m.payload().to_vec()), Some(b"3".to_vec()));
     key(&mut a, KeyCode::Char('['));
     assert!(a.detail.shown.is_some());
     a.focus = Pane::Tree;
@@ -142,7 +142,7 @@ fn changes_are_worked_out_for_the_history_rows_on_screen_only() {
     assert!(rows > 1 && rows < 100, "{rows}");
     let history: Vec<_> = a.store.history(node).cloned().collect();
     for (i, m) in &listed {
-        let expected = crate::payload::diff(&history[i - 1].payload, &m.payload, a.decoder(node));
+        let expected = crate::payload::diff(history[i - 1].payload(), m.payload(), a.decoder(node));
         assert_eq!(a.detail_cache.diffs.get(&m.seq), Some(&expected), "row {i}");
     }
     assert_eq!(a.detail_cache.diffs.len(), listed.len(), "only the rows on screen");

@@ -8,7 +8,6 @@ use super::layout::Pane;
 use super::store::StoredMessage;
 use super::value_diff;
 use crate::payload::{self, Decoder, Line};
-use std::rc::Rc;
 
 impl App {
     /// The topic whose history `[` `]` `m` `=` act on: the tree's selection (the log's selected
@@ -65,7 +64,7 @@ impl App {
     }
 
     /// The marked entry when the body compares with it.
-    pub(super) fn compared_entry(&self) -> Option<&Rc<StoredMessage>> {
+    pub(super) fn compared_entry(&self) -> Option<&StoredMessage> {
         let node = self.history_topic()?;
         let base = self.detail.base.filter(|_| self.detail.comparing && self.detail.history_of == Some(node))?;
         self.store.get(node, base)
@@ -110,13 +109,14 @@ impl App {
 /// The body comparing `old` with `new`: their decoded values' changes, or their rendered lines'
 /// difference when either is not structured in `format`.
 pub(super) fn compare_body(old: &StoredMessage, new: &StoredMessage, decoder: Decoder<'_>) -> Vec<Line> {
-    if let (Ok(Some(a)), Ok(Some(b))) = (payload::decode(&old.payload, decoder), payload::decode(&new.payload, decoder))
+    if let (Ok(Some(a)), Ok(Some(b))) =
+        (payload::decode(old.payload(), decoder), payload::decode(new.payload(), decoder))
     {
         let (changes, total) = value_diff::diff(&a, &b);
         return value_diff::change_lines(&changes, total);
     }
     let text = |m: &StoredMessage| -> Vec<String> {
-        payload::render_within(&m.payload, decoder, MAX_LINES, MAX_TEXT_BYTES)
+        payload::render_within(m.payload(), decoder, MAX_LINES, MAX_TEXT_BYTES)
             .lines
             .iter()
             .map(|l| l.iter().map(|(_, t)| t.as_str()).collect())

@@ -425,7 +425,7 @@ impl App {
             // Feed what we already have, so the row is not empty until the next message.
             if let Some(m) = self.store.latest(id).cloned() {
                 let auto = || payload::PayloadFormat::Auto.into();
-                self.watch.on_message_as(id, &path, &m.payload, m.at_ms, m.invalid(), &auto);
+                self.watch.on_message_as(id, &path, m.payload(), m.at_ms, m.invalid(), &auto);
             }
             self.notify(format!("watching '{}' in list '{name}' (w shows it)", crate::sanitize::line(&path)));
         } else {
@@ -602,7 +602,7 @@ impl App {
     /// The numeric fields of the shown topic's latest message.
     pub fn numeric_candidates(&self) -> Vec<String> {
         let (Some(node), Some(m)) = (self.detail_topic(), self.detail_message()) else { return Vec::new() };
-        payload::numeric_fields(&m.payload, self.decoder(node)).into_iter().map(|(k, _)| k).collect()
+        payload::numeric_fields(m.payload(), self.decoder(node)).into_iter().map(|(k, _)| k).collect()
     }
 
     fn open_picker(&mut self) {

@@ -40,7 +40,7 @@ use layout::{Areas, Pane};
 use ratatui::layout::Rect;
 use rates::Series;
 use std::collections::HashMap;
-use std::rc::Rc;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use store::{Store, StoredMessage};
@@ -976,7 +976,7 @@ impl App {
 
     /// The message the detail pane shows; `None` for a log entry whose message history no longer
     /// keeps.
-    pub fn detail_message(&self) -> Option<&Rc<StoredMessage>> {
+    pub fn detail_message(&self) -> Option<&StoredMessage> {
         if self.focus == Pane::Log
             && let Some(e) = self.selected_log_entry()
         {

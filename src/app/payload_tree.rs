@@ -61,7 +61,7 @@ impl App {
         let same_topic = self.detail_cache.json_key.is_some_and(|(n, _, f)| n == node && f == format);
         let height = self.detail_page();
         let Some(msg) = self.detail_message().cloned() else { return };
-        let decoded = tree_value(&msg.payload, self.decoder(node));
+        let decoded = tree_value(msg.payload(), self.decoder(node));
         let c = &mut self.detail_cache;
         c.json_key = key;
         match decoded {
@@ -144,7 +144,7 @@ impl App {
         let node = self.detail_topic()?;
         let tree = self.detail_cache.json.as_ref()?;
         let msg = self.detail_message()?;
-        let root = tree_value(&msg.payload, self.decoder(node)).ok()?;
+        let root = tree_value(msg.payload(), self.decoder(node)).ok()?;
         let slots = tree.selected_slots();
         let value = json_tree::value_at(&root, &slots)?.clone();
         let mut field = tree.selected_path();
@@ -239,9 +239,9 @@ impl App {
         if let Some(m) = self.store.latest(node).cloned() {
             let decoder = Decoder::for_topic(self.payload_format(node), &self.sparkplug, &self.config.protos, &topic);
             if added.topic {
-                self.watch.on_message_as(node, &topic, &m.payload, m.at_ms, m.invalid(), &|| decoder);
+                self.watch.on_message_as(node, &topic, m.payload(), m.at_ms, m.invalid(), &|| decoder);
             } else if let Some(col) = added.column {
-                self.watch.fill_column(node, col, &m.payload, decoder);
+                self.watch.fill_column(node, col, m.payload(), decoder);
             }
         }
         let text = match (added.topic, added.column) {

@@ -52,7 +52,7 @@ impl App {
     /// The history list's rows: at most `rows` of the topic's kept messages, newest first, scrolled
     /// so the shown one is among them; each with its place in the history (0 is the oldest).
     pub fn history_rows(&self, node: NodeId, rows: usize) -> Vec<(usize, &StoredMessage)> {
-        let history: Vec<&StoredMessage> = self.store.history(node).map(|m| &**m).collect();
+        let history: Vec<&StoredMessage> = self.store.history(node).collect();
         let shown = self.detail_message().map(|m| m.seq);
         let from_newest = shown.and_then(|s| history.iter().rev().position(|m| m.seq == s)).unwrap_or(0);
         let skip = (from_newest + 1).saturating_sub(rows);
@@ -92,7 +92,7 @@ impl App {
                 continue;
             }
             let text = match self.store.get(topic, seq) {
-                Some(m) => payload::preview_in(&m.payload, m.payload.len(), decoder, PREVIEW_CHARS),
+                Some(m) => payload::preview_in(m.payload(), m.payload().len(), decoder, PREVIEW_CHARS),
                 // Gone from history: the log entry's first bytes are all there is.
                 None => match self.store.log().get(seq) {
                     Some(e) => payload::preview_in(&e.head, e.len, decoder, PREVIEW_CHARS),
@@ -131,7 +131,7 @@ mod tests {
     fn preview_of(a: &App, topic: &str) -> String {
         let id = a.tree.find(topic).expect("topic");
         let m = a.store.latest(id).expect("message");
-        a.preview(id, m.seq, &m.payload, m.payload.len(), 60)
+        a.preview(id, m.seq, m.payload(), m.payload().len(), 60)
     }
 
     #[test]

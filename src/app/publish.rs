@@ -474,14 +474,14 @@ impl super::App {
             return;
         };
         let topic = self.tree.node(m.topic).path().to_string();
-        let Ok(text) = std::str::from_utf8(&m.payload) else {
+        let Ok(text) = std::str::from_utf8(m.payload()) else {
             let shown = crate::sanitize::line(&topic).into_owned();
             self.notify(format!("the payload of '{shown}' is not UTF-8 text: the publish pane cannot edit it"));
             return;
         };
         let mut kept = Properties::default();
         let mut dropped = Vec::new();
-        for prop in m.properties().iter() {
+        for prop in self.store.properties(&m).iter() {
             match prop {
                 Property::ContentType(_) | Property::UserProperty(..) => kept.push(prop.clone()),
                 Property::ResponseTopic(_) => dropped.push("response topic"),

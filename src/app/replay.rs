@@ -306,7 +306,8 @@ mod tests {
                 msg("checked/x", b"12", T0 + 3),
             ],
         );
-        let latest = |a: &App, t: &str| a.store.latest(a.tree.find_node(t).unwrap()).and_then(|m| m.verdict.clone());
+        let latest =
+            |a: &App, t: &str| a.store.latest(a.tree.find_node(t).unwrap()).and_then(|m| a.store.verdict(m).cloned());
         let bad = latest(&a, "plant/a/t").expect("the recorded verdict");
         assert!(bad.recorded && bad.schema == "t.json");
         assert_eq!((bad.violations.len(), bad.more, bad.total()), (MAX_VIOLATIONS, 40 - MAX_VIOLATIONS, 40));

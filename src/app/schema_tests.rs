@@ -31,13 +31,13 @@ fn each_message_is_checked_once_on_arrival_and_keeps_its_verdict() {
         ],
     );
     let a_t = node(&a, "plant/a/t");
-    let kept: Vec<_> = a.store.history(a_t).map(|m| m.verdict.clone()).collect();
+    let kept: Vec<_> = a.store.history(a_t).map(|m| a.store.verdict(m).cloned()).collect();
     assert!(kept[0].as_ref().is_some_and(|v| v.is_valid()), "{kept:?}");
     let bad = kept[1].as_ref().expect("a verdict");
     assert_eq!(bad.violations[0].instance_path, "/t");
     assert_eq!(bad.violations[0].keyword, "maximum");
     assert_eq!(bad.schema, "t.json");
-    assert!(a.store.latest(node(&a, "other/x")).is_some_and(|m| m.verdict.is_none()), "no schema, no check");
+    assert!(a.store.latest(node(&a, "other/x")).is_some_and(|m| a.store.verdict(m).is_none()), "no schema, no check");
     // The log entries know which is which.
     let flags: Vec<bool> = a.store.log().entries().iter().map(|e| e.invalid).collect();
     assert_eq!(flags, [false, true, false]);
@@ -76,7 +76,7 @@ fn a_payload_that_is_not_json_on_a_schema_topic_is_invalid_and_says_why() {
     let mut a = schema_app();
     feed(&mut a, vec![msg("plant/a/t", b"\x1b[31mhot\xff", T0)]);
     let m = a.store.latest(node(&a, "plant/a/t")).unwrap();
-    let v = m.verdict.as_ref().unwrap();
+    let v = a.store.verdict(m).unwrap();
     assert_eq!(v.violations[0].keyword, "json");
     assert!(v.violations[0].message.starts_with("not JSON"), "{v:?}");
     assert!(!v.violations[0].message.contains('\x1b'));
@@ -89,14 +89,14 @@ fn an_invalid_verdict_counts_against_the_memory_budget_and_a_valid_one_is_shared
     feed(&mut a, vec![msg("plant/a/t", br#"{"t": 1}"#, T0), msg("plant/a/t", br#"{"t": 1}"#, T0 + 1)]);
     let id = node(&a, "plant/a/t");
     let valid: Vec<_> = a.store.history(id).collect();
-    let (v0, v1) = (valid[0].verdict.as_ref().unwrap(), valid[1].verdict.as_ref().unwrap());
+    let (v0, v1) = (a.store.verdict(valid[0]).unwrap(), a.store.verdict(valid[1]).unwrap());
     assert!(Arc::ptr_eq(v0, v1), "valid messages share one verdict");
-    assert_eq!(valid[0].cost(), valid[0].payload.len() + store::OVERHEAD);
+    assert_eq!(a.store.cost(valid[0]), valid[0].payload().len() + store::OVERHEAD);
     feed(&mut a, vec![msg("plant/a/t", br#"{"t": 1000}"#, T0 + 2)]);
     let bad = a.store.latest(id).unwrap();
-    let verdict_cost = bad.verdict.as_ref().unwrap().cost();
+    let verdict_cost = a.store.verdict(bad).unwrap().cost();
     assert!(verdict_cost > 100, "{verdict_cost}");
-    assert_eq!(bad.cost(), bad.payload.len() + store::OVERHEAD + verdict_cost);
+    assert_eq!(a.store.cost(bad), bad.payload().len() + store::OVERHEAD + store::EXTRAS_SLOT + verdict_cost);
 }
 
 #[test]
@@ -105,7 +105,7 @@ fn at_most_sixteen_violations_are_kept_per_message_and_the_rest_counted() {
     let s = r#"{"type":"array","items":{"type":"string"}}"#;
     a.config.schemas = Arc::new(Schemas::from_text("#", "s.json", s).unwrap());
     feed(&mut a, vec![msg("x", &serde_json::to_vec(&vec![1; 1000]).unwrap(), T0)]);
-    let v = a.store.latest(node(&a, "x")).unwrap().verdict.clone().unwrap();
+    let v = a.store.verdict(a.store.latest(node(&a, "x")).unwrap()).cloned().unwrap();
     assert_eq!((v.violations.len(), v.more, v.total()), (16, 984, 1000));
 }
 
@@ -215,7 +215,7 @@ fn a_protobuf_payload_is_checked_in_its_json_form() {
         ],
     );
     let verdicts: Vec<_> =
-        a.store.history(node(&a, "factory/a/telemetry")).map(|m| m.verdict.clone().unwrap()).collect();
+        a.store.history(node(&a, "factory/a/telemetry")).map(|m| a.store.verdict(m).cloned().unwrap()).collect();
     assert!(verdicts[0].is_valid(), "{:?}", verdicts[0]);
     assert_eq!(
         (verdicts[1].violations[0].instance_path.as_str(), verdicts[1].violations[0].keyword.as_str()),
@@ -251,7 +251,7 @@ fn wire_text_in_a_violation_is_escaped_before_it_is_kept() {
     let s = r#"{"additionalProperties":{"type":"number"}}"#;
     a.config.schemas = Arc::new(Schemas::from_text("#", "s.json", s).unwrap());
     feed(&mut a, vec![msg("x", br#"{"\u001b]0;owned\u0007": "\u001b[2J"}"#, T0)]);
-    let v = a.store.latest(node(&a, "x")).unwrap().verdict.clone().unwrap();
+    let v = a.store.verdict(a.store.latest(node(&a, "x")).unwrap()).cloned().unwrap();
     let x = &v.violations[0];
     assert_eq!(x.keyword, "type");
     assert!(x.instance_path.starts_with("/\\e]0;owned"), "{x:?}");

@@ -9,74 +9,109 @@ use super::topics::NodeId;
 use crate::codec::{ByteString, Bytes, Properties, Property, QoS};
 use crate::payload::schema::Verdict;
 use crate::session::Message;
-use std::collections::VecDeque;
-use std::rc::Rc;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use triomphe::ThinArc;
 
-/// One received message as kept by the app: payload and properties copied out of the read buffer,
-/// so a kept message does not pin the socket's whole read chunk.
-/// Memory a kept message costs beyond its payload and properties: the shared record (72 bytes, 80 as
-/// the allocator hands it out), the payload's allocator header and rounding, its slot in the ring.
-pub const OVERHEAD: usize = 128;
+/// Memory a kept message costs beyond its payload: its count, head and length (40 bytes), the
+/// allocator's header and rounding (8 to 23), its slot in the ring and the ring's spare room (8 to 16).
+pub const OVERHEAD: usize = 72;
 
+/// One received message as kept by the app, in one allocation with its payload: a thin shared
+/// pointer (cloning it is a count) to the head below and the payload's bytes, copied out of the read
+/// buffer so a kept message does not pin the socket's whole read chunk. Properties and a schema
+/// verdict, which most messages lack, are kept by the store beside it (`Store::properties`,
+/// `Store::verdict`). Kept by the hundred thousand: see `a_kept_message_is_small`.
+#[derive(Clone)]
+pub struct StoredMessage(ThinArc<Head, u8>);
+
+/// The fixed part of a kept message: 24 bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredMessage {
+pub struct Head {
     /// Arrival order across all topics, from 1.
     pub seq: u64,
-    pub topic: NodeId,
     pub at_ms: u64,
+    pub topic: NodeId,
     pub qos: QoS,
     pub retain: bool,
     pub dup: bool,
-    /// Its own allocation, copied out of the read buffer (a `Box`, half a `Bytes`: kept by the
-    /// hundred thousand).
-    pub payload: Box<[u8]>,
-    /// MQTT 5 properties; most messages have none, and then nothing is allocated.
-    props: Option<Box<Properties>>,
-    /// The schema check made on arrival, when a schema's filter matches the topic.
-    pub verdict: Option<Arc<Verdict>>,
+    /// `INVALID`, `EXTRAS`, and in the low bits the index plus one of its valid verdict in
+    /// `Store::valid` (0: none there).
+    tag: u8,
 }
 
-static NO_PROPERTIES: Properties = Properties(Vec::new());
+/// The schema check failed.
+const INVALID: u8 = 0x80;
+/// The store keeps properties or a verdict for it in `Store::extras`.
+const EXTRAS: u8 = 0x40;
+/// The low bits: a valid verdict's index plus one.
+const VALID: u8 = 0x3f;
+
+impl std::ops::Deref for StoredMessage {
+    type Target = Head;
+
+    fn deref(&self) -> &Head {
+        &self.0.header.header
+    }
+}
+
+impl std::fmt::Debug for StoredMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredMessage").field("head", &**self).field("payload_len", &self.payload().len()).finish()
+    }
+}
+
+impl PartialEq for StoredMessage {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other && self.payload() == other.payload()
+    }
+}
+
+impl Eq for StoredMessage {}
 
 impl StoredMessage {
-    /// The message as kept: payload and properties copied out of the read buffer.
-    pub fn new(seq: u64, topic: NodeId, at_ms: u64, m: &Message, verdict: Option<Arc<Verdict>>) -> Self {
-        Self {
-            seq,
-            topic,
-            at_ms,
-            qos: m.qos,
-            retain: m.retain,
-            dup: m.dup,
-            payload: Box::from(&m.payload[..]),
-            props: (!m.properties.is_empty()).then(|| Box::new(detach(&m.properties))),
-            verdict,
-        }
+    /// The message as kept, its payload copied out of the read buffer; `tag` says where its
+    /// verdict and properties are.
+    fn new(seq: u64, topic: NodeId, at_ms: u64, m: &Message, tag: u8) -> Self {
+        let head = Head { seq, at_ms, topic, qos: m.qos, retain: m.retain, dup: m.dup, tag };
+        Self(ThinArc::from_header_and_slice(head, &m.payload))
     }
 
-    pub fn properties(&self) -> &Properties {
-        self.props.as_deref().unwrap_or(&NO_PROPERTIES)
-    }
-
-    /// Bytes this message holds, for the budget: payload, properties, and what keeping it costs
-    /// besides (the shared record, its two ring slots, allocator rounding), so the budget tracks
-    /// real memory for small messages too.
-    pub fn cost(&self) -> usize {
-        self.payload.len() + props_cost(self.properties()) + OVERHEAD + self.verdict_cost()
-    }
-
-    /// A valid verdict is shared by every valid message of its schema (a pointer, in `OVERHEAD`);
-    /// an invalid one is the message's own.
-    fn verdict_cost(&self) -> usize {
-        self.verdict.as_ref().filter(|v| !v.is_valid()).map_or(0, |v| v.cost())
+    pub fn payload(&self) -> &[u8] {
+        &self.0.slice
     }
 
     /// The schema check failed.
     pub fn invalid(&self) -> bool {
-        self.verdict.as_ref().is_some_and(|v| !v.is_valid())
+        self.tag & INVALID != 0
+    }
+
+    /// Handles to this message alive now, the store's own included.
+    #[cfg(test)]
+    fn holders(&self) -> usize {
+        ThinArc::strong_count(&self.0)
     }
 }
+
+/// What the store keeps beside a message that has properties, or a verdict it does not share.
+#[derive(Debug)]
+struct Extras {
+    props: Properties,
+    verdict: Option<Arc<Verdict>>,
+}
+
+impl Extras {
+    /// Memory it holds: its slot in the table (key, value, control byte, spare room) and what it
+    /// points to.
+    fn cost(&self) -> usize {
+        EXTRAS_SLOT + props_cost(&self.props) + self.verdict.as_deref().map_or(0, Verdict::cost)
+    }
+}
+
+/// A slot of `Store::extras` with the spare room a hash table keeps: 48 bytes, about a third more.
+pub const EXTRAS_SLOT: usize = 64;
+
+static NO_PROPERTIES: Properties = Properties(Vec::new());
 
 fn props_cost(p: &Properties) -> usize {
     p.iter()
@@ -125,7 +160,7 @@ pub struct Store {
     used: usize,
     /// Rings indexed by topic node (node ids are dense), `None` for nodes that never had a message:
     /// a lookup per message without hashing.
-    histories: Vec<Option<VecDeque<Rc<StoredMessage>>>>,
+    histories: Vec<Option<VecDeque<StoredMessage>>>,
     /// Round-robin order for budget eviction.
     order: Vec<NodeId>,
     cursor: usize,
@@ -135,7 +170,11 @@ pub struct Store {
     reserved: usize,
     next_seq: u64,
     /// Stands in for a topic without history.
-    empty: VecDeque<Rc<StoredMessage>>,
+    empty: VecDeque<StoredMessage>,
+    /// Properties and unshared verdicts of kept messages, by `seq`: most messages have neither.
+    extras: HashMap<u64, Extras, foldhash::fast::RandomState>,
+    /// Valid verdicts, each shared by every valid message of its schema: a message keeps its index.
+    valid: Vec<Arc<Verdict>>,
 }
 
 impl Store {
@@ -152,6 +191,8 @@ impl Store {
             reserved: 0,
             next_seq: 1,
             empty: VecDeque::new(),
+            extras: HashMap::default(),
+            valid: Vec::new(),
         }
     }
 
@@ -204,7 +245,7 @@ impl Store {
 
     /// Keeps a message: copies its payload and properties and appends it to its topic's ring and to
     /// the log, then evicts to stay within the ring size and the budget.
-    pub fn push(&mut self, topic: NodeId, at_ms: u64, m: &Message) -> Rc<StoredMessage> {
+    pub fn push(&mut self, topic: NodeId, at_ms: u64, m: &Message) -> StoredMessage {
         self.push_checked(topic, at_ms, m, None)
     }
 
@@ -215,13 +256,32 @@ impl Store {
         at_ms: u64,
         m: &Message,
         verdict: Option<Arc<Verdict>>,
-    ) -> Rc<StoredMessage> {
+    ) -> StoredMessage {
+        let invalid = verdict.as_ref().is_some_and(|v| !v.is_valid());
         let mut entry = LogEntry::new(self.next_seq, topic, at_ms, m);
-        entry.invalid = verdict.as_ref().is_some_and(|v| !v.is_valid());
+        entry.invalid = invalid;
         self.log.push(entry);
-        let msg = Rc::new(StoredMessage::new(self.next_seq, topic, at_ms, m, verdict));
+        let mut tag = if invalid { INVALID } else { 0 };
+        let verdict = match verdict {
+            Some(v) if !invalid => match self.valid_index(&v) {
+                Some(i) => {
+                    tag |= i;
+                    None
+                }
+                None => Some(v),
+            },
+            other => other,
+        };
+        let mut cost = m.payload.len() + OVERHEAD;
+        if verdict.is_some() || !m.properties.is_empty() {
+            tag |= EXTRAS;
+            let extras = Extras { props: detach(&m.properties), verdict };
+            cost += extras.cost();
+            self.extras.insert(self.next_seq, extras);
+        }
+        let msg = StoredMessage::new(self.next_seq, topic, at_ms, m, tag);
         self.next_seq += 1;
-        self.used += msg.cost();
+        self.used += cost;
         let slot = topic as usize;
         if slot >= self.histories.len() {
             self.histories.resize_with(slot + 1, || None);
@@ -234,14 +294,62 @@ impl Store {
         if ring.len() > self.per_topic
             && let Some(old) = ring.pop_front()
         {
-            self.used -= old.cost();
+            let cost = self.forget(&old);
             self.evicted.by_ring += 1;
-            self.evicted.bytes += old.cost() as u64;
+            self.evicted.bytes += cost as u64;
         }
         if self.over_budget() {
             self.enforce_budget(topic);
         }
         msg
+    }
+
+    /// The index plus one of a valid verdict in `valid`, added if new; `None` when the table is
+    /// full (then the message keeps it among its extras).
+    fn valid_index(&mut self, v: &Arc<Verdict>) -> Option<u8> {
+        let i = match self.valid.iter().position(|k| Arc::ptr_eq(k, v) || **k == **v) {
+            Some(i) => i,
+            None if self.valid.len() < usize::from(VALID) => {
+                self.valid.push(v.clone());
+                self.valid.len() - 1
+            }
+            None => return None,
+        };
+        u8::try_from(i + 1).ok()
+    }
+
+    /// The memory a kept message holds: its payload, the overhead, its extras.
+    pub fn cost(&self, m: &StoredMessage) -> usize {
+        let extras = if m.tag & EXTRAS != 0 { self.extras.get(&m.seq).map_or(0, Extras::cost) } else { 0 };
+        m.payload().len() + OVERHEAD + extras
+    }
+
+    /// Lets go of a message leaving history: drops its extras, takes its bytes off the count.
+    /// Returns its cost.
+    fn forget(&mut self, m: &StoredMessage) -> usize {
+        let cost = self.cost(m);
+        if m.tag & EXTRAS != 0 {
+            self.extras.remove(&m.seq);
+        }
+        self.used -= cost;
+        cost
+    }
+
+    /// A kept message's MQTT 5 properties.
+    pub fn properties(&self, m: &StoredMessage) -> &Properties {
+        match m.tag & EXTRAS {
+            0 => &NO_PROPERTIES,
+            _ => self.extras.get(&m.seq).map_or(&NO_PROPERTIES, |e| &e.props),
+        }
+    }
+
+    /// The verdict of a kept message's schema check, if its topic had a schema.
+    pub fn verdict(&self, m: &StoredMessage) -> Option<&Arc<Verdict>> {
+        match m.tag & VALID {
+            0 if m.tag & EXTRAS != 0 => self.extras.get(&m.seq)?.verdict.as_ref(),
+            0 => None,
+            i => self.valid.get(usize::from(i) - 1),
+        }
     }
 
     /// Drops the oldest messages, topic by topic in turn, until the budget holds. A topic keeps its
@@ -267,9 +375,9 @@ impl Store {
             match self.histories.get_mut(topic as usize).and_then(Option::as_mut) {
                 Some(ring) if ring.len() > min => {
                     if let Some(old) = ring.pop_front() {
-                        self.used -= old.cost();
+                        let cost = self.forget(&old);
                         self.evicted.by_budget += 1;
-                        self.evicted.bytes += old.cost() as u64;
+                        self.evicted.bytes += cost as u64;
                     }
                     idle = 0;
                 }
@@ -287,30 +395,32 @@ impl Store {
         }
     }
 
-    fn ring(&self, topic: NodeId) -> Option<&VecDeque<Rc<StoredMessage>>> {
+    fn ring(&self, topic: NodeId) -> Option<&VecDeque<StoredMessage>> {
         self.histories.get(topic as usize).and_then(Option::as_ref)
     }
 
     /// A topic's kept messages, oldest first.
-    pub fn history(&self, topic: NodeId) -> std::collections::vec_deque::Iter<'_, Rc<StoredMessage>> {
+    pub fn history(&self, topic: NodeId) -> std::collections::vec_deque::Iter<'_, StoredMessage> {
         self.ring(topic).unwrap_or(&self.empty).iter()
     }
 
-    pub fn latest(&self, topic: NodeId) -> Option<&Rc<StoredMessage>> {
+    pub fn latest(&self, topic: NodeId) -> Option<&StoredMessage> {
         self.ring(topic).and_then(|r| r.back())
     }
 
     /// Forgets a topic's history (the user cleared it).
     pub fn clear(&mut self, topic: NodeId) {
-        if let Some(Some(ring)) = self.histories.get_mut(topic as usize) {
-            for m in ring.drain(..) {
-                self.used -= m.cost();
-            }
+        let gone = match self.histories.get_mut(topic as usize) {
+            Some(Some(ring)) => std::mem::take(ring),
+            _ => return,
+        };
+        for m in &gone {
+            self.forget(m);
         }
     }
 
     /// A kept message by topic and sequence number (rings are in `seq` order).
-    pub fn get(&self, topic: NodeId, seq: u64) -> Option<&Rc<StoredMessage>> {
+    pub fn get(&self, topic: NodeId, seq: u64) -> Option<&StoredMessage> {
         let ring = self.ring(topic)?;
         let i = ring.partition_point(|m| m.seq < seq);
         ring.get(i).filter(|m| m.seq == seq)
@@ -323,7 +433,7 @@ impl Store {
         for e in self.log.all_mut() {
             let ring = histories.get(e.topic as usize).and_then(Option::as_ref);
             let kept = ring.and_then(|r| r.get(r.partition_point(|m| m.seq < e.seq)).filter(|m| m.seq == e.seq));
-            if !visit(e, kept.map(|m| &m.payload[..])) {
+            if !visit(e, kept.map(StoredMessage::payload)) {
                 break;
             }
         }
@@ -342,13 +452,65 @@ impl Store {
 mod tests {
     use super::*;
 
-    /// A kept message is mostly this record: 16 bytes less here is 3 MB at 200,000 messages, and
-    /// `OVERHEAD` counts on its size.
+    /// A kept message is its head and payload in one allocation, and a thin pointer in its ring:
+    /// 8 bytes less here is 1.6 MB at 200,000 messages, and `OVERHEAD` counts on these sizes.
     #[test]
     fn a_kept_message_is_small() {
-        assert!(std::mem::size_of::<StoredMessage>() <= 56, "{}", std::mem::size_of::<StoredMessage>());
-        let plain = StoredMessage::new(1, 0, 0, &message(b"21.5", Properties::default()), None);
-        assert!(plain.props.is_none() && plain.properties().is_empty(), "no allocation without properties");
+        assert_eq!(std::mem::size_of::<Head>(), 24);
+        assert_eq!(std::mem::size_of::<StoredMessage>(), 8);
+        assert_eq!(std::mem::size_of::<Option<StoredMessage>>(), 8);
+        let mut s = Store::new(10, 1 << 20, 10);
+        let plain = s.push(1, 0, &message(b"21.5", Properties::default()));
+        assert!(s.properties(&plain).is_empty() && s.verdict(&plain).is_none());
+        assert!(s.extras.is_empty(), "nothing kept beside a message without properties or verdict");
+        assert_eq!(s.usage().0, 4 + OVERHEAD + s.log().bytes());
+    }
+
+    #[test]
+    fn valid_verdicts_are_shared_and_unshared_ones_kept_beside_their_message_until_it_goes() {
+        use crate::payload::schema::Violation;
+        let valid =
+            |schema: &str| Arc::new(Verdict { schema: schema.into(), violations: vec![], more: 0, recorded: false });
+        let mut s = Store::new(2, 1 << 20, 10);
+        let plain = message(b"{}", Properties::default());
+        let (a, b) = (valid("a.json"), valid("b.json"));
+        let first = s.push_checked(1, 0, &plain, Some(a.clone()));
+        // An equal verdict from elsewhere (a replay's) shares the same entry.
+        let second = s.push_checked(1, 0, &plain, Some(valid("a.json")));
+        let third = s.push_checked(2, 0, &plain, Some(b.clone()));
+        assert!(Arc::ptr_eq(s.verdict(&first).unwrap(), &a) && Arc::ptr_eq(s.verdict(&second).unwrap(), &a));
+        assert!(Arc::ptr_eq(s.verdict(&third).unwrap(), &b));
+        assert!(s.extras.is_empty() && s.valid.len() == 2 && !first.invalid());
+        assert_eq!(s.usage().0, 3 * (2 + OVERHEAD) + s.log().bytes());
+
+        let bad = Arc::new(Verdict {
+            schema: "a.json".into(),
+            violations: vec![Violation { instance_path: "/x".into(), keyword: "type".into(), message: "wrong".into() }],
+            more: 0,
+            recorded: false,
+        });
+        let props = Properties(vec![Property::UserProperty("k".into(), "v".into())]);
+        let with_props = s.push_checked(3, 0, &message(b"{}", props.clone()), Some(bad.clone()));
+        assert!(with_props.invalid());
+        assert!(Arc::ptr_eq(s.verdict(&with_props).unwrap(), &bad));
+        assert_eq!(s.properties(&with_props), &props);
+        assert_eq!(s.extras.len(), 1);
+        let cost = 2 + OVERHEAD + EXTRAS_SLOT + 2 + bad.cost();
+        assert_eq!(s.usage().0, 3 * (2 + OVERHEAD) + cost + s.log().bytes());
+
+        // More distinct valid verdicts than the table holds: the rest are kept beside their messages.
+        for i in 0..100 {
+            let m = s.push_checked(4 + i, 0, &plain, Some(valid(&format!("{i}.json"))));
+            assert_eq!(s.verdict(&m).unwrap().schema, format!("{i}.json"));
+        }
+        assert_eq!(s.valid.len(), usize::from(VALID));
+        assert_eq!(s.extras.len(), 1 + 100 + 2 - usize::from(VALID));
+
+        // Leaving history, by the ring, the budget or a clear, takes its extras along.
+        s.clear(3);
+        assert_eq!(s.extras.len(), 100 + 2 - usize::from(VALID));
+        s.set_budget(0);
+        assert!(s.extras.is_empty(), "{} left", s.extras.len());
     }
 
     fn message(payload: &[u8], properties: Properties) -> Message {
@@ -374,7 +536,7 @@ mod tests {
         for i in 0..5u8 {
             push(&mut s, 1, &[i]);
         }
-        let kept: Vec<u8> = s.history(1).map(|m| m.payload[0]).collect();
+        let kept: Vec<u8> = s.history(1).map(|m| m.payload()[0]).collect();
         assert_eq!(kept, [2, 3, 4]);
         assert_eq!(s.evicted.by_ring, 2);
         assert_eq!(s.usage().0, 3 + 3 * OVERHEAD + s.log().bytes());
@@ -400,7 +562,7 @@ mod tests {
         // A huge message: everything but latest messages goes, then the latest ones too.
         push(&mut s, 3, &vec![0; 4 * each]);
         assert_eq!((s.history(1).len(), s.history(2).len()), (0, 0), "{:?}", s.usage());
-        assert_eq!(s.latest(3).map(|m| m.payload.len()), Some(4 * each));
+        assert_eq!(s.latest(3).map(|m| m.payload().len()), Some(4 * each));
         assert_eq!(s.evicted.by_budget + s.evicted.by_ring, 6);
     }
 
@@ -424,12 +586,13 @@ mod tests {
     #[test]
     fn an_evicted_message_is_freed_while_the_log_still_lists_it() {
         let mut s = Store::new(1, 1 << 30, 100);
-        let first = std::rc::Rc::downgrade(&s.push(1, 0, &message(&[1; 1000], Properties::default())));
+        let first = s.push(1, 0, &message(&[1; 1000], Properties::default()));
+        assert_eq!(first.holders(), 2, "this handle and the ring's");
         push(&mut s, 1, &[2]);
         assert_eq!(s.log().entries().len(), 2);
-        assert!(first.upgrade().is_none(), "the ring evicted it: nothing may keep its payload alive");
+        assert_eq!(first.holders(), 1, "the ring evicted it: nothing else may keep its payload alive");
         let seqs: Vec<u64> = s.log().entries().iter().map(|e| e.seq).collect();
-        assert_eq!((s.get(1, seqs[0]).is_none(), s.get(1, seqs[1]).map(|m| m.payload[0])), (true, Some(2)));
+        assert_eq!((s.get(1, seqs[0]).is_none(), s.get(1, seqs[1]).map(|m| m.payload()[0])), (true, Some(2)));
     }
 
     #[test]
@@ -466,10 +629,10 @@ mod tests {
         drop(chunk);
         let mut s = Store::new(10, 1 << 20, 10);
         let m = s.push(1, 0, &incoming);
-        assert!(!std::ptr::eq(m.payload.as_ptr(), incoming.payload.as_ptr()), "copied, not shared");
+        assert!(!std::ptr::eq(m.payload().as_ptr(), incoming.payload.as_ptr()), "copied, not shared");
         drop(incoming);
-        assert_eq!(&m.payload[..], &[7, 7, 7, 7]);
-        assert_eq!(m.properties(), &props);
+        assert_eq!(m.payload(), &[7, 7, 7, 7]);
+        assert_eq!(s.properties(&m), &props);
     }
 
     #[test]

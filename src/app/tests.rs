@@ -295,13 +295,13 @@ fn log_filter_regex_scope_and_search() {
     key(&mut a, KeyCode::Char('f'));
     typed(&mut a, "kitchen");
     key(&mut a, KeyCode::Enter);
-    assert_eq!(a.detail_message().map(|m| &m.payload[..]), Some(&b"40"[..]));
+    assert_eq!(a.detail_message().map(|m| m.payload()), Some(&b"40"[..]));
     key(&mut a, KeyCode::Char('n'));
-    assert_eq!(a.detail_message().map(|m| &m.payload[..]), Some(&b"21.5"[..]));
+    assert_eq!(a.detail_message().map(|m| m.payload()), Some(&b"21.5"[..]));
     key(&mut a, KeyCode::Char('n'));
     assert!(a.notice.as_ref().is_some_and(|(n, _)| n.contains("no older match")));
     key(&mut a, KeyCode::Char('N'));
-    assert_eq!(a.detail_message().map(|m| &m.payload[..]), Some(&b"40"[..]));
+    assert_eq!(a.detail_message().map(|m| m.payload()), Some(&b"40"[..]));
     // The detail pane follows the log selection while the log has focus.
     assert_eq!(a.detail_topic().map(|id| a.tree.node(id).path().to_string()).as_deref(), Some("sensors/kitchen/hum"));
     // Scope to the selected subtree (the tree selects 'sensors').

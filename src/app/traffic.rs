@@ -171,7 +171,7 @@ const EMQX: &[(&str, &str)] = &[
 fn latest_text(tree: &TopicTree, store: &Store, path: &str) -> Option<String> {
     let id = tree.find(path)?;
     let m = store.latest(id)?;
-    let text = String::from_utf8_lossy(&m.payload);
+    let text = String::from_utf8_lossy(m.payload());
     let text = sanitize::line(text.trim());
     Some(text.chars().take(40).collect())
 }

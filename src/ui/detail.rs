@@ -46,7 +46,7 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     let Some(rendered) = cache.rendered.as_ref() else { return };
     let mut head = vec![
         Span::styled(rendered.format_used.name().to_uppercase(), theme.title),
-        Span::styled(format!(" · {} · QoS {}", fmt::bytes(msg.payload.len() as u64), msg.qos.as_u8()), theme.dim),
+        Span::styled(format!(" · {} · QoS {}", fmt::bytes(msg.payload().len() as u64), msg.qos.as_u8()), theme.dim),
     ];
     if msg.retain {
         head.push(Span::styled(" · retained", theme.retained));
@@ -97,7 +97,7 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     } else {
         body(f, app, parts.body, theme);
     }
-    if let Some(v) = msg.verdict.as_deref().filter(|_| parts.schema.height > 0) {
+    if let Some(v) = app.store.verdict(msg).map(|v| &**v).filter(|_| parts.schema.height > 0) {
         schema(f, v, parts.schema, theme);
     }
     if parts.chart.height > 0 {
@@ -235,7 +235,7 @@ fn history_list(f: &mut Frame<'_>, app: &App, node: crate::app::topics::NodeId, 
         lines.push(Line::from(vec![
             Span::styled(head, theme.dim),
             Span::styled(bad, theme.error),
-            Span::raw(app.preview(node, m.seq, &m.payload, m.payload.len(), room)),
+            Span::raw(app.preview(node, m.seq, m.payload(), m.payload().len(), room)),
             Span::styled(change, theme.number),
         ]));
     }
@@ -371,7 +371,7 @@ fn subtree_summary<'a>(app: &App, id: crate::app::topics::NodeId, theme: &Theme,
         let last = app
             .store
             .latest(c)
-            .map(|m| app.preview(c, m.seq, payload::head(&m.payload), m.payload.len(), 60))
+            .map(|m| app.preview(c, m.seq, payload::head(m.payload()), m.payload().len(), 60))
             .unwrap_or_default();
         let name = if child.children.is_empty() { child.name().to_string() } else { format!("{}/", child.name()) };
         lines.push(Line::from(vec![

@@ -73,7 +73,7 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
     let height = crate::app::retained::list_height(app.size);
     for (i, &id) in rows.iter().enumerate().skip(view.offset).take(height) {
         let n = app.tree.node(id);
-        let size = app.store.latest(id).map_or("?".to_string(), |m| fmt::bytes(m.payload.len() as u64));
+        let size = app.store.latest(id).map_or("?".to_string(), |m| fmt::bytes(m.payload().len() as u64));
         let mark = if view.marked.contains(&id) { "[x]" } else { "[ ]" };
         let topic = fmt::fit(&sanitize::line(n.path()), topic_w);
         let line = Line::from(vec![

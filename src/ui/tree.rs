@@ -81,7 +81,7 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
         if n.is_topic && room > 3 {
             if let Some(m) = app.store.latest(id) {
                 spans.push(Span::raw(" "));
-                let p = app.preview(id, m.seq, &m.payload, m.payload.len(), room);
+                let p = app.preview(id, m.seq, m.payload(), m.payload().len(), room);
                 let pad = room.saturating_sub(p.chars().count());
                 spans.push(Span::styled(p, theme.dim));
                 spans.push(Span::raw(" ".repeat(pad)));
