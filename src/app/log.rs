@@ -1,6 +1,7 @@
 //! The message log: the newest messages across all topics, as small entries that refer to the
-//! history by topic and sequence number. An entry keeps the head of its payload for its row and
-//! never the payload itself, so evicting a message from history frees its bytes everywhere.
+//! history by topic and sequence number. While history keeps a message, its entry reads the payload
+//! there; when history lets it go, the entry keeps the payload's head for its row (never the
+//! payload itself), so evicting a message from history frees its bytes everywhere.
 //!
 //! A pause freezes the shown entries: arrivals go to a separate `pending` queue (the newest
 //! `capacity` of them), and nothing shown is evicted until the pause ends, except for the memory
@@ -22,7 +23,8 @@ pub struct LogEntry {
     pub dup: bool,
     /// The payload's length.
     pub len: usize,
-    /// The payload's first bytes (`payload::HEAD_BYTES`), for the row.
+    /// The payload's first bytes (`payload::HEAD_BYTES`), for the row, once history no longer
+    /// keeps the message (`Log::keep_head`); empty while it does (see `Store::head`).
     pub head: Box<[u8]>,
     /// Whether the log filter matches, `None` until checked.
     pub filter_hit: Option<bool>,
@@ -42,7 +44,7 @@ impl LogEntry {
             retain: m.retain,
             dup: m.dup,
             len: m.payload.len(),
-            head: payload::head(&m.payload).into(),
+            head: Box::default(),
             filter_hit: None,
             search_hit: None,
             invalid: false,
@@ -103,6 +105,23 @@ impl Log {
     pub fn get(&self, seq: u64) -> Option<&LogEntry> {
         let i = self.entries().partition_point(|e| e.seq < seq);
         self.entries().get(i).filter(|e| e.seq == seq)
+    }
+
+    /// History let message `seq` go: its entry, if the log still has it, keeps the payload's head.
+    pub fn keep_head(&mut self, seq: u64, payload: &[u8]) {
+        let queue = match self.pending.front() {
+            Some(first) if first.seq <= seq => &mut self.pending,
+            _ => &mut self.shown,
+        };
+        if queue.front().is_none_or(|e| e.seq > seq) {
+            return;
+        }
+        let i = queue.partition_point(|e| e.seq < seq);
+        if let Some(e) = queue.get_mut(i).filter(|e| e.seq == seq && e.head.is_empty()) {
+            let before = e.cost();
+            e.head = payload::head(payload).into();
+            self.bytes += e.cost() - before;
+        }
     }
 
     pub fn newest_mut(&mut self) -> Option<&mut LogEntry> {
@@ -195,10 +214,26 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_keeps_only_the_head_of_its_payload() {
-        let e = entry(1);
-        assert_eq!((e.len, e.head.len()), (1000, payload::HEAD_BYTES));
-        assert!(e.cost() < 1000);
+    fn an_entry_keeps_only_the_head_of_its_payload_and_only_once_history_lets_it_go() {
+        let mut log = Log::new(10);
+        for s in [1, 2, 4] {
+            log.push(entry(s));
+        }
+        log.pause();
+        log.push(entry(5));
+        let each = entry(1).cost();
+        assert_eq!((log.get(1).map(|e| (e.len, e.head.len())), log.bytes()), (Some((1000, 0)), 4 * each));
+        log.keep_head(1, &[b'x'; 1000]);
+        log.keep_head(5, &[b'y'; 3]);
+        // Not in the log (never, or no longer): nothing changes.
+        log.keep_head(0, &[1; 10]);
+        log.keep_head(3, &[1; 10]);
+        log.keep_head(6, &[1; 10]);
+        assert_eq!(log.get(1).map(|e| e.head.len()), Some(payload::HEAD_BYTES));
+        assert_eq!(log.pending.back().map(|e| &e.head[..]), Some(&b"yyy"[..]));
+        assert_eq!(log.bytes(), 4 * each + payload::HEAD_BYTES + 16);
+        assert!(log.all_mut().filter(|e| e.seq != 1 && e.seq != 5).all(|e| e.head.is_empty()));
+        assert!(log.get(1).unwrap().cost() < 1000);
     }
 
     #[test]

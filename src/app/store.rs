@@ -7,6 +7,7 @@
 use super::log::{Log, LogEntry};
 use super::topics::NodeId;
 use crate::codec::{ByteString, Bytes, Properties, Property, QoS};
+use crate::payload;
 use crate::payload::schema::Verdict;
 use crate::session::Message;
 use std::collections::{HashMap, VecDeque};
@@ -328,6 +329,7 @@ impl Store {
     /// Returns its cost.
     fn forget(&mut self, m: &StoredMessage) -> usize {
         let cost = self.cost(m);
+        self.log.keep_head(m.seq, m.payload());
         if m.tag & EXTRAS != 0 {
             self.extras.remove(&m.seq);
         }
@@ -424,6 +426,15 @@ impl Store {
         let ring = self.ring(topic)?;
         let i = ring.partition_point(|m| m.seq < seq);
         ring.get(i).filter(|m| m.seq == seq)
+    }
+
+    /// The head of a log entry's payload: from history while it keeps the message, else the one the
+    /// entry kept.
+    pub fn head<'a>(&'a self, e: &'a LogEntry) -> &'a [u8] {
+        match self.get(e.topic, e.seq) {
+            Some(m) => payload::head(m.payload()),
+            None => &e.head,
+        }
     }
 
     /// Visits log entries newest first with the payload to match: the kept message's, or the
@@ -593,6 +604,36 @@ mod tests {
         assert_eq!(first.holders(), 1, "the ring evicted it: nothing else may keep its payload alive");
         let seqs: Vec<u64> = s.log().entries().iter().map(|e| e.seq).collect();
         assert_eq!((s.get(1, seqs[0]).is_none(), s.get(1, seqs[1]).map(|m| m.payload()[0])), (true, Some(2)));
+    }
+
+    /// The log reads a kept message's head from history and copies it only when history lets the
+    /// message go, by its ring, the budget or a clear; the log's bytes follow.
+    #[test]
+    fn a_log_entry_copies_its_head_only_when_history_lets_the_message_go() {
+        let mut s = Store::new(2, 1 << 20, 100);
+        let long = [b'a'; 1000];
+        push(&mut s, 1, &long);
+        push(&mut s, 2, b"two");
+        push(&mut s, 3, b"three");
+        let kept_bytes = s.log().bytes();
+        assert!(s.log().entries().iter().all(|e| e.head.is_empty()), "nothing copied while history keeps them");
+        let heads: Vec<&[u8]> = s.log().entries().iter().map(|e| s.head(e)).collect();
+        assert_eq!(heads, [&long[..payload::HEAD_BYTES], b"two", b"three"]);
+        // The ring: topic 1 keeps 2 of 3.
+        push(&mut s, 1, b"x");
+        push(&mut s, 1, b"y");
+        let first = &s.log().entries()[0];
+        assert_eq!((&first.head[..], s.head(first)), (&long[..payload::HEAD_BYTES], &long[..payload::HEAD_BYTES]));
+        assert_eq!(s.log().bytes(), kept_bytes + 2 * first.cost() - payload::HEAD_BYTES);
+        // A clear.
+        s.clear(2);
+        assert_eq!(&s.log().entries()[1].head[..], b"two");
+        // The budget: with none, history goes entirely and the log down to its newest entry.
+        s.set_budget(0);
+        let newest = &s.log().entries()[0];
+        assert_eq!((s.log().entries().len(), s.history(1).len()), (1, 0));
+        assert_eq!((&newest.head[..], s.head(newest)), (&b"y"[..], &b"y"[..]));
+        assert_eq!(s.log().bytes(), newest.cost());
     }
 
     #[test]

@@ -278,7 +278,7 @@ fn log_filter_regex_scope_and_search() {
     key(&mut a, KeyCode::Char('/'));
     typed(&mut a, "/^(open|40)$/");
     key(&mut a, KeyCode::Enter);
-    let payloads: Vec<&[u8]> = a.log_rows(10).iter().map(|m| &m.head[..]).collect();
+    let payloads: Vec<&[u8]> = a.log_rows(10).iter().map(|m| a.store.head(m)).collect();
     assert_eq!(payloads, [&b"40"[..], b"open"]);
     // A bad regex keeps the prompt open with the error.
     key(&mut a, KeyCode::Char('/'));

@@ -76,7 +76,7 @@ pub fn render(f: &mut Frame<'_>, app: &App, area: Rect, theme: &Theme) {
                 Span::styled(mark, theme.error),
                 Span::styled(topic, theme.key),
                 Span::raw(" "),
-                Span::raw(app.preview(m.topic, m.seq, &m.head, m.len, room)),
+                Span::raw(app.preview(m.topic, m.seq, app.store.head(m), m.len, room)),
             ]);
             if is_match {
                 line = line.patch_style(theme.warn);
