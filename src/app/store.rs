@@ -291,10 +291,14 @@ impl Store {
             self.order.push(topic);
             VecDeque::new()
         });
+        let old = if ring.len() >= self.per_topic { ring.pop_front() } else { None };
+        if ring.len() == ring.capacity() {
+            // Half again, never past the ring's size: doubling would leave up to half of every
+            // ring spare (a ring of 100 in room for 128).
+            ring.reserve_exact((ring.len() / 2).max(4).min(self.per_topic - ring.len()));
+        }
         ring.push_back(msg.clone());
-        if ring.len() > self.per_topic
-            && let Some(old) = ring.pop_front()
-        {
+        if let Some(old) = old {
             let cost = self.forget(&old);
             self.evicted.by_ring += 1;
             self.evicted.bytes += cost as u64;
@@ -552,6 +556,18 @@ mod tests {
         assert_eq!(s.evicted.by_ring, 2);
         assert_eq!(s.usage().0, 3 + 3 * OVERHEAD + s.log().bytes());
         assert_eq!(s.log().entries().len(), 5, "the log has its own capacity");
+    }
+
+    #[test]
+    fn a_ring_grows_by_half_and_never_past_its_size() {
+        for (size, count, room) in [(100, 100, 100), (100, 250, 100), (100, 10, 12), (3, 2, 3), (1, 5, 1)] {
+            let mut s = Store::new(size, 1 << 30, 10);
+            for i in 0..count {
+                push(&mut s, 1, &[i as u8]);
+            }
+            let ring = s.ring(1).unwrap();
+            assert_eq!((ring.len(), ring.capacity()), (count.min(size), room), "{size} {count}");
+        }
     }
 
     #[test]
