@@ -16,10 +16,17 @@ use crate::codec::{ByteString, Bytes, Properties, Property, QoS};
 use crate::session::Message;
 use crate::timefmt::rfc3339_millis;
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD_PAD_INDIFFERENT as B64;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Base64 as recordings hold it: the standard alphabet, padded when written, read with or without
+/// padding (older recordings wrote none).
+const B64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// One recorded message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
