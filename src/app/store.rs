@@ -114,15 +114,20 @@ pub const EXTRAS_SLOT: usize = 64;
 
 static NO_PROPERTIES: Properties = Properties(Vec::new());
 
+/// Memory a message's properties hold once detached: the list, and each string or binary value in
+/// its own allocation (with the allocator's header and rounding), as `detach` makes them.
 fn props_cost(p: &Properties) -> usize {
-    p.iter()
+    let own = |n: usize| if n == 0 { 0 } else { (n + 8).next_multiple_of(16).max(32) };
+    let values: usize = p
+        .iter()
         .map(|p| match p {
-            Property::ContentType(s) | Property::ResponseTopic(s) => s.len(),
-            Property::UserProperty(k, v) => k.len() + v.len(),
-            Property::CorrelationData(b) => b.len(),
-            _ => 8,
+            Property::ContentType(s) | Property::ResponseTopic(s) => own(s.len()),
+            Property::UserProperty(k, v) => own(k.len()) + own(v.len()),
+            Property::CorrelationData(b) => own(b.len()),
+            _ => 0,
         })
-        .sum()
+        .sum();
+    own(p.0.len() * std::mem::size_of::<Property>()) + values
 }
 
 /// Copies every string and binary property value, so none points into the read buffer.
@@ -510,7 +515,10 @@ mod tests {
         assert!(Arc::ptr_eq(s.verdict(&with_props).unwrap(), &bad));
         assert_eq!(s.properties(&with_props), &props);
         assert_eq!(s.extras.len(), 1);
-        let cost = 2 + OVERHEAD + EXTRAS_SLOT + 2 + bad.cost();
+        // The list of one property and its two strings, each its own allocation: not the 2 bytes
+        // of text alone.
+        assert!(props_cost(&props) >= std::mem::size_of::<Property>() + 2 * 32, "{}", props_cost(&props));
+        let cost = 2 + OVERHEAD + EXTRAS_SLOT + props_cost(&props) + bad.cost();
         assert_eq!(s.usage().0, 3 * (2 + OVERHEAD) + cost + s.log().bytes());
 
         // More distinct valid verdicts than the table holds: the rest are kept beside their messages.
