@@ -341,6 +341,12 @@ impl Store {
         self.log.keep_head(m.seq, m.payload());
         if m.tag & EXTRAS != 0 {
             self.extras.remove(&m.seq);
+            // A hash table keeps its room when emptied, and the budget counts only the slots in
+            // use: give the room back once three quarters of it is empty (each shrink follows as
+            // many removals as it moves entries).
+            if self.extras.capacity() > 4 * self.extras.len().max(16) {
+                self.extras.shrink_to_fit();
+            }
         }
         self.used -= cost;
         cost
@@ -529,11 +535,22 @@ mod tests {
         assert_eq!(s.valid.len(), usize::from(VALID));
         assert_eq!(s.extras.len(), 1 + 100 + 2 - usize::from(VALID));
 
-        // Leaving history, by the ring, the budget or a clear, takes its extras along.
+        // Leaving history, by the ring, the budget or a clear, takes its extras along, and the
+        // table gives its room back.
         s.clear(3);
         assert_eq!(s.extras.len(), 100 + 2 - usize::from(VALID));
         s.set_budget(0);
         assert!(s.extras.is_empty(), "{} left", s.extras.len());
+        let mut s = Store::new(1, 1 << 30, 10);
+        let with_props = message(b"{}", props.clone());
+        for topic in 0..10_000 {
+            s.push(topic, 0, &with_props);
+        }
+        assert!(s.extras.capacity() >= 10_000);
+        for topic in 0..10_000 {
+            s.push(topic, 0, &plain);
+        }
+        assert!(s.extras.is_empty() && s.extras.capacity() < 100, "{}", s.extras.capacity());
     }
 
     fn message(payload: &[u8], properties: Properties) -> Message {
