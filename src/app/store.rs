@@ -15,7 +15,7 @@ use std::sync::Arc;
 use triomphe::ThinArc;
 
 /// Memory a kept message costs beyond its payload: its count, head and length (40 bytes), the
-/// allocator's header and rounding (8 to 23), its slot in the ring and the ring's spare room (8 to 16).
+/// allocator's header and rounding (8 to 23), its slot in the ring and the ring's spare room (8 to 12).
 pub const OVERHEAD: usize = 72;
 
 /// One received message as kept by the app, in one allocation with its payload: a thin shared
@@ -113,6 +113,11 @@ impl Extras {
 pub const EXTRAS_SLOT: usize = 64;
 
 static NO_PROPERTIES: Properties = Properties(Vec::new());
+
+/// What a kept message costs the budget: its payload, the overhead, what is kept beside it.
+fn message_cost(payload_len: usize, extras: Option<&Extras>) -> usize {
+    payload_len + OVERHEAD + extras.map_or(0, Extras::cost)
+}
 
 /// Memory a message's properties hold once detached: the list, and each string or binary value in
 /// its own allocation (with the allocator's header and rounding), as `detach` makes them.
@@ -278,11 +283,11 @@ impl Store {
             },
             other => other,
         };
-        let mut cost = m.payload.len() + OVERHEAD;
-        if verdict.is_some() || !m.properties.is_empty() {
+        let extras =
+            (verdict.is_some() || !m.properties.is_empty()).then(|| Extras { props: detach(&m.properties), verdict });
+        let cost = message_cost(m.payload.len(), extras.as_ref());
+        if let Some(extras) = extras {
             tag |= EXTRAS;
-            let extras = Extras { props: detach(&m.properties), verdict };
-            cost += extras.cost();
             self.extras.insert(self.next_seq, extras);
         }
         let msg = StoredMessage::new(self.next_seq, topic, at_ms, m, tag);
@@ -329,18 +334,19 @@ impl Store {
     }
 
     /// The memory a kept message holds: its payload, the overhead, its extras.
+    #[cfg(test)]
     pub fn cost(&self, m: &StoredMessage) -> usize {
-        let extras = if m.tag & EXTRAS != 0 { self.extras.get(&m.seq).map_or(0, Extras::cost) } else { 0 };
-        m.payload().len() + OVERHEAD + extras
+        let extras = if m.tag & EXTRAS != 0 { self.extras.get(&m.seq) } else { None };
+        message_cost(m.payload().len(), extras)
     }
 
     /// Lets go of a message leaving history: drops its extras, takes its bytes off the count.
     /// Returns its cost.
     fn forget(&mut self, m: &StoredMessage) -> usize {
-        let cost = self.cost(m);
         self.log.keep_head(m.seq, m.payload());
-        if m.tag & EXTRAS != 0 {
-            self.extras.remove(&m.seq);
+        let extras = if m.tag & EXTRAS != 0 { self.extras.remove(&m.seq) } else { None };
+        let cost = message_cost(m.payload().len(), extras.as_ref());
+        if extras.is_some() {
             // A hash table keeps its room when emptied, and the budget counts only the slots in
             // use: give the room back once three quarters of it is empty (each shrink follows as
             // many removals as it moves entries).
