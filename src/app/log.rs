@@ -113,9 +113,6 @@ impl Log {
             Some(first) if first.seq <= seq => &mut self.pending,
             _ => &mut self.shown,
         };
-        if queue.front().is_none_or(|e| e.seq > seq) {
-            return;
-        }
         let i = queue.partition_point(|e| e.seq < seq);
         if let Some(e) = queue.get_mut(i).filter(|e| e.seq == seq && e.head.is_empty()) {
             let before = e.cost();

@@ -322,7 +322,9 @@ impl Store {
     /// The index plus one of a valid verdict in `valid`, added if new; `None` when the table is
     /// full (then the message keeps it among its extras).
     fn valid_index(&mut self, v: &Arc<Verdict>) -> Option<u8> {
-        let i = match self.valid.iter().position(|k| Arc::ptr_eq(k, v) || **k == **v) {
+        // The same `Arc` first (a topic's schema hands out one); an equal one only if none is.
+        let same = self.valid.iter().position(|k| Arc::ptr_eq(k, v));
+        let i = match same.or_else(|| self.valid.iter().position(|k| **k == **v)) {
             Some(i) => i,
             None if self.valid.len() < usize::from(VALID) => {
                 self.valid.push(v.clone());
@@ -336,8 +338,12 @@ impl Store {
     /// The memory a kept message holds: its payload, the overhead, its extras.
     #[cfg(test)]
     pub fn cost(&self, m: &StoredMessage) -> usize {
-        let extras = if m.tag & EXTRAS != 0 { self.extras.get(&m.seq) } else { None };
-        message_cost(m.payload().len(), extras)
+        message_cost(m.payload().len(), self.extras_of(m))
+    }
+
+    /// What the store keeps beside a message, if anything.
+    fn extras_of(&self, m: &StoredMessage) -> Option<&Extras> {
+        if m.tag & EXTRAS != 0 { self.extras.get(&m.seq) } else { None }
     }
 
     /// Lets go of a message leaving history: drops its extras, takes its bytes off the count.
@@ -346,13 +352,11 @@ impl Store {
         self.log.keep_head(m.seq, m.payload());
         let extras = if m.tag & EXTRAS != 0 { self.extras.remove(&m.seq) } else { None };
         let cost = message_cost(m.payload().len(), extras.as_ref());
-        if extras.is_some() {
-            // A hash table keeps its room when emptied, and the budget counts only the slots in
-            // use: give the room back once three quarters of it is empty (each shrink follows as
-            // many removals as it moves entries).
-            if self.extras.capacity() > 4 * self.extras.len().max(16) {
-                self.extras.shrink_to_fit();
-            }
+        // A hash table keeps its room when emptied, and the budget counts only the slots in use:
+        // give the room back once three quarters of it is empty (each shrink follows as many
+        // removals as it moves entries).
+        if extras.is_some() && self.extras.capacity() > 4 * self.extras.len().max(16) {
+            self.extras.shrink_to_fit();
         }
         self.used -= cost;
         cost
@@ -360,17 +364,13 @@ impl Store {
 
     /// A kept message's MQTT 5 properties.
     pub fn properties(&self, m: &StoredMessage) -> &Properties {
-        match m.tag & EXTRAS {
-            0 => &NO_PROPERTIES,
-            _ => self.extras.get(&m.seq).map_or(&NO_PROPERTIES, |e| &e.props),
-        }
+        self.extras_of(m).map_or(&NO_PROPERTIES, |e| &e.props)
     }
 
     /// The verdict of a kept message's schema check, if its topic had a schema.
     pub fn verdict(&self, m: &StoredMessage) -> Option<&Arc<Verdict>> {
         match m.tag & VALID {
-            0 if m.tag & EXTRAS != 0 => self.extras.get(&m.seq)?.verdict.as_ref(),
-            0 => None,
+            0 => self.extras_of(m)?.verdict.as_ref(),
             i => self.valid.get(usize::from(i) - 1),
         }
     }
@@ -444,9 +444,7 @@ impl Store {
 
     /// A kept message by topic and sequence number (rings are in `seq` order).
     pub fn get(&self, topic: NodeId, seq: u64) -> Option<&StoredMessage> {
-        let ring = self.ring(topic)?;
-        let i = ring.partition_point(|m| m.seq < seq);
-        ring.get(i).filter(|m| m.seq == seq)
+        kept(&self.histories, topic, seq)
     }
 
     /// The head of a log entry's payload: from history while it keeps the message, else the one the
@@ -461,11 +459,10 @@ impl Store {
     /// Visits log entries newest first with the payload to match: the kept message's, or the
     /// entry's head when history no longer keeps it. Stops when `visit` returns false.
     pub fn visit_log(&mut self, mut visit: impl FnMut(&mut LogEntry, Option<&[u8]>) -> bool) {
+        // The rings are read while the log's entries are lent out: `kept`, not `self.get`.
         let histories = &self.histories;
         for e in self.log.all_mut() {
-            let ring = histories.get(e.topic as usize).and_then(Option::as_ref);
-            let kept = ring.and_then(|r| r.get(r.partition_point(|m| m.seq < e.seq)).filter(|m| m.seq == e.seq));
-            if !visit(e, kept.map(StoredMessage::payload)) {
+            if !visit(e, kept(histories, e.topic, e.seq).map(StoredMessage::payload)) {
                 break;
             }
         }
@@ -478,6 +475,13 @@ impl Store {
     pub fn log_mut(&mut self) -> &mut Log {
         &mut self.log
     }
+}
+
+/// A kept message by topic and sequence number, found in the topic's ring (rings are in `seq`
+/// order).
+fn kept(histories: &[Option<VecDeque<StoredMessage>>], topic: NodeId, seq: u64) -> Option<&StoredMessage> {
+    let ring = histories.get(topic as usize)?.as_ref()?;
+    ring.get(ring.partition_point(|m| m.seq < seq)).filter(|m| m.seq == seq)
 }
 
 #[cfg(test)]
